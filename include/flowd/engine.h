@@ -1,0 +1,229 @@
+/* The execution engine: a pure function (instance state, command, now) -> (new state,
+ * effects). It reads no clock, does no I/O and keeps no globals; identifiers come from an
+ * allocator the caller supplies, so a step is deterministic and testable without a store.
+ * The service layer runs it inside a store transaction and writes the effects. */
+#ifndef FLOWD_ENGINE_H
+#define FLOWD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowd/err.h"
+#include "flowd/model.h"
+#include "flowd/value.h"
+
+#define FL_ENGINE_DEFAULT_MAX_STEPS 10000 /* loop guard: steps per command */
+
+enum fl_instance_status { FL_INSTANCE_ACTIVE, FL_INSTANCE_COMPLETED, FL_INSTANCE_CANCELLED };
+
+enum fl_token_state {
+    FL_TOKEN_WAITING,  /* at a wait state (user task: task_id; service task: job_id) */
+    FL_TOKEN_JOINING,  /* arrived at a parallel join by flow `flow`, waiting for others */
+    FL_TOKEN_INCIDENT  /* stuck: an incident was raised here */
+};
+
+struct fl_token {
+    uint64_t id;
+    uint32_t node;   /* node index in the model */
+    uint32_t flow;   /* JOINING: incoming flow index it arrived by; else FL_NONE */
+    uint8_t state;   /* enum fl_token_state */
+    bool main_action_done; /* user task: the stage's main action was recorded */
+    uint64_t task_id; /* open task, or 0 */
+    uint64_t job_id;  /* open job, or 0 */
+};
+
+struct fl_instance {
+    uint64_t id;
+    uint64_t definition_id;
+    char *business_key; /* may be NULL; owned */
+    enum fl_instance_status status;
+    bool incident;               /* at least one open incident */
+    struct fl_value *variables;  /* a context; owned reference; never NULL */
+    struct fl_token *tokens;     /* owned */
+    size_t n_tokens, cap_tokens;
+    int64_t started_at, ended_at; /* ms since epoch; ended_at 0 while active */
+    uint64_t revision;            /* +1 for every command applied */
+};
+
+enum fl_command_kind {
+    FL_CMD_START,
+    FL_CMD_COMPLETE_TASK,
+    FL_CMD_RECORD_ACTION, /* record the main action of a task */
+    FL_CMD_COMPLETE_JOB,
+    FL_CMD_FAIL_JOB,
+    FL_CMD_CANCEL
+};
+
+/* A command. Pointers are borrowed for the duration of the call. */
+struct fl_command {
+    enum fl_command_kind kind;
+    uint64_t instance_id;  /* all but START */
+    uint64_t target_id;    /* task id or job id */
+    const struct fl_value *variables; /* a context to merge, or NULL */
+    const char *actor;     /* who: user id, worker name; may be NULL */
+    /* START */
+    const char *process_key;   /* used by the service to find the model */
+    int32_t process_version;   /* 0 = latest */
+    const char *business_key;
+    /* RECORD_ACTION */
+    const char *action_kind, *action_ref;
+    /* FAIL_JOB */
+    const char *error_message;
+    int retries; /* retries left after this failure; 0 raises an incident */
+    /* CANCEL */
+    const char *reason;
+};
+
+enum fl_id_kind { FL_ID_INSTANCE, FL_ID_TOKEN, FL_ID_TASK, FL_ID_JOB, FL_ID_INCIDENT };
+
+/* What a step may know of the world. */
+struct fl_engine_ctx {
+    int64_t now_ms;
+    int32_t tz_offset_min;
+    uint32_t max_steps; /* 0 = FL_ENGINE_DEFAULT_MAX_STEPS */
+    uint64_t (*next_id)(void *arg, enum fl_id_kind kind); /* fresh id, never 0 */
+    void *id_arg;
+};
+
+enum fl_event_type {
+    FL_EV_INSTANCE_STARTED,
+    FL_EV_INSTANCE_COMPLETED,
+    FL_EV_INSTANCE_CANCELLED,
+    FL_EV_NODE_ENTERED,
+    FL_EV_NODE_LEFT,
+    FL_EV_TASK_CREATED,
+    FL_EV_TASK_COMPLETED,
+    FL_EV_TASK_CANCELLED,
+    FL_EV_MAIN_ACTION_RECORDED,
+    FL_EV_JOB_CREATED,
+    FL_EV_JOB_COMPLETED,
+    FL_EV_JOB_FAILED,
+    FL_EV_VARIABLES_CHANGED,
+    FL_EV_INCIDENT_RAISED,
+    FL__EV_COUNT
+};
+
+/* Stable snake_case name of an event type ("task_created"). */
+const char *fl_event_type_name(enum fl_event_type t);
+
+/* A history event. detail is a JSON object text (variables, error, reason) or NULL. */
+struct fl_event {
+    enum fl_event_type type;
+    uint64_t instance_id, token_id, ref_id; /* ref_id: task, job or incident id, or 0 */
+    const char *node_id; /* element id, or NULL */
+    const char *actor;
+    const char *detail;
+    int64_t at;
+};
+
+enum fl_task_status { FL_TASK_OPEN, FL_TASK_COMPLETED, FL_TASK_CANCELLED };
+
+/* A task for a person, as created by the engine. */
+struct fl_task {
+    uint64_t id, instance_id, token_id;
+    const char *node_id, *name;
+    const char *assignee;            /* may be NULL */
+    struct fl_strlist candidate_roles; /* from candidate groups, RACI R, or the lane */
+    struct fl_strlist candidate_users;
+    int64_t created_at, due_at, remind_at; /* 0 = none */
+    const char *main_action_kind;    /* may be NULL */
+    bool main_action_required;
+};
+
+/* An external job for a worker (service task). */
+struct fl_job {
+    uint64_t id, instance_id, token_id;
+    const char *node_id, *type;
+    int retries;
+    int64_t created_at;
+};
+
+enum fl_effect_kind {
+    FL_FX_EVENT,       /* append a history event */
+    FL_FX_TOKEN_PUT,   /* insert or replace token (by id) */
+    FL_FX_TOKEN_DEL,   /* delete token id */
+    FL_FX_VAR_SET,     /* set variable name to value */
+    FL_FX_TASK_CREATE, /* insert an open task */
+    FL_FX_TASK_CLOSE,  /* close task id with status, by actor */
+    FL_FX_TASK_ACTION, /* mark task id's main action done (kind, ref) */
+    FL_FX_JOB_CREATE,
+    FL_FX_JOB_CLOSE,   /* close job id (completed, or failed for good) */
+    FL_FX_JOB_RETRY,   /* job id failed, retries left, error */
+    FL_FX_INCIDENT     /* open an incident */
+};
+
+struct fl_effect {
+    enum fl_effect_kind kind;
+    union {
+        struct fl_event event;
+        struct fl_token token; /* TOKEN_PUT; TOKEN_DEL uses token.id */
+        struct {
+            const char *name;
+            const struct fl_value *value; /* reference owned by the fl_effects */
+        } var;
+        struct fl_task task; /* TASK_CREATE */
+        struct {
+            uint64_t id;
+            int status; /* enum fl_task_status */
+            const char *actor;
+            const char *kind, *ref; /* TASK_ACTION */
+            int64_t at;
+        } task_close;
+        struct fl_job job; /* JOB_CREATE */
+        struct {
+            uint64_t id;
+            int retries;
+            const char *error;
+            bool failed; /* JOB_CLOSE: failed for good rather than completed */
+            int64_t at;
+        } job_close;
+        struct {
+            uint64_t id, token_id, job_id;
+            const char *node_id, *message;
+            int64_t at;
+        } incident;
+    } u;
+};
+
+/* Effects of one step, in the order they happened. Strings and values inside are owned by
+ * this struct (an arena) and live until fl_effects_reset or fl_effects_release. */
+struct fl_effects {
+    struct fl_effect *items;
+    size_t n, cap;
+    void *arena; /* internal */
+};
+
+/* Make fx empty; allocates nothing. */
+void fl_effects_init(struct fl_effects *fx);
+
+/* Drop all effects, keep memory for reuse. */
+void fl_effects_reset(struct fl_effects *fx);
+
+/* Free everything. */
+void fl_effects_release(struct fl_effects *fx);
+
+/* Start an instance of model m (definition_id is the store's id of it): runs from the none
+ * start event to the first wait states. cmd->kind must be FL_CMD_START. On success *out is
+ * a new instance (caller frees with fl_instance_free) and fx holds the effects. On error
+ * nothing is produced (fx unchanged) and err says why. */
+int fl_engine_start(const struct fl_model *m, uint64_t definition_id,
+                    const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
+                    struct fl_instance **out, struct fl_effects *fx, struct fl_error *err);
+
+/* Apply a command to an instance of model m, mutating *inst and appending effects to fx.
+ * Errors (FL_ENOTFOUND unknown task/job, FL_ECONFLICT closed instance or task,
+ * FL_EREFUSED required main action missing, FL_ETYPE bad variables) leave *inst and fx
+ * exactly as they were. A model problem met while running (no condition true, a loop past
+ * max_steps) is not an error of the call: it raises an incident in the instance. */
+int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
+                    const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
+                    struct fl_effects *fx, struct fl_error *err);
+
+/* Deep copy of an instance (variables shared by reference). Caller frees. */
+struct fl_instance *fl_instance_clone(const struct fl_instance *inst);
+
+/* Free an instance. NULL-safe. */
+void fl_instance_free(struct fl_instance *inst);
+
+#endif

@@ -1,0 +1,131 @@
+/* The process model: what the BPMN reader produces and the engine runs. A model is built
+ * once at deploy/load time and then immutable, so it may be shared by all threads. Nodes
+ * and flows refer to each other by index; every element remembers its source line and
+ * column so errors can point at the XML. Strings are owned by the model. */
+#ifndef FLOWD_MODEL_H
+#define FLOWD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowd/err.h"
+#include "flowd/feel.h"
+
+#define FL_BPMN_MAX_BYTES ((size_t)8 << 20) /* larger documents are refused */
+#define FL_NONE UINT32_MAX                  /* "no index" */
+
+enum fl_node_kind {
+    FL_NODE_START_EVENT,   /* none start event */
+    FL_NODE_END_EVENT,     /* none end event */
+    FL_NODE_TERMINATE_END, /* end event with terminateEventDefinition */
+    FL_NODE_TASK,          /* plain task: passes through */
+    FL_NODE_USER_TASK,     /* wait state: a task for a person */
+    FL_NODE_MANUAL_TASK,   /* passes through (done outside the system) */
+    FL_NODE_SERVICE_TASK,  /* wait state: an external job of a type */
+    FL_NODE_SCRIPT_TASK,   /* FEEL expression, result into a variable */
+    FL_NODE_EXCLUSIVE_GW,
+    FL_NODE_PARALLEL_GW,
+    FL__NODE_KIND_COUNT
+};
+
+/* A list of strings (roles, users). */
+struct fl_strlist {
+    char **items;
+    size_t n;
+};
+
+/* Stage settings of a user task: flowd's extension elements, with Camunda 7/8 attributes
+ * mapped onto the same fields. NULL/empty when not given. */
+struct fl_stage {
+    char *duration;      /* ISO 8601 duration text ("P3D") for the due time */
+    char *remind_before; /* ISO 8601 duration before the due time */
+    char *calendar;      /* business calendar name (working-time math comes later) */
+    struct fl_strlist responsible; /* R: one or more roles */
+    char *accountable;             /* A: exactly one role */
+    struct fl_strlist consulted;   /* C */
+    struct fl_strlist informed;    /* I */
+    char *expected_result, *result_format, *channel, *notes;
+    char *main_action_kind; /* "document", "email", "call", "field", ... */
+    char *main_action_ref;  /* template name or field name the action refers to */
+    bool main_action_required;
+    char *assignee;              /* user id, or "=expr" (FEEL) */
+    struct fl_strlist candidate_groups; /* roles */
+    struct fl_strlist candidate_users;
+    char *due_date;       /* date-time text or "=expr" (camunda:dueDate, zeebe:taskSchedule) */
+    char *follow_up_date; /* likewise */
+};
+
+struct fl_node {
+    enum fl_node_kind kind;
+    char *id;
+    char *name;          /* may be NULL */
+    char *documentation; /* may be NULL */
+    char *lane;          /* name (or id if unnamed) of the lane holding the node, or NULL */
+    uint32_t *incoming, *outgoing; /* flow indices */
+    uint32_t n_incoming, n_outgoing;
+    uint32_t default_flow; /* exclusive gateway / task default flow, or FL_NONE */
+    struct fl_stage *stage; /* user tasks (never NULL for them), else NULL */
+    char *job_type;         /* service task job type (zeebe:taskDefinition type, ...) */
+    int job_retries;        /* service task retries (default 3) */
+    struct fl_feel_expr *script; /* script task expression */
+    char *result_variable;       /* script task result variable */
+    int line, column;
+};
+
+struct fl_flow {
+    char *id;
+    char *name;
+    uint32_t source, target;        /* node indices */
+    struct fl_feel_expr *condition; /* NULL when unconditioned */
+    int line, column;
+};
+
+/* A non-fatal finding about a model that loads (for lint output). */
+struct fl_model_warning {
+    char *element;
+    char *message;
+    int line, column;
+};
+
+struct fl_model {
+    char *key;  /* the process id: definitions are deployed and started by it */
+    char *name; /* may be NULL */
+    char *documentation;
+    struct fl_node *nodes;
+    size_t n_nodes;
+    struct fl_flow *flows;
+    size_t n_flows;
+    uint32_t start; /* index of the none start event */
+    struct fl_model_warning *warnings;
+    size_t n_warnings;
+};
+
+/* A BPMN document: its executable processes. */
+struct fl_bpmn_doc {
+    struct fl_model **processes;
+    size_t n_processes;
+};
+
+/* Read BPMN 2.0 XML (as bpmn.io and Camunda Modeler 7/8 write it) and build the model of
+ * each executable process. On failure returns FL_EMODEL / FL_EPARSE / FL_EUNSUPPORTED /
+ * FL_ETOOBIG with err naming the element id, line, column and the reason; never crashes
+ * on any input. Caller frees *out with fl_bpmn_doc_free. */
+int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct fl_error *err);
+
+/* Free a document and all its models. NULL-safe. */
+void fl_bpmn_doc_free(struct fl_bpmn_doc *doc);
+
+/* Take model i out of doc (the caller then owns it and frees it with fl_model_free). */
+struct fl_model *fl_bpmn_doc_take(struct fl_bpmn_doc *doc, size_t i);
+
+/* Free a model. NULL-safe. */
+void fl_model_free(struct fl_model *m);
+
+/* Index of the node with this id, or FL_NONE. */
+uint32_t fl_model_find_node(const struct fl_model *m, const char *id);
+
+/* Name of a node kind as in BPMN ("userTask"). */
+const char *fl_node_kind_name(enum fl_node_kind k);
+
+#endif

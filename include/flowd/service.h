@@ -1,0 +1,72 @@
+/* The service: runs commands against the store. One writer thread owns the write
+ * connection and executes queued commands in batches, one transaction per batch (group
+ * commit), and acknowledges each command only after its batch committed: an acknowledged
+ * command is durable. Deployed models are compiled once and cached. Callers may submit
+ * from any thread. */
+#ifndef FLOWD_SERVICE_H
+#define FLOWD_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowd/engine.h"
+#include "flowd/err.h"
+#include "flowd/store.h"
+
+struct fl_service; /* opaque */
+
+struct fl_service_options {
+    const char *db_url;    /* see fl_store_open */
+    int synchronous;       /* 2 = FULL (default when 0 is not asked for: see below) */
+    bool synchronous_set;  /* true when synchronous was given */
+    unsigned max_batch;    /* commands per transaction at most (0 = 1024) */
+    unsigned queue_cap;    /* queued commands at most before submit blocks (0 = 65536) */
+    int64_t (*clock_ms)(void); /* NULL = real clock; tests inject their own */
+};
+
+/* Outcome of a command, given to the callback after commit (or on refusal). */
+struct fl_result {
+    int rc;                 /* 0 or negative enum fl_err */
+    struct fl_error err;    /* detail when rc != 0 */
+    uint64_t instance_id;   /* instance acted on (started) */
+    int instance_status;    /* enum fl_instance_status after the command */
+    bool incident;          /* the instance has an incident after the command */
+};
+
+/* Called on the writer thread once the command's fate is durable; must not block. */
+typedef void (*fl_service_cb)(void *arg, const struct fl_result *res);
+
+/* Open the store and start the writer. Caller closes. */
+int fl_service_open(const struct fl_service_options *opt, struct fl_service **out,
+                    struct fl_error *err);
+
+/* Stop accepting commands, finish (commit and acknowledge) the queued ones, stop the writer
+ * and close the store. NULL-safe. */
+void fl_service_close(struct fl_service *svc);
+
+/* Queue a command; cb is called exactly once (also when refused). The command is copied
+ * (variables too), so the caller may free it on return. Returns 0, or FL_ECLOSED without
+ * calling cb. Blocks while the queue is full. */
+int fl_service_submit(struct fl_service *svc, const struct fl_command *cmd, fl_service_cb cb,
+                      void *arg);
+
+/* Submit and wait for the result (convenience for the CLI and tests). */
+int fl_service_run(struct fl_service *svc, const struct fl_command *cmd, struct fl_result *res);
+
+struct fl_deploy_result {
+    char key[256];
+    int32_t version;
+    uint64_t definition_id;
+    bool created; /* false when the same XML was already the latest version */
+    size_t n_warnings;
+};
+
+/* Read, validate and store a BPMN document (through the writer). One result per executable
+ * process, up to max_results; *n gets the count. FL_EMODEL etc. with detail in err; on
+ * error nothing is stored. */
+int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
+                      struct fl_deploy_result *results, size_t max_results, size_t *n,
+                      struct fl_error *err);
+
+#endif

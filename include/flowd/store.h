@@ -1,0 +1,163 @@
+/* The store: one interface over the database back ends (SQLite now, PostgreSQL later),
+ * selected by URL. A struct fl_store is one connection, used by one thread at a time: the
+ * service's writer owns one, each reader its own. Writes happen between begin and commit;
+ * the engine's effects are written by fl_store_apply. Rows returned to the caller are
+ * owned by the caller and freed with the matching *_free function. */
+#ifndef FLOWD_STORE_H
+#define FLOWD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowd/engine.h"
+#include "flowd/err.h"
+
+struct fl_store; /* opaque */
+
+struct fl_store_options {
+    bool read_only;
+    bool create;       /* create the database if missing (default for writers) */
+    int synchronous;   /* SQLite: 2 = FULL (default), 1 = NORMAL, 0 = OFF (tests only) */
+    int busy_timeout_ms;
+};
+
+/* Open a store: "sqlite:PATH", "file:PATH" or a plain PATH (SQLite); migrates the schema
+ * to the current version when writable. Caller closes. */
+int fl_store_open(const char *url, const struct fl_store_options *opt, struct fl_store **out,
+                  struct fl_error *err);
+
+/* Close; NULL-safe. An open transaction is rolled back. */
+void fl_store_close(struct fl_store *s);
+
+/* Schema version of the open database. */
+int fl_store_schema_version(struct fl_store *s);
+
+int fl_store_begin(struct fl_store *s, struct fl_error *err);
+int fl_store_commit(struct fl_store *s, struct fl_error *err);
+int fl_store_rollback(struct fl_store *s);
+
+/* ---- definitions ---- */
+
+struct fl_definition_row {
+    uint64_t id;
+    char *key;
+    int32_t version;
+    char *name;
+    char *xml;
+    size_t xml_len;
+    char checksum[65]; /* hex SHA-256 of the XML */
+    int64_t deployed_at;
+};
+
+/* Store process key from xml as a new version, unless the latest version of key has the
+ * same XML: then *created is false and *out describes that version. xml is kept as sent
+ * (diagram interchange included). Fills out->id, version, checksum; xml/name copied. */
+int fl_store_definition_put(struct fl_store *s, const char *key, const char *name,
+                            const char *xml, size_t xml_len, int64_t now_ms,
+                            struct fl_definition_row *out, bool *created,
+                            struct fl_error *err);
+
+/* Load by key and version (0 = latest), or by id when key is NULL. FL_ENOTFOUND. */
+int fl_store_definition_get(struct fl_store *s, const char *key, int32_t version, uint64_t id,
+                            struct fl_definition_row *out, struct fl_error *err);
+
+/* List definitions (every version), newest first. */
+int fl_store_definition_list(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
+                             struct fl_error *err);
+
+void fl_definition_row_release(struct fl_definition_row *r);
+void fl_definition_rows_free(struct fl_definition_row *rows, size_t n);
+
+/* ---- instances ---- */
+
+/* Load an instance's state (row, tokens, variables). FL_ENOTFOUND. Caller frees. */
+int fl_store_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
+                           struct fl_error *err);
+
+/* Write what one engine step did: the instance row (inserted or updated from *inst) and
+ * every effect in fx, in order. Must run inside a transaction. */
+int fl_store_apply(struct fl_store *s, const struct fl_instance *inst,
+                   const struct fl_effects *fx, struct fl_error *err);
+
+/* Largest id in use of each kind (to seed the service's id allocator). */
+int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
+                    struct fl_error *err);
+
+struct fl_instance_row {
+    uint64_t id, definition_id;
+    char *process_key;
+    int32_t version;
+    char *business_key;
+    int status; /* enum fl_instance_status */
+    bool incident;
+    int64_t started_at, ended_at;
+    char *variables_json;
+};
+
+struct fl_instance_query {
+    bool active_only;
+    const char *process_key; /* or NULL */
+    uint64_t after_id;       /* cursor: ids greater than this */
+    size_t limit;            /* 0 = 100 */
+};
+
+int fl_store_instance_list(struct fl_store *s, const struct fl_instance_query *q,
+                           struct fl_instance_row **rows, size_t *n, struct fl_error *err);
+int fl_store_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row *out,
+                          struct fl_error *err);
+void fl_instance_row_release(struct fl_instance_row *r);
+void fl_instance_rows_free(struct fl_instance_row *rows, size_t n);
+
+/* ---- tasks ---- */
+
+struct fl_task_row {
+    uint64_t id, instance_id, token_id;
+    char *node_id, *name, *process_key;
+    char *assignee;
+    char *candidate_roles; /* comma-separated, or NULL */
+    char *candidate_users;
+    int status; /* enum fl_task_status */
+    int64_t created_at, due_at, remind_at, closed_at;
+    char *closed_by;
+    char *main_action_kind;
+    bool main_action_required, main_action_done;
+};
+
+struct fl_task_query {
+    bool open_only;       /* default of the CLI */
+    const char *role;     /* candidate role */
+    const char *assignee;
+    uint64_t instance_id; /* 0 = any */
+    uint64_t after_id;
+    size_t limit;         /* 0 = 100 */
+};
+
+int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q,
+                       struct fl_task_row **rows, size_t *n, struct fl_error *err);
+int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
+                      struct fl_error *err);
+void fl_task_row_release(struct fl_task_row *r);
+void fl_task_rows_free(struct fl_task_row *rows, size_t n);
+
+/* ---- jobs ---- */
+
+/* The instance id that owns job id (to route a job command). FL_ENOTFOUND. */
+int fl_store_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
+                          struct fl_error *err);
+
+/* ---- history ---- */
+
+struct fl_event_row {
+    uint64_t seq; /* global order */
+    int type;     /* enum fl_event_type */
+    uint64_t instance_id, token_id, ref_id;
+    char *node_id, *actor, *detail;
+    int64_t at;
+};
+
+int fl_store_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows,
+                     size_t *n, struct fl_error *err);
+void fl_event_rows_free(struct fl_event_row *rows, size_t n);
+
+#endif
