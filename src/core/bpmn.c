@@ -161,12 +161,17 @@ bool fl__bpmn_lang_is_feel(const char *lang)
 int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
                          const char *value)
 {
-    if (value && (strstr(value, "${") || strstr(value, "#{")))
-        return fl__bpmn_fail_attr(rd, node, attr, FL_EUNSUPPORTED,
-                                  "%s of '%s' is a JUEL expression ('%.60s'); only FEEL "
-                                  "('=expr') is supported",
-                                  attr, (const char *)node->name, value);
-    return 0;
+    char *owner;
+    int rc;
+    if (!value || (!strstr(value, "${") && !strstr(value, "#{")))
+        return 0;
+    owner = nearest_id(node);
+    rc = fl__bpmn_fail_attr(rd, node, attr, FL_EUNSUPPORTED,
+                            "%s of '%s' is a JUEL expression ('%.60s'); only FEEL ('=expr') "
+                            "is supported",
+                            attr, owner ? owner : (const char *)node->name, value);
+    free(owner);
+    return rc;
 }
 
 /* libxml2 would print parse errors to stderr; we read them from the context instead. */

@@ -565,7 +565,7 @@ static void test_unsupported(void **state)
                  FL_EUNSUPPORTED, "script of scriptTask 'sc' is in 'groovy'", "sc", 5, 42);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:userTask id=\"u\" camunda:assignee=\"${initiator}\"/>\n",
-                 FL_EUNSUPPORTED, "assignee of 'userTask' is a JUEL expression", "u", 5, 43);
+                 FL_EUNSUPPORTED, "assignee of 'u' is a JUEL expression ('${initiator}')", "u", 5, 43);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:serviceTask id=\"j\" camunda:class=\"org.Foo\"/>\n",
                  FL_EUNSUPPORTED, "uses camunda:class (Java code)", "j", 5, 43);
