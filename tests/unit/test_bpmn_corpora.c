@@ -33,7 +33,7 @@ struct tally {
  * an element kind or language (after "element ", "with ", "in "), blank the rest. */
 static char *normalize(const char *code, const char *msg)
 {
-    static const char *const keep_after[] = {"element ", "with ", "in ", "language ",
+    static const char *const keep_after[] = {"element ",      "with ",      "in ", "language ",
                                              "camunda:type ", "attribute ", NULL};
     size_t n = strlen(msg), i, o = 0;
     char *out = fl_malloc(n + strlen(code) + 8);
@@ -150,8 +150,7 @@ static void read_one(struct tally *t, const char *path)
         if (!whole && err.line <= 0)
             fail_msg("%s: rejected without a line: %s", path, err.msg);
         snprintf(ex, sizeof(ex), "%s:%d:%d: %s", path, err.line, err.column, err.msg);
-        count(&t->reasons, &t->n_reasons, &t->cap_reasons, normalize(fl_err_name(rc), err.msg),
-              ex);
+        count(&t->reasons, &t->n_reasons, &t->cap_reasons, normalize(fl_err_name(rc), err.msg), ex);
     }
     free(xml);
 }
