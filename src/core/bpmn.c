@@ -225,7 +225,7 @@ static bool has_flow_nodes(const xmlNode *proc)
     return false;
 }
 
-static int parse(struct fl__bpmn_reader *rd)
+static int parse_quietly(struct fl__bpmn_reader *rd)
 {
     const xmlError *e;
     xmlParserCtxt *ctxt = xmlCreateMemoryParserCtxt(rd->xml, (int)rd->len);
@@ -260,6 +260,26 @@ static int parse(struct fl__bpmn_reader *rd)
     }
 out:
     xmlFreeParserCtxt(ctxt);
+    return rc;
+}
+
+/* Encoding and I/O errors bypass the parser context and go to libxml2's generic handler,
+ * which prints to stderr; it is per thread (libxml2 is built with threads), so we swap it
+ * for the duration of one parse. */
+static void quiet_generic(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+static int parse(struct fl__bpmn_reader *rd)
+{
+    xmlGenericErrorFunc old_fn = xmlGenericError;
+    void *old_ctx = xmlGenericErrorContext;
+    int rc;
+    xmlSetGenericErrorFunc(NULL, quiet_generic);
+    rc = parse_quietly(rd);
+    xmlSetGenericErrorFunc(old_ctx, old_fn);
     return rc;
 }
 

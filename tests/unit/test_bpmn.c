@@ -427,6 +427,9 @@ static void test_malformed_xml(void **state)
                      "malformed XML: Opening and ending tag mismatch: startEvent line 4 and task",
                      "", 5, 15);
     expect_doc_error("", FL_EPARSE, "empty", "", 0, 0);
+    /* an encoding error (reported by libxml2 outside the parser context) stays quiet */
+    expect_doc_error("<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?>\n<a>\x1b$B\xff\xff</a>",
+                     FL_EPARSE, "malformed XML", "", 2, 4);
     expect_doc_error("not xml at all", FL_EPARSE, "malformed XML", "", 1, 1);
 }
 
