@@ -63,12 +63,12 @@ static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const ch
         fl_feel_free(e);
         return 0;
     }
-    fl__bpmn_attr_pos(p->rd, el, attr, &line, &col);
+    fl__bpmn_attr_text_pos(p->rd, el, attr,
+                           (size_t)(src - value) + (size_t)(fe.column > 0 ? fe.column - 1 : 0),
+                           &line, &col);
     fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
                  fe.msg[0] ? fe.msg : "invalid FEEL");
-    /* the column points into the value when it sits on the attribute's line */
-    fl_error_at(p->rd->err, owner, line,
-                col + (int)(src - value) + (fe.column > 0 ? fe.column - 1 : 0));
+    fl_error_at(p->rd->err, owner, line, col);
     return FL_EMODEL;
 }
 
@@ -399,8 +399,7 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
         size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
         n->script = NULL;
         if (in_attr) {
-            fl__bpmn_attr_pos(p->rd, at, "expression", &line, &col);
-            col += (int)off;
+            fl__bpmn_attr_text_pos(p->rd, at, "expression", off, &line, &col);
         } else {
             fl__bpmn_text_pos(p->rd, at, off, &line, &col);
         }

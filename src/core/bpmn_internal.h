@@ -62,6 +62,10 @@ void fl__bpmn_attr_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, co
 void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, size_t off, int *line,
                        int *col);
 
+/* Position of the character at byte offset off of attribute name's decoded value. */
+void fl__bpmn_attr_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                            size_t off, int *line, int *col);
+
 /* ---- bpmn.c: XML helpers and diagnostics ---- */
 
 /* True when node is an element named local in namespace ns. */

@@ -182,6 +182,21 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
     return fl__bpmn_read_node_details(p, el, n);
 }
 
+/* flowd's elements belong on tasks; elsewhere (process, flows) they are a mistake. */
+static int reject_flowd_ext(struct fl__bpmn_proc *p, const xmlNode *el, const char *id)
+{
+    const xmlNode *c, *x;
+    for (c = el->children; c; c = c->next) {
+        if (!fl__bpmn_is(c, FL__NS_BPMN, "extensionElements"))
+            continue;
+        for (x = c->children; x; x = x->next)
+            if (fl__bpmn_in_ns(x, FL_BPMN_NS_FLOWD))
+                return fl__bpmn_fail(p->rd, x, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
+                                     local(x), local(el), id);
+    }
+    return 0;
+}
+
 static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
 {
     struct fl_model *m = p->m;
@@ -213,7 +228,7 @@ static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
     p->flow_xml[m->n_flows] = el;
     m->n_flows++;
     xmlHashAddEntry(p->flow_ix, (const xmlChar *)id, (void *)(uintptr_t)m->n_flows);
-    return 0;
+    return reject_flowd_ext(p, el, id);
 }
 
 /* Resolve sourceRef or targetRef of flow f into a node index. */
@@ -484,7 +499,7 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
         fl__bpmn_warn(&p, proc,
                       "process '%s' is not marked isExecutable=\"true\"; it was read anyway",
                       m->key);
-    if ((rc = read_children(&p)) < 0)
+    if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 || (rc = read_children(&p)) < 0)
         goto out;
     for (i = 0; i < m->n_flows; i++) {
         struct fl_flow *f = &m->flows[i];

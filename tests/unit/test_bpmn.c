@@ -599,6 +599,19 @@ static void test_task_errors(void **state)
                  "    <flowd:stage duration=\"P1D\"/>\n"
                  "  </bpmn:extensionElements></bpmn:task>\n",
                  FL_EMODEL, "flowd:stage is not allowed on task 't'", "t", 6, 5);
+    expect_error("  <bpmn:extensionElements><flowd:job type=\"x\"/></bpmn:extensionElements>\n"
+                 "  <bpmn:startEvent id=\"s\"/>\n",
+                 FL_EMODEL, "flowd:job is not allowed on process 'p'", "p", 4, 27);
+    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
+                 "  <bpmn:serviceTask id=\"sv\"><bpmn:extensionElements>\n"
+                 "    <zeebe:taskDefinition type=\"=a &gt; )\"/>\n"
+                 "  </bpmn:extensionElements></bpmn:serviceTask>\n",
+                 FL_EMODEL, "syntax error in type of 'sv'", "sv", 6, 41);
+    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
+                 "  <bpmn:scriptTask id=\"sc\"><bpmn:extensionElements>\n"
+                 "    <zeebe:script expression=\"=(a &lt; b))\" resultVariable=\"r\"/>\n"
+                 "  </bpmn:extensionElements></bpmn:scriptTask>\n",
+                 FL_EMODEL, "syntax error in script of scriptTask 'sc'", "sc", 6, 42);
 }
 
 #define STAGE_TASK(stage_xml)                                                                      \
