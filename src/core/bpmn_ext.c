@@ -96,8 +96,12 @@ static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
 {
     char *v = NULL;
     int rc, is_expr;
+    size_t i;
     if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
         return rc;
+    for (i = 0; i < l->n; i++) /* a later source replaces an earlier one */
+        free(l->items[i]);
+    l->n = 0;
     fl_feel_strip(v, &is_expr);
     if (is_expr) {
         l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
@@ -167,6 +171,7 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
                                 n->id, acc.n, acc.items[0], acc.items[1], acc.n > 2 ? ", ..." : "");
         fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
     } else if (acc.n == 1) {
+        free(s->accountable);
         s->accountable = acc.items[0];
         acc.items[0] = NULL;
     } else {
@@ -308,9 +313,7 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
     size_t i;
     int rc;
     for (i = 0; java[i]; i++) {
-        v = fl__bpmn_attr(el, java[i], FL__NS_CAMUNDA);
-        free(v);
-        if (v)
+        if (xmlHasNsProp(el, (const xmlChar *)java[i], (const xmlChar *)FL__NS_CAMUNDA))
             return fl__bpmn_fail_attr(p->rd, el, java[i], FL_EUNSUPPORTED,
                                       "%s '%s' uses camunda:%s (Java code), which is not "
                                       "supported; use an external job type",

@@ -319,7 +319,7 @@ static void test_camunda8_mapping(void **state)
     const struct fl_stage *st;
     (void)state;
     doc = load("  <bpmn:startEvent id=\"s\"/>\n"
-               "  <bpmn:userTask id=\"t\">\n"
+               "  <bpmn:userTask id=\"t\" camunda:candidateGroups=\"old1,old2,old3\">\n"
                "    <bpmn:extensionElements>\n"
                "      <zeebe:assignmentDefinition assignee=\"=owner\" "
                "candidateGroups=\"sales,legal\" candidateUsers=\"=[&quot;a&quot;]\"/>\n"
