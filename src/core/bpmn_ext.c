@@ -63,8 +63,7 @@ static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const ch
         fl_feel_free(e);
         return 0;
     }
-    fl__bpmn_attr_text_pos(p->rd, el, attr,
-                           (size_t)(src - value) + (size_t)(fe.column > 0 ? fe.column - 1 : 0),
+    fl__bpmn_attr_text_pos(p->rd, el, attr, (size_t)(src - value) + fl__bpmn_feel_offset(src, &fe),
                            &line, &col);
     fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
                  fe.msg[0] ? fe.msg : "invalid FEEL");
@@ -399,7 +398,7 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
     src = fl_feel_strip(text, &is_expr);
     fl_error_clear(&fe);
     if (fl_feel_compile(src, strlen(src), &n->script, &fe) < 0) {
-        size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
+        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
         n->script = NULL;
         if (in_attr) {
             fl__bpmn_attr_text_pos(p->rd, at, "expression", off, &line, &col);

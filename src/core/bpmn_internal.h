@@ -108,6 +108,10 @@ bool fl__bpmn_lang_is_feel(const char *lang);
 int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
                          const char *value);
 
+/* Byte offset in src of the position a FEEL compile error reports (line, and column in
+ * code points). */
+size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe);
+
 /* ---- bpmn_process.c ---- */
 
 /* Build the model of one bpmn:process element (validated). Caller frees *out. */

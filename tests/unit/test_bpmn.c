@@ -654,6 +654,14 @@ static void test_feel_syntax_error(void **state)
                  "    <bpmn:conditionExpression>=a &gt; )</bpmn:conditionExpression>\n"
                  "  </bpmn:sequenceFlow>\n",
                  FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 39);
+    /* FEEL counts code points; so does the column in the file */
+    expect_error(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:task id=\"t\"/>\n"
+        "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"
+        "    <bpmn:conditionExpression>=\"\xc3\x84\xc3\xbc\" )</bpmn:conditionExpression>\n"
+        "  </bpmn:sequenceFlow>\n",
+        FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 37);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:task id=\"t\"/>\n"
                  "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"
