@@ -55,7 +55,9 @@ enum fl_command_kind {
     FL_CMD_CANCEL
 };
 
-/* A command. Pointers are borrowed for the duration of the call. */
+/* A command. Pointers are borrowed for the duration of the call, except that the engine
+ * takes references to the values in `variables` (kept in the instance and in the effects):
+ * values are not thread-safe, so they must belong to the thread running the engine. */
 struct fl_command {
     enum fl_command_kind kind;
     uint64_t instance_id;  /* all but START */
