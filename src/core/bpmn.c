@@ -54,11 +54,21 @@ char *fl__bpmn_id(const xmlNode *node)
     return fl__bpmn_attr(node, "id", NULL);
 }
 
+/* Diagnostics name the nearest element with an id: an extension element inside a task
+ * is reported as that task. Caller frees. */
+static char *nearest_id(const xmlNode *node)
+{
+    char *id = NULL;
+    for (; node && node->type == XML_ELEMENT_NODE && !id; node = node->parent)
+        id = fl__bpmn_id(node);
+    return id;
+}
+
 static void fail_at(struct fl__bpmn_reader *rd, const xmlNode *node, int line, int col)
 {
-    xmlChar *id = node ? xmlGetNoNsProp(node, (const xmlChar *)"id") : NULL;
-    fl_error_at(rd->err, id ? (const char *)id : NULL, line, col);
-    xmlFree(id);
+    char *id = nearest_id(node);
+    fl_error_at(rd->err, id, line, col);
+    free(id);
 }
 
 int fl__bpmn_fail(struct fl__bpmn_reader *rd, const xmlNode *node, int code, const char *fmt,
@@ -92,7 +102,7 @@ void fl__bpmn_warn(struct fl__bpmn_proc *p, const xmlNode *node, const char *fmt
     struct fl_model *m = p->m;
     struct fl_model_warning *w;
     va_list ap;
-    char *id = node ? fl__bpmn_id(node) : NULL;
+    char *id = nearest_id(node);
     fl_grow(&m->warnings, &p->cap_warnings, m->n_warnings + 1, sizeof(*m->warnings));
     w = &m->warnings[m->n_warnings++];
     char tmp[512];

@@ -92,10 +92,15 @@ static bool wanted(const char *name)
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     char *buf;
-    size_t cap = FL_BPMN_MAX_BYTES + 2;
+    size_t cap;
     if (!f)
         return NULL;
+    /* one byte over the cap is enough for the reader to refuse a huge file */
+    cap = fstat(fileno(f), &st) == 0 && (size_t)st.st_size <= FL_BPMN_MAX_BYTES
+              ? (size_t)st.st_size + 1
+              : FL_BPMN_MAX_BYTES + 2;
     buf = fl_malloc(cap);
     *len = fread(buf, 1, cap - 1, f);
     buf[*len] = '\0';
