@@ -129,7 +129,7 @@ static void test_deploy(void **state)
     assert_int_equal(r[0].version, 1);
     /* a changed name is a new version */
     changed = strdup(SVC_PROCESS_XML);
-    memcpy(strstr(changed, "name=\"Check\""), "name=\"Chéck\"", 12);
+    memcpy(strstr(changed, "name=\"Check\""), "name=\"Checx\"", 12);
     assert_int_equal(fl_service_deploy(f->svc, changed, strlen(changed), r, 2, &n, NULL), 0);
     assert_true(r[0].created);
     assert_int_equal(r[0].version, 2);
