@@ -36,7 +36,9 @@ struct fl_result {
     uint64_t task_id;       /* first task the command opened (FL_FX_TASK_CREATE), or 0 */
 };
 
-/* Called on the writer thread once the command's fate is durable; must not block. */
+/* Called on the writer thread once the command's fate is durable; must not block (it may
+ * fl_service_submit a follow-up command, which then never waits for queue room, but must
+ * not call fl_service_run, fl_service_deploy or fl_service_close). */
 typedef void (*fl_service_cb)(void *arg, const struct fl_result *res);
 
 /* Open the store and start the writer. Caller closes. */

@@ -138,8 +138,11 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
 
 static int enqueue(struct fl_service *svc, struct fl__svc_cmd *q)
 {
+    /* A callback that submits runs on the writer, the only thread that makes room: it
+     * may exceed the cap rather than wait for itself. */
+    bool on_writer = svc->writer_started && pthread_equal(pthread_self(), svc->writer);
     pthread_mutex_lock(&svc->lock);
-    while (!svc->closing && svc->qlen >= svc->queue_cap)
+    while (!svc->closing && !on_writer && svc->qlen >= svc->queue_cap)
         pthread_cond_wait(&svc->not_full, &svc->lock);
     if (svc->closing) {
         pthread_mutex_unlock(&svc->lock);

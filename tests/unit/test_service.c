@@ -513,6 +513,45 @@ static void test_stale_cache_is_reloaded(void **state)
     fl_store_close(rd);
 }
 
+struct chain {
+    struct fl_service *svc;
+    struct acks *a;
+    struct ack_slot slots[2];
+};
+
+/* Submits two follow-ups from the writer thread with a queue of one: must not wait. */
+static void chain_cb(void *arg, const struct fl_result *res)
+{
+    struct chain *ch = arg;
+    struct fl_command c = complete_cmd(res->instance_id, res->task_id);
+    assert_int_equal(res->rc, 0);
+    ch->slots[0] = (struct ack_slot){ch->a, 0};
+    ch->slots[1] = (struct ack_slot){ch->a, 1};
+    assert_int_equal(fl_service_submit(ch->svc, &c, ack_cb, &ch->slots[0]), 0);
+    assert_int_equal(fl_service_submit(ch->svc, &c, ack_cb, &ch->slots[1]), 0);
+}
+
+static void test_submit_from_callback(void **state)
+{
+    struct fixture *f = *state;
+    static struct acks a;
+    struct chain ch;
+    struct fl_command c;
+
+    f->svc = open_svc(f, 0, 1);
+    deploy_order(f->svc);
+    memset(&a, 0, sizeof(a));
+    pthread_mutex_init(&a.lock, NULL);
+    pthread_cond_init(&a.cond, NULL);
+    ch.svc = f->svc;
+    ch.a = &a;
+    c = start_cmd("chain");
+    assert_int_equal(fl_service_submit(f->svc, &c, chain_cb, &ch), 0);
+    acks_wait(&a, 2);
+    assert_int_equal(a.res[0].rc, 0);
+    assert_int_not_equal(a.res[1].rc, 0); /* the same task twice: the second is refused */
+}
+
 struct closer {
     struct fl_service *svc;
 };
@@ -585,6 +624,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusal_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_cache_is_reloaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_from_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
