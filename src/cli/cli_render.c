@@ -217,8 +217,8 @@ int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out
     return 0;
 }
 
-/* The message of an incident event: its detail's "message" member when the detail is a
- * JSON object that has one, else the detail text itself. Caller frees. */
+/* The message of an incident event: its detail's "error" (or "message") member when the
+ * detail is a JSON object that has one, else the detail text itself. Caller frees. */
 static char *incident_message(const char *detail)
 {
     struct fl_value *v = NULL;
@@ -230,7 +230,9 @@ static char *incident_message(const char *detail)
     if (!detail || !detail[0])
         return fl_strdup("incident");
     if (fl_value_from_json(detail, strlen(detail), &v, NULL) == 0) {
-        m = fl_value_context_get(v, "message", 7);
+        m = fl_value_context_get(v, "error", 5);
+        if (!m)
+            m = fl_value_context_get(v, "message", 7);
         if (m && (s = fl_value_str(m, &len)))
             msg = fl_strndup(s, len);
         fl_value_unref(v);
