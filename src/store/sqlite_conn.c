@@ -152,8 +152,8 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
                             : SQLITE_OPEN_READWRITE | (opt->create ? SQLITE_OPEN_CREATE : 0));
     rc = sqlite3_open_v2(path, &q->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        fl_error_set(err, FL_EIO, "cannot open database '%s': %s", path,
-                     q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+        rc = fl_error_set(err, FL_EIO, "cannot open database '%s': %s", path,
+                          q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
         goto fail;
     }
     sqlite3_extended_result_codes(q->db, 1);
