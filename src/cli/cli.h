@@ -102,7 +102,8 @@ int cli_service_open(const struct cli_common *c, struct fl_service **out,
 int cli_service_run(struct fl_service *svc, const struct fl_command *cmd,
                     struct fl_result *res);
 
-/* Show what a command left an instance in (cmd_start.c): the headline, its state, open
+/* Show what a command left an instance in (cmd_start.c): the headline (a single word
+ * such as "started" leads the instance line instead of a line of its own), its state, open
  * tasks and the incidents raised after history sequence after_seq (JSON: also the task
  * task_id as it is now, unless 0). Returns the exit code: 3 when there are new incidents. */
 int cli_report_instance(const struct cli_common *c, const char *headline, uint64_t instance_id,
@@ -190,10 +191,10 @@ int cli_print_open_tasks(struct fl_store *s, uint64_t instance_id, int64_t now_m
 int cli_json_open_tasks(struct fl_store *s, struct cli_json *j, uint64_t instance_id,
                         int64_t now_ms, struct fl_error *err);
 
-/* The incidents raised on an instance after history sequence number after_seq: prints
- * each on stderr (human) or adds "incidents": [...] to j (when j is not NULL); *count
- * gets how many. */
-int cli_incidents(struct fl_store *s, uint64_t instance_id, uint64_t after_seq,
+/* The incidents raised on instance inst after history sequence number after_seq: prints
+ * each on stderr, placed at its element's line and column in the deployed XML (human), or
+ * adds "incidents": [...] to j (when j is not NULL); *count gets how many. */
+int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64_t after_seq,
                   struct cli_json *j, size_t *count, struct fl_error *err);
 
 /* Largest history sequence number of an instance so far (0 when none). */

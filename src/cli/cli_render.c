@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "flowd/alloc.h"
 #include "flowd/engine.h"
+#include "flowd/model.h"
 
 /* A comma-separated list from the store as a JSON array of strings. */
 static void json_list(struct cli_json *j, const char *key, const char *csv)
@@ -240,10 +241,40 @@ static char *incident_message(const char *detail)
     return msg ? msg : fl_strdup(detail);
 }
 
-int cli_incidents(struct fl_store *s, uint64_t instance_id, uint64_t after_seq,
+/* Where node_id sits in the XML the instance was started from, for the error line of an
+ * incident. The model is read again only when an incident is shown: that is rare, and
+ * the reader is the one place that knows positions. Leaves 0 when it cannot tell. */
+static void node_position(struct fl_store *s, const struct fl_instance_row *inst,
+                          const char *node_id, int *line, int *column)
+{
+    struct fl_definition_row def;
+    struct fl_bpmn_doc *doc = NULL;
+    uint32_t i;
+
+    *line = *column = 0;
+    if (!node_id || fl_store_definition_get(s, NULL, 0, inst->definition_id, &def, NULL) != 0)
+        return;
+    if (fl_bpmn_read(def.xml, def.xml_len, &doc, NULL) == 0) {
+        for (size_t p = 0; p < doc->n_processes; p++) {
+            const struct fl_model *m = doc->processes[p];
+            if (inst->process_key && strcmp(m->key, inst->process_key) != 0)
+                continue;
+            if ((i = fl_model_find_node(m, node_id)) != FL_NONE) {
+                *line = m->nodes[i].line;
+                *column = m->nodes[i].column;
+                break;
+            }
+        }
+    }
+    fl_bpmn_doc_free(doc);
+    fl_definition_row_release(&def);
+}
+
+int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64_t after_seq,
                   struct cli_json *j, size_t *count, struct fl_error *err)
 {
     struct fl_event_row *rows = NULL;
+    uint64_t instance_id = inst->id;
     size_t n = 0;
     int rc = fl_store_history(s, instance_id, &rows, &n, err);
 
@@ -262,15 +293,18 @@ int cli_incidents(struct fl_store *s, uint64_t instance_id, uint64_t after_seq,
             cli_json_object(j, NULL);
             cli_json_uint(j, "incident_id", e->ref_id);
             cli_json_str(j, "node_id", e->node_id);
+            cli_json_time(j, "at", e->at);
             cli_json_str(j, "message", msg);
             cli_json_raw(j, "detail", e->detail);
             cli_json_end(j);
         } else {
             struct fl_error ie;
+            int line, column;
             fl_error_clear(&ie);
             snprintf(ie.msg, sizeof(ie.msg), "instance %llu stopped with an incident: %s",
                      (unsigned long long)instance_id, msg);
-            fl_error_at(&ie, e->node_id, 0, 0);
+            node_position(s, inst, e->node_id, &line, &column);
+            fl_error_at(&ie, e->node_id, line, column);
             cli_fail(FL_EREFUSED, &ie);
         }
         free(msg);

@@ -126,7 +126,7 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
         cli_json_object(&j, NULL);
         cli_json_instance(&j, "instance", &inst, true);
         if ((rc = cli_json_open_tasks(s, &j, id, c.now_ms, &err)) ||
-            (rc = cli_incidents(s, id, 0, &j, &n_incidents, &err)))
+            (rc = cli_incidents(s, &inst, 0, &j, &n_incidents, &err)))
             goto out;
         json_history(&j, events, n_events);
         cli_json_end(&j);

@@ -54,7 +54,7 @@ int cli_report_instance(const struct cli_common *c, const char *headline, uint64
         }
         cli_json_instance(&j, "instance", &inst, true);
         if ((rc = cli_json_open_tasks(s, &j, instance_id, c->now_ms, &err)) ||
-            (rc = cli_incidents(s, instance_id, after_seq, &j, &n_incidents, &err)))
+            (rc = cli_incidents(s, &inst, after_seq, &j, &n_incidents, &err)))
             goto out;
         cli_json_end(&j);
         json_open = false;
@@ -64,16 +64,20 @@ int cli_report_instance(const struct cli_common *c, const char *headline, uint64
             fprintf(stderr, "flowd: instance %llu stopped with an incident (see \"incidents\")\n",
                     (unsigned long long)instance_id);
     } else {
-        printf("%s\n", headline);
-        printf("instance %llu of %s version %d%s%s%s: %s%s\n", (unsigned long long)inst.id,
-               inst.process_key ? inst.process_key : "?", (int)inst.version,
+        /* A headline that is a verb ("started") leads the instance line itself. */
+        if (strchr(headline, ' '))
+            printf("%s\n", headline);
+        printf("%s%sinstance %llu of %s version %d%s%s%s: %s%s\n",
+               strchr(headline, ' ') ? "" : headline, strchr(headline, ' ') ? "" : " ",
+               (unsigned long long)inst.id, inst.process_key ? inst.process_key : "?",
+               (int)inst.version,
                inst.business_key ? " (business key " : "",
                inst.business_key ? inst.business_key : "", inst.business_key ? ")" : "",
                cli_instance_status_name(inst.status), inst.incident ? ", incident" : "");
         if (inst.status == FL_INSTANCE_ACTIVE && (rc = cli_print_open_tasks(s, instance_id, c->now_ms, &err)))
             goto out;
         fflush(stdout);
-        if ((rc = cli_incidents(s, instance_id, after_seq, NULL, &n_incidents, &err)))
+        if ((rc = cli_incidents(s, &inst, after_seq, NULL, &n_incidents, &err)))
             goto out;
     }
     if (n_incidents)
@@ -116,7 +120,6 @@ static int run_start(const struct cli_command *cmd, int argc, char **argv)
     struct fl_service *svc = NULL;
     struct fl_command command;
     struct fl_result res;
-    char headline[512];
     int rc, opt, ex;
 
     if ((ex = cli_common_init(&c, cmd)))
@@ -171,9 +174,7 @@ static int run_start(const struct cli_command *cmd, int argc, char **argv)
         ex = cli_fail(rc, &res.err);
         goto out;
     }
-    snprintf(headline, sizeof(headline), "started instance %llu",
-             (unsigned long long)res.instance_id);
-    ex = cli_report_instance(&c, headline, res.instance_id, 0, 0);
+    ex = cli_report_instance(&c, "started", res.instance_id, 0, 0);
 out:
     fl_value_unref(vars);
     return ex;
