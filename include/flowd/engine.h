@@ -55,7 +55,9 @@ enum fl_command_kind {
     FL_CMD_CANCEL
 };
 
-/* A command. Pointers are borrowed for the duration of the call. */
+/* A command. Pointers are borrowed for the duration of the call, except that the engine
+ * takes references to the values in `variables` (kept in the instance and in the effects):
+ * values are not thread-safe, so they must belong to the thread running the engine. */
 struct fl_command {
     enum fl_command_kind kind;
     uint64_t instance_id;  /* all but START */
@@ -205,8 +207,10 @@ struct fl_effect {
  * this struct (an arena) and live until fl_effects_reset or fl_effects_release, except
  * strings taken from the model (node ids and names, job types, stage roles and action
  * kinds), which point into the model: the model must outlive the effects. TOKEN_PUT and
- * TOKEN_DEL mirror every change to inst->tokens made by the command (a token created and
- * consumed within one command has none). Not thread-safe: one fl_effects per thread. */
+ * TOKEN_DEL mirror every change to inst->tokens made by the command, in order (a token
+ * created and consumed within one command without resting has none; one that rests at a
+ * join and is consumed in the same command gets a PUT and a DEL). Not thread-safe: one
+ * fl_effects per thread. */
 struct fl_effects {
     struct fl_effect *items;
     size_t n, cap;
@@ -224,8 +228,9 @@ void fl_effects_release(struct fl_effects *fx);
 
 /* Start an instance of model m (definition_id is the store's id of it): runs from the none
  * start event to the first wait states. cmd->kind must be FL_CMD_START. On success *out is
- * a new instance (caller frees with fl_instance_free) and fx holds the effects. On error
- * nothing is produced (fx unchanged) and err says why. */
+ * a new instance with revision 1 (caller frees with fl_instance_free) and fx holds the
+ * effects. On error (FL_EINVAL, FL_ETYPE variables not a context, FL_EMODEL no start event)
+ * *out is NULL, nothing is produced (fx unchanged, no id taken) and err says why. */
 int fl_engine_start(const struct fl_model *m, uint64_t definition_id,
                     const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
                     struct fl_instance **out, struct fl_effects *fx, struct fl_error *err);
