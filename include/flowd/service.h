@@ -32,6 +32,7 @@ struct fl_result {
     uint64_t instance_id;   /* instance acted on (started) */
     int instance_status;    /* enum fl_instance_status after the command */
     bool incident;          /* the instance has an incident after the command */
+    uint64_t task_id;       /* first task the command opened (FL_FX_TASK_CREATE), or 0 */
 };
 
 /* Called on the writer thread once the command's fate is durable; must not block. */
