@@ -23,6 +23,7 @@ struct fl_service_options {
     unsigned max_batch;    /* commands per transaction at most (0 = 1024) */
     unsigned queue_cap;    /* queued commands at most before submit blocks (0 = 65536) */
     int64_t (*clock_ms)(void); /* NULL = real clock; tests inject their own */
+    unsigned instance_cache;   /* active instances kept in memory at most (0 = 16384) */
 };
 
 /* Outcome of a command, given to the callback after commit (or on refusal). */
@@ -43,7 +44,7 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
                     struct fl_error *err);
 
 /* Stop accepting commands, finish (commit and acknowledge) the queued ones, stop the writer
- * and close the store. NULL-safe. */
+ * and close the store. NULL-safe. Not from a callback (it waits for the writer). */
 void fl_service_close(struct fl_service *svc);
 
 /* Queue a command; cb is called exactly once (also when refused). The command is copied
@@ -69,5 +70,16 @@ struct fl_deploy_result {
 int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
                       struct fl_deploy_result *results, size_t max_results, size_t *n,
                       struct fl_error *err);
+
+/* Counters of the writer, for benchmarks and metrics. */
+struct fl_service_stats {
+    uint64_t commands;   /* commands executed (acknowledged or refused) */
+    uint64_t batches;    /* transactions committed or failed */
+    uint64_t max_batch;  /* most commands in one transaction */
+    uint64_t retried;    /* batches re-run one command at a time after a store error */
+};
+
+/* Snapshot of the counters (thread-safe). */
+void fl_service_stats(struct fl_service *svc, struct fl_service_stats *out);
 
 #endif
