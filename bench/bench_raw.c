@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "flowd/alloc.h"
 
 #include "flowd/engine.h"
 #include "flowd/err.h"
@@ -133,22 +136,25 @@ static const char *const TASK_NODES[STEPS - 1] = {"Task_review", "Task_approve",
                                                   "Task_confirm"};
 static const char *const TASK_NAMES[STEPS - 1] = {"Review request", "Approve", "Confirm"};
 
-struct raw {
+struct bench_raw {
     sqlite3 *db;
     sqlite3_stmt *st[S__COUNT];
-    const struct bench_event_template *events;
+    struct bench_event_template *events; /* owned copy */
     size_t n_events;
-    size_t rows;       /* statements run */
-    uint64_t token_hw; /* highest token id written (the store's counter) */
+    size_t batch;
+    size_t written;          /* instances written so far */
+    size_t rows;             /* statements run */
+    size_t rows_per_instance;
+    uint64_t token_hw;       /* highest token id written (the store's counter) */
 };
 
-static int db_fail(struct raw *r, struct fl_error *err, const char *what)
+static int db_fail(struct bench_raw *r, struct fl_error *err, const char *what)
 {
     return fl_error_set(err, FL_ESTORE, "raw sqlite: %s: %s", what, sqlite3_errmsg(r->db));
 }
 
 /* Run a prepared statement to completion and reset it. */
-static int run(struct raw *r, enum stmt_id id, struct fl_error *err)
+static int run(struct bench_raw *r, enum stmt_id id, struct fl_error *err)
 {
     sqlite3_stmt *st = r->st[id];
     int rc = sqlite3_step(st);
@@ -160,7 +166,7 @@ static int run(struct raw *r, enum stmt_id id, struct fl_error *err)
 }
 
 /* The step's history rows; ref is the task closed (task_completed) or opened. */
-static int events_of(struct raw *r, int step, uint64_t inst, uint64_t token, uint64_t opened,
+static int events_of(struct bench_raw *r, int step, uint64_t inst, uint64_t token, uint64_t opened,
                      uint64_t closed, int64_t now, struct fl_error *err)
 {
     sqlite3_stmt *st = r->st[S_EVENT_INSERT];
@@ -198,7 +204,7 @@ static int events_of(struct raw *r, int step, uint64_t inst, uint64_t token, uin
 
 /* One command's rows for instance number i, in the order the store writes them: the
  * instance row, then the effects. Ids derive from i as a per-kind sequence would. */
-static int step_rows(struct raw *r, int step, uint64_t i, int64_t now, struct fl_error *err)
+static int step_rows(struct bench_raw *r, int step, uint64_t i, int64_t now, struct fl_error *err)
 {
     uint64_t inst = i + 1, token = i + 1;
     uint64_t task = i * (STEPS - 1) + (uint64_t)step + 1; /* the task this step opens */
@@ -275,7 +281,7 @@ static int step_rows(struct raw *r, int step, uint64_t i, int64_t now, struct fl
     return events_of(r, step, inst, token, last ? 0 : task, step ? task - 1 : 0, now, err);
 }
 
-static int exec(struct raw *r, const char *sql, struct fl_error *err)
+static int exec(struct bench_raw *r, const char *sql, struct fl_error *err)
 {
     if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(r, err, sql);
@@ -283,7 +289,7 @@ static int exec(struct raw *r, const char *sql, struct fl_error *err)
 }
 
 /* Commit as the store does: raise the token counter, then COMMIT. */
-static int commit(struct raw *r, struct fl_error *err)
+static int commit(struct bench_raw *r, struct fl_error *err)
 {
     sqlite3_stmt *st = r->st[S_COUNTER_RAISE];
     sqlite3_bind_text(st, 1, "token", -1, SQLITE_STATIC);
@@ -294,55 +300,84 @@ static int commit(struct raw *r, struct fl_error *err)
     return run(r, S_COMMIT, err);
 }
 
-int bench_raw_run(const struct bench_raw_options *opt, struct bench_raw_figures *out,
-                  struct fl_error *err)
+/* Write n instances numbered from first, `batch` at a time, one transaction per step. */
+static int write_instances(struct bench_raw *r, size_t first, size_t n, struct fl_error *err)
+{
+    int rc;
+    for (size_t g = first; g < first + n; g += r->batch) {
+        size_t end = g + r->batch < first + n ? g + r->batch : first + n;
+        size_t rows0 = r->rows;
+        for (int step = 0; step < STEPS; step++) {
+            if ((rc = run(r, S_BEGIN, err)))
+                return rc;
+            int64_t now = (int64_t)(bench_now_s() * 1e3);
+            for (size_t i = g; i < end; i++) {
+                if ((rc = step_rows(r, step, i, now, err)))
+                    return rc;
+            }
+            if ((rc = commit(r, err)))
+                return rc;
+        }
+        /* Rows of one instance, less each transaction's BEGIN, counter and COMMIT. */
+        r->rows_per_instance = (r->rows - rows0 - 3 * STEPS) / (end - g);
+    }
+    return 0;
+}
+
+int bench_raw_open(const struct bench_raw_options *opt, struct bench_raw **out,
+                   struct fl_error *err)
 {
     int rc = 0;
-    struct raw r;
-    memset(&r, 0, sizeof r);
-    r.events = opt->events ? opt->events : DEFAULT_EVENTS;
-    r.n_events = opt->events ? opt->n_events : sizeof DEFAULT_EVENTS / sizeof DEFAULT_EVENTS[0];
-    size_t batch = opt->batch ? opt->batch : 1;
+    struct bench_raw *r = fl_calloc(1, sizeof *r);
+    const struct bench_event_template *ev = opt->events ? opt->events : DEFAULT_EVENTS;
+    r->n_events = opt->events ? opt->n_events : sizeof DEFAULT_EVENTS / sizeof DEFAULT_EVENTS[0];
+    r->events = fl_calloc(r->n_events ? r->n_events : 1, sizeof *r->events);
+    memcpy(r->events, ev, r->n_events * sizeof *r->events);
+    r->batch = opt->batch ? opt->batch : 1;
 
-    memset(out, 0, sizeof *out);
-    if (sqlite3_open(opt->db_path, &r.db) != SQLITE_OK) {
-        rc = db_fail(&r, err, "open");
+    if (sqlite3_open(opt->db_path, &r->db) != SQLITE_OK) {
+        rc = db_fail(r, err, "open");
         goto out;
     }
-    if ((rc = exec(&r, SCHEMA, err)))
+    if ((rc = exec(r, SCHEMA, err)))
         goto out;
     for (int i = 0; i < S__COUNT; i++) {
-        if (sqlite3_prepare_v3(r.db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &r.st[i], NULL) !=
+        if (sqlite3_prepare_v3(r->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i], NULL) !=
             SQLITE_OK) {
-            rc = db_fail(&r, err, SQL[i]);
+            rc = db_fail(r, err, SQL[i]);
             goto out;
         }
     }
-
-    double t0 = bench_now_s();
-    for (size_t g = 0; g < opt->instances; g += batch) {
-        size_t end = g + batch < opt->instances ? g + batch : opt->instances;
-        for (int step = 0; step < STEPS; step++) {
-            if ((rc = run(&r, S_BEGIN, err)))
-                goto out;
-            int64_t now = (int64_t)(bench_now_s() * 1e3);
-            for (size_t i = g; i < end; i++) {
-                if ((rc = step_rows(&r, step, i, now, err)))
-                    goto out;
-            }
-            if ((rc = commit(&r, err)))
-                goto out;
-            out->transactions++;
-        }
-        if (g == 0) /* rows of the first group, less its BEGIN/counter/COMMIT statements */
-            out->rows_per_instance = (r.rows - 3 * STEPS) / (end - g);
-    }
-    out->seconds = bench_now_s() - t0;
-    out->instances_per_s = out->seconds > 0 ? (double)opt->instances / out->seconds : 0;
-    out->commands_per_s = out->instances_per_s * STEPS;
 out:
-    for (int i = 0; i < S__COUNT; i++)
-        sqlite3_finalize(r.st[i]);
-    sqlite3_close(r.db);
+    if (rc) {
+        bench_raw_close(r);
+        r = NULL;
+    }
+    *out = r;
     return rc;
+}
+
+int bench_raw_write(struct bench_raw *r, size_t n, double *seconds, struct fl_error *err)
+{
+    double t0 = bench_now_s();
+    int rc = write_instances(r, r->written, n, err);
+    *seconds = bench_now_s() - t0;
+    r->written += n;
+    return rc;
+}
+
+size_t bench_raw_rows_per_instance(const struct bench_raw *r)
+{
+    return r->rows_per_instance;
+}
+
+void bench_raw_close(struct bench_raw *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(r->st[i]);
+    sqlite3_close(r->db);
+    free(r->events);
+    free(r);
 }

@@ -10,24 +10,29 @@
 
 #include "bench_flowd.h"
 
+struct bench_raw; /* opaque: the connection and prepared statements */
+
 struct bench_raw_options {
     const char *db_path; /* SQLite file (created) */
-    size_t instances;
-    size_t batch; /* commands per transaction */
+    size_t batch;        /* commands per transaction */
     /* History rows of one instance, as flowd wrote them (NULL: a built-in template of the
-     * reference process's events). */
+     * reference process's events). Copied. */
     const struct bench_event_template *events;
     size_t n_events;
 };
 
-struct bench_raw_figures {
-    double seconds, instances_per_s, commands_per_s;
-    size_t rows_per_instance; /* rows inserted, updated or deleted per instance */
-    size_t transactions;
-};
+/* Create the database with the store's schema and prepare the statements. Caller closes. */
+int bench_raw_open(const struct bench_raw_options *opt, struct bench_raw **out,
+                   struct fl_error *err);
 
-/* Run the raw write benchmark. 0 or FL_ESTORE with detail in err. */
-int bench_raw_run(const struct bench_raw_options *opt, struct bench_raw_figures *out,
-                  struct fl_error *err);
+/* Write the rows of n more instances (numbered after those already written); *seconds
+ * gets the time it took. */
+int bench_raw_write(struct bench_raw *r, size_t n, double *seconds, struct fl_error *err);
+
+/* Rows (inserted, updated or deleted) per instance in the last write. */
+size_t bench_raw_rows_per_instance(const struct bench_raw *r);
+
+/* Close; NULL-safe. */
+void bench_raw_close(struct bench_raw *r);
 
 #endif
