@@ -370,6 +370,7 @@ int bench_flowd_throughput(struct bench_flowd *b, size_t n, size_t inflight,
     size_t spare_cap = 0;
 
     b->first_instance = 0;
+    double cpu0 = bench_cpu_s();
     double t0 = bench_now_s();
     for (; started < window; started++) {
         slots[started] = (struct slot){.b = b, .seq = started};
@@ -405,6 +406,7 @@ int bench_flowd_throughput(struct bench_flowd *b, size_t n, size_t inflight,
         }
     }
     figures_from(out, n, bench_now_s() - t0, lat, n_lat);
+    out->cpu_seconds = bench_cpu_s() - cpu0;
 out:
     if (rc) {
         /* Let the commands still in flight finish before their slots go away. */

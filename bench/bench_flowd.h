@@ -32,6 +32,7 @@ struct bench_flowd_options {
 struct bench_flowd_figures {
     size_t instances, commands;
     double seconds;
+    double cpu_seconds; /* process CPU time (user + system) during the run */
     double instances_per_s, commands_per_s;
     double p50_ms, p99_ms, p999_ms, max_ms;
     double target_commands_per_s; /* latency run: the offered rate */

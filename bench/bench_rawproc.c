@@ -13,6 +13,7 @@
 #include "flowd/err.h"
 
 #include "bench_rawproc.h"
+#include "bench_util.h"
 
 #define MAX_EVENTS 256
 
@@ -27,7 +28,7 @@ struct request {
 
 struct reply {
     int rc;
-    double seconds;
+    double seconds, cpu_seconds;
     size_t rows_per_instance;
     char msg[512];
 };
@@ -89,7 +90,9 @@ static void child_main(int in, int out)
             raw = NULL;
             rp.rc = bench_raw_open(&opt, &raw, &err);
         } else if (raw) {
+            double cpu0 = bench_cpu_s();
             rp.rc = bench_raw_write(raw, rq.n, &rp.seconds, &err);
+            rp.cpu_seconds = bench_cpu_s() - cpu0;
             rp.rows_per_instance = bench_raw_rows_per_instance(raw);
         } else {
             rp.rc = fl_error_set(&err, FL_EINVAL, "raw bench not open");
@@ -167,7 +170,8 @@ int bench_rawproc_open(struct bench_rawproc *p, const struct bench_raw_options *
 }
 
 int bench_rawproc_write(struct bench_rawproc *p, size_t n, double *seconds,
-                        size_t *rows_per_instance, struct fl_error *err)
+                        double *cpu_seconds, size_t *rows_per_instance,
+                        struct fl_error *err)
 {
     struct request rq;
     struct reply rp;
@@ -177,6 +181,7 @@ int bench_rawproc_write(struct bench_rawproc *p, size_t n, double *seconds,
     rq.n = n;
     int rc = exchange(p, &rq, NULL, 0, &rp, err);
     *seconds = rp.seconds;
+    *cpu_seconds = rp.cpu_seconds;
     *rows_per_instance = rp.rows_per_instance;
     return rc;
 }

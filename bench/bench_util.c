@@ -57,9 +57,11 @@ double bench_peak_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0; /* Linux reports kilobytes */
 }
 
-void bench_sleep(double s)
+double bench_cpu_s(void)
 {
-    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }

@@ -23,7 +23,8 @@ double bench_percentile(const double *v, size_t n, double p);
 /* Peak resident set size of this process so far, in MiB (getrusage ru_maxrss). */
 double bench_peak_rss_mb(void);
 
-/* Sleep for s seconds (progress pacing only, never in a measured loop). */
-void bench_sleep(double s);
+/* CPU time (user + system) this process has used so far, in seconds: less sensitive than
+ * wall time to other work on a shared machine. */
+double bench_cpu_s(void);
 
 #endif

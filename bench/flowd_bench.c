@@ -194,10 +194,11 @@ static void print_throughput(const struct options *o, struct bench_flowd_figures
     printf("{\"bench\":\"flowd_throughput\",\"instances_per_s\":%.1f,\"commands_per_s\":%.1f,"
            "\"peak_rss_mb\":%.1f,\"instances\":%zu,\"commands\":%zu,\"inflight\":%zu,"
            "\"seconds\":%.3f,\"closed_loop_p50_ms\":%.3f,\"closed_loop_p99_ms\":%.3f,"
-           "\"runs_instances_per_s\":[%s],\"task_ids\":\"%s\",\"synchronous\":\"FULL\"}\n",
+           "\"cpu_us_per_instance\":%.1f,\"runs_instances_per_s\":[%s],\"task_ids\":\"%s\","
+           "\"synchronous\":\"FULL\"}\n",
            thr->instances_per_s, thr->commands_per_s, bench_peak_rss_mb(), thr->instances,
-           thr->commands, o->inflight, thr->seconds, thr->p50_ms, thr->p99_ms, list,
-           bench_flowd_task_ids_name(b));
+           thr->commands, o->inflight, thr->seconds, thr->p50_ms, thr->p99_ms,
+           thr->cpu_seconds / (double)thr->instances * 1e6, list, bench_flowd_task_ids_name(b));
     fflush(stdout);
 }
 
@@ -209,7 +210,7 @@ int main(int argc, char **argv)
     struct bench_rawproc *raw = NULL;
     size_t raw_rows = 0;
     struct bench_flowd_figures runs[100], thr, lat;
-    double raw_secs[100];
+    double raw_secs[100], raw_cpu[100];
     static struct bench_event_template events[MAX_TEMPLATE];
     size_t n_events = 0;
     char dir[4096], db[4200], raw_db[4200];
@@ -260,9 +261,9 @@ int main(int argc, char **argv)
         struct bench_raw_options ro = {
             .db_path = raw_db, .batch = batch, .events = n_events ? events : NULL,
             .n_events = n_events};
-        double secs;
+        double secs, cpu;
         if (bench_rawproc_open(raw, &ro, &err) ||
-            (o.warmup && bench_rawproc_write(raw, o.warmup, &secs, &raw_rows, &err))) {
+            (o.warmup && bench_rawproc_write(raw, o.warmup, &secs, &cpu, &raw_rows, &err))) {
             status = fail("raw sqlite", &err);
             goto out;
         }
@@ -280,23 +281,33 @@ int main(int argc, char **argv)
         if (raw) {
             fprintf(stderr, "flowd-bench: run %zu/%zu: raw sqlite, %zu commands/transaction\n",
                     r + 1, o.runs, batch);
-            if (bench_rawproc_write(raw, o.instances, &raw_secs[r], &raw_rows, &err)) {
+            if (bench_rawproc_write(raw, o.instances, &raw_secs[r], &raw_cpu[r], &raw_rows,
+                                    &err)) {
                 status = fail("raw sqlite", &err);
                 goto out;
             }
         }
     }
+    /* CPU per instance (medians): a share that other work on the machine moves less. */
+    double flowd_cpu[100];
+    for (size_t r = 0; r < o.runs; r++)
+        flowd_cpu[r] = runs[r].cpu_seconds;
+    bench_sort(flowd_cpu, o.runs);
     print_throughput(&o, runs, b);
     thr = runs[o.runs / 2];
     if (raw) {
         bench_sort(raw_secs, o.runs);
         double secs = raw_secs[o.runs / 2];
         double ips = secs > 0 ? (double)o.instances / secs : 0;
+        bench_sort(raw_cpu, o.runs);
+        double rcpu = raw_cpu[o.runs / 2], fcpu = flowd_cpu[o.runs / 2];
         printf("{\"bench\":\"sqlite_raw\",\"instances_per_s\":%.1f,\"commands_per_s\":%.1f,"
-               "\"flowd_share\":%.3f,\"rows_per_instance\":%zu,\"history_rows\":%zu,"
+               "\"flowd_share\":%.3f,\"cpu_us_per_instance\":%.1f,\"flowd_cpu_share\":%.3f,"
+               "\"rows_per_instance\":%zu,\"history_rows\":%zu,"
                "\"commands_per_transaction\":%zu,\"seconds\":%.3f,\"synchronous\":\"FULL\"}\n",
                ips, ips * 4, ips > 0 ? thr.instances_per_s / ips : 0,
-               raw_rows, n_events, batch, secs);
+               rcpu / (double)o.instances * 1e6, fcpu > 0 ? rcpu / fcpu : 0, raw_rows, n_events,
+               batch, secs);
         fflush(stdout);
         bench_rawproc_stop(raw);
         raw = NULL;
