@@ -23,7 +23,7 @@ struct fl_service_options {
     unsigned max_batch;    /* commands per transaction at most (0 = 1024) */
     unsigned queue_cap;    /* queued commands at most before submit blocks (0 = 65536) */
     int64_t (*clock_ms)(void); /* NULL = real clock; tests inject their own */
-    unsigned instance_cache;   /* active instances kept in memory at most (0 = 16384) */
+    unsigned instance_cache;   /* active instances kept in memory at most (0 = 65536) */
 };
 
 /* Outcome of a command, given to the callback after commit (or on refusal). */

@@ -54,15 +54,24 @@ char *fl__bpmn_id(const xmlNode *node)
     return fl__bpmn_attr(node, "id", NULL);
 }
 
-static void fail_at(struct fl__bpmn_reader *rd, const xmlNode *node, int line, int col)
+/* Diagnostics name the nearest element with an id: an extension element inside a task
+ * is reported as that task. Caller frees. */
+static char *nearest_id(const xmlNode *node)
 {
-    xmlChar *id = node ? xmlGetNoNsProp(node, (const xmlChar *)"id") : NULL;
-    fl_error_at(rd->err, id ? (const char *)id : NULL, line, col);
-    xmlFree(id);
+    char *id = NULL;
+    for (; node && node->type == XML_ELEMENT_NODE && !id; node = node->parent)
+        id = fl__bpmn_id(node);
+    return id;
 }
 
-int fl__bpmn_fail(struct fl__bpmn_reader *rd, const xmlNode *node, int code, const char *fmt,
-                  ...)
+static void fail_at(struct fl__bpmn_reader *rd, const xmlNode *node, int line, int col)
+{
+    char *id = nearest_id(node);
+    fl_error_at(rd->err, id, line, col);
+    free(id);
+}
+
+int fl__bpmn_fail(struct fl__bpmn_reader *rd, const xmlNode *node, int code, const char *fmt, ...)
 {
     va_list ap;
     int line, col;
@@ -74,8 +83,8 @@ int fl__bpmn_fail(struct fl__bpmn_reader *rd, const xmlNode *node, int code, con
     return code;
 }
 
-int fl__bpmn_fail_attr(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
-                       int code, const char *fmt, ...)
+int fl__bpmn_fail_attr(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr, int code,
+                       const char *fmt, ...)
 {
     va_list ap;
     int line, col;
@@ -92,7 +101,7 @@ void fl__bpmn_warn(struct fl__bpmn_proc *p, const xmlNode *node, const char *fmt
     struct fl_model *m = p->m;
     struct fl_model_warning *w;
     va_list ap;
-    char *id = node ? fl__bpmn_id(node) : NULL;
+    char *id = nearest_id(node);
     fl_grow(&m->warnings, &p->cap_warnings, m->n_warnings + 1, sizeof(*m->warnings));
     w = &m->warnings[m->n_warnings++];
     char tmp[512];
@@ -111,8 +120,8 @@ int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const cha
         int line, col;
         fl__bpmn_node_pos(rd, prev, &line, &col);
         return fl__bpmn_fail_attr(rd, node, "id", FL_EMODEL,
-                                  "duplicate id '%s' (first used at line %d, column %d)", id,
-                                  line, col);
+                                  "duplicate id '%s' (first used at line %d, column %d)", id, line,
+                                  col);
     }
     /* the table borrows node: the tree outlives it */
     xmlHashAddEntry(rd->ids, (const xmlChar *)id, (void *)(uintptr_t)node);
@@ -128,8 +137,7 @@ void fl__bpmn_split_list(const char *s, struct fl_strlist *l)
         const char *a = s;
         while (a < end && (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r'))
             a++;
-        while (end > a && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-                           end[-1] == '\r'))
+        while (end > a && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
             end--;
         if (end > a) {
             fl_grow(&l->items, &cap, l->n + 1, sizeof(*l->items));
@@ -151,12 +159,17 @@ bool fl__bpmn_lang_is_feel(const char *lang)
 int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
                          const char *value)
 {
-    if (value && (strstr(value, "${") || strstr(value, "#{")))
-        return fl__bpmn_fail_attr(rd, node, attr, FL_EUNSUPPORTED,
-                                  "%s of '%s' is a JUEL expression ('%.60s'); only FEEL "
-                                  "('=expr') is supported",
-                                  attr, (const char *)node->name, value);
-    return 0;
+    char *owner;
+    int rc;
+    if (!value || (!strstr(value, "${") && !strstr(value, "#{")))
+        return 0;
+    owner = nearest_id(node);
+    rc = fl__bpmn_fail_attr(rd, node, attr, FL_EUNSUPPORTED,
+                            "%s of '%s' is a JUEL expression ('%.60s'); only FEEL ('=expr') "
+                            "is supported",
+                            attr, owner ? owner : (const char *)node->name, value);
+    free(owner);
+    return rc;
 }
 
 /* libxml2 would print parse errors to stderr; we read them from the context instead. */
@@ -174,12 +187,29 @@ static void quiet_error(void *ctx, xmlError *e)
  * only describe it; bpmn.io writes isExecutable="false" even on runnable drawings. */
 static bool has_flow_nodes(const xmlNode *proc)
 {
-    static const char *const not_nodes[] = {
-        "documentation", "extensionElements", "laneSet", "sequenceFlow", "property",
-        "ioSpecification", "dataObject", "dataObjectReference", "dataStoreReference",
-        "textAnnotation", "association", "group", "auditing", "monitoring",
-        "correlationSubscription", "resourceRole", "performer", "humanPerformer",
-        "potentialOwner", "supports", "ioBinding", "category", NULL};
+    static const char *const not_nodes[] = {"documentation",
+                                            "extensionElements",
+                                            "laneSet",
+                                            "sequenceFlow",
+                                            "property",
+                                            "ioSpecification",
+                                            "dataObject",
+                                            "dataObjectReference",
+                                            "dataStoreReference",
+                                            "textAnnotation",
+                                            "association",
+                                            "group",
+                                            "auditing",
+                                            "monitoring",
+                                            "correlationSubscription",
+                                            "resourceRole",
+                                            "performer",
+                                            "humanPerformer",
+                                            "potentialOwner",
+                                            "supports",
+                                            "ioBinding",
+                                            "category",
+                                            NULL};
     const xmlNode *c;
     for (c = proc->children; c; c = c->next) {
         size_t i;
@@ -195,7 +225,7 @@ static bool has_flow_nodes(const xmlNode *proc)
     return false;
 }
 
-static int parse(struct fl__bpmn_reader *rd)
+static int parse_quietly(struct fl__bpmn_reader *rd)
 {
     const xmlError *e;
     xmlParserCtxt *ctxt = xmlCreateMemoryParserCtxt(rd->xml, (int)rd->len);
@@ -233,6 +263,26 @@ out:
     return rc;
 }
 
+/* Encoding and I/O errors bypass the parser context and go to libxml2's generic handler,
+ * which prints to stderr; it is per thread (libxml2 is built with threads), so we swap it
+ * for the duration of one parse. */
+static void quiet_generic(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+static int parse(struct fl__bpmn_reader *rd)
+{
+    xmlGenericErrorFunc old_fn = xmlGenericError;
+    void *old_ctx = xmlGenericErrorContext;
+    int rc;
+    xmlSetGenericErrorFunc(NULL, quiet_generic);
+    rc = parse_quietly(rd);
+    xmlSetGenericErrorFunc(old_ctx, old_fn);
+    return rc;
+}
+
 int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct fl_error *err)
 {
     struct fl__bpmn_reader rd;
@@ -249,8 +299,8 @@ int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct f
     rd.len = len;
     rd.err = err;
     if (len > FL_BPMN_MAX_BYTES) {
-        rc = fl_error_set(err, FL_ETOOBIG, "BPMN document is %zu bytes, the limit is %zu",
-                          len, FL_BPMN_MAX_BYTES);
+        rc = fl_error_set(err, FL_ETOOBIG, "BPMN document is %zu bytes, the limit is %zu", len,
+                          FL_BPMN_MAX_BYTES);
         goto out;
     }
     if (!xml || len == 0) {
@@ -275,8 +325,7 @@ int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct f
                            "root element is '%s' in namespace '%s', expected BPMN 2.0 "
                            "definitions ('definitions' in namespace '%s')",
                            root ? (const char *)root->name : "",
-                           root && root->ns && root->ns->href ? (const char *)root->ns->href
-                                                              : "",
+                           root && root->ns && root->ns->href ? (const char *)root->ns->href : "",
                            FL__NS_BPMN);
         goto out;
     }

@@ -27,8 +27,7 @@ static xmlNode *child(const xmlNode *el, const char *ns, const char *name)
 }
 
 /* Unqualified attributes of a flowd element must be among allowed (NULL-terminated). */
-static int check_flowd_attrs(struct fl__bpmn_proc *p, const xmlNode *el,
-                             const char *const *allowed)
+static int check_flowd_attrs(struct fl__bpmn_proc *p, const xmlNode *el, const char *const *allowed)
 {
     const xmlAttr *a;
     for (a = el->properties; a; a = a->next) {
@@ -64,18 +63,18 @@ static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const ch
         fl_feel_free(e);
         return 0;
     }
-    fl__bpmn_attr_pos(p->rd, el, attr, &line, &col);
+    fl__bpmn_attr_text_pos(p->rd, el, attr,
+                           (size_t)(src - value) + (size_t)(fe.column > 0 ? fe.column - 1 : 0),
+                           &line, &col);
     fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
                  fe.msg[0] ? fe.msg : "invalid FEEL");
-    /* the column points into the value when it sits on the attribute's line */
-    fl_error_at(p->rd->err, owner, line,
-                col + (int)(src - value) + (fe.column > 0 ? fe.column - 1 : 0));
+    fl_error_at(p->rd->err, owner, line, col);
     return FL_EMODEL;
 }
 
 /* Copy attribute attr of el into *dst (replacing), rejecting JUEL, checking FEEL. */
-static int take_attr(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr,
-                     const char *ns, const char *owner, char **dst)
+static int take_attr(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr, const char *ns,
+                     const char *owner, char **dst)
 {
     char *v = fl__bpmn_attr(el, attr, ns);
     int rc;
@@ -92,13 +91,17 @@ static int take_attr(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
 }
 
 /* A list attribute: "a, b" split; a Camunda 8 "=expr" kept whole as one item. */
-static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr,
-                     const char *ns, const char *owner, struct fl_strlist *l)
+static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr, const char *ns,
+                     const char *owner, struct fl_strlist *l)
 {
     char *v = NULL;
     int rc, is_expr;
+    size_t i;
     if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
         return rc;
+    for (i = 0; i < l->n; i++) /* a later source replaces an earlier one */
+        free(l->items[i]);
+    l->n = 0;
     fl_feel_strip(v, &is_expr);
     if (is_expr) {
         l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
@@ -165,10 +168,10 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
         rc = fl__bpmn_fail_attr(p->rd, el, "accountable", FL_EMODEL,
                                 "user task '%s' has %zu accountable roles ('%s', '%s'%s); RACI "
                                 "allows exactly one",
-                                n->id, acc.n, acc.items[0], acc.items[1],
-                                acc.n > 2 ? ", ..." : "");
+                                n->id, acc.n, acc.items[0], acc.items[1], acc.n > 2 ? ", ..." : "");
         fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
     } else if (acc.n == 1) {
+        free(s->accountable);
         s->accountable = acc.items[0];
         acc.items[0] = NULL;
     } else {
@@ -236,9 +239,9 @@ static int read_stage(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node
             s->main_action_required = req && !strcmp(req, "true");
             free(req);
         } else {
-            rc = fl__bpmn_fail(p->rd, c, FL_EMODEL,
-                               "unknown element 'flowd:%s' in flowd:stage of '%s'", local(c),
-                               n->id);
+            rc =
+                fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                              "unknown element 'flowd:%s' in flowd:stage of '%s'", local(c), n->id);
         }
         if (rc < 0) {
             fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
@@ -255,10 +258,9 @@ static int read_user_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, st
     int rc;
     /* Camunda 7 attributes first; extension elements below override them */
     if ((rc = take_attr(p, el, "assignee", FL__NS_CAMUNDA, n->id, &s->assignee)) < 0 ||
-        (rc = take_list(p, el, "candidateGroups", FL__NS_CAMUNDA, n->id,
-                        &s->candidate_groups)) < 0 ||
-        (rc = take_list(p, el, "candidateUsers", FL__NS_CAMUNDA, n->id,
-                        &s->candidate_users)) < 0 ||
+        (rc = take_list(p, el, "candidateGroups", FL__NS_CAMUNDA, n->id, &s->candidate_groups)) <
+            0 ||
+        (rc = take_list(p, el, "candidateUsers", FL__NS_CAMUNDA, n->id, &s->candidate_users)) < 0 ||
         (rc = take_attr(p, el, "dueDate", FL__NS_CAMUNDA, n->id, &s->due_date)) < 0 ||
         (rc = take_attr(p, el, "followUpDate", FL__NS_CAMUNDA, n->id, &s->follow_up_date)) < 0)
         return rc;
@@ -267,8 +269,7 @@ static int read_user_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, st
             rc = read_stage(p, c, n);
         } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "assignmentDefinition")) {
             if ((rc = take_attr(p, c, "assignee", NULL, n->id, &s->assignee)) == 0 &&
-                (rc = take_list(p, c, "candidateGroups", NULL, n->id, &s->candidate_groups)) ==
-                    0)
+                (rc = take_list(p, c, "candidateGroups", NULL, n->id, &s->candidate_groups)) == 0)
                 rc = take_list(p, c, "candidateUsers", NULL, n->id, &s->candidate_users);
         } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "taskSchedule")) {
             if ((rc = take_attr(p, c, "dueDate", NULL, n->id, &s->due_date)) == 0)
@@ -312,9 +313,7 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
     size_t i;
     int rc;
     for (i = 0; java[i]; i++) {
-        v = fl__bpmn_attr(el, java[i], FL__NS_CAMUNDA);
-        free(v);
-        if (v)
+        if (xmlHasNsProp(el, (const xmlChar *)java[i], (const xmlChar *)FL__NS_CAMUNDA))
             return fl__bpmn_fail_attr(p->rd, el, java[i], FL_EUNSUPPORTED,
                                       "%s '%s' uses camunda:%s (Java code), which is not "
                                       "supported; use an external job type",
@@ -353,8 +352,7 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
     return 0;
 }
 
-static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext,
-                            struct fl_node *n)
+static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
 {
     xmlNode *zs = ext ? child(ext, FL__NS_ZEEBE, "script") : NULL;
     xmlNode *script = child(el, FL__NS_BPMN, "script");
@@ -404,8 +402,7 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext,
         size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
         n->script = NULL;
         if (in_attr) {
-            fl__bpmn_attr_pos(p->rd, at, "expression", &line, &col);
-            col += (int)off;
+            fl__bpmn_attr_text_pos(p->rd, at, "expression", off, &line, &col);
         } else {
             fl__bpmn_text_pos(p->rd, at, off, &line, &col);
         }
@@ -432,9 +429,8 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
             bool ok = (!strcmp(local(c), "stage") && n->kind == FL_NODE_USER_TASK) ||
                       (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK);
             if (!ok)
-                return fl__bpmn_fail(p->rd, c, FL_EMODEL,
-                                     "flowd:%s is not allowed on %s '%s'", local(c), local(el),
-                                     n->id);
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
+                                     local(c), local(el), n->id);
         } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "ioMapping") ||
                    fl__bpmn_is(c, FL__NS_CAMUNDA, "inputOutput")) {
             fl__bpmn_warn(p, c, "input/output mappings of '%s' are ignored", n->id);

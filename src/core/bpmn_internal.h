@@ -34,7 +34,7 @@ struct fl__bpmn_reader {
 struct fl__bpmn_proc {
     struct fl__bpmn_reader *rd;
     struct fl_model *m;
-    xmlNode *xml;                 /* the bpmn:process element */
+    xmlNode *xml; /* the bpmn:process element */
     size_t cap_nodes, cap_flows, cap_warnings;
     xmlNode **node_xml, **flow_xml; /* element of each node / flow, parallel to m's arrays */
     xmlHashTable *node_ix;          /* id -> node index + 1 */
@@ -51,17 +51,20 @@ void fl__bpmn_lines_init(struct fl__bpmn_reader *rd);
 void fl__bpmn_index_tags(struct fl__bpmn_reader *rd);
 
 /* Line and column (1-based, column in characters) of the start tag of node. */
-void fl__bpmn_node_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, int *line,
-                       int *col);
+void fl__bpmn_node_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, int *line, int *col);
 
 /* Position of attribute name's value (first character inside the quotes) in node's start
  * tag; falls back to the node's position. */
-void fl__bpmn_attr_pos(const struct fl__bpmn_reader *rd, const xmlNode *node,
-                       const char *name, int *line, int *col);
+void fl__bpmn_attr_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                       int *line, int *col);
 
 /* Position of the character at byte offset off of node's decoded text content. */
-void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, size_t off,
-                       int *line, int *col);
+void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, size_t off, int *line,
+                       int *col);
+
+/* Position of the character at byte offset off of attribute name's decoded value. */
+void fl__bpmn_attr_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                            size_t off, int *line, int *col);
 
 /* ---- bpmn.c: XML helpers and diagnostics ---- */
 
@@ -81,12 +84,12 @@ char *fl__bpmn_text(const xmlNode *node);
 char *fl__bpmn_id(const xmlNode *node);
 
 /* Record an error at node (its id, line and column); returns code. */
-int fl__bpmn_fail(struct fl__bpmn_reader *rd, const xmlNode *node, int code, const char *fmt,
-                  ...) __attribute__((format(printf, 4, 5)));
+int fl__bpmn_fail(struct fl__bpmn_reader *rd, const xmlNode *node, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Record an error at attribute attr of node; returns code. */
-int fl__bpmn_fail_attr(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
-                       int code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int fl__bpmn_fail_attr(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr, int code,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Add a warning about node to the model being built. */
 void fl__bpmn_warn(struct fl__bpmn_proc *p, const xmlNode *node, const char *fmt, ...)

@@ -143,8 +143,8 @@ static bool tag_matches(const struct fl__bpmn_reader *rd, size_t off, const xmlN
 
 /* Pre-order walk pairing elements with tags; stops pairing at the first mismatch (an
  * element the scan cannot see), after which positions fall back to libxml2's lines. */
-static void pair_tags(const struct fl__bpmn_reader *rd, xmlNode *node, const size_t *tags,
-                      size_t n, size_t *k, bool *ok)
+static void pair_tags(const struct fl__bpmn_reader *rd, xmlNode *node, const size_t *tags, size_t n,
+                      size_t *k, bool *ok)
 {
     for (; node && *ok; node = node->next) {
         if (node->type != XML_ELEMENT_NODE)
@@ -167,8 +167,7 @@ void fl__bpmn_index_tags(struct fl__bpmn_reader *rd)
     free(tags);
 }
 
-void fl__bpmn_node_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, int *line,
-                       int *col)
+void fl__bpmn_node_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, int *line, int *col)
 {
     size_t off = node_offset(rd, node);
     if (off == (size_t)-1) {
@@ -231,8 +230,8 @@ static size_t find_attr(const struct fl__bpmn_reader *rd, size_t off, const char
     }
 }
 
-void fl__bpmn_attr_pos(const struct fl__bpmn_reader *rd, const xmlNode *node,
-                       const char *name, int *line, int *col)
+void fl__bpmn_attr_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                       int *line, int *col)
 {
     size_t off = node_offset(rd, node), v;
     if (off == (size_t)-1 || (v = find_attr(rd, off, name)) == (size_t)-1) {
@@ -259,8 +258,8 @@ static size_t entity_len(const char *s, size_t n)
     return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }
 
-void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, size_t off,
-                       int *line, int *col)
+void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, size_t off, int *line,
+                       int *col)
 {
     const char *s = rd->xml;
     size_t i = node_offset(rd, node), n = rd->len, done = 0;
@@ -307,6 +306,32 @@ void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, si
         }
         if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') {
             i++;
+            continue;
+        }
+        done++;
+        i++;
+    }
+    pos_of_offset(rd, i, line, col);
+}
+
+void fl__bpmn_attr_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                            size_t off, int *line, int *col)
+{
+    const char *s = rd->xml;
+    size_t i = node_offset(rd, node), n = rd->len, done = 0;
+    char q;
+    if (i == (size_t)-1 || (i = find_attr(rd, i, name)) == (size_t)-1 || i == 0) {
+        fl__bpmn_attr_pos(rd, node, name, line, col);
+        return;
+    }
+    q = s[i - 1]; /* the opening quote */
+    while (i < n && s[i] != q && done < off) {
+        if (s[i] == '&') {
+            size_t j = i + 1;
+            while (j < n && j - i < 12 && s[j] != ';')
+                j++;
+            done += entity_len(s + i + 1, j - i - 1);
+            i = j + 1;
             continue;
         }
         done++;

@@ -11,11 +11,25 @@
 #include "flowd/alloc.h"
 
 /* BPMN children of a process that describe it or carry data but do not run: skipped. */
-static const char *const ignored_elements[] = {
-    "property", "ioSpecification", "dataObject", "dataObjectReference",
-    "dataStoreReference", "textAnnotation", "association", "group", "auditing",
-    "monitoring", "correlationSubscription", "resourceRole", "performer", "humanPerformer",
-    "potentialOwner", "supports", "ioBinding", "category", NULL};
+static const char *const ignored_elements[] = {"property",
+                                               "ioSpecification",
+                                               "dataObject",
+                                               "dataObjectReference",
+                                               "dataStoreReference",
+                                               "textAnnotation",
+                                               "association",
+                                               "group",
+                                               "auditing",
+                                               "monitoring",
+                                               "correlationSubscription",
+                                               "resourceRole",
+                                               "performer",
+                                               "humanPerformer",
+                                               "potentialOwner",
+                                               "supports",
+                                               "ioBinding",
+                                               "category",
+                                               NULL};
 
 static bool in_list(const char *name, const char *const *list)
 {
@@ -79,12 +93,11 @@ static int unsupported(struct fl__bpmn_proc *p, const xmlNode *el, const char *w
     int rc;
     if (what)
         rc = fl__bpmn_fail(p->rd, el, FL_EUNSUPPORTED,
-                           "element '%s' with '%s' (id '%s') is not supported yet", local(el),
-                           what, id ? id : "");
+                           "element '%s' with '%s' (id '%s') is not supported yet", local(el), what,
+                           id ? id : "");
     else
         rc = fl__bpmn_fail(p->rd, el, FL_EUNSUPPORTED,
-                           "element '%s' (id '%s') is not supported yet", local(el),
-                           id ? id : "");
+                           "element '%s' (id '%s') is not supported yet", local(el), id ? id : "");
     free(id);
     return rc;
 }
@@ -169,6 +182,21 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
     return fl__bpmn_read_node_details(p, el, n);
 }
 
+/* flowd's elements belong on tasks; elsewhere (process, flows) they are a mistake. */
+static int reject_flowd_ext(struct fl__bpmn_proc *p, const xmlNode *el, const char *id)
+{
+    const xmlNode *c, *x;
+    for (c = el->children; c; c = c->next) {
+        if (!fl__bpmn_is(c, FL__NS_BPMN, "extensionElements"))
+            continue;
+        for (x = c->children; x; x = x->next)
+            if (fl__bpmn_in_ns(x, FL_BPMN_NS_FLOWD))
+                return fl__bpmn_fail(p->rd, x, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
+                                     local(x), local(el), id);
+    }
+    return 0;
+}
+
 static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
 {
     struct fl_model *m = p->m;
@@ -200,7 +228,7 @@ static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
     p->flow_xml[m->n_flows] = el;
     m->n_flows++;
     xmlHashAddEntry(p->flow_ix, (const xmlChar *)id, (void *)(uintptr_t)m->n_flows);
-    return 0;
+    return reject_flowd_ext(p, el, id);
 }
 
 /* Resolve sourceRef or targetRef of flow f into a node index. */
@@ -221,8 +249,8 @@ static int resolve_end(struct fl__bpmn_proc *p, xmlNode *el, const struct fl_flo
     }
     if (xmlHashLookup(p->ignored, (const xmlChar *)ref))
         rc = fl__bpmn_fail_attr(p->rd, el, attr, FL_EMODEL,
-                                "sequence flow '%s' has %s '%s', which is not a flow node",
-                                f->id, attr, ref);
+                                "sequence flow '%s' has %s '%s', which is not a flow node", f->id,
+                                attr, ref);
     else
         rc = fl__bpmn_fail_attr(p->rd, el, attr, FL_EMODEL,
                                 "sequence flow '%s' has %s '%s', which is not an element "
@@ -270,8 +298,7 @@ static int read_condition(struct fl__bpmn_proc *p, xmlNode *el, struct fl_flow *
     for (q = src; *q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'; q++)
         ;
     if (!*q) {
-        rc = fl__bpmn_fail(p->rd, ce, FL_EMODEL, "condition of sequence flow '%s' is empty",
-                           f->id);
+        rc = fl__bpmn_fail(p->rd, ce, FL_EMODEL, "condition of sequence flow '%s' is empty", f->id);
         fl_error_at(p->rd->err, f->id, p->rd->err->line, p->rd->err->column);
         goto out;
     }
@@ -279,8 +306,9 @@ static int read_condition(struct fl__bpmn_proc *p, xmlNode *el, struct fl_flow *
     if (fl_feel_compile(src, strlen(src), &f->condition, &fe) < 0) {
         size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
         fl__bpmn_text_pos(p->rd, ce, off, &line, &col);
-        rc = fl_error_set(p->rd->err, FL_EMODEL, "syntax error in condition of sequence flow "
-                                                 "'%s': %s",
+        rc = fl_error_set(p->rd->err, FL_EMODEL,
+                          "syntax error in condition of sequence flow "
+                          "'%s': %s",
                           f->id, fe.msg[0] ? fe.msg : "invalid FEEL");
         fl_error_at(p->rd->err, f->id, line, col);
         f->condition = NULL;
@@ -471,7 +499,7 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
         fl__bpmn_warn(&p, proc,
                       "process '%s' is not marked isExecutable=\"true\"; it was read anyway",
                       m->key);
-    if ((rc = read_children(&p)) < 0)
+    if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 || (rc = read_children(&p)) < 0)
         goto out;
     for (i = 0; i < m->n_flows; i++) {
         struct fl_flow *f = &m->flows[i];
@@ -486,8 +514,7 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
             goto out;
     node_depth = fl_calloc(m->n_nodes ? m->n_nodes : 1, sizeof(int));
     for (c = proc->children; c; c = c->next)
-        if (fl__bpmn_is(c, FL__NS_BPMN, "laneSet") &&
-            (rc = read_lanes(&p, c, 0, node_depth)) < 0)
+        if (fl__bpmn_is(c, FL__NS_BPMN, "laneSet") && (rc = read_lanes(&p, c, 0, node_depth)) < 0)
             goto out;
     if ((rc = fl__bpmn_validate(&p)) < 0)
         goto out;

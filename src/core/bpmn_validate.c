@@ -121,8 +121,7 @@ static void check_reachable(struct fl__bpmn_proc *p)
 int fl__bpmn_validate(struct fl__bpmn_proc *p)
 {
     int rc;
-    if ((rc = check_starts(p)) < 0 || (rc = check_flows(p)) < 0 ||
-        (rc = check_gateways(p)) < 0)
+    if ((rc = check_starts(p)) < 0 || (rc = check_flows(p)) < 0 || (rc = check_gateways(p)) < 0)
         return rc;
     check_reachable(p);
     return 0;

@@ -110,10 +110,14 @@ uint32_t fl_model_find_node(const struct fl_model *m, const char *id)
 const char *fl_node_kind_name(enum fl_node_kind k)
 {
     static const char *const names[FL__NODE_KIND_COUNT] = {
-        [FL_NODE_START_EVENT] = "startEvent",     [FL_NODE_END_EVENT] = "endEvent",
-        [FL_NODE_TERMINATE_END] = "endEvent",     [FL_NODE_TASK] = "task",
-        [FL_NODE_USER_TASK] = "userTask",         [FL_NODE_MANUAL_TASK] = "manualTask",
-        [FL_NODE_SERVICE_TASK] = "serviceTask",   [FL_NODE_SCRIPT_TASK] = "scriptTask",
+        [FL_NODE_START_EVENT] = "startEvent",
+        [FL_NODE_END_EVENT] = "endEvent",
+        [FL_NODE_TERMINATE_END] = "endEvent",
+        [FL_NODE_TASK] = "task",
+        [FL_NODE_USER_TASK] = "userTask",
+        [FL_NODE_MANUAL_TASK] = "manualTask",
+        [FL_NODE_SERVICE_TASK] = "serviceTask",
+        [FL_NODE_SCRIPT_TASK] = "scriptTask",
         [FL_NODE_EXCLUSIVE_GW] = "exclusiveGateway",
         [FL_NODE_PARALLEL_GW] = "parallelGateway",
     };

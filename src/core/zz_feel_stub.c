@@ -1,12 +1,10 @@
-/* THROWAWAY stub of fl_feel_compile and fl_iso_duration_parse so the BPMN reader builds
+/* THROWAWAY stub of fl_feel_compile so the BPMN reader builds
  * before the feel branch lands. Deleted when feel is merged. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flowd/alloc.h"
 #include "flowd/feel.h"
-#include "flowd/timecalc.h"
 
 struct fl_feel_expr {
     char *src;
@@ -55,26 +53,4 @@ const char *fl_feel_strip(const char *s, int *is_expr)
     }
     *is_expr = 0;
     return s;
-}
-
-int fl_iso_duration_parse(const char *s, struct fl_iso_duration *out, struct fl_error *err)
-{
-    const char *p = s;
-    memset(out, 0, sizeof(*out));
-    if (*p == '-') {
-        out->negative = true;
-        p++;
-    }
-    if (*p++ != 'P' || !isdigit((unsigned char)*p)) {
-        fl_error_set(err, FL_EPARSE, "bad duration");
-        return FL_EPARSE;
-    }
-    while (isdigit((unsigned char)*p))
-        p++;
-    if (*p != 'D' && *p != 'W' && *p != 'M' && *p != 'Y') {
-        fl_error_set(err, FL_EPARSE, "bad duration");
-        return FL_EPARSE;
-    }
-    out->days = atoi(s + (out->negative ? 2 : 1));
-    return 0;
 }

@@ -12,7 +12,7 @@
 
 #define DEFAULT_MAX_BATCH 1024
 #define DEFAULT_QUEUE_CAP 65536
-#define DEFAULT_INSTANCE_CACHE 16384
+#define DEFAULT_INSTANCE_CACHE 65536
 
 int fl_service_open(const struct fl_service_options *opt, struct fl_service **out,
                     struct fl_error *err)

@@ -3,6 +3,7 @@
  * statement cache, transactions, and the mapping of SQLite errors to enum fl_err. The
  * vtable of the back end is assembled here. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,15 @@ static int pragma(struct fl_sqlite *q, const char *sql, struct fl_error *err)
     return 0;
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void configure_sqlite(void)
+{
+    /* Memory statistics take a global mutex on every allocation; flowd never reads them.
+     * Fails harmlessly (SQLITE_MISUSE) if the process initialised SQLite already. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *path, const struct fl_store_options *opt, struct fl_store **out,
                    struct fl_error *err)
 {
@@ -132,6 +142,7 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
     int flags, rc, sync, version = 0;
     char sql[64];
 
+    pthread_once(&config_once, configure_sqlite);
     if (!opt)
         opt = &def;
     if (opt == &def || !opt->synchronous_set)
@@ -152,8 +163,8 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
                             : SQLITE_OPEN_READWRITE | (opt->create ? SQLITE_OPEN_CREATE : 0));
     rc = sqlite3_open_v2(path, &q->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        fl_error_set(err, FL_EIO, "cannot open database '%s': %s", path,
-                     q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+        rc = fl_error_set(err, FL_EIO, "cannot open database '%s': %s", path,
+                          q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
         goto fail;
     }
     sqlite3_extended_result_codes(q->db, 1);
@@ -170,7 +181,7 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
     /* The engine keeps references consistent; foreign keys would cost a lookup per row
      * on the write path for no protection the single writer needs. */
     if ((rc = pragma(q, "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
-                        " PRAGMA cache_size=-16384", err)) != 0)
+                        " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8192", err)) != 0)
         goto fail;
     if (!opt->read_only) {
         if ((rc = fl__sq_migrate(q, err)) != 0)

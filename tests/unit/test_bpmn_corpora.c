@@ -23,8 +23,16 @@ struct reason {
     char example[600];
 };
 
+struct folder {
+    char name[128];
+    size_t loaded, rejected;
+};
+
 struct tally {
     size_t files, loaded, rejected, with_warnings, processes;
+    struct folder folders[32];
+    size_t n_folders;
+    const char *base;
     struct reason *reasons, *warnings;
     size_t n_reasons, cap_reasons, n_warnings, cap_warnings;
 };
@@ -33,7 +41,7 @@ struct tally {
  * an element kind or language (after "element ", "with ", "in "), blank the rest. */
 static char *normalize(const char *code, const char *msg)
 {
-    static const char *const keep_after[] = {"element ", "with ", "in ", "language ",
+    static const char *const keep_after[] = {"element ",      "with ",      "in ", "language ",
                                              "camunda:type ", "attribute ", NULL};
     size_t n = strlen(msg), i, o = 0;
     char *out = fl_malloc(n + strlen(code) + 8);
@@ -82,6 +90,26 @@ static void count(struct reason **rs, size_t *n, size_t *cap, char *text, const 
     (*n)++;
 }
 
+/* Count per top-level folder of the corpus (bpmn-miwg, camunda-bpm-platform, ...). */
+static void tally_folder(struct tally *t, const char *path, bool loaded)
+{
+    const char *rel = path + strlen(t->base) + 1;
+    size_t n = strcspn(rel, "/"), i;
+    for (i = 0; i < t->n_folders; i++)
+        if (strlen(t->folders[i].name) == n && !strncmp(t->folders[i].name, rel, n))
+            break;
+    if (i == t->n_folders) {
+        if (t->n_folders == 32)
+            return;
+        snprintf(t->folders[i].name, sizeof(t->folders[i].name), "%.*s", (int)n, rel);
+        t->n_folders++;
+    }
+    if (loaded)
+        t->folders[i].loaded++;
+    else
+        t->folders[i].rejected++;
+}
+
 static bool wanted(const char *name)
 {
     size_t l = strlen(name);
@@ -92,10 +120,15 @@ static bool wanted(const char *name)
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     char *buf;
-    size_t cap = FL_BPMN_MAX_BYTES + 2;
+    size_t cap;
     if (!f)
         return NULL;
+    /* one byte over the cap is enough for the reader to refuse a huge file */
+    cap = fstat(fileno(f), &st) == 0 && (size_t)st.st_size <= FL_BPMN_MAX_BYTES
+              ? (size_t)st.st_size + 1
+              : FL_BPMN_MAX_BYTES + 2;
     buf = fl_malloc(cap);
     *len = fread(buf, 1, cap - 1, f);
     buf[*len] = '\0';
@@ -114,6 +147,7 @@ static void read_one(struct tally *t, const char *path)
         return;
     t->files++;
     rc = fl_bpmn_read(xml, len, &doc, &err);
+    tally_folder(t, path, rc == 0);
     if (rc == 0) {
         bool warned = false;
         assert_non_null(doc);
@@ -145,8 +179,7 @@ static void read_one(struct tally *t, const char *path)
         if (!whole && err.line <= 0)
             fail_msg("%s: rejected without a line: %s", path, err.msg);
         snprintf(ex, sizeof(ex), "%s:%d:%d: %s", path, err.line, err.column, err.msg);
-        count(&t->reasons, &t->n_reasons, &t->cap_reasons, normalize(fl_err_name(rc), err.msg),
-              ex);
+        count(&t->reasons, &t->n_reasons, &t->cap_reasons, normalize(fl_err_name(rc), err.msg), ex);
     }
     free(xml);
 }
@@ -213,10 +246,14 @@ static void test_corpora(void **state)
     (void)state;
     memset(&t, 0, sizeof(t));
     snprintf(dir, sizeof(dir), "%s/bpmn", base && base[0] ? base : FLOWD_CORPORA);
+    t.base = dir;
     walk(&t, dir);
     printf("bpmn corpora (%s): %zu files, %zu loaded (%zu processes, %zu with warnings), "
            "%zu rejected\n",
            dir, t.files, t.loaded, t.processes, t.with_warnings, t.rejected);
+    for (size_t i = 0; i < t.n_folders; i++)
+        printf("  %-24s %5zu loaded %5zu rejected\n", t.folders[i].name, t.folders[i].loaded,
+               t.folders[i].rejected);
     print_reasons("rejected, by reason", t.reasons, t.n_reasons);
     print_reasons("warnings of loaded files, by reason", t.warnings, t.n_warnings);
     assert_true(t.files > 1000); /* the corpus is there and was walked */
