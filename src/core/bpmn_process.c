@@ -152,7 +152,7 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
 {
     struct fl_model *m = p->m;
     struct fl_node *n;
-    enum fl_node_kind kind;
+    enum fl_node_kind kind = FL_NODE_TASK;
     size_t cap = p->cap_nodes;
     char *id;
     int rc;

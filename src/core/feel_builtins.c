@@ -211,12 +211,36 @@ static bool compile_regex(regex_t *re, const char *pat, size_t pn, const struct 
         return false;
     }
     bool in_class = false;
+    struct fl_buf stripped = FL_BUF_INIT;
+    if (ext) {
+        /* flag x drops white space outside character classes */
+        bool cls = false;
+        for (size_t i = 0; i < pn; i++) {
+            char c = pat[i];
+            if (c == '\\' && i + 1 < pn) {
+                fl_buf_addc(&stripped, c);
+                c = pat[++i];
+            } else if (c == '[') {
+                cls = true;
+            } else if (c == ']') {
+                cls = false;
+            } else if (!cls && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+                continue;
+            }
+            fl_buf_addc(&stripped, c);
+        }
+        pat = stripped.ptr;
+        pn = stripped.len;
+    }
     for (size_t i = 0; i < pn; i++) {
         char c = pat[i];
-        if (ext && (c == ' ' || c == '\t' || c == '\n' || c == '\r') && !in_class)
-            continue;
         if (c == '\\' && i + 1 < pn) {
             char d = pat[++i];
+            if (in_class && d >= '0' && d <= '9') {
+                fl_buf_release(&stripped);
+                fl_buf_release(&b);
+                return false;
+            }
             if (d == 'd')
                 fl_buf_adds(&b, in_class ? "0-9" : "[0-9]");
             else if (d == 'D')
@@ -247,6 +271,7 @@ static bool compile_regex(regex_t *re, const char *pat, size_t pn, const struct 
     }
     int rc = regcomp(re, b.ptr, cf);
     fl_buf_release(&b);
+    fl_buf_release(&stripped);
     return rc == 0;
 }
 
@@ -330,6 +355,8 @@ static struct fl_value *f_split(struct feel_eval *ev, struct fl_value **a, size_
 
 static struct fl_value *f_string_join(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
+    if (T(a[0]) == FL_VSTRING && (n < 2 || T(a[1]) == FL_VSTRING || T(a[1]) == FL_VNULL))
+        return fl_value_ref(a[0]); /* a single item is a list of one */
     if (T(a[0]) != FL_VLIST || (n > 1 && T(a[1]) != FL_VSTRING && T(a[1]) != FL_VNULL))
         return bad(ev, "string join");
     struct fl_buf out = FL_BUF_INIT;
@@ -406,10 +433,12 @@ static struct fl_value *f_number(struct feel_eval *ev, struct fl_value **a, size
 static struct fl_value *round_fn(struct feel_eval *ev, struct fl_value **a, size_t n,
                                  enum fl_dec_round mode, const char *name)
 {
-    struct fl_dec x, r;
+    struct fl_dec x, r, sc;
     int64_t scale = 0;
-    if (!fl__feel_num(a[0], &x) || (n > 1 && T(a[1]) != FL_VNULL && !fl__feel_int(a[1], &scale)) ||
-        (n > 1 && T(a[1]) == FL_VNULL))
+    if (!fl__feel_num(a[0], &x) || (n > 1 && !fl__feel_num(a[1], &sc)))
+        return bad(ev, name);
+    /* a fractional scale counts by its integer part, as BigDecimal's intValue() does */
+    if (n > 1 && (fl_dec_round(&sc, 0, FL_ROUND_DOWN, &sc) || fl_dec_to_int64(&sc, &scale)))
         return bad(ev, name);
     if (scale < -6111 || scale > 6176)
         return bad(ev, name);
@@ -544,9 +573,14 @@ static struct fl_value *f_is(struct feel_eval *ev, struct fl_value **a, size_t n
     (void)n;
     if (T(a[0]) != T(a[1]))
         return fl_value_bool(false);
-    if (T(a[0]) == FL_VTIME || T(a[0]) == FL_VDATETIME)
-        return fl_value_bool(fl_value_equal(a[0], a[1]) &&
-                             a[0]->u.dt.tz.kind == a[1]->u.dt.tz.kind);
+    if (T(a[0]) == FL_VTIME || T(a[0]) == FL_VDATETIME) {
+        /* is() compares the values as written: 12:00+01:00 is not 11:00Z */
+        const struct fl_tz *x = &a[0]->u.dt.tz, *y = &a[1]->u.dt.tz;
+        bool same_tz = x->kind == y->kind && x->offset_sec == y->offset_sec &&
+                       (x->kind != FL_TZ_ZONE || strcmp(x->zone, y->zone) == 0);
+        return fl_value_bool(same_tz && a[0]->u.dt.days == a[1]->u.dt.days &&
+                             a[0]->u.dt.nanos == a[1]->u.dt.nanos);
+    }
     return fl_value_bool(fl__feel_equal(a[0], a[1]) == 1);
 }
 
@@ -684,42 +718,43 @@ static struct fl_value *f_context(struct feel_eval *ev, struct fl_value **a, siz
 }
 
 static const struct feel_builtin table[] = {
-    {"string length", 1, 1, {"string"}, f_string_length},
-    {"substring", 2, 3, {"string", "start position", "length"}, f_substring},
-    {"upper case", 1, 1, {"string"}, f_upper},
-    {"lower case", 1, 1, {"string"}, f_lower},
-    {"contains", 2, 2, {"string", "match"}, f_contains},
-    {"starts with", 2, 2, {"string", "match"}, f_starts_with},
-    {"ends with", 2, 2, {"string", "match"}, f_ends_with},
-    {"substring before", 2, 2, {"string", "match"}, f_substring_before},
-    {"substring after", 2, 2, {"string", "match"}, f_substring_after},
-    {"matches", 2, 3, {"input", "pattern", "flags"}, f_matches},
-    {"replace", 3, 4, {"input", "pattern", "replacement", "flags"}, f_replace},
-    {"split", 2, 2, {"string", "delimiter"}, f_split},
-    {"string join", 1, 2, {"list", "delimiter"}, f_string_join},
-    {"string", 1, 1, {"from"}, f_string},
-    {"number", 1, 3, {"from", "grouping separator", "decimal separator"}, f_number},
-    {"decimal", 2, 2, {"n", "scale"}, f_decimal},
-    {"floor", 1, 2, {"n", "scale"}, f_floor},
-    {"ceiling", 1, 2, {"n", "scale"}, f_ceiling},
-    {"round up", 2, 2, {"n", "scale"}, f_round_up},
-    {"round down", 2, 2, {"n", "scale"}, f_round_down},
-    {"round half up", 2, 2, {"n", "scale"}, f_round_half_up},
-    {"round half down", 2, 2, {"n", "scale"}, f_round_half_down},
-    {"abs", 1, 1, {"n"}, f_abs},
-    {"modulo", 2, 2, {"dividend", "divisor"}, f_modulo},
-    {"sqrt", 1, 1, {"number"}, f_sqrt},
-    {"log", 1, 1, {"number"}, f_log},
-    {"exp", 1, 1, {"number"}, f_exp},
-    {"odd", 1, 1, {"number"}, f_odd},
-    {"even", 1, 1, {"number"}, f_even},
-    {"not", 1, 1, {"negand"}, f_not},
-    {"is", 2, 2, {"value1", "value2"}, f_is},
-    {"get value", 2, 2, {"m", "key"}, f_get_value},
-    {"get entries", 1, 1, {"m"}, f_get_entries},
-    {"context put", 3, 3, {"context", "key", "value"}, f_context_put},
-    {"context merge", 1, 1, {"contexts"}, f_context_merge},
-    {"context", 1, 1, {"entries"}, f_context},
+    {"string length", 1, 1, {"string"}, f_string_length, {NULL}},
+    {"substring", 2, 3, {"string", "start position", "length"}, f_substring, {NULL}},
+    {"upper case", 1, 1, {"string"}, f_upper, {NULL}},
+    {"lower case", 1, 1, {"string"}, f_lower, {NULL}},
+    {"contains", 2, 2, {"string", "match"}, f_contains, {NULL}},
+    {"starts with", 2, 2, {"string", "match"}, f_starts_with, {NULL}},
+    {"ends with", 2, 2, {"string", "match"}, f_ends_with, {NULL}},
+    {"substring before", 2, 2, {"string", "match"}, f_substring_before, {NULL}},
+    {"substring after", 2, 2, {"string", "match"}, f_substring_after, {NULL}},
+    {"matches", 2, 3, {"input", "pattern", "flags"}, f_matches, {NULL}},
+    {"replace", 3, 4, {"input", "pattern", "replacement", "flags"}, f_replace, {NULL}},
+    {"split", 2, 2, {"string", "delimiter"}, f_split, {NULL}},
+    {"string join", 1, 2, {"list", "delimiter"}, f_string_join, {NULL}},
+    {"string", 1, 1, {"from"}, f_string, {NULL}},
+    {"number", 1, 3, {"from", "grouping separator", "decimal separator"}, f_number, {NULL}},
+    {"decimal", 2, 2, {"n", "scale"}, f_decimal, {NULL}},
+    {"floor", 1, 2, {"n", "scale"}, f_floor, {NULL}},
+    {"ceiling", 1, 2, {"n", "scale"}, f_ceiling, {NULL}},
+    {"round up", 2, 2, {"n", "scale"}, f_round_up, {NULL}},
+    {"round down", 2, 2, {"n", "scale"}, f_round_down, {NULL}},
+    {"round half up", 2, 2, {"n", "scale"}, f_round_half_up, {NULL}},
+    {"round half down", 2, 2, {"n", "scale"}, f_round_half_down, {NULL}},
+    {"abs", 1, 1, {"n"}, f_abs, {NULL}},
+    {"modulo", 2, 2, {"dividend", "divisor"}, f_modulo, {NULL}},
+    {"sqrt", 1, 1, {"number"}, f_sqrt, {NULL}},
+    {"log", 1, 1, {"number"}, f_log, {NULL}},
+    {"exp", 1, 1, {"number"}, f_exp, {NULL}},
+    {"odd", 1, 1, {"number"}, f_odd, {NULL}},
+    {"even", 1, 1, {"number"}, f_even, {NULL}},
+    {"not", 1, 1, {"negand"}, f_not, {NULL}},
+    {"is", 2, 2, {"value1", "value2"}, f_is, {NULL}},
+    {"get value", 2, 2, {"m", "key"}, f_get_value, {NULL}},
+    {"get entries", 1, 1, {"m"}, f_get_entries, {NULL}},
+    {"context put", 3, 3, {"context", "key", "value"}, f_context_put,
+     {"context", "keys", "value"}},
+    {"context merge", 1, 1, {"contexts"}, f_context_merge, {NULL}},
+    {"context", 1, 1, {"entries"}, f_context, {NULL}},
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -278,13 +278,15 @@ static struct fl_value *eval_range(struct feel_eval *ev, const struct feel_node 
     struct fl_value *lo = n->kids[0] ? fl__feel_eval_node(ev, n->kids[0], sc) : NULL;
     struct fl_value *hi = n->kids[1] ? fl__feel_eval_node(ev, n->kids[1], sc) : NULL;
     enum fl_vtype tl = fl_value_type(lo), th = fl_value_type(hi);
-    if (lo && hi && (tl != th || tl == FL_VNULL || fl__feel_compare(lo, hi) == -2)) {
+    bool lo_val = lo && tl != FL_VNULL, hi_val = hi && th != FL_VNULL;
+    int c = lo_val && hi_val ? fl__feel_compare(lo, hi) : 0;
+    /* ascending endpoints of one ordered type; "for x in 3..1" may count down */
+    if (lo_val && hi_val && (tl != th || c == -2 || (c > 0 && n->op != 1))) {
         fl_value_unref(lo);
         fl_value_unref(hi);
         return fl__feel_error(ev, "invalid range endpoints");
     }
-    if ((lo && !hi && fl__feel_compare(lo, lo) == -2) ||
-        (hi && !lo && fl__feel_compare(hi, hi) == -2)) {
+    if ((lo_val && fl__feel_compare(lo, lo) == -2) || (hi_val && fl__feel_compare(hi, hi) == -2)) {
         fl_value_unref(lo);
         fl_value_unref(hi);
         return fl__feel_error(ev, "invalid range endpoint");
@@ -319,7 +321,11 @@ static struct fl_value *domain(struct feel_eval *ev, const struct feel_node *d,
     if (fl_value_type(v) == FL_VRANGE) {
         const struct fl_value *lo = v->u.range.lo, *hi = v->u.range.hi;
         int64_t a, b;
-        if (fl_value_to_int64(lo, &a) || fl_value_to_int64(hi, &b)) {
+        bool dates = fl_value_type(lo) == FL_VDATE && fl_value_type(hi) == FL_VDATE;
+        if (dates) {
+            a = lo->u.date;
+            b = hi->u.date;
+        } else if (fl_value_to_int64(lo, &a) || fl_value_to_int64(hi, &b)) {
             fl_value_unref(v);
             fl__feel_error(ev, "cannot iterate over a range that is not of integers");
             return NULL;
@@ -338,8 +344,10 @@ static struct fl_value *domain(struct feel_eval *ev, const struct feel_node *d,
             return NULL;
         }
         struct fl_value *l = fl__value_list_sized((size_t)cnt);
-        for (int64_t i = 0; i < cnt; i++)
-            fl_value_list_push(l, fl_value_int(a <= b ? a + i : a - i));
+        for (int64_t i = 0; i < cnt; i++) {
+            int64_t x = a <= b ? a + i : a - i;
+            fl_value_list_push(l, dates ? fl__value_date(x) : fl_value_int(x));
+        }
         return l;
     }
     if (fl_value_type(v) == FL_VNULL) {
@@ -554,7 +562,21 @@ static struct fl_value *eval_call(struct feel_eval *ev, const struct feel_node *
         if (fn->u.fn.builtin >= 0) {
             const struct feel_builtin *b = fl__feel_builtin_get(fn->u.fn.builtin);
             pnames = b->params;
-            while (npnames < 4 && b->params[npnames])
+            /* a built-in with two signatures: pick the one that has every given name */
+            if (b->alt[0]) {
+                bool in_first = true;
+                for (size_t i = 0; i < n->nnames; i++) {
+                    bool found = false;
+                    for (size_t k = 0; k < 4 && b->params[k]; k++)
+                        if (strlen(b->params[k]) == n->namelens[i] &&
+                            memcmp(b->params[k], n->names[i], n->namelens[i]) == 0)
+                            found = true;
+                    in_first = in_first && found;
+                }
+                if (!in_first)
+                    pnames = b->alt;
+            }
+            while (npnames < 4 && pnames[npnames])
                 npnames++;
         } else {
             npnames = ((const struct feel_node *)fn->u.fn.def)->nnames;
@@ -586,8 +608,16 @@ static struct fl_value *eval_call(struct feel_eval *ev, const struct feel_node *
             if (k + 1 > used)
                 used = k + 1;
         }
-        /* optional trailing parameters of a built-in are simply absent */
-        slots = fn->u.fn.builtin >= 0 ? used : npnames;
+        /* optional trailing parameters of a built-in are simply absent; required ones
+         * that were not named are null */
+        if (fn->u.fn.builtin >= 0) {
+            size_t min = (size_t)fl__feel_builtin_get(fn->u.fn.builtin)->min_args;
+            slots = used > min ? used : min;
+            if (slots > npnames)
+                slots = npnames;
+        } else {
+            slots = npnames;
+        }
         for (size_t i = 0; i < slots; i++)
             if (!argv[i])
                 argv[i] = fl_value_null();

@@ -174,6 +174,7 @@ struct feel_builtin {
     int min_args, max_args; /* max -1: variadic */
     const char *params[4];  /* parameter names for named invocation */
     feel_builtin_fn fn;
+    const char *alt[4];     /* parameter names of a second signature, if any */
 };
 
 /* Index of the built-in called name (exact), or -1. */

@@ -701,6 +701,22 @@ bad:
     return NULL;
 }
 
+/* Whether the token after a '[' shows that bracket ends a range ("[1..10[") rather than
+ * opening a filter. */
+static bool closes_range(const struct feel_token *next)
+{
+    static const char *const stop[] = {"and", "or", "then", "else", "return", "satisfies",
+                                       "in", "between", "instance", NULL};
+    if (next->kind == TK_EOF || next->kind == TK_RPAREN || next->kind == TK_RBRACK ||
+        next->kind == TK_COMMA || next->kind == TK_RBRACE || next->kind == TK_EQ ||
+        next->kind == TK_NE)
+        return true;
+    for (int i = 0; stop[i]; i++)
+        if (is_word(next, stop[i]))
+            return true;
+    return false;
+}
+
 static struct feel_node *parse_postfix(struct parser *p)
 {
     struct feel_node *n = parse_primary(p);
@@ -718,7 +734,7 @@ static struct feel_node *parse_postfix(struct parser *p)
             path->name = fl_buf_detach(&name, &path->namelen);
             add_kid(path, n);
             n = path;
-        } else if (t->kind == TK_LBRACK) {
+        } else if (t->kind == TK_LBRACK && !closes_range(peek_at(p, 1))) {
             advance(p);
             struct feel_node *f = node_new(N_FILTER, t->col);
             add_kid(f, n);

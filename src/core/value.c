@@ -703,8 +703,6 @@ static void format_date(int64_t days, struct fl_buf *out)
     fl_civil_from_days(days, &y, &m, &d);
     if (y < 0)
         fl_buf_addf(out, "-%04lld-%02u-%02u", (long long)-y, m, d);
-    else if (y > 9999)
-        fl_buf_addf(out, "+%lld-%02u-%02u", (long long)y, m, d);
     else
         fl_buf_addf(out, "%04lld-%02u-%02u", (long long)y, m, d);
 }

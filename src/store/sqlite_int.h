@@ -36,7 +36,8 @@
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET" \
                    " status = excluded.status, incident = excluded.incident,"              \
                    " ended_at = excluded.ended_at, revision = excluded.revision,"          \
-                   " business_key = excluded.business_key")                                \
+                   " business_key = excluded.business_key"                                 \
+                   " WHERE instances.revision = excluded.revision - 1")                    \
     X(TOKEN_UPSERT, "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"      \
                     " task_id, job_id, main_action_done)"                                  \
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE" \

@@ -116,6 +116,7 @@ static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
                         struct fl_error *err)
 {
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_INST_UPSERT, err);
+    int rc;
     if (!st)
         return err ? err->code : FL_ESTORE;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
@@ -126,7 +127,16 @@ static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
     sqlite3_bind_int64(st, 6, inst->started_at);
     fl__sq_bind_opt(st, 7, inst->ended_at);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)inst->revision);
-    return step_done(q, st, err, "cannot write instance");
+    if ((rc = step_done(q, st, err, "cannot write instance")) != 0)
+        return rc;
+    /* Each step raises the revision by one: a row at any other revision was written by
+     * someone else since this state was loaded, and must not be overwritten. */
+    if (sqlite3_changes(q->db) != 1)
+        return fl_error_set(err, FL_ECONFLICT,
+                            "instance %llu was changed concurrently (expected revision %llu)",
+                            (unsigned long long)inst->id,
+                            (unsigned long long)(inst->revision ? inst->revision - 1 : 0));
+    return 0;
 }
 
 static int put_token(struct fl_sqlite *q, const struct fl_model *m, uint64_t instance_id,

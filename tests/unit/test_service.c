@@ -478,6 +478,41 @@ static void test_store_error_spares_neighbours(void **state)
     gate_release(&g);
 }
 
+/* Another writer changed an instance the service has cached: the stale step is refused
+ * by the store's revision check and re-run from the stored state, not written over it. */
+static void test_stale_cache_is_reloaded(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_service_stats st;
+    struct fl_result res;
+    struct fl_command c;
+    struct fl_store *rd;
+    struct fl_instance_row row;
+    char path[128];
+    sqlite3 *db;
+
+    f->svc = open_svc(f, 0, 0);
+    deploy_order(f->svc);
+    c = start_cmd("stale");
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    uint64_t iid = res.instance_id, tid = res.task_id;
+    snprintf(path, sizeof(path), "%s/t.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    assert_int_equal(sqlite3_exec(db, "UPDATE instances SET revision = revision + 1,"
+                                      " business_key = 'other'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    c = complete_cmd(iid, tid);
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    fl_service_stats(f->svc, &st);
+    assert_int_equal(st.retried, 1);
+    rd = reader(f);
+    assert_int_equal(fl_store_instance_get(rd, iid, &row, NULL), 0);
+    assert_string_equal(row.business_key, "other"); /* the other writer's change survived */
+    fl_instance_row_release(&row);
+    fl_store_close(rd);
+}
+
 struct closer {
     struct fl_service *svc;
 };
@@ -549,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_spares_neighbours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_cache_is_reloaded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

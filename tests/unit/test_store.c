@@ -418,6 +418,18 @@ static void test_apply_load_roundtrip(void **state)
     assert_int_equal(back->revision, 2);
     free_instance(back);
 
+    /* a step from a stale state (revision not the stored one plus one) is refused */
+    fx.n = 0;
+    inst.revision = 5;
+    assert_int_equal(fl_store_begin(s, NULL), 0);
+    assert_int_equal(fl_store_apply(s, NULL, &inst, &fx, &e), FL_ECONFLICT);
+    assert_non_null(strstr(e.msg, "concurrently"));
+    assert_int_equal(fl_store_rollback(s), 0);
+    inst.revision = 3;
+    assert_int_equal(fl_store_begin(s, NULL), 0);
+    assert_int_equal(fl_store_apply(s, NULL, &inst, &fx, &e), 0);
+    assert_int_equal(fl_store_commit(s, NULL), 0);
+
     /* token ids of deleted tokens are not handed out again */
     uint64_t max;
     assert_int_equal(fl_store_max_id(s, FL_ID_TOKEN, &max, NULL), 0);
