@@ -26,7 +26,7 @@ enum fl_token_state {
 struct fl_token {
     uint64_t id;
     uint32_t node;   /* node index in the model */
-    uint32_t flow;   /* JOINING: incoming flow index it arrived by; else FL_NONE */
+    uint32_t flow;   /* JOINING: index in model->flows of the flow it arrived by; else FL_NONE */
     uint8_t state;   /* enum fl_token_state */
     bool main_action_done; /* user task: the stage's main action was recorded */
     uint64_t task_id; /* open task, or 0 */
@@ -55,7 +55,9 @@ enum fl_command_kind {
     FL_CMD_CANCEL
 };
 
-/* A command. Pointers are borrowed for the duration of the call. */
+/* A command. Pointers are borrowed for the duration of the call, except that the engine
+ * takes references to the values in `variables` (kept in the instance and in the effects):
+ * values are not thread-safe, so they must belong to the thread running the engine. */
 struct fl_command {
     enum fl_command_kind kind;
     uint64_t instance_id;  /* all but START */
@@ -107,7 +109,16 @@ enum fl_event_type {
 /* Stable snake_case name of an event type ("task_created"). */
 const char *fl_event_type_name(enum fl_event_type t);
 
-/* A history event. detail is a JSON object text (variables, error, reason) or NULL. */
+/* A history event. detail is a compact JSON object text or NULL:
+ *   instance_started   {"process":"key"[,"business_key":"..."]}
+ *   instance_completed NULL, or {"terminated":true} after a terminate end event
+ *   instance_cancelled {"reason":"..."}
+ *   node_entered       {"flow":"flow id"} (NULL for the start event); node_left NULL
+ *   variables_changed  {"variables":{"name":value,...}} (only the changed ones)
+ *   main_action_recorded {"kind":"document"[,"ref":"..."]}
+ *   job_created        {"type":"..."};  job_failed {"error":"...","retries":n}
+ *   incident_raised    {"error":"message"}
+ * ref_id: task id (task_*, main_action_recorded), job id (job_*), incident id. */
 struct fl_event {
     enum fl_event_type type;
     uint64_t instance_id, token_id, ref_id; /* ref_id: task, job or incident id, or 0 */
@@ -119,7 +130,11 @@ struct fl_event {
 
 enum fl_task_status { FL_TASK_OPEN, FL_TASK_COMPLETED, FL_TASK_CANCELLED };
 
-/* A task for a person, as created by the engine. */
+/* A task for a person, as created by the engine. Candidate roles: the stage's candidate
+ * groups, else its responsible roles (RACI R), else the node's lane. due_at: the stage's due
+ * date (ISO text or "=expr" giving a date and time, date or ISO string) if set, else now +
+ * its duration; remind_at = due_at - remind_before, 0 unless both are known. An expression
+ * or duration that fails raises an incident at the node instead of creating the task. */
 struct fl_task {
     uint64_t id, instance_id, token_id;
     const char *node_id, *name;
@@ -175,9 +190,11 @@ struct fl_effect {
             uint64_t id;
             int retries;
             const char *error;
-            bool failed; /* JOB_CLOSE: failed for good rather than completed */
+            /* JOB_CLOSE: failed for good rather than completed; a job closed by cancel or
+             * a terminate end has failed = true and error "cancelled" */
+            bool failed;
             int64_t at;
-        } job_close;
+        } job_close; /* JOB_CLOSE, JOB_RETRY */
         struct {
             uint64_t id, token_id, job_id;
             const char *node_id, *message;
@@ -187,7 +204,13 @@ struct fl_effect {
 };
 
 /* Effects of one step, in the order they happened. Strings and values inside are owned by
- * this struct (an arena) and live until fl_effects_reset or fl_effects_release. */
+ * this struct (an arena) and live until fl_effects_reset or fl_effects_release, except
+ * strings taken from the model (node ids and names, job types, stage roles and action
+ * kinds), which point into the model: the model must outlive the effects. TOKEN_PUT and
+ * TOKEN_DEL mirror every change to inst->tokens made by the command, in order (a token
+ * created and consumed within one command without resting has none; one that rests at a
+ * join and is consumed in the same command gets a PUT and a DEL). Not thread-safe: one
+ * fl_effects per thread. */
 struct fl_effects {
     struct fl_effect *items;
     size_t n, cap;
@@ -205,17 +228,22 @@ void fl_effects_release(struct fl_effects *fx);
 
 /* Start an instance of model m (definition_id is the store's id of it): runs from the none
  * start event to the first wait states. cmd->kind must be FL_CMD_START. On success *out is
- * a new instance (caller frees with fl_instance_free) and fx holds the effects. On error
- * nothing is produced (fx unchanged) and err says why. */
+ * a new instance with revision 1 (caller frees with fl_instance_free) and fx holds the
+ * effects. On error (FL_EINVAL, FL_ETYPE variables not a context, FL_EMODEL no start event)
+ * *out is NULL, nothing is produced (fx unchanged, no id taken) and err says why. */
 int fl_engine_start(const struct fl_model *m, uint64_t definition_id,
                     const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
                     struct fl_instance **out, struct fl_effects *fx, struct fl_error *err);
 
 /* Apply a command to an instance of model m, mutating *inst and appending effects to fx.
- * Errors (FL_ENOTFOUND unknown task/job, FL_ECONFLICT closed instance or task,
- * FL_EREFUSED required main action missing, FL_ETYPE bad variables) leave *inst and fx
- * exactly as they were. A model problem met while running (no condition true, a loop past
- * max_steps) is not an error of the call: it raises an incident in the instance. */
+ * Errors (FL_ENOTFOUND unknown task/job -- the engine cannot tell a closed task from an
+ * unknown one, the store can; FL_ECONFLICT instance not active; FL_EREFUSED required main
+ * action missing or RECORD_ACTION of another kind than the stage's; FL_ETYPE variables not
+ * a context; FL_EINVAL START, instance_id of another instance, RECORD_ACTION with no kind
+ * where the stage names none) leave *inst and fx exactly as they were. A model problem met
+ * while running (no condition true, a failing expression, a loop past max_steps) is not an
+ * error of the call: it raises an incident in the instance. inst->revision += 1 on success.
+ * Model strings in fx point into m; m must be the model the instance was started from. */
 int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
                     const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
                     struct fl_effects *fx, struct fl_error *err);

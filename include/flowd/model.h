@@ -15,6 +15,10 @@
 #define FL_BPMN_MAX_BYTES ((size_t)8 << 20) /* larger documents are refused */
 #define FL_NONE UINT32_MAX                  /* "no index" */
 
+/* XML namespace of flowd's BPMN extension elements (stage settings, jobs); see
+ * docs/bpmn-extensions.md. */
+#define FL_BPMN_NS_FLOWD "https://flowd.dev/schema/bpmn/1.0"
+
 enum fl_node_kind {
     FL_NODE_START_EVENT,   /* none start event */
     FL_NODE_END_EVENT,     /* none end event */

@@ -23,6 +23,7 @@ struct fl_service_options {
     unsigned max_batch;    /* commands per transaction at most (0 = 1024) */
     unsigned queue_cap;    /* queued commands at most before submit blocks (0 = 65536) */
     int64_t (*clock_ms)(void); /* NULL = real clock; tests inject their own */
+    unsigned instance_cache;   /* active instances kept in memory at most (0 = 65536) */
 };
 
 /* Outcome of a command, given to the callback after commit (or on refusal). */
@@ -32,9 +33,12 @@ struct fl_result {
     uint64_t instance_id;   /* instance acted on (started) */
     int instance_status;    /* enum fl_instance_status after the command */
     bool incident;          /* the instance has an incident after the command */
+    uint64_t task_id;       /* first task the command opened (FL_FX_TASK_CREATE), or 0 */
 };
 
-/* Called on the writer thread once the command's fate is durable; must not block. */
+/* Called on the writer thread once the command's fate is durable; must not block (it may
+ * fl_service_submit a follow-up command, which then never waits for queue room, but must
+ * not call fl_service_run, fl_service_deploy or fl_service_close). */
 typedef void (*fl_service_cb)(void *arg, const struct fl_result *res);
 
 /* Open the store and start the writer. Caller closes. */
@@ -42,7 +46,7 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
                     struct fl_error *err);
 
 /* Stop accepting commands, finish (commit and acknowledge) the queued ones, stop the writer
- * and close the store. NULL-safe. */
+ * and close the store. NULL-safe. Not from a callback (it waits for the writer). */
 void fl_service_close(struct fl_service *svc);
 
 /* Queue a command; cb is called exactly once (also when refused). The command is copied
@@ -68,5 +72,16 @@ struct fl_deploy_result {
 int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
                       struct fl_deploy_result *results, size_t max_results, size_t *n,
                       struct fl_error *err);
+
+/* Counters of the writer, for benchmarks and metrics. */
+struct fl_service_stats {
+    uint64_t commands;   /* commands executed (acknowledged or refused) */
+    uint64_t batches;    /* transactions committed or failed */
+    uint64_t max_batch;  /* most commands in one transaction */
+    uint64_t retried;    /* batches re-run one command at a time after a store error */
+};
+
+/* Snapshot of the counters (thread-safe). */
+void fl_service_stats(struct fl_service *svc, struct fl_service_stats *out);
 
 #endif

@@ -12,18 +12,22 @@
 
 #include "flowd/engine.h"
 #include "flowd/err.h"
+#include "flowd/model.h"
 
 struct fl_store; /* opaque */
 
 struct fl_store_options {
     bool read_only;
-    bool create;       /* create the database if missing (default for writers) */
-    int synchronous;   /* SQLite: 2 = FULL (default), 1 = NORMAL, 0 = OFF (tests only) */
-    int busy_timeout_ms;
+    bool create;       /* create the database if missing (opt NULL: true unless read_only) */
+    int synchronous;   /* SQLite: 2 = FULL, 1 = NORMAL, 0 = OFF (tests only) */
+    bool synchronous_set; /* false: synchronous is ignored and FULL is used */
+    int busy_timeout_ms;  /* 0 = 5000 */
 };
 
 /* Open a store: "sqlite:PATH", "file:PATH" or a plain PATH (SQLite); migrates the schema
- * to the current version when writable. Caller closes. */
+ * to the current version when writable. opt may be NULL (writable, create, FULL). A
+ * missing database without create gives FL_ENOTFOUND; an unusable path FL_EIO; a database
+ * of a newer schema, or an old one opened read-only, FL_ESTORE. Caller closes. */
 int fl_store_open(const char *url, const struct fl_store_options *opt, struct fl_store **out,
                   struct fl_error *err);
 
@@ -58,6 +62,10 @@ int fl_store_definition_put(struct fl_store *s, const char *key, const char *nam
                             struct fl_definition_row *out, bool *created,
                             struct fl_error *err);
 
+/* Id of the definition key/version (0 = latest) without reading its XML. FL_ENOTFOUND. */
+int fl_store_definition_find(struct fl_store *s, const char *key, int32_t version,
+                             uint64_t *id, struct fl_error *err);
+
 /* Load by key and version (0 = latest), or by id when key is NULL. FL_ENOTFOUND. */
 int fl_store_definition_get(struct fl_store *s, const char *key, int32_t version, uint64_t id,
                             struct fl_definition_row *out, struct fl_error *err);
@@ -76,8 +84,10 @@ int fl_store_instance_load(struct fl_store *s, uint64_t id, struct fl_instance *
                            struct fl_error *err);
 
 /* Write what one engine step did: the instance row (inserted or updated from *inst) and
- * every effect in fx, in order. Must run inside a transaction. */
-int fl_store_apply(struct fl_store *s, const struct fl_instance *inst,
+ * every effect in fx, in order. m is the instance's model, used to store each token's
+ * node id beside its index (NULL: node ids are left empty). Must run inside a
+ * transaction; on error the caller rolls back. */
+int fl_store_apply(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
                    const struct fl_effects *fx, struct fl_error *err);
 
 /* Largest id in use of each kind (to seed the service's id allocator). */

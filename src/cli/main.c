@@ -1,13 +1,75 @@
-/* flowd command-line entry point: dispatches to the subcommands. */
+/* flowd command-line entry point: a static table of subcommands, the overview help,
+ * `flowd help CMD` and `flowd version`. Each subcommand lives in its own cmd_*.c file and
+ * returns the process exit code (0 ok, 1 usage, 2 not found, 3 refused, 4 invalid model). */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
+
+static const struct cli_command *const commands[] = {
+    &cli_cmd_deploy,   &cli_cmd_definitions, &cli_cmd_start, &cli_cmd_tasks,
+    &cli_cmd_complete, &cli_cmd_action,      &cli_cmd_instances, &cli_cmd_show,
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (!strcmp(commands[i]->name, name))
+            return commands[i];
+    }
+    return NULL;
+}
+
+static void overview(FILE *f)
+{
+    fputs("usage: flowd COMMAND [options]\n\n"
+          "Run BPMN processes with stages, deadlines and roles on an embedded SQLite store.\n\n"
+          "commands:\n",
+          f);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("  help CMD     print the help of a command\n"
+          "  version      print the version\n\n"
+          "Every command takes --db PATH (default $FLOWD_DB, else ./flowd.db), --json and\n"
+          "--help. Exit codes: 0 ok, 1 usage or bad input, 2 not found, 3 conflict or\n"
+          "refused, 4 invalid model.\n",
+          f);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+    const struct cli_command *cmd;
+
+    if (argc < 2) {
+        overview(stderr);
+        return 1;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        overview(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "help")) {
+        if (argc < 3) {
+            overview(stdout);
+            return 0;
+        }
+        if (!(cmd = find_command(argv[2]))) {
+            fprintf(stderr, "flowd: unknown command '%s'; see 'flowd --help'\n", argv[2]);
+            return 1;
+        }
+        cli_print_usage(cmd, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         puts("flowd 0.1.0");
         return 0;
     }
-    fprintf(stderr, "usage: flowd <command> [options]\n");
-    return 1;
+    if (!(cmd = find_command(argv[1]))) {
+        fprintf(stderr, "flowd: unknown command '%s'; see 'flowd --help'\n", argv[1]);
+        return 1;
+    }
+    /* The subcommand sees itself as argv[0], so getopt starts at its first option. */
+    return cmd->run(cmd, argc - 1, argv + 1);
 }

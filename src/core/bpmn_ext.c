@@ -1,0 +1,461 @@
+/* What a flow node carries beyond its place in the graph: the stage settings of user
+ * tasks (flowd:stage, and the Camunda 7 / Camunda 8 assignment and schedule attributes
+ * mapped onto the same fields), the job type of service tasks and the FEEL script of
+ * script tasks. flowd's own namespace is checked strictly (unknown elements and
+ * attributes are errors, to catch typos); foreign extensions are ignored or, when they
+ * would change behaviour, reported. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bpmn_internal.h"
+#include "flowd/alloc.h"
+#include "flowd/timecalc.h"
+
+static const char *local(const xmlNode *n)
+{
+    return (const char *)n->name;
+}
+
+static xmlNode *child(const xmlNode *el, const char *ns, const char *name)
+{
+    xmlNode *c;
+    for (c = el->children; c; c = c->next)
+        if (fl__bpmn_is(c, ns, name))
+            return c;
+    return NULL;
+}
+
+/* Unqualified attributes of a flowd element must be among allowed (NULL-terminated). */
+static int check_flowd_attrs(struct fl__bpmn_proc *p, const xmlNode *el, const char *const *allowed)
+{
+    const xmlAttr *a;
+    for (a = el->properties; a; a = a->next) {
+        size_t i;
+        bool ok = false;
+        if (a->ns)
+            continue;
+        for (i = 0; allowed[i]; i++)
+            if (!strcmp((const char *)a->name, allowed[i]))
+                ok = true;
+        if (!ok)
+            return fl__bpmn_fail_attr(p->rd, el, (const char *)a->name, FL_EMODEL,
+                                      "unknown attribute '%s' on flowd:%s", a->name, local(el));
+    }
+    return 0;
+}
+
+/* Syntax check of a Camunda 8 "=expr" value, so errors show at deploy time. */
+static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr,
+                            const char *value, const char *owner)
+{
+    struct fl_feel_expr *e = NULL;
+    struct fl_error fe;
+    const char *src;
+    int is_expr, line, col;
+    if (!value)
+        return 0;
+    src = fl_feel_strip(value, &is_expr);
+    if (!is_expr)
+        return 0;
+    fl_error_clear(&fe);
+    if (fl_feel_compile(src, strlen(src), &e, &fe) == 0) {
+        fl_feel_free(e);
+        return 0;
+    }
+    fl__bpmn_attr_text_pos(p->rd, el, attr, (size_t)(src - value) + fl__bpmn_feel_offset(src, &fe),
+                           &line, &col);
+    fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
+                 fe.msg[0] ? fe.msg : "invalid FEEL");
+    fl_error_at(p->rd->err, owner, line, col);
+    return FL_EMODEL;
+}
+
+/* Copy attribute attr of el into *dst (replacing), rejecting JUEL, checking FEEL. */
+static int take_attr(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr, const char *ns,
+                     const char *owner, char **dst)
+{
+    char *v = fl__bpmn_attr(el, attr, ns);
+    int rc;
+    if (!v)
+        return 0;
+    if ((rc = fl__bpmn_reject_juel(p->rd, el, attr, v)) < 0 ||
+        (rc = check_feel_value(p, el, attr, v, owner)) < 0) {
+        free(v);
+        return rc;
+    }
+    free(*dst);
+    *dst = v;
+    return 0;
+}
+
+/* A list attribute: "a, b" split; a Camunda 8 "=expr" kept whole as one item. */
+static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr, const char *ns,
+                     const char *owner, struct fl_strlist *l)
+{
+    char *v = NULL;
+    int rc, is_expr;
+    size_t i;
+    if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
+        return rc;
+    for (i = 0; i < l->n; i++) /* a later source replaces an earlier one */
+        free(l->items[i]);
+    l->n = 0;
+    fl_feel_strip(v, &is_expr);
+    if (is_expr) {
+        l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
+        l->items[l->n++] = v;
+        return 0;
+    }
+    fl__bpmn_split_list(v, l);
+    free(v);
+    return 0;
+}
+
+static int take_duration(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr,
+                         const char *owner, char **dst)
+{
+    struct fl_iso_duration d;
+    struct fl_error fe;
+    char *v = fl__bpmn_attr(el, attr, NULL);
+    int rc = 0;
+    if (!v)
+        return 0;
+    fl_error_clear(&fe);
+    if (fl_iso_duration_parse(v, &d, &fe) < 0)
+        rc = fl__bpmn_fail_attr(p->rd, el, attr, FL_EMODEL,
+                                "invalid %s '%s' in flowd:stage of '%s': %s", attr, v, owner,
+                                fe.msg[0] ? fe.msg : "not an ISO 8601 duration");
+    else if (d.negative)
+        rc = fl__bpmn_fail_attr(p->rd, el, attr, FL_EMODEL,
+                                "invalid %s '%s' in flowd:stage of '%s': must not be negative",
+                                attr, v, owner);
+    if (rc < 0) {
+        fl_error_at(p->rd->err, owner, p->rd->err->line, p->rd->err->column);
+        free(v);
+        return rc;
+    }
+    free(*dst);
+    *dst = v;
+    return 0;
+}
+
+static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node *n)
+{
+    static const char *const attrs[] = {"responsible", "accountable", "consulted", "informed",
+                                        NULL};
+    struct fl_stage *s = n->stage;
+    struct fl_strlist acc = {NULL, 0};
+    size_t i;
+    char *v;
+    int rc;
+    if ((rc = check_flowd_attrs(p, el, attrs)) < 0)
+        return rc;
+    v = fl__bpmn_attr(el, "responsible", NULL);
+    fl__bpmn_split_list(v, &s->responsible);
+    free(v);
+    v = fl__bpmn_attr(el, "consulted", NULL);
+    fl__bpmn_split_list(v, &s->consulted);
+    free(v);
+    v = fl__bpmn_attr(el, "informed", NULL);
+    fl__bpmn_split_list(v, &s->informed);
+    free(v);
+    v = fl__bpmn_attr(el, "accountable", NULL);
+    fl__bpmn_split_list(v, &acc);
+    free(v);
+    if (acc.n > 1) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "accountable", FL_EMODEL,
+                                "user task '%s' has %zu accountable roles ('%s', '%s'%s); RACI "
+                                "allows exactly one",
+                                n->id, acc.n, acc.items[0], acc.items[1], acc.n > 2 ? ", ..." : "");
+        fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
+    } else if (acc.n == 1) {
+        free(s->accountable);
+        s->accountable = acc.items[0];
+        acc.items[0] = NULL;
+    } else {
+        fl__bpmn_warn(p, el, "RACI of user task '%s' names no accountable role", n->id);
+    }
+    if (rc == 0 && s->responsible.n == 0)
+        fl__bpmn_warn(p, el, "RACI of user task '%s' names no responsible role", n->id);
+    for (i = 0; i < acc.n; i++)
+        free(acc.items[i]);
+    free(acc.items);
+    return rc;
+}
+
+static int read_stage(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node *n)
+{
+    static const char *const stage_attrs[] = {"duration", "remindBefore", "calendar", NULL};
+    static const char *const result_attrs[] = {"expected", "format", "channel", NULL};
+    static const char *const action_attrs[] = {"kind", "ref", "required", NULL};
+    static const char *const no_attrs[] = {NULL};
+    struct fl_stage *s = n->stage;
+    const xmlNode *c;
+    int rc;
+    if ((rc = check_flowd_attrs(p, el, stage_attrs)) < 0 ||
+        (rc = take_duration(p, el, "duration", n->id, &s->duration)) < 0 ||
+        (rc = take_duration(p, el, "remindBefore", n->id, &s->remind_before)) < 0)
+        return rc;
+    free(s->calendar);
+    s->calendar = fl__bpmn_attr(el, "calendar", NULL);
+    for (c = el->children; c; c = c->next) {
+        if (!fl__bpmn_in_ns(c, FL_BPMN_NS_FLOWD))
+            continue;
+        if (!strcmp(local(c), "raci")) {
+            rc = read_raci(p, c, n);
+        } else if (!strcmp(local(c), "result")) {
+            if ((rc = check_flowd_attrs(p, c, result_attrs)) == 0) {
+                free(s->expected_result);
+                free(s->result_format);
+                free(s->channel);
+                s->expected_result = fl__bpmn_attr(c, "expected", NULL);
+                s->result_format = fl__bpmn_attr(c, "format", NULL);
+                s->channel = fl__bpmn_attr(c, "channel", NULL);
+            }
+        } else if (!strcmp(local(c), "notes")) {
+            if ((rc = check_flowd_attrs(p, c, no_attrs)) == 0) {
+                free(s->notes);
+                s->notes = fl__bpmn_text(c);
+            }
+        } else if (!strcmp(local(c), "mainAction")) {
+            char *req;
+            if ((rc = check_flowd_attrs(p, c, action_attrs)) < 0)
+                return rc;
+            free(s->main_action_kind);
+            free(s->main_action_ref);
+            s->main_action_kind = fl__bpmn_attr(c, "kind", NULL);
+            s->main_action_ref = fl__bpmn_attr(c, "ref", NULL);
+            if (!s->main_action_kind || !s->main_action_kind[0])
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                     "flowd:mainAction of user task '%s' has no kind", n->id);
+            req = fl__bpmn_attr(c, "required", NULL);
+            if (req && strcmp(req, "true") && strcmp(req, "false"))
+                rc = fl__bpmn_fail_attr(p->rd, c, "required", FL_EMODEL,
+                                        "required of flowd:mainAction of user task '%s' must be "
+                                        "'true' or 'false', not '%s'",
+                                        n->id, req);
+            s->main_action_required = req && !strcmp(req, "true");
+            free(req);
+        } else {
+            rc =
+                fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                              "unknown element 'flowd:%s' in flowd:stage of '%s'", local(c), n->id);
+        }
+        if (rc < 0) {
+            fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int read_user_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
+{
+    struct fl_stage *s = n->stage = fl_calloc(1, sizeof(*n->stage));
+    xmlNode *c;
+    int rc;
+    /* Camunda 7 attributes first; extension elements below override them */
+    if ((rc = take_attr(p, el, "assignee", FL__NS_CAMUNDA, n->id, &s->assignee)) < 0 ||
+        (rc = take_list(p, el, "candidateGroups", FL__NS_CAMUNDA, n->id, &s->candidate_groups)) <
+            0 ||
+        (rc = take_list(p, el, "candidateUsers", FL__NS_CAMUNDA, n->id, &s->candidate_users)) < 0 ||
+        (rc = take_attr(p, el, "dueDate", FL__NS_CAMUNDA, n->id, &s->due_date)) < 0 ||
+        (rc = take_attr(p, el, "followUpDate", FL__NS_CAMUNDA, n->id, &s->follow_up_date)) < 0)
+        return rc;
+    for (c = ext ? ext->children : NULL; c; c = c->next) {
+        if (fl__bpmn_is(c, FL_BPMN_NS_FLOWD, "stage")) {
+            rc = read_stage(p, c, n);
+        } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "assignmentDefinition")) {
+            if ((rc = take_attr(p, c, "assignee", NULL, n->id, &s->assignee)) == 0 &&
+                (rc = take_list(p, c, "candidateGroups", NULL, n->id, &s->candidate_groups)) == 0)
+                rc = take_list(p, c, "candidateUsers", NULL, n->id, &s->candidate_users);
+        } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "taskSchedule")) {
+            if ((rc = take_attr(p, c, "dueDate", NULL, n->id, &s->due_date)) == 0)
+                rc = take_attr(p, c, "followUpDate", NULL, n->id, &s->follow_up_date);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* retries="3" (a Camunda 8 "=expr" keeps the default). */
+static int take_retries(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node *n)
+{
+    char *v = fl__bpmn_attr(el, "retries", NULL), *end;
+    long r;
+    int rc = 0, is_expr;
+    if (!v)
+        return 0;
+    fl_feel_strip(v, &is_expr);
+    if (!is_expr) {
+        r = strtol(v, &end, 10);
+        if (end == v || *end || r < 0 || r > 1000000)
+            rc = fl__bpmn_fail_attr(p->rd, el, "retries", FL_EMODEL,
+                                    "retries of '%s' must be a whole number from 0 to 1000000, "
+                                    "not '%s'",
+                                    n->id, v);
+        else
+            n->job_retries = (int)r;
+    }
+    free(v);
+    return rc;
+}
+
+static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
+{
+    static const char *const java[] = {"class", "delegateExpression", "expression", NULL};
+    static const char *const job_attrs[] = {"type", "retries", NULL};
+    char *v;
+    xmlNode *c;
+    size_t i;
+    int rc;
+    for (i = 0; java[i]; i++) {
+        if (xmlHasNsProp(el, (const xmlChar *)java[i], (const xmlChar *)FL__NS_CAMUNDA))
+            return fl__bpmn_fail_attr(p->rd, el, java[i], FL_EUNSUPPORTED,
+                                      "%s '%s' uses camunda:%s (Java code), which is not "
+                                      "supported; use an external job type",
+                                      local(el), n->id, java[i]);
+    }
+    v = fl__bpmn_attr(el, "type", FL__NS_CAMUNDA);
+    if (v && strcmp(v, "external")) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "type", FL_EUNSUPPORTED,
+                                "%s '%s' has camunda:type '%s'; only 'external' is supported",
+                                local(el), n->id, v);
+        free(v);
+        return rc;
+    }
+    if (v && (rc = take_attr(p, el, "topic", FL__NS_CAMUNDA, n->id, &n->job_type)) < 0) {
+        free(v);
+        return rc;
+    }
+    free(v);
+    for (c = ext ? ext->children : NULL; c; c = c->next) {
+        rc = 0;
+        if (fl__bpmn_is(c, FL__NS_ZEEBE, "taskDefinition")) {
+            if ((rc = take_attr(p, c, "type", NULL, n->id, &n->job_type)) == 0)
+                rc = take_retries(p, c, n);
+        } else if (fl__bpmn_is(c, FL_BPMN_NS_FLOWD, "job")) {
+            if ((rc = check_flowd_attrs(p, c, job_attrs)) == 0 &&
+                (rc = take_attr(p, c, "type", NULL, n->id, &n->job_type)) == 0)
+                rc = take_retries(p, c, n);
+        } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "connector")) {
+            rc = fl__bpmn_fail(p->rd, c, FL_EUNSUPPORTED,
+                               "%s '%s' uses a camunda:connector, which is not supported",
+                               local(el), n->id);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
+{
+    xmlNode *zs = ext ? child(ext, FL__NS_ZEEBE, "script") : NULL;
+    xmlNode *script = child(el, FL__NS_BPMN, "script");
+    xmlNode *at = el; /* where the expression text sits, for error positions */
+    char *text = NULL, *fmt = NULL, *res = NULL;
+    const char *src;
+    struct fl_error fe;
+    int rc = 0, is_expr, line, col;
+    bool in_attr = false;
+    if (zs) {
+        text = fl__bpmn_attr(zs, "expression", NULL);
+        res = fl__bpmn_attr(zs, "resultVariable", NULL);
+        at = zs;
+        in_attr = true;
+    } else if (script) {
+        fmt = fl__bpmn_attr(el, "scriptFormat", NULL);
+        if (!fmt || !fl__bpmn_lang_is_feel(fmt)) {
+            rc = fl__bpmn_fail_attr(p->rd, el, "scriptFormat", FL_EUNSUPPORTED,
+                                    "script of scriptTask '%s' is in '%s'; only FEEL is "
+                                    "supported",
+                                    n->id, fmt ? fmt : "an unnamed language");
+            goto out;
+        }
+        text = fl__bpmn_text(script);
+        res = fl__bpmn_attr(el, "resultVariable", FL__NS_CAMUNDA);
+        at = script;
+    } else if (ext && child(ext, FL__NS_ZEEBE, "taskDefinition")) {
+        /* a Camunda 8 script task run by a job worker is a job like a service task */
+        n->kind = FL_NODE_SERVICE_TASK;
+        rc = read_job(p, el, ext, n);
+        goto out;
+    }
+    if (!text || !text[0]) {
+        rc = fl__bpmn_fail(p->rd, el, FL_EMODEL, "scriptTask '%s' has no script", n->id);
+        goto out;
+    }
+    if (!res || !res[0]) {
+        rc = fl__bpmn_fail(p->rd, el, FL_EMODEL,
+                           "scriptTask '%s' has no result variable (zeebe:script resultVariable "
+                           "or camunda:resultVariable)",
+                           n->id);
+        goto out;
+    }
+    src = fl_feel_strip(text, &is_expr);
+    fl_error_clear(&fe);
+    if (fl_feel_compile(src, strlen(src), &n->script, &fe) < 0) {
+        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
+        n->script = NULL;
+        if (in_attr) {
+            fl__bpmn_attr_text_pos(p->rd, at, "expression", off, &line, &col);
+        } else {
+            fl__bpmn_text_pos(p->rd, at, off, &line, &col);
+        }
+        rc = fl_error_set(p->rd->err, FL_EMODEL, "syntax error in script of scriptTask '%s': %s",
+                          n->id, fe.msg[0] ? fe.msg : "invalid FEEL");
+        fl_error_at(p->rd->err, n->id, line, col);
+        goto out;
+    }
+    n->result_variable = res;
+    res = NULL;
+out:
+    free(text);
+    free(fmt);
+    free(res);
+    return rc;
+}
+
+int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
+{
+    xmlNode *ext = child(el, FL__NS_BPMN, "extensionElements"), *c;
+    int rc = 0;
+    for (c = ext ? ext->children : NULL; c; c = c->next) {
+        if (fl__bpmn_in_ns(c, FL_BPMN_NS_FLOWD)) {
+            bool ok = (!strcmp(local(c), "stage") && n->kind == FL_NODE_USER_TASK) ||
+                      (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK);
+            if (!ok)
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
+                                     local(c), local(el), n->id);
+        } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "ioMapping") ||
+                   fl__bpmn_is(c, FL__NS_CAMUNDA, "inputOutput")) {
+            fl__bpmn_warn(p, c, "input/output mappings of '%s' are ignored", n->id);
+        } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "executionListener") ||
+                   fl__bpmn_is(c, FL__NS_CAMUNDA, "taskListener") ||
+                   fl__bpmn_is(c, FL__NS_ZEEBE, "executionListeners") ||
+                   fl__bpmn_is(c, FL__NS_ZEEBE, "taskListeners")) {
+            fl__bpmn_warn(p, c, "listeners of '%s' are ignored", n->id);
+        }
+    }
+    switch (n->kind) {
+    case FL_NODE_USER_TASK:
+        rc = read_user_task(p, el, ext, n);
+        break;
+    case FL_NODE_SERVICE_TASK:
+        if ((rc = read_job(p, el, ext, n)) == 0 && !n->job_type)
+            rc = fl__bpmn_fail(p->rd, el, FL_EMODEL,
+                               "serviceTask '%s' has no job type (zeebe:taskDefinition type, "
+                               "camunda:type=\"external\" with camunda:topic, or flowd:job type)",
+                               n->id);
+        break;
+    case FL_NODE_SCRIPT_TASK:
+        rc = read_script_task(p, el, ext, n);
+        break;
+    default:
+        break;
+    }
+    return rc;
+}

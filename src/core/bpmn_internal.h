@@ -1,0 +1,132 @@
+/* Internals shared by the BPMN reader's files: the per-document reader state (source
+ * buffer with its line table, the libxml2 tree, ids seen), the per-process builder, and
+ * the helpers that turn an XML node into an error or warning pointing at its line and
+ * column. Nothing here is visible outside src/core/bpmn*.c. */
+#ifndef FLOWD_CORE_BPMN_INTERNAL_H
+#define FLOWD_CORE_BPMN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/hash.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "flowd/model.h"
+
+#define FL__NS_BPMN "http://www.omg.org/spec/BPMN/20100524/MODEL"
+#define FL__NS_CAMUNDA "http://camunda.org/schema/1.0/bpmn"
+#define FL__NS_ZEEBE "http://camunda.org/schema/zeebe/1.0"
+
+/* One document being read. */
+struct fl__bpmn_reader {
+    const char *xml; /* the source buffer, borrowed */
+    size_t len;
+    size_t *line_starts; /* offset of the first byte of each line (index 0 = line 1) */
+    size_t n_lines;
+    xmlDoc *doc;
+    char *expr_lang;   /* definitions@expressionLanguage, or NULL */
+    xmlHashTable *ids; /* every id of an element read, to find duplicates */
+    struct fl_error *err;
+};
+
+/* One process being built into a model. */
+struct fl__bpmn_proc {
+    struct fl__bpmn_reader *rd;
+    struct fl_model *m;
+    xmlNode *xml; /* the bpmn:process element */
+    size_t cap_nodes, cap_flows, cap_warnings;
+    xmlNode **node_xml, **flow_xml; /* element of each node / flow, parallel to m's arrays */
+    xmlHashTable *node_ix;          /* id -> node index + 1 */
+    xmlHashTable *flow_ix;          /* id -> flow index + 1 */
+    xmlHashTable *ignored;          /* ids of elements skipped on purpose (data objects...) */
+};
+
+/* ---- bpmn_pos.c: where things are in the source ---- */
+
+/* Build the line table of rd->xml. */
+void fl__bpmn_lines_init(struct fl__bpmn_reader *rd);
+
+/* Record in each element of rd->doc (in _private) the offset of its start tag. */
+void fl__bpmn_index_tags(struct fl__bpmn_reader *rd);
+
+/* Line and column (1-based, column in characters) of the start tag of node. */
+void fl__bpmn_node_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, int *line, int *col);
+
+/* Position of attribute name's value (first character inside the quotes) in node's start
+ * tag; falls back to the node's position. */
+void fl__bpmn_attr_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                       int *line, int *col);
+
+/* Position of the character at byte offset off of node's decoded text content. */
+void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, size_t off, int *line,
+                       int *col);
+
+/* Position of the character at byte offset off of attribute name's decoded value. */
+void fl__bpmn_attr_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                            size_t off, int *line, int *col);
+
+/* ---- bpmn.c: XML helpers and diagnostics ---- */
+
+/* True when node is an element named local in namespace ns. */
+bool fl__bpmn_is(const xmlNode *node, const char *ns, const char *local);
+
+/* True when node is an element in namespace ns. */
+bool fl__bpmn_in_ns(const xmlNode *node, const char *ns);
+
+/* Attribute value as a malloc'd string (caller frees), or NULL. ns NULL = no namespace. */
+char *fl__bpmn_attr(const xmlNode *node, const char *name, const char *ns);
+
+/* Text content of node, malloc'd (caller frees); never NULL. */
+char *fl__bpmn_text(const xmlNode *node);
+
+/* The id attribute of node as a malloc'd string or NULL. */
+char *fl__bpmn_id(const xmlNode *node);
+
+/* Record an error at node (its id, line and column); returns code. */
+int fl__bpmn_fail(struct fl__bpmn_reader *rd, const xmlNode *node, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record an error at attribute attr of node; returns code. */
+int fl__bpmn_fail_attr(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr, int code,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Add a warning about node to the model being built. */
+void fl__bpmn_warn(struct fl__bpmn_proc *p, const xmlNode *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Register an id for the duplicate check; FL_EMODEL if already used. */
+int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const char *id);
+
+/* Split a comma-separated list into l (items trimmed, empty ones skipped). */
+void fl__bpmn_split_list(const char *s, struct fl_strlist *l);
+
+/* True when an expression language name means FEEL. */
+bool fl__bpmn_lang_is_feel(const char *lang);
+
+/* FL_EUNSUPPORTED when value (of attr of node) is a JUEL expression, else 0. */
+int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
+                         const char *value);
+
+/* Byte offset in src of the position a FEEL compile error reports (line, and column in
+ * code points). */
+size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe);
+
+/* ---- bpmn_process.c ---- */
+
+/* Build the model of one bpmn:process element (validated). Caller frees *out. */
+int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_not_exec,
+                          struct fl_model **out);
+
+/* ---- bpmn_ext.c: task details and extension elements ---- */
+
+/* Read what a node of kind k carries beyond its flows: stage settings, job type, script. */
+int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n);
+
+/* ---- bpmn_validate.c ---- */
+
+/* Check the structural rules of a built model; FL_EMODEL at the first broken one, and
+ * warnings for the doubtful ones. */
+int fl__bpmn_validate(struct fl__bpmn_proc *p);
+
+#endif

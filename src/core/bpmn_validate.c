@@ -1,0 +1,128 @@
+/* Structural checks of a freshly built model, with the element, line and column of the
+ * first broken rule: exactly one none start event, no flow into a start or out of an end,
+ * every gateway leads somewhere, an exclusive choice is never ambiguous. Doubtful but
+ * runnable things (conditions after a parallel split, unreachable nodes) become
+ * warnings, which lint shows and the engine ignores. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bpmn_internal.h"
+#include "flowd/alloc.h"
+
+static int check_starts(struct fl__bpmn_proc *p)
+{
+    struct fl_model *m = p->m;
+    size_t i;
+    for (i = 0; i < m->n_nodes; i++) {
+        if (m->nodes[i].kind != FL_NODE_START_EVENT)
+            continue;
+        if (m->start != FL_NONE)
+            return fl__bpmn_fail(p->rd, p->node_xml[i], FL_EMODEL,
+                                 "process '%s' has more than one none start event ('%s' and "
+                                 "'%s')",
+                                 m->key, m->nodes[m->start].id, m->nodes[i].id);
+        m->start = (uint32_t)i;
+    }
+    if (m->start == FL_NONE)
+        return fl__bpmn_fail(p->rd, p->xml, FL_EMODEL, "process '%s' has no none start event",
+                             m->key);
+    return 0;
+}
+
+static int check_flows(struct fl__bpmn_proc *p)
+{
+    struct fl_model *m = p->m;
+    size_t i;
+    for (i = 0; i < m->n_flows; i++) {
+        const struct fl_flow *f = &m->flows[i];
+        const struct fl_node *s = &m->nodes[f->source], *t = &m->nodes[f->target];
+        if (t->kind == FL_NODE_START_EVENT)
+            return fl__bpmn_fail_attr(p->rd, p->flow_xml[i], "targetRef", FL_EMODEL,
+                                      "sequence flow '%s' leads into start event '%s'", f->id,
+                                      t->id);
+        if (s->kind == FL_NODE_END_EVENT || s->kind == FL_NODE_TERMINATE_END)
+            return fl__bpmn_fail_attr(p->rd, p->flow_xml[i], "sourceRef", FL_EMODEL,
+                                      "sequence flow '%s' leaves end event '%s'", f->id, s->id);
+        if (f->condition && s->kind == FL_NODE_PARALLEL_GW)
+            fl__bpmn_warn(p, p->flow_xml[i],
+                          "condition of sequence flow '%s' is ignored: it leaves parallel "
+                          "gateway '%s'",
+                          f->id, s->id);
+        if (f->condition && s->default_flow == i)
+            fl__bpmn_warn(p, p->flow_xml[i],
+                          "condition of sequence flow '%s' is ignored: it is the default flow "
+                          "of '%s'",
+                          f->id, s->id);
+    }
+    return 0;
+}
+
+static int check_gateways(struct fl__bpmn_proc *p)
+{
+    struct fl_model *m = p->m;
+    size_t i, k;
+    for (i = 0; i < m->n_nodes; i++) {
+        const struct fl_node *n = &m->nodes[i];
+        uint32_t bare[2] = {FL_NONE, FL_NONE};
+        size_t n_bare = 0;
+        if (n->kind != FL_NODE_EXCLUSIVE_GW && n->kind != FL_NODE_PARALLEL_GW)
+            continue;
+        if (n->n_outgoing == 0)
+            return fl__bpmn_fail(p->rd, p->node_xml[i], FL_EMODEL,
+                                 "%s '%s' has no outgoing sequence flow",
+                                 fl_node_kind_name(n->kind), n->id);
+        if (n->kind != FL_NODE_EXCLUSIVE_GW || n->default_flow != FL_NONE)
+            continue;
+        for (k = 0; k < n->n_outgoing; k++) {
+            if (m->flows[n->outgoing[k]].condition)
+                continue;
+            if (n_bare < 2)
+                bare[n_bare] = n->outgoing[k];
+            n_bare++;
+        }
+        if (n_bare >= 2)
+            return fl__bpmn_fail(p->rd, p->node_xml[i], FL_EMODEL,
+                                 "exclusiveGateway '%s' has %zu outgoing flows without a "
+                                 "condition ('%s', '%s'%s) and no default flow",
+                                 n->id, n_bare, m->flows[bare[0]].id, m->flows[bare[1]].id,
+                                 n_bare > 2 ? ", ..." : "");
+    }
+    return 0;
+}
+
+/* Warn about nodes no path from the start event reaches. */
+static void check_reachable(struct fl__bpmn_proc *p)
+{
+    struct fl_model *m = p->m;
+    uint32_t *stack = fl_calloc(m->n_nodes + 1, sizeof(uint32_t));
+    bool *seen = fl_calloc(m->n_nodes + 1, sizeof(bool));
+    size_t top = 0, i, k;
+    stack[top++] = m->start;
+    seen[m->start] = true;
+    while (top > 0) {
+        const struct fl_node *n = &m->nodes[stack[--top]];
+        for (k = 0; k < n->n_outgoing; k++) {
+            uint32_t t = m->flows[n->outgoing[k]].target;
+            if (!seen[t]) {
+                seen[t] = true;
+                stack[top++] = t;
+            }
+        }
+    }
+    for (i = 0; i < m->n_nodes; i++)
+        if (!seen[i])
+            fl__bpmn_warn(p, p->node_xml[i], "%s '%s' cannot be reached from start event '%s'",
+                          fl_node_kind_name(m->nodes[i].kind), m->nodes[i].id,
+                          m->nodes[m->start].id);
+    free(stack);
+    free(seen);
+}
+
+int fl__bpmn_validate(struct fl__bpmn_proc *p)
+{
+    int rc;
+    if ((rc = check_starts(p)) < 0 || (rc = check_flows(p)) < 0 || (rc = check_gateways(p)) < 0)
+        return rc;
+    check_reachable(p);
+    return 0;
+}

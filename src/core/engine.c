@@ -1,0 +1,343 @@
+/* The engine's commands: start an instance, complete a task, record a task's main action,
+ * complete or fail a job, cancel. Each command is checked completely before anything is
+ * touched, and the run that follows cannot fail, so an error leaves the instance and the
+ * effects exactly as they were without cloning anything on the hot path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine_int.h"
+#include "flowd/alloc.h"
+
+static int check_ctx(const struct fl_engine_ctx *ctx, struct fl_error *err)
+{
+    if (!ctx || !ctx->next_id)
+        return fl_error_set(err, FL_EINVAL, "engine context has no id allocator");
+    return 0;
+}
+
+static int check_vars(const struct fl_value *vars, struct fl_error *err)
+{
+    if (vars && fl_value_type(vars) != FL_VCONTEXT) {
+        fl_error_set(err, FL_ETYPE, "variables must be a context, not a %s",
+                     fl_value_type_name(fl_value_type(vars)));
+        if (err)
+            snprintf(err->field, sizeof(err->field), "variables");
+        return FL_ETYPE;
+    }
+    return 0;
+}
+
+int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const struct fl_command *cmd,
+                    const struct fl_engine_ctx *ctx, struct fl_instance **out,
+                    struct fl_effects *fx, struct fl_error *err)
+{
+    struct fl_instance *inst;
+    struct fl__run r;
+    struct fl_buf *b;
+    int rc;
+
+    *out = NULL;
+    if ((rc = check_ctx(ctx, err)) < 0)
+        return rc;
+    if (!cmd || cmd->kind != FL_CMD_START)
+        return fl_error_set(err, FL_EINVAL, "not a start command");
+    if ((rc = check_vars(cmd->variables, err)) < 0)
+        return rc;
+    if (m->start >= m->n_nodes || m->nodes[m->start].kind != FL_NODE_START_EVENT)
+        return fl_error_set(err, FL_EMODEL, "process '%s' has no none start event",
+                            m->key ? m->key : "");
+
+    inst = fl_calloc(1, sizeof(*inst));
+    inst->id = ctx->next_id(ctx->id_arg, FL_ID_INSTANCE);
+    inst->definition_id = definition_id;
+    inst->business_key = fl_strdup(cmd->business_key);
+    inst->status = FL_INSTANCE_ACTIVE;
+    inst->variables = fl_value_context_new();
+    inst->started_at = ctx->now_ms;
+    inst->revision = 1;
+
+    fl__run_init(&r, m, inst, ctx, fx, fl__fx_strdup(fx, cmd->actor));
+    b = fl__fx_scratch(fx);
+    fl_buf_adds(b, "{\"process\":");
+    fl__json_str(b, m->key ? m->key : "");
+    if (cmd->business_key) {
+        fl_buf_adds(b, ",\"business_key\":");
+        fl__json_str(b, cmd->business_key);
+    }
+    fl_buf_addc(b, '}');
+    fl__run_event(&r, FL_EV_INSTANCE_STARTED, 0, 0, NULL, fl__fx_scratch_keep(fx));
+    if (cmd->variables)
+        fl__run_merge_vars(&r, cmd->variables, 0, NULL);
+    struct fl__mover mv = {.id = fl__run_id(&r, FL_ID_TOKEN), .node = m->start, .flow = FL_NONE};
+    fl__run_push(&r, &mv);
+    fl__run_go(&r);
+    fl__run_release(&r);
+    *out = inst;
+    return 0;
+}
+
+static const char *node_title(const struct fl_node *node)
+{
+    return node->name ? node->name : node->id;
+}
+
+static int check_active(const struct fl_instance *inst, struct fl_error *err)
+{
+    if (inst->status != FL_INSTANCE_ACTIVE)
+        return fl_error_set(err, FL_ECONFLICT, "instance %llu is %s", (unsigned long long)inst->id,
+                            inst->status == FL_INSTANCE_COMPLETED ? "completed" : "cancelled");
+    return 0;
+}
+
+/* The resting token holding task (or job) id, checked against the model. */
+static int find_holder(const struct fl_model *m, const struct fl_instance *inst, bool job,
+                       uint64_t id, size_t *out, struct fl_error *err)
+{
+    size_t i = job ? fl__inst_find_job(inst, id) : fl__inst_find_task(inst, id);
+    if (i == SIZE_MAX)
+        return fl_error_set(err, FL_ENOTFOUND, "%s %llu not found in instance %llu",
+                            job ? "job" : "task", (unsigned long long)id,
+                            (unsigned long long)inst->id);
+    if (inst->tokens[i].node >= m->n_nodes)
+        return fl_error_set(err, FL_EINVAL, "token %llu is at node %u, not in process '%s'",
+                            (unsigned long long)inst->tokens[i].id, inst->tokens[i].node,
+                            m->key ? m->key : "");
+    *out = i;
+    return 0;
+}
+
+/* Take token i off its wait state and queue it to leave its node. */
+static void resume(struct fl__run *r, size_t i)
+{
+    struct fl__mover mv = {.id = r->inst->tokens[i].id,
+                           .node = r->inst->tokens[i].node,
+                           .flow = FL_NONE,
+                           .stored = true,
+                           .leaving = true};
+    fl__inst_remove_token(r->inst, i);
+    fl__run_push(r, &mv);
+}
+
+static int check_complete_task(const struct fl_model *m, const struct fl_instance *inst,
+                               const struct fl_command *cmd, size_t *ti, struct fl_error *err)
+{
+    const struct fl_node *node;
+    int rc;
+
+    if ((rc = check_active(inst, err)) < 0 ||
+        (rc = find_holder(m, inst, false, cmd->target_id, ti, err)) < 0)
+        return rc;
+    node = &m->nodes[inst->tokens[*ti].node];
+    if (node->stage && node->stage->main_action_required && !inst->tokens[*ti].main_action_done) {
+        const char *kind = node->stage->main_action_kind;
+        fl_error_set(err, FL_EREFUSED,
+                     "task %llu '%s' cannot be completed: its main action%s%s%s is required "
+                     "and was not recorded",
+                     (unsigned long long)cmd->target_id, node_title(node), kind ? " '" : "",
+                     kind ? kind : "", kind ? "'" : "");
+        fl_error_at(err, node->id, node->line, node->column);
+        return FL_EREFUSED;
+    }
+    return check_vars(cmd->variables, err);
+}
+
+static void do_complete_task(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+{
+    const struct fl_token *t = &r->inst->tokens[ti];
+    const char *node_id = r->m->nodes[t->node].id;
+    struct fl_effect *e;
+
+    if (cmd->variables)
+        fl__run_merge_vars(r, cmd->variables, t->id, node_id);
+    e = fl__fx_push(r->fx, FL_FX_TASK_CLOSE);
+    e->u.task_close.id = cmd->target_id;
+    e->u.task_close.status = FL_TASK_COMPLETED;
+    e->u.task_close.actor = r->actor;
+    e->u.task_close.at = r->ctx->now_ms;
+    fl__run_event(r, FL_EV_TASK_COMPLETED, t->id, cmd->target_id, node_id, NULL);
+    resume(r, ti);
+}
+
+static int check_record_action(const struct fl_model *m, const struct fl_instance *inst,
+                               const struct fl_command *cmd, size_t *ti, struct fl_error *err)
+{
+    const struct fl_node *node;
+    const char *want;
+    int rc;
+
+    if ((rc = check_active(inst, err)) < 0 ||
+        (rc = find_holder(m, inst, false, cmd->target_id, ti, err)) < 0)
+        return rc;
+    node = &m->nodes[inst->tokens[*ti].node];
+    want = node->stage ? node->stage->main_action_kind : NULL;
+    if (want && cmd->action_kind && strcmp(want, cmd->action_kind) != 0) {
+        fl_error_set(err, FL_EREFUSED, "task %llu '%s' expects main action '%s', not '%s'",
+                     (unsigned long long)cmd->target_id, node_title(node), want, cmd->action_kind);
+        fl_error_at(err, node->id, node->line, node->column);
+        return FL_EREFUSED;
+    }
+    if (!want && !cmd->action_kind)
+        return fl_error_set(err, FL_EINVAL, "task %llu '%s' names no main action: give its kind",
+                            (unsigned long long)cmd->target_id, node_title(node));
+    return 0;
+}
+
+static void do_record_action(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+{
+    struct fl_token *t = &r->inst->tokens[ti];
+    const struct fl_node *node = &r->m->nodes[t->node];
+    const char *kind =
+        cmd->action_kind ? fl__fx_strdup(r->fx, cmd->action_kind) : node->stage->main_action_kind;
+    const char *ref = fl__fx_strdup(r->fx, cmd->action_ref);
+    struct fl_effect *e;
+    struct fl_buf *b;
+
+    t->main_action_done = true;
+    e = fl__fx_push(r->fx, FL_FX_TOKEN_PUT);
+    e->u.token = *t;
+    e = fl__fx_push(r->fx, FL_FX_TASK_ACTION);
+    e->u.task_close.id = cmd->target_id;
+    e->u.task_close.status = FL_TASK_OPEN;
+    e->u.task_close.actor = r->actor;
+    e->u.task_close.kind = kind;
+    e->u.task_close.ref = ref;
+    e->u.task_close.at = r->ctx->now_ms;
+    b = fl__fx_scratch(r->fx);
+    fl_buf_adds(b, "{\"kind\":");
+    fl__json_str(b, kind);
+    if (ref) {
+        fl_buf_adds(b, ",\"ref\":");
+        fl__json_str(b, ref);
+    }
+    fl_buf_addc(b, '}');
+    fl__run_event(r, FL_EV_MAIN_ACTION_RECORDED, t->id, cmd->target_id, node->id,
+                  fl__fx_scratch_keep(r->fx));
+}
+
+static void do_complete_job(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+{
+    const struct fl_token *t = &r->inst->tokens[ti];
+    const char *node_id = r->m->nodes[t->node].id;
+    struct fl_effect *e;
+
+    if (cmd->variables)
+        fl__run_merge_vars(r, cmd->variables, t->id, node_id);
+    e = fl__fx_push(r->fx, FL_FX_JOB_CLOSE);
+    e->u.job_close.id = cmd->target_id;
+    e->u.job_close.at = r->ctx->now_ms;
+    fl__run_event(r, FL_EV_JOB_COMPLETED, t->id, cmd->target_id, node_id, NULL);
+    resume(r, ti);
+}
+
+static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+{
+    struct fl_token *t = &r->inst->tokens[ti];
+    const char *node_id = r->m->nodes[t->node].id;
+    const char *error = fl__fx_strdup(r->fx, cmd->error_message ? cmd->error_message : "");
+    int retries = cmd->retries > 0 ? cmd->retries : 0;
+    struct fl_effect *e;
+    struct fl_buf *b;
+
+    e = fl__fx_push(r->fx, retries ? FL_FX_JOB_RETRY : FL_FX_JOB_CLOSE);
+    e->u.job_close.id = cmd->target_id;
+    e->u.job_close.retries = retries;
+    e->u.job_close.error = error;
+    e->u.job_close.failed = retries == 0;
+    e->u.job_close.at = r->ctx->now_ms;
+    b = fl__fx_scratch(r->fx);
+    fl_buf_adds(b, "{\"error\":");
+    fl__json_str(b, error);
+    fl_buf_addf(b, ",\"retries\":%d}", retries);
+    fl__run_event(r, FL_EV_JOB_FAILED, t->id, cmd->target_id, node_id, fl__fx_scratch_keep(r->fx));
+    if (retries == 0) {
+        /* Out of retries: the token waits at the task with an incident for a person. */
+        struct fl__mover mv = {.id = t->id, .node = t->node, .flow = FL_NONE, .stored = true};
+        fl__inst_remove_token(r->inst, ti);
+        fl__run_incident(r, &mv, cmd->target_id, "job %llu of '%s' failed with no retries left: %s",
+                         (unsigned long long)cmd->target_id, node_id, error);
+    }
+}
+
+static void do_cancel(struct fl__run *r, const struct fl_command *cmd)
+{
+    struct fl_instance *inst = r->inst;
+    struct fl_buf *b;
+
+    fl__run_kill_all(r);
+    inst->status = FL_INSTANCE_CANCELLED;
+    inst->ended_at = r->ctx->now_ms;
+    b = fl__fx_scratch(r->fx);
+    fl_buf_adds(b, "{\"reason\":");
+    fl__json_str(b, cmd->reason ? cmd->reason : "");
+    fl_buf_addc(b, '}');
+    fl__run_event(r, FL_EV_INSTANCE_CANCELLED, 0, 0, NULL, fl__fx_scratch_keep(r->fx));
+}
+
+int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
+                    const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
+                    struct fl_effects *fx, struct fl_error *err)
+{
+    struct fl__run r;
+    size_t ti = SIZE_MAX;
+    int rc;
+
+    if ((rc = check_ctx(ctx, err)) < 0)
+        return rc;
+    if (cmd->instance_id && cmd->instance_id != inst->id)
+        return fl_error_set(err, FL_EINVAL, "command is for instance %llu, not %llu",
+                            (unsigned long long)cmd->instance_id, (unsigned long long)inst->id);
+    /* Check everything first: past this switch nothing can fail. */
+    switch (cmd->kind) {
+    case FL_CMD_COMPLETE_TASK:
+        rc = check_complete_task(m, inst, cmd, &ti, err);
+        break;
+    case FL_CMD_RECORD_ACTION:
+        rc = check_record_action(m, inst, cmd, &ti, err);
+        break;
+    case FL_CMD_COMPLETE_JOB:
+        if ((rc = check_active(inst, err)) == 0 &&
+            (rc = find_holder(m, inst, true, cmd->target_id, &ti, err)) == 0)
+            rc = check_vars(cmd->variables, err);
+        break;
+    case FL_CMD_FAIL_JOB:
+        if ((rc = check_active(inst, err)) == 0)
+            rc = find_holder(m, inst, true, cmd->target_id, &ti, err);
+        break;
+    case FL_CMD_CANCEL:
+        rc = check_active(inst, err);
+        break;
+    case FL_CMD_START:
+        rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
+        break;
+    default:
+        rc = fl_error_set(err, FL_EINVAL, "unknown command kind %d", (int)cmd->kind);
+        break;
+    }
+    if (rc < 0)
+        return rc;
+
+    fl__run_init(&r, m, inst, ctx, fx, fl__fx_strdup(fx, cmd->actor));
+    switch (cmd->kind) {
+    case FL_CMD_COMPLETE_TASK:
+        do_complete_task(&r, cmd, ti);
+        break;
+    case FL_CMD_RECORD_ACTION:
+        do_record_action(&r, cmd, ti);
+        break;
+    case FL_CMD_COMPLETE_JOB:
+        do_complete_job(&r, cmd, ti);
+        break;
+    case FL_CMD_FAIL_JOB:
+        do_fail_job(&r, cmd, ti);
+        break;
+    default:
+        do_cancel(&r, cmd);
+        break;
+    }
+    if (cmd->kind != FL_CMD_CANCEL)
+        fl__run_go(&r);
+    fl__run_release(&r);
+    inst->revision++;
+    return 0;
+}

@@ -1,0 +1,130 @@
+/* Internals shared by the engine's files: the effects arena (engine_fx.c), the run of one
+ * command that moves tokens until they rest (engine_step.c), user and service task
+ * creation (engine_task.c), and token and variable helpers on an instance (instance.c).
+ * Nothing here is public; the contract is include/flowd/engine.h. */
+#ifndef FLOWD_CORE_ENGINE_INT_H
+#define FLOWD_CORE_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowd/buf.h"
+#include "flowd/engine.h"
+
+/* ---- effects arena (engine_fx.c) ---- */
+
+/* n bytes (8-aligned) that live until fl_effects_reset/release. */
+void *fl__fx_alloc(struct fl_effects *fx, size_t n);
+
+/* Copy of s in the arena; NULL gives NULL. */
+const char *fl__fx_strdup(struct fl_effects *fx, const char *s);
+
+/* Copy of the first n bytes of s in the arena, NUL-terminated. */
+const char *fl__fx_strndup(struct fl_effects *fx, const char *s, size_t n);
+
+/* The arena's scratch buffer, emptied: build a text in it, then fl__fx_scratch_keep. */
+struct fl_buf *fl__fx_scratch(struct fl_effects *fx);
+
+/* Copy of the scratch buffer's text in the arena. */
+const char *fl__fx_scratch_keep(struct fl_effects *fx);
+
+/* Hold a reference to v until reset/release; returns v. */
+const struct fl_value *fl__fx_hold(struct fl_effects *fx, const struct fl_value *v);
+
+/* Append a zeroed effect of kind k and return it (valid until the next push). */
+struct fl_effect *fl__fx_push(struct fl_effects *fx, enum fl_effect_kind k);
+
+/* Append s as a JSON string literal (quoted, escaped) to b. */
+void fl__json_str(struct fl_buf *b, const char *s);
+
+/* ---- the run of one command (engine_step.c) ---- */
+
+/* A token on the move: not parked in inst->tokens while it moves. */
+struct fl__mover {
+    uint64_t id;
+    uint32_t node; /* node it enters, or leaves */
+    uint32_t flow; /* flow it came by (entering), or FL_NONE */
+    bool stored;   /* the store has a row for it (it rested before this command) */
+    bool leaving;  /* it is done with `node` and leaves it */
+};
+
+struct fl__run {
+    const struct fl_model *m;
+    struct fl_instance *inst;
+    const struct fl_engine_ctx *ctx;
+    struct fl_effects *fx;
+    const char *actor; /* arena copy of the command's actor, or NULL */
+    uint32_t steps, max_steps;
+    bool stopped;        /* the loop guard tripped or a terminate end ended everything */
+    struct fl__mover *q; /* FIFO of moving tokens: q[head..len) */
+    size_t q_head, q_len, q_cap;
+    uint32_t *sel; /* scratch: flows chosen to leave a node by */
+    size_t sel_cap;
+    struct fl__mover q_inline[8];
+    uint32_t sel_inline[8];
+};
+
+/* Prepare a run of one command; allocates nothing. */
+void fl__run_init(struct fl__run *r, const struct fl_model *m, struct fl_instance *inst,
+                  const struct fl_engine_ctx *ctx, struct fl_effects *fx, const char *actor);
+
+/* Free what the run allocated. */
+void fl__run_release(struct fl__run *r);
+
+/* Queue a token to move. */
+void fl__run_push(struct fl__run *r, const struct fl__mover *mv);
+
+/* Move all queued tokens until each rests or is consumed, then complete the instance if
+ * no token is left. Model problems become incidents; this cannot fail. */
+void fl__run_go(struct fl__run *r);
+
+/* A fresh id of a kind from the caller's allocator. */
+uint64_t fl__run_id(struct fl__run *r, enum fl_id_kind kind);
+
+/* Append a history event at now; detail is an arena or static string, or NULL. */
+void fl__run_event(struct fl__run *r, enum fl_event_type type, uint64_t token_id, uint64_t ref_id,
+                   const char *node_id, const char *detail);
+
+/* Put token t into inst->tokens (rest) and emit TOKEN_PUT. */
+void fl__run_park(struct fl__run *r, const struct fl_token *t);
+
+/* Raise an incident at mv's node: INCIDENT effect, incident_raised event, the token rests
+ * there in state INCIDENT, inst->incident = true. The message is printf-formatted. */
+void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t job_id,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Close every open task (cancelled) and job of the instance and delete all its tokens,
+ * resting and moving; the run stops. */
+void fl__run_kill_all(struct fl__run *r);
+
+/* Merge the context vars into inst->variables (copy-on-write), emitting VAR_SET for each
+ * changed variable and one variables_changed event. Nothing happens if nothing changes. */
+void fl__run_merge_vars(struct fl__run *r, const struct fl_value *vars, uint64_t token_id,
+                        const char *node_id);
+
+/* Node id of index i, or NULL if out of range. */
+const char *fl__node_id(const struct fl_model *m, uint32_t i);
+
+/* ---- tasks and jobs (engine_task.c) ---- */
+
+/* A token enters a user task: create the task (candidates, assignee, due and remind
+ * times) and rest, or raise an incident when an expression of the stage fails. */
+void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv);
+
+/* A token enters a service task: create the job and rest. */
+void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv);
+
+/* ---- instance helpers (instance.c) ---- */
+
+/* Index of the token with this open task / job, or SIZE_MAX. */
+size_t fl__inst_find_task(const struct fl_instance *inst, uint64_t task_id);
+size_t fl__inst_find_job(const struct fl_instance *inst, uint64_t job_id);
+
+/* Append a copy of t to inst->tokens. */
+void fl__inst_add_token(struct fl_instance *inst, const struct fl_token *t);
+
+/* Remove token i, keeping the order of the others. */
+void fl__inst_remove_token(struct fl_instance *inst, size_t i);
+
+#endif

@@ -1,0 +1,68 @@
+/* A process instance as the engine holds it: lifecycle (clone, free) and the token list
+ * helpers the commands use. Tokens are kept in the order they came to rest, which makes
+ * joins consume the oldest waiting token of each flow and keeps every run deterministic. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine_int.h"
+#include "flowd/alloc.h"
+
+struct fl_instance *fl_instance_clone(const struct fl_instance *inst)
+{
+    struct fl_instance *c = fl_malloc(sizeof(*c));
+    *c = *inst;
+    c->business_key = fl_strdup(inst->business_key);
+    /* Values are immutable, so the copy shares the variables; writers copy on write. */
+    c->variables = fl_value_ref(inst->variables);
+    c->tokens = NULL;
+    c->cap_tokens = 0;
+    if (inst->n_tokens) {
+        c->tokens = fl_reallocarray(NULL, inst->n_tokens, sizeof(*c->tokens));
+        memcpy(c->tokens, inst->tokens, inst->n_tokens * sizeof(*c->tokens));
+        c->cap_tokens = inst->n_tokens;
+    }
+    return c;
+}
+
+void fl_instance_free(struct fl_instance *inst)
+{
+    if (!inst)
+        return;
+    free(inst->business_key);
+    fl_value_unref(inst->variables);
+    free(inst->tokens);
+    free(inst);
+}
+
+size_t fl__inst_find_task(const struct fl_instance *inst, uint64_t task_id)
+{
+    if (!task_id)
+        return SIZE_MAX;
+    for (size_t i = 0; i < inst->n_tokens; i++)
+        if (inst->tokens[i].task_id == task_id)
+            return i;
+    return SIZE_MAX;
+}
+
+size_t fl__inst_find_job(const struct fl_instance *inst, uint64_t job_id)
+{
+    if (!job_id)
+        return SIZE_MAX;
+    for (size_t i = 0; i < inst->n_tokens; i++)
+        if (inst->tokens[i].job_id == job_id)
+            return i;
+    return SIZE_MAX;
+}
+
+void fl__inst_add_token(struct fl_instance *inst, const struct fl_token *t)
+{
+    fl_grow(&inst->tokens, &inst->cap_tokens, inst->n_tokens + 1, sizeof(*inst->tokens));
+    inst->tokens[inst->n_tokens++] = *t;
+}
+
+void fl__inst_remove_token(struct fl_instance *inst, size_t i)
+{
+    memmove(&inst->tokens[i], &inst->tokens[i + 1],
+            (inst->n_tokens - i - 1) * sizeof(*inst->tokens));
+    inst->n_tokens--;
+}

@@ -1,0 +1,127 @@
+/* The process model's lifecycle and lookups (see model.h). Building a model is the BPMN
+ * reader's job (bpmn*.c); this file only frees, finds and names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowd/model.h"
+
+static void strlist_release(struct fl_strlist *l)
+{
+    size_t i;
+    for (i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static void stage_free(struct fl_stage *s)
+{
+    if (!s)
+        return;
+    free(s->duration);
+    free(s->remind_before);
+    free(s->calendar);
+    strlist_release(&s->responsible);
+    free(s->accountable);
+    strlist_release(&s->consulted);
+    strlist_release(&s->informed);
+    free(s->expected_result);
+    free(s->result_format);
+    free(s->channel);
+    free(s->notes);
+    free(s->main_action_kind);
+    free(s->main_action_ref);
+    free(s->assignee);
+    strlist_release(&s->candidate_groups);
+    strlist_release(&s->candidate_users);
+    free(s->due_date);
+    free(s->follow_up_date);
+    free(s);
+}
+
+void fl_model_free(struct fl_model *m)
+{
+    size_t i;
+    if (!m)
+        return;
+    for (i = 0; i < m->n_nodes; i++) {
+        struct fl_node *n = &m->nodes[i];
+        free(n->id);
+        free(n->name);
+        free(n->documentation);
+        free(n->lane);
+        free(n->incoming);
+        free(n->outgoing);
+        stage_free(n->stage);
+        free(n->job_type);
+        fl_feel_free(n->script);
+        free(n->result_variable);
+    }
+    free(m->nodes);
+    for (i = 0; i < m->n_flows; i++) {
+        free(m->flows[i].id);
+        free(m->flows[i].name);
+        fl_feel_free(m->flows[i].condition);
+    }
+    free(m->flows);
+    for (i = 0; i < m->n_warnings; i++) {
+        free(m->warnings[i].element);
+        free(m->warnings[i].message);
+    }
+    free(m->warnings);
+    free(m->key);
+    free(m->name);
+    free(m->documentation);
+    free(m);
+}
+
+void fl_bpmn_doc_free(struct fl_bpmn_doc *doc)
+{
+    size_t i;
+    if (!doc)
+        return;
+    for (i = 0; i < doc->n_processes; i++)
+        fl_model_free(doc->processes[i]);
+    free(doc->processes);
+    free(doc);
+}
+
+struct fl_model *fl_bpmn_doc_take(struct fl_bpmn_doc *doc, size_t i)
+{
+    struct fl_model *m;
+    if (!doc || i >= doc->n_processes)
+        return NULL;
+    m = doc->processes[i];
+    doc->processes[i] = NULL; /* fl_model_free(NULL) is a no-op, so the doc stays freeable */
+    return m;
+}
+
+uint32_t fl_model_find_node(const struct fl_model *m, const char *id)
+{
+    size_t i;
+    /* linear: models are small and this is for tools and tests, not the engine's hot path */
+    for (i = 0; i < m->n_nodes; i++)
+        if (!strcmp(m->nodes[i].id, id))
+            return (uint32_t)i;
+    return FL_NONE;
+}
+
+const char *fl_node_kind_name(enum fl_node_kind k)
+{
+    static const char *const names[FL__NODE_KIND_COUNT] = {
+        [FL_NODE_START_EVENT] = "startEvent",
+        [FL_NODE_END_EVENT] = "endEvent",
+        [FL_NODE_TERMINATE_END] = "endEvent",
+        [FL_NODE_TASK] = "task",
+        [FL_NODE_USER_TASK] = "userTask",
+        [FL_NODE_MANUAL_TASK] = "manualTask",
+        [FL_NODE_SERVICE_TASK] = "serviceTask",
+        [FL_NODE_SCRIPT_TASK] = "scriptTask",
+        [FL_NODE_EXCLUSIVE_GW] = "exclusiveGateway",
+        [FL_NODE_PARALLEL_GW] = "parallelGateway",
+    };
+    if ((unsigned)k >= FL__NODE_KIND_COUNT)
+        return "unknown";
+    return names[k];
+}

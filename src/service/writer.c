@@ -1,0 +1,356 @@
+/* The writer thread: takes up to max_batch queued commands, runs them in one transaction
+ * (engine step, then the store writes of its effects), commits once, and only then calls
+ * each command's callback -- group commit, so many commands share one fsync and none is
+ * acknowledged before it is durable. A store error mid-batch rolls back and re-runs the
+ * batch one command per transaction, so one bad command does not fail its neighbours. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flowd/alloc.h"
+#include "flowd/store.h"
+#include "flowd/value.h"
+#include "service/service_int.h"
+
+/* Outcome of executing one command inside the open transaction. */
+enum exec_outcome {
+    EXEC_OK,      /* written; acknowledge after commit */
+    EXEC_REFUSED, /* nothing written; res carries the error */
+    EXEC_FATAL    /* the store failed: the transaction must be rolled back */
+};
+
+static int64_t now_ms(struct fl_service *svc)
+{
+    struct timespec ts;
+    if (svc->clock_ms)
+        return svc->clock_ms();
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t next_id(void *arg, enum fl_id_kind kind)
+{
+    struct fl_service *svc = arg;
+    return ++svc->next_id[kind];
+}
+
+/* Errors of the store itself (as opposed to "no such task"): they doom the transaction. */
+static bool is_store_failure(int rc)
+{
+    return rc == FL_ESTORE || rc == FL_EIO || rc == FL_EBUSY || rc == FL_ENOMEM ||
+           rc == FL_EINTERNAL;
+}
+
+static void touch(struct fl_service *svc, uint64_t instance_id)
+{
+    fl_grow(&svc->touched, &svc->cap_touched, svc->n_touched + 1, sizeof(uint64_t));
+    svc->touched[svc->n_touched++] = instance_id;
+}
+
+/* After a failed transaction the cached instances it changed are ahead of the database,
+ * and models compiled from definitions it inserted may name ids that will be reused. */
+static void drop_touched(struct fl_service *svc)
+{
+    fl__model_cache_truncate(&svc->models, svc->models_mark);
+    for (size_t i = 0; i < svc->n_touched; i++)
+        fl__inst_cache_drop(&svc->instances, svc->touched[i]);
+    svc->n_touched = 0;
+}
+
+/* After a commit: ended instances take no more commands worth caching. */
+static void settle_touched(struct fl_service *svc)
+{
+    for (size_t i = 0; i < svc->n_touched; i++) {
+        struct fl_instance *inst = fl__inst_cache_get(&svc->instances, svc->touched[i]);
+        if (inst && inst->status != FL_INSTANCE_ACTIVE)
+            fl__inst_cache_drop(&svc->instances, svc->touched[i]);
+    }
+    svc->n_touched = 0;
+}
+
+static enum exec_outcome refuse(struct fl__svc_cmd *q, int rc)
+{
+    q->res.rc = rc;
+    if (q->res.err.code == 0)
+        fl_error_set(&q->res.err, rc, "%s", fl_err_message(rc));
+    q->res.err.code = rc;
+    return EXEC_REFUSED;
+}
+
+static enum exec_outcome fail(struct fl__svc_cmd *q, int rc)
+{
+    q->res.rc = rc;
+    q->res.err.code = rc;
+    return EXEC_FATAL;
+}
+
+static enum exec_outcome exec_deploy(struct fl_service *svc, struct fl__svc_cmd *q)
+{
+    struct fl__svc_deploy *d = q->deploy;
+    int64_t now = now_ms(svc);
+    d->n_out = 0;
+    for (size_t i = 0; i < d->n_processes; i++) {
+        struct fl_definition_row row;
+        bool created;
+        int rc = fl_store_definition_put(svc->store, d->keys[i], d->names[i], d->xml, d->len,
+                                         now, &row, &created, &q->res.err);
+        if (rc)
+            return fail(q, rc);
+        if (d->n_out < d->max_results) {
+            struct fl_deploy_result *r = &d->results[d->n_out++];
+            memset(r, 0, sizeof(*r));
+            strncpy(r->key, row.key, sizeof(r->key) - 1);
+            r->version = row.version;
+            r->definition_id = row.id;
+            r->created = created;
+            r->n_warnings = d->n_warnings[i];
+        }
+        fl_definition_row_release(&row);
+    }
+    return EXEC_OK;
+}
+
+static uint64_t first_task_created(const struct fl_effects *fx)
+{
+    for (size_t i = 0; i < fx->n; i++)
+        if (fx->items[i].kind == FL_FX_TASK_CREATE)
+            return fx->items[i].u.task.id;
+    return 0;
+}
+
+/* Which instance a command acts on: given, or found through its task or job. */
+static int route(struct fl_service *svc, struct fl__svc_cmd *q, uint64_t *instance_id)
+{
+    struct fl_task_row task;
+    int rc;
+    *instance_id = q->cmd.instance_id;
+    if (*instance_id)
+        return 0;
+    switch (q->cmd.kind) {
+    case FL_CMD_COMPLETE_TASK:
+    case FL_CMD_RECORD_ACTION:
+        if ((rc = fl_store_task_get(svc->store, q->cmd.target_id, &task, &q->res.err)) != 0)
+            return rc;
+        *instance_id = task.instance_id;
+        fl_task_row_release(&task);
+        return 0;
+    case FL_CMD_COMPLETE_JOB:
+    case FL_CMD_FAIL_JOB:
+        return fl_store_job_instance(svc->store, q->cmd.target_id, instance_id, &q->res.err);
+    default:
+        return fl_error_set(&q->res.err, FL_EINVAL, "command needs an instance id");
+    }
+}
+
+static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd *q,
+                                     struct fl_effects *fx)
+{
+    struct fl_engine_ctx ctx = {0};
+    const struct fl_model *m = NULL;
+    struct fl_value *vars = NULL;
+    struct fl_instance *inst = NULL;
+    struct fl_command cmd = q->cmd;
+    enum exec_outcome out = EXEC_OK;
+    uint64_t def_id = 0, iid = 0;
+    int rc;
+
+    ctx.now_ms = now_ms(svc);
+    ctx.next_id = next_id;
+    ctx.id_arg = svc;
+    fl_effects_reset(fx);
+    if (q->vars_json) {
+        if ((rc = fl_value_from_json(q->vars_json, q->vars_len, &vars, &q->res.err)) != 0)
+            return refuse(q, rc);
+        cmd.variables = vars;
+    }
+    if (cmd.kind == FL_CMD_START) {
+        if (!cmd.process_key) {
+            fl_error_set(&q->res.err, FL_EINVAL, "start needs a process key");
+            out = refuse(q, FL_EINVAL);
+            goto out;
+        }
+        rc = fl_store_definition_find(svc->store, cmd.process_key, cmd.process_version,
+                                      &def_id, &q->res.err);
+        if (rc == 0)
+            rc = fl__model_cache_get(svc, def_id, &m, &q->res.err);
+        if (rc) {
+            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
+            goto out;
+        }
+        if ((rc = fl_engine_start(m, def_id, &cmd, &ctx, &inst, fx, &q->res.err)) != 0) {
+            out = refuse(q, rc);
+            goto out;
+        }
+        fl__inst_cache_put(&svc->instances, inst);
+    } else {
+        if ((rc = route(svc, q, &iid)) != 0) {
+            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
+            goto out;
+        }
+        inst = fl__inst_cache_get(&svc->instances, iid);
+        if (!inst) {
+            if ((rc = fl_store_instance_load(svc->store, iid, &inst, &q->res.err)) != 0) {
+                out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
+                goto out;
+            }
+            fl__inst_cache_put(&svc->instances, inst);
+        }
+        if ((rc = fl__model_cache_get(svc, inst->definition_id, &m, &q->res.err)) != 0) {
+            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
+            goto out;
+        }
+        if ((rc = fl_engine_apply(m, inst, &cmd, &ctx, fx, &q->res.err)) != 0) {
+            out = refuse(q, rc);
+            goto out;
+        }
+    }
+    touch(svc, inst->id);
+    if ((rc = fl_store_apply(svc->store, m, inst, fx, &q->res.err)) != 0) {
+        out = fail(q, rc);
+        goto out;
+    }
+    q->res.rc = 0;
+    q->res.instance_id = inst->id;
+    q->res.instance_status = (int)inst->status;
+    q->res.incident = inst->incident;
+    q->res.task_id = first_task_created(fx);
+out:
+    fl_value_unref(vars);
+    return out;
+}
+
+static enum exec_outcome exec_one(struct fl_service *svc, struct fl__svc_cmd *q,
+                                  struct fl_effects *fx)
+{
+    memset(&q->res, 0, sizeof(q->res));
+    if (q->pre_rc) {
+        fl_error_set(&q->res.err, q->pre_rc, "%s",
+                     q->pre_rc == FL_ETYPE ? "variables must be a context (a JSON object)"
+                                           : "variables too large");
+        return refuse(q, q->pre_rc);
+    }
+    if (q->kind == FL__SVC_DEPLOY)
+        return exec_deploy(svc, q);
+    return exec_engine(svc, q, fx);
+}
+
+static void fail_all(struct fl__svc_cmd **batch, size_t n, int rc, const struct fl_error *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&batch[i]->res, 0, sizeof(batch[i]->res));
+        batch[i]->res.rc = rc;
+        batch[i]->res.err = *e;
+        batch[i]->res.err.code = rc;
+    }
+}
+
+/* One command in its own transaction (after a batch failed). */
+static void run_single(struct fl_service *svc, struct fl__svc_cmd *q, struct fl_effects *fx)
+{
+    struct fl_error e;
+    int rc;
+    fl_error_clear(&e);
+    svc->models_mark = svc->models.n;
+    if ((rc = fl_store_begin(svc->store, &e)) != 0) {
+        fail_all(&q, 1, rc, &e);
+        return;
+    }
+    switch (exec_one(svc, q, fx)) {
+    case EXEC_OK:
+        if ((rc = fl_store_commit(svc->store, &e)) != 0) {
+            drop_touched(svc);
+            fail_all(&q, 1, rc, &e);
+        } else {
+            settle_touched(svc);
+        }
+        break;
+    case EXEC_REFUSED:
+    case EXEC_FATAL:
+        fl_store_rollback(svc->store);
+        drop_touched(svc);
+        break;
+    }
+}
+
+static void run_batch(struct fl_service *svc, struct fl__svc_cmd **batch, size_t n,
+                      struct fl_effects *fx, bool *retried)
+{
+    struct fl_error e;
+    size_t i;
+    int rc;
+    fl_error_clear(&e);
+    *retried = false;
+    svc->n_touched = 0;
+    svc->models_mark = svc->models.n;
+    if ((rc = fl_store_begin(svc->store, &e)) != 0) {
+        fail_all(batch, n, rc, &e);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        if (exec_one(svc, batch[i], fx) == EXEC_FATAL)
+            break;
+    if (i < n) {
+        fl_store_rollback(svc->store);
+        drop_touched(svc);
+        *retried = true;
+        for (i = 0; i < n; i++)
+            run_single(svc, batch[i], fx);
+        return;
+    }
+    if ((rc = fl_store_commit(svc->store, &e)) != 0) {
+        drop_touched(svc);
+        fail_all(batch, n, rc, &e);
+        return;
+    }
+    settle_touched(svc);
+}
+
+void *fl__svc_writer_main(void *arg)
+{
+    struct fl_service *svc = arg;
+    struct fl__svc_cmd **batch = fl_calloc(svc->max_batch, sizeof(*batch));
+    struct fl_effects fx;
+    fl_effects_init(&fx);
+    for (;;) {
+        size_t n = 0;
+        bool retried;
+        pthread_mutex_lock(&svc->lock);
+        while (!svc->qhead && !svc->closing)
+            pthread_cond_wait(&svc->not_empty, &svc->lock);
+        if (!svc->qhead) {
+            pthread_mutex_unlock(&svc->lock);
+            break; /* closing and drained */
+        }
+        while (svc->qhead && n < svc->max_batch) {
+            batch[n++] = svc->qhead;
+            svc->qhead = svc->qhead->next;
+        }
+        if (!svc->qhead)
+            svc->qtail = NULL;
+        svc->qlen -= n;
+        pthread_cond_broadcast(&svc->not_full);
+        pthread_mutex_unlock(&svc->lock);
+
+        run_batch(svc, batch, n, &fx, &retried);
+        fl_effects_reset(&fx);
+
+        pthread_mutex_lock(&svc->lock);
+        svc->stats.commands += n;
+        svc->stats.batches++;
+        if (n > svc->stats.max_batch)
+            svc->stats.max_batch = n;
+        if (retried)
+            svc->stats.retried++;
+        pthread_mutex_unlock(&svc->lock);
+
+        /* Acknowledge strictly after the commit, in submission order. */
+        for (size_t i = 0; i < n; i++) {
+            if (batch[i]->cb)
+                batch[i]->cb(batch[i]->arg, &batch[i]->res);
+            free(batch[i]);
+        }
+    }
+    fl_effects_release(&fx);
+    free(batch);
+    return NULL;
+}

@@ -1,0 +1,546 @@
+/* SQLite back end, reads: rebuilding an instance for the engine, the rows the CLI and API
+ * list (instances, tasks, history) with their filters and id cursors, routing lookups and
+ * the id high-water marks. List statements are assembled from fixed SQL fragments, one per
+ * filter combination, and cached; filter values are always bound parameters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowd/alloc.h"
+#include "flowd/value.h"
+#include "store/sqlite_int.h"
+
+#define FAIL_CODE(err) ((err) ? (err)->code : FL_ESTORE)
+
+static size_t clamp_limit(size_t limit)
+{
+    if (limit == 0)
+        return FL__STORE_LIST_LIMIT;
+    return limit > FL__STORE_LIST_MAX ? FL__STORE_LIST_MAX : limit;
+}
+
+static void read_definition(sqlite3_stmt *st, struct fl_definition_row *r)
+{
+    const void *xml = sqlite3_column_blob(st, 4);
+    const unsigned char *sum = sqlite3_column_text(st, 5);
+    r->id = (uint64_t)sqlite3_column_int64(st, 0);
+    r->key = fl__sq_col_text(st, 1);
+    r->version = sqlite3_column_int(st, 2);
+    r->name = fl__sq_col_text(st, 3);
+    r->xml_len = (size_t)sqlite3_column_bytes(st, 4);
+    r->xml = fl_strndup(xml ? xml : "", r->xml_len);
+    memset(r->checksum, 0, sizeof(r->checksum));
+    if (sum)
+        strncpy(r->checksum, (const char *)sum, sizeof(r->checksum) - 1);
+    r->deployed_at = sqlite3_column_int64(st, 6);
+}
+
+int fl__sq_definition_find(struct fl_store *s, const char *key, int32_t version, uint64_t *id,
+                           struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st =
+        fl__sq_stmt(q, version > 0 ? FL__SQ_DEF_FIND_VERSION : FL__SQ_DEF_FIND_LATEST, err);
+    int rc;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (version > 0)
+        sqlite3_bind_int(st, 2, version);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE) {
+        if (version > 0)
+            return fl_error_set(err, FL_ENOTFOUND, "process '%s' version %d is not deployed",
+                                key, (int)version);
+        return fl_error_set(err, FL_ENOTFOUND, "process '%s' is not deployed", key);
+    }
+    return fl__sq_fail(q, rc, err, "cannot read definitions");
+}
+
+int fl__sq_definition_get(struct fl_store *s, const char *key, int32_t version, uint64_t id,
+                          struct fl_definition_row *out, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if (key && (rc = fl__sq_definition_find(s, key, version, &id, err)) != 0)
+        return rc;
+    if (!(st = fl__sq_stmt(q, FL__SQ_DEF_GET, err)))
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_definition(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return fl_error_set(err, FL_ENOTFOUND, "definition %llu not found",
+                            (unsigned long long)id);
+    return fl__sq_fail(q, rc, err, "cannot read definition");
+}
+
+int fl__sq_definition_list(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
+                           struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_DEF_LIST, err);
+    struct fl_definition_row *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    *rows = NULL;
+    *n = 0;
+    if (!st)
+        return FAIL_CODE(err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fl_grow(&v, &cap, cnt + 1, sizeof(*v));
+        read_definition(st, &v[cnt++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        fl_definition_rows_free(v, cnt);
+        return fl__sq_fail(q, rc, err, "cannot list definitions");
+    }
+    *rows = v;
+    *n = cnt;
+    return 0;
+}
+
+/* Variables of an instance as a context (load) or as a JSON object text (rows). */
+static int load_variables(struct fl_sqlite *q, uint64_t id, struct fl_value **ctx_out,
+                          char **json_out, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_VARS_LOAD, err);
+    struct fl_value *ctx = NULL;
+    struct fl_buf json = FL_BUF_INIT;
+    int rc, n = 0;
+    if (!st)
+        return FAIL_CODE(err);
+    if (ctx_out)
+        ctx = fl_value_context_new();
+    else
+        fl_buf_addc(&json, '{');
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        size_t name_len = (size_t)sqlite3_column_bytes(st, 0);
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        size_t text_len = (size_t)sqlite3_column_bytes(st, 1);
+        if (!name || !text)
+            continue;
+        if (ctx) {
+            struct fl_value *v = NULL;
+            if ((rc = fl_value_from_json(text, text_len, &v, err)) != 0) {
+                sqlite3_reset(st);
+                fl_value_unref(ctx);
+                return fl_error_set(err, FL_ESTORE, "instance %llu: variable '%s' is not JSON",
+                                    (unsigned long long)id, name);
+            }
+            fl_value_context_set(ctx, name, name_len, v);
+        } else {
+            if (n++)
+                fl_buf_addc(&json, ',');
+            fl__store_json_string(&json, name, name_len);
+            fl_buf_addc(&json, ':');
+            fl_buf_add(&json, text, text_len);
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        fl_value_unref(ctx);
+        fl_buf_release(&json);
+        return fl__sq_fail(q, rc, err, "cannot read variables");
+    }
+    if (ctx_out) {
+        *ctx_out = ctx;
+    } else {
+        fl_buf_addc(&json, '}');
+        if (json.err) {
+            fl_buf_release(&json);
+            return fl_error_set(err, FL_ETOOBIG, "variables of instance %llu too large",
+                                (unsigned long long)id);
+        }
+        *json_out = fl_buf_detach(&json, NULL);
+    }
+    return 0;
+}
+
+int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
+                         struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_INST_LOAD, err);
+    struct fl_instance *inst;
+    int rc;
+    *out = NULL;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+            return fl_error_set(err, FL_ENOTFOUND, "instance %llu not found",
+                                (unsigned long long)id);
+        return fl__sq_fail(q, rc, err, "cannot read instance");
+    }
+    inst = fl_calloc(1, sizeof(*inst));
+    inst->id = id;
+    inst->definition_id = (uint64_t)sqlite3_column_int64(st, 0);
+    inst->business_key = fl__sq_col_text(st, 1);
+    inst->status = (enum fl_instance_status)sqlite3_column_int(st, 2);
+    inst->incident = sqlite3_column_int(st, 3) != 0;
+    inst->started_at = sqlite3_column_int64(st, 4);
+    inst->ended_at = sqlite3_column_int64(st, 5);
+    inst->revision = (uint64_t)sqlite3_column_int64(st, 6);
+    sqlite3_reset(st);
+
+    if (!(st = fl__sq_stmt(q, FL__SQ_TOKENS_LOAD, err))) {
+        rc = FAIL_CODE(err);
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct fl_token *t;
+        fl_grow(&inst->tokens, &inst->cap_tokens, inst->n_tokens + 1, sizeof(*t));
+        t = &inst->tokens[inst->n_tokens++];
+        memset(t, 0, sizeof(*t));
+        t->id = (uint64_t)sqlite3_column_int64(st, 0);
+        t->node = (uint32_t)sqlite3_column_int64(st, 1);
+        t->flow = sqlite3_column_type(st, 2) == SQLITE_NULL
+                      ? FL_NONE
+                      : (uint32_t)sqlite3_column_int64(st, 2);
+        t->state = (uint8_t)sqlite3_column_int(st, 3);
+        t->task_id = (uint64_t)sqlite3_column_int64(st, 4);
+        t->job_id = (uint64_t)sqlite3_column_int64(st, 5);
+        t->main_action_done = sqlite3_column_int(st, 6) != 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        rc = fl__sq_fail(q, rc, err, "cannot read tokens");
+        goto fail;
+    }
+    if ((rc = load_variables(q, id, &inst->variables, NULL, err)) != 0)
+        goto fail;
+    *out = inst;
+    return 0;
+fail:
+    /* fl_instance_free is the engine's; the store frees what it allocated itself so the
+     * store stays usable (and testable) without linking the engine's free path here. */
+    free(inst->tokens);
+    free(inst->business_key);
+    fl_value_unref(inst->variables);
+    free(inst);
+    return rc;
+}
+
+int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
+                  struct fl_error *err)
+{
+    static const enum fl__sq_stmt by_kind[] = {
+        [FL_ID_INSTANCE] = FL__SQ_MAX_INSTANCE, [FL_ID_TOKEN] = FL__SQ_MAX_TOKEN,
+        [FL_ID_TASK] = FL__SQ_MAX_TASK,         [FL_ID_JOB] = FL__SQ_MAX_JOB,
+        [FL_ID_INCIDENT] = FL__SQ_MAX_INCIDENT,
+    };
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st;
+    int rc;
+    *out = 0;
+    if ((unsigned)kind >= sizeof(by_kind) / sizeof(by_kind[0]))
+        return fl_error_set(err, FL_EINVAL, "unknown id kind %d", (int)kind);
+    if (!(st = fl__sq_stmt(q, by_kind[kind], err)))
+        return FAIL_CODE(err);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return fl__sq_fail(q, rc, err, "cannot read ids");
+    if (kind == FL_ID_TOKEN) {
+        /* Deleted tokens leave no row: the counter remembers the highest id written. */
+        if (!(st = fl__sq_stmt(q, FL__SQ_COUNTER_GET, err)))
+            return FAIL_CODE(err);
+        sqlite3_bind_text(st, 1, "token", -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) > *out)
+            *out = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return fl__sq_fail(q, rc, err, "cannot read counters");
+        if (q->token_hw > *out)
+            *out = q->token_hw;
+    }
+    return 0;
+}
+
+/* ---- instance rows ---- */
+
+static int read_instance_row(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_instance_row *r,
+                             struct fl_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = (uint64_t)sqlite3_column_int64(st, 0);
+    r->definition_id = (uint64_t)sqlite3_column_int64(st, 1);
+    r->process_key = fl__sq_col_text(st, 2);
+    r->version = sqlite3_column_int(st, 3);
+    r->business_key = fl__sq_col_text(st, 4);
+    r->status = sqlite3_column_int(st, 5);
+    r->incident = sqlite3_column_int(st, 6) != 0;
+    r->started_at = sqlite3_column_int64(st, 7);
+    r->ended_at = sqlite3_column_int64(st, 8);
+    (void)q;
+    (void)err;
+    return 0;
+}
+
+int fl__sq_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row *out,
+                        struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_INST_GET, err);
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_instance_row(q, st, out, err);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return fl_error_set(err, FL_ENOTFOUND, "instance %llu not found",
+                            (unsigned long long)id);
+    if (rc != SQLITE_ROW)
+        return fl__sq_fail(q, rc, err, "cannot read instance");
+    if ((rc = load_variables(q, id, NULL, &out->variables_json, err)) != 0)
+        fl_instance_row_release(out);
+    return rc;
+}
+
+int fl__sq_instance_list(struct fl_store *s, const struct fl_instance_query *qy,
+                         struct fl_instance_row **rows, size_t *n, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    struct fl_instance_query none = {0};
+    struct fl_instance_row *v = NULL;
+    size_t cnt = 0, cap = 0;
+    unsigned variant;
+    sqlite3_stmt *st;
+    int rc;
+
+    *rows = NULL;
+    *n = 0;
+    if (!qy)
+        qy = &none;
+    variant = (qy->active_only ? 1u : 0u) | (qy->process_key ? 2u : 0u);
+    if (!q->inst_list[variant]) {
+        struct fl_buf sql = FL_BUF_INIT;
+        fl_buf_adds(&sql, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"
+                          " i.status, i.incident, i.started_at, i.ended_at FROM instances i"
+                          " JOIN definitions d ON d.id = i.definition_id WHERE i.id > ?1");
+        if (variant & 1u)
+            fl_buf_adds(&sql, " AND i.status = 0");
+        if (variant & 2u)
+            fl_buf_adds(&sql, " AND d.key = ?2");
+        fl_buf_adds(&sql, " ORDER BY i.id LIMIT ?3");
+        st = fl__sq_prepare_slot(q, &q->inst_list[variant], sql.ptr, err);
+        fl_buf_release(&sql);
+    }
+    if (!(st = q->inst_list[variant]))
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)qy->after_id);
+    if (variant & 2u)
+        sqlite3_bind_text(st, 2, qy->process_key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)clamp_limit(qy->limit));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fl_grow(&v, &cap, cnt + 1, sizeof(*v));
+        read_instance_row(q, st, &v[cnt++], err);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        rc = fl__sq_fail(q, rc, err, "cannot list instances");
+        goto fail;
+    }
+    for (size_t i = 0; i < cnt; i++)
+        if ((rc = load_variables(q, v[i].id, NULL, &v[i].variables_json, err)) != 0)
+            goto fail;
+    *rows = v;
+    *n = cnt;
+    return 0;
+fail:
+    fl_instance_rows_free(v, cnt);
+    return rc;
+}
+
+/* ---- tasks ---- */
+
+#define TASK_COLUMNS                                                                       \
+    "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key, t.assignee,"        \
+    " t.candidate_roles, t.candidate_users, t.status, t.created_at, t.due_at, t.remind_at," \
+    " t.closed_at, t.closed_by, t.main_action_kind, t.main_action_required,"               \
+    " t.main_action_done FROM tasks t JOIN instances i ON i.id = t.instance_id"            \
+    " JOIN definitions d ON d.id = i.definition_id"
+
+static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = (uint64_t)sqlite3_column_int64(st, 0);
+    r->instance_id = (uint64_t)sqlite3_column_int64(st, 1);
+    r->token_id = (uint64_t)sqlite3_column_int64(st, 2);
+    r->node_id = fl__sq_col_text(st, 3);
+    r->name = fl__sq_col_text(st, 4);
+    r->process_key = fl__sq_col_text(st, 5);
+    r->assignee = fl__sq_col_text(st, 6);
+    r->candidate_roles = fl__sq_col_text(st, 7);
+    r->candidate_users = fl__sq_col_text(st, 8);
+    r->status = sqlite3_column_int(st, 9);
+    r->created_at = sqlite3_column_int64(st, 10);
+    r->due_at = sqlite3_column_int64(st, 11);
+    r->remind_at = sqlite3_column_int64(st, 12);
+    r->closed_at = sqlite3_column_int64(st, 13);
+    r->closed_by = fl__sq_col_text(st, 14);
+    r->main_action_kind = fl__sq_col_text(st, 15);
+    r->main_action_required = sqlite3_column_int(st, 16) != 0;
+    r->main_action_done = sqlite3_column_int(st, 17) != 0;
+}
+
+int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
+                    struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_TASK_GET, err);
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_task_row(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return fl_error_set(err, FL_ENOTFOUND, "task %llu not found", (unsigned long long)id);
+    return fl__sq_fail(q, rc, err, "cannot read task");
+}
+
+int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy,
+                     struct fl_task_row **rows, size_t *n, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    struct fl_task_query none = {0};
+    struct fl_task_row *v = NULL;
+    size_t cnt = 0, cap = 0;
+    unsigned variant;
+    sqlite3_stmt *st;
+    int rc;
+
+    *rows = NULL;
+    *n = 0;
+    if (!qy)
+        qy = &none;
+    variant = (qy->open_only ? 1u : 0u) | (qy->role ? 2u : 0u) | (qy->assignee ? 4u : 0u) |
+              (qy->instance_id ? 8u : 0u);
+    if (!q->task_list[variant]) {
+        struct fl_buf sql = FL_BUF_INIT;
+        fl_buf_adds(&sql, TASK_COLUMNS " WHERE t.id > ?1");
+        if (variant & 1u)
+            fl_buf_adds(&sql, " AND t.status = 0");
+        /* Roles are stored joined by commas: match a whole item, not a substring. */
+        if (variant & 2u)
+            fl_buf_adds(&sql, " AND instr(',' || t.candidate_roles || ',', ',' || ?2 || ',') > 0");
+        if (variant & 4u)
+            fl_buf_adds(&sql, " AND t.assignee = ?3");
+        if (variant & 8u)
+            fl_buf_adds(&sql, " AND t.instance_id = ?4");
+        fl_buf_adds(&sql, " ORDER BY t.id LIMIT ?5");
+        fl__sq_prepare_slot(q, &q->task_list[variant], sql.ptr, err);
+        fl_buf_release(&sql);
+    }
+    if (!(st = q->task_list[variant]))
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)qy->after_id);
+    if (variant & 2u)
+        sqlite3_bind_text(st, 2, qy->role, -1, SQLITE_STATIC);
+    if (variant & 4u)
+        sqlite3_bind_text(st, 3, qy->assignee, -1, SQLITE_STATIC);
+    if (variant & 8u)
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)qy->instance_id);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)clamp_limit(qy->limit));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fl_grow(&v, &cap, cnt + 1, sizeof(*v));
+        read_task_row(st, &v[cnt++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        fl_task_rows_free(v, cnt);
+        return fl__sq_fail(q, rc, err, "cannot list tasks");
+    }
+    *rows = v;
+    *n = cnt;
+    return 0;
+}
+
+int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
+                        struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_JOB_INSTANCE, err);
+    int rc;
+    *instance_id = 0;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *instance_id = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return fl_error_set(err, FL_ENOTFOUND, "job %llu not found", (unsigned long long)job_id);
+    return fl__sq_fail(q, rc, err, "cannot read job");
+}
+
+int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows,
+                   size_t *n, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_HISTORY, err);
+    struct fl_event_row *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    *rows = NULL;
+    *n = 0;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)instance_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct fl_event_row *r;
+        fl_grow(&v, &cap, cnt + 1, sizeof(*v));
+        r = &v[cnt++];
+        r->seq = (uint64_t)sqlite3_column_int64(st, 0);
+        r->type = sqlite3_column_int(st, 1);
+        r->instance_id = (uint64_t)sqlite3_column_int64(st, 2);
+        r->token_id = (uint64_t)sqlite3_column_int64(st, 3);
+        r->ref_id = (uint64_t)sqlite3_column_int64(st, 4);
+        r->node_id = fl__sq_col_text(st, 5);
+        r->actor = fl__sq_col_text(st, 6);
+        r->detail = fl__sq_col_text(st, 7);
+        r->at = sqlite3_column_int64(st, 8);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        fl_event_rows_free(v, cnt);
+        return fl__sq_fail(q, rc, err, "cannot read history");
+    }
+    *rows = v;
+    *n = cnt;
+    return 0;
+}

@@ -1,0 +1,177 @@
+/* SQLite back end, schema: the ordered list of migration steps and the code that brings a
+ * database to the current version in one transaction at open. A step is never edited once
+ * released; a schema change is a new step appended to the array. Only the indexes the
+ * queries need exist, because every index is paid for on each write. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store/sqlite_int.h"
+
+/* Step i takes the schema from version i to version i + 1. */
+static const char *const migrations[] = {
+    /* 1: the foundation tables */
+    "CREATE TABLE definitions ("
+    " id INTEGER PRIMARY KEY, key TEXT NOT NULL, version INTEGER NOT NULL, name TEXT,"
+    " xml BLOB NOT NULL, checksum TEXT NOT NULL, deployed_at INTEGER NOT NULL,"
+    " UNIQUE (key, version));"
+    "CREATE TABLE instances ("
+    " id INTEGER PRIMARY KEY, definition_id INTEGER NOT NULL, business_key TEXT,"
+    " status INTEGER NOT NULL, incident INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+    " ended_at INTEGER, revision INTEGER NOT NULL);"
+    "CREATE TABLE tokens ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, node INTEGER NOT NULL,"
+    " node_id TEXT, flow INTEGER, state INTEGER NOT NULL, task_id INTEGER, job_id INTEGER,"
+    " main_action_done INTEGER NOT NULL);"
+    "CREATE INDEX tokens_instance ON tokens (instance_id);"
+    "CREATE TABLE variables ("
+    " instance_id INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (instance_id, name)) WITHOUT ROWID;"
+    "CREATE TABLE tasks ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, token_id INTEGER,"
+    " node_id TEXT NOT NULL, name TEXT, assignee TEXT, candidate_roles TEXT,"
+    " candidate_users TEXT, status INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    " due_at INTEGER, remind_at INTEGER, closed_at INTEGER, closed_by TEXT,"
+    " main_action_kind TEXT, main_action_required INTEGER NOT NULL,"
+    " main_action_done INTEGER NOT NULL, main_action_ref TEXT);"
+    "CREATE INDEX tasks_status ON tasks (status);"
+    "CREATE INDEX tasks_assignee ON tasks (assignee) WHERE assignee IS NOT NULL;"
+    "CREATE INDEX tasks_instance ON tasks (instance_id);"
+    "CREATE TABLE jobs ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, token_id INTEGER,"
+    " node_id TEXT, type TEXT NOT NULL, retries INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " error TEXT, created_at INTEGER NOT NULL, closed_at INTEGER);"
+    "CREATE TABLE incidents ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, token_id INTEGER,"
+    " job_id INTEGER, node_id TEXT, message TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " resolved_at INTEGER);"
+    "CREATE TABLE history ("
+    " seq INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, type INTEGER NOT NULL,"
+    " node_id TEXT, token_id INTEGER, ref_id INTEGER, actor TEXT, detail TEXT,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX history_instance ON history (instance_id);"
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO counters (name, value) VALUES ('token', 0);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int fl__sq_current_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+int fl__sq_read_version(struct fl_sqlite *q, int *version, struct fl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    *version = 0;
+    rc = sqlite3_prepare_v2(q->db,
+                            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'schema_version'",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        goto fail;
+    if (sqlite3_column_int(st, 0) == 0) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    sqlite3_finalize(st);
+    rc = sqlite3_prepare_v2(q->db, "SELECT max(version) FROM schema_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        goto fail;
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return fl_error_set(err, FL_ESTORE, "'%s' is not a database", q->path);
+    return fl__sq_fail(q, rc, err, "cannot read schema version");
+}
+
+static int exec(struct fl_sqlite *q, const char *sql, struct fl_error *err, const char *what)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(q->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        return 0;
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        rc = fl_error_set(err, FL_ESTORE, "'%s' is not a database", q->path);
+    else
+        rc = fl_error_set(err, FL_ESTORE, "%s: %s", what, msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return rc;
+}
+
+static int load_token_mark(struct fl_sqlite *q, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_COUNTER_GET, err);
+    int rc;
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_text(st, 1, "token", -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        q->token_hw = q->token_hw_saved = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot read counters");
+    return 0;
+}
+
+int fl__sq_migrate(struct fl_sqlite *q, struct fl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, version, v;
+    /* IMMEDIATE: two writers opening a fresh database at once must not both migrate. */
+    if ((rc = exec(q, "BEGIN IMMEDIATE", err, "cannot begin migration")) != 0)
+        return rc;
+    if ((rc = exec(q, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+                   err, "cannot create schema_version")) != 0)
+        goto out;
+    if ((rc = fl__sq_read_version(q, &version, err)) != 0)
+        goto out;
+    if (version > N_MIGRATIONS) {
+        rc = fl_error_set(err, FL_ESTORE,
+                          "database '%s' has schema version %d, newer than this flowd (%d)",
+                          q->path, version, N_MIGRATIONS);
+        goto out;
+    }
+    for (v = version; v < N_MIGRATIONS; v++) {
+        char what[64];
+        snprintf(what, sizeof(what), "migration %d failed", v + 1);
+        if ((rc = exec(q, migrations[v], err, what)) != 0)
+            goto out;
+    }
+    if (version < N_MIGRATIONS) {
+        if ((rc = exec(q, "DELETE FROM schema_version", err, "cannot set schema version")))
+            goto out;
+        rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version (version) VALUES (?1)", -1,
+                                &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int(st, 1, N_MIGRATIONS);
+            rc = sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            rc = fl__sq_fail(q, rc, err, "cannot set schema version");
+            goto out;
+        }
+        rc = 0;
+    }
+    rc = exec(q, "COMMIT", err, "cannot commit migration");
+out:
+    if (rc) {
+        if (!sqlite3_get_autocommit(q->db))
+            sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    q->schema_version = N_MIGRATIONS;
+    return load_token_mark(q, err);
+}

@@ -1,0 +1,319 @@
+/* SQLite back end, writes: deploying definitions (versioned by key, deduplicated by the
+ * exact XML bytes) and writing what an engine step did -- the instance row and its
+ * effects in order. This is the hot path of the writer thread: statements are cached,
+ * values bound without copies (SQLITE_STATIC: the strings outlive the step), and each
+ * effect is one row write. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowd/alloc.h"
+#include "flowd/sha256.h"
+#include "flowd/value.h"
+#include "store/sqlite_int.h"
+
+static int step_done(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_error *err,
+                     const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, what);
+    return 0;
+}
+
+/* An UPDATE of one row by id that found nothing means the engine and the store disagree. */
+static int step_one_row(struct fl_sqlite *q, sqlite3_stmt *st, uint64_t id,
+                        struct fl_error *err, const char *what)
+{
+    int rc = step_done(q, st, err, what);
+    if (rc)
+        return rc;
+    if (sqlite3_changes(q->db) != 1)
+        return fl_error_set(err, FL_ESTORE, "%s: no row with id %llu", what,
+                            (unsigned long long)id);
+    return 0;
+}
+
+int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name,
+                          const char *xml, size_t xml_len, int64_t now_ms,
+                          struct fl_definition_row *out, bool *created, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st;
+    bool own_tx = false;
+    int rc = 0, latest = 0;
+    uint64_t latest_id = 0;
+    bool same = false;
+
+    memset(out, 0, sizeof(*out));
+    *created = false;
+    if (!q->in_tx) {
+        if ((rc = s->ops->begin(s, err)) != 0)
+            return rc;
+        own_tx = true;
+    }
+    if (!(st = fl__sq_stmt(q, FL__SQ_DEF_LATEST, err))) {
+        rc = err ? err->code : FL_ESTORE;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const void *old = sqlite3_column_blob(st, 2);
+        size_t old_len = (size_t)sqlite3_column_bytes(st, 2);
+        latest_id = (uint64_t)sqlite3_column_int64(st, 0);
+        latest = sqlite3_column_int(st, 1);
+        same = old_len == xml_len && (xml_len == 0 || memcmp(old, xml, xml_len) == 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        rc = fl__sq_fail(q, rc, err, "cannot read definitions");
+    }
+    sqlite3_reset(st);
+    if (rc)
+        goto out;
+    if (same) {
+        rc = fl__sq_definition_get(s, NULL, 0, latest_id, out, err);
+        goto out;
+    }
+    out->key = fl_strdup(key);
+    out->name = fl_strdup(name);
+    out->xml = fl_strndup(xml, xml_len);
+    out->xml_len = xml_len;
+    out->version = latest + 1;
+    out->deployed_at = now_ms;
+    fl_sha256_hex(xml, xml_len, out->checksum);
+    if (!(st = fl__sq_stmt(q, FL__SQ_DEF_INSERT, err))) {
+        rc = err ? err->code : FL_ESTORE;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, out->version);
+    fl__sq_bind_text(st, 3, name);
+    sqlite3_bind_blob(st, 4, xml, (int)xml_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, out->checksum, 64, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now_ms);
+    if ((rc = step_done(q, st, err, "cannot store definition")) != 0)
+        goto out;
+    out->id = (uint64_t)sqlite3_last_insert_rowid(q->db);
+    *created = true;
+out:
+    if (own_tx) {
+        if (rc == 0)
+            rc = s->ops->commit(s, err);
+        else
+            s->ops->rollback(s);
+    }
+    if (rc) {
+        fl_definition_row_release(out);
+        *created = false;
+    }
+    return rc;
+}
+
+static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
+                        struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_INST_UPSERT, err);
+    int rc;
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)inst->definition_id);
+    fl__sq_bind_text(st, 3, inst->business_key);
+    sqlite3_bind_int(st, 4, (int)inst->status);
+    sqlite3_bind_int(st, 5, inst->incident);
+    sqlite3_bind_int64(st, 6, inst->started_at);
+    fl__sq_bind_opt(st, 7, inst->ended_at);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)inst->revision);
+    if ((rc = step_done(q, st, err, "cannot write instance")) != 0)
+        return rc;
+    /* Each step raises the revision by one: a row at any other revision was written by
+     * someone else since this state was loaded, and must not be overwritten. */
+    if (sqlite3_changes(q->db) != 1)
+        return fl_error_set(err, FL_ECONFLICT,
+                            "instance %llu was changed concurrently (expected revision %llu)",
+                            (unsigned long long)inst->id,
+                            (unsigned long long)(inst->revision ? inst->revision - 1 : 0));
+    return 0;
+}
+
+static int put_token(struct fl_sqlite *q, const struct fl_model *m, uint64_t instance_id,
+                     const struct fl_token *t, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_TOKEN_UPSERT, err);
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)t->id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)instance_id);
+    sqlite3_bind_int64(st, 3, t->node);
+    fl__sq_bind_text(st, 4, m && t->node < m->n_nodes ? m->nodes[t->node].id : NULL);
+    if (t->flow == FL_NONE)
+        sqlite3_bind_null(st, 5);
+    else
+        sqlite3_bind_int64(st, 5, t->flow);
+    sqlite3_bind_int(st, 6, t->state);
+    fl__sq_bind_opt(st, 7, (int64_t)t->task_id);
+    fl__sq_bind_opt(st, 8, (int64_t)t->job_id);
+    sqlite3_bind_int(st, 9, t->main_action_done);
+    if (t->id > q->token_hw)
+        q->token_hw = t->id;
+    return step_done(q, st, err, "cannot write token");
+}
+
+static int put_var(struct fl_sqlite *q, uint64_t instance_id, const char *name,
+                   const struct fl_value *v, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_VAR_UPSERT, err);
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    fl_buf_reset(&q->json);
+    if (fl_value_to_json(v, &q->json) != 0)
+        return fl_error_set(err, FL_ETOOBIG, "variable '%s' too large to store", name);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)instance_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->json.ptr, (int)q->json.len, SQLITE_STATIC);
+    return step_done(q, st, err, "cannot write variable");
+}
+
+static int put_task(struct fl_sqlite *q, const struct fl_task *t, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_TASK_INSERT, err);
+    char *roles, *users;
+    int rc;
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    roles = fl__store_join_list(&t->candidate_roles);
+    users = fl__store_join_list(&t->candidate_users);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)t->id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)t->instance_id);
+    fl__sq_bind_opt(st, 3, (int64_t)t->token_id);
+    fl__sq_bind_text(st, 4, t->node_id ? t->node_id : "");
+    fl__sq_bind_text(st, 5, t->name);
+    fl__sq_bind_text(st, 6, t->assignee);
+    fl__sq_bind_text(st, 7, roles);
+    fl__sq_bind_text(st, 8, users);
+    sqlite3_bind_int64(st, 9, t->created_at);
+    fl__sq_bind_opt(st, 10, t->due_at);
+    fl__sq_bind_opt(st, 11, t->remind_at);
+    fl__sq_bind_text(st, 12, t->main_action_kind);
+    sqlite3_bind_int(st, 13, t->main_action_required);
+    rc = step_done(q, st, err, "cannot write task");
+    free(roles);
+    free(users);
+    return rc;
+}
+
+static int put_event(struct fl_sqlite *q, const struct fl_event *e, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_HISTORY_INSERT, err);
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->instance_id);
+    sqlite3_bind_int(st, 2, (int)e->type);
+    fl__sq_bind_text(st, 3, e->node_id);
+    fl__sq_bind_opt(st, 4, (int64_t)e->token_id);
+    fl__sq_bind_opt(st, 5, (int64_t)e->ref_id);
+    fl__sq_bind_text(st, 6, e->actor);
+    fl__sq_bind_text(st, 7, e->detail);
+    sqlite3_bind_int64(st, 8, e->at);
+    if (e->token_id > q->token_hw)
+        q->token_hw = e->token_id;
+    return step_done(q, st, err, "cannot write history");
+}
+
+static int put_effect(struct fl_sqlite *q, const struct fl_model *m,
+                      const struct fl_instance *inst, const struct fl_effect *fx,
+                      struct fl_error *err)
+{
+    sqlite3_stmt *st;
+    switch (fx->kind) {
+    case FL_FX_EVENT:
+        return put_event(q, &fx->u.event, err);
+    case FL_FX_TOKEN_PUT:
+        return put_token(q, m, inst->id, &fx->u.token, err);
+    case FL_FX_TOKEN_DEL:
+        if (!(st = fl__sq_stmt(q, FL__SQ_TOKEN_DEL, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.token.id);
+        if (fx->u.token.id > q->token_hw)
+            q->token_hw = fx->u.token.id;
+        return step_done(q, st, err, "cannot delete token");
+    case FL_FX_VAR_SET:
+        return put_var(q, inst->id, fx->u.var.name, fx->u.var.value, err);
+    case FL_FX_TASK_CREATE:
+        return put_task(q, &fx->u.task, err);
+    case FL_FX_TASK_CLOSE:
+        if (!(st = fl__sq_stmt(q, FL__SQ_TASK_CLOSE, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.task_close.id);
+        sqlite3_bind_int(st, 2, fx->u.task_close.status);
+        sqlite3_bind_int64(st, 3, fx->u.task_close.at);
+        fl__sq_bind_text(st, 4, fx->u.task_close.actor);
+        return step_one_row(q, st, fx->u.task_close.id, err, "cannot close task");
+    case FL_FX_TASK_ACTION:
+        if (!(st = fl__sq_stmt(q, FL__SQ_TASK_ACTION, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.task_close.id);
+        fl__sq_bind_text(st, 2, fx->u.task_close.kind);
+        fl__sq_bind_text(st, 3, fx->u.task_close.ref);
+        return step_one_row(q, st, fx->u.task_close.id, err, "cannot record main action");
+    case FL_FX_JOB_CREATE:
+        if (!(st = fl__sq_stmt(q, FL__SQ_JOB_INSERT, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.job.id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)fx->u.job.instance_id);
+        fl__sq_bind_opt(st, 3, (int64_t)fx->u.job.token_id);
+        fl__sq_bind_text(st, 4, fx->u.job.node_id);
+        fl__sq_bind_text(st, 5, fx->u.job.type ? fx->u.job.type : "");
+        sqlite3_bind_int(st, 6, fx->u.job.retries);
+        sqlite3_bind_int64(st, 7, fx->u.job.created_at);
+        return step_done(q, st, err, "cannot write job");
+    case FL_FX_JOB_CLOSE:
+        if (!(st = fl__sq_stmt(q, FL__SQ_JOB_CLOSE, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.job_close.id);
+        sqlite3_bind_int(st, 2, fx->u.job_close.failed ? FL__JOB_FAILED : FL__JOB_COMPLETED);
+        sqlite3_bind_int(st, 3, fx->u.job_close.retries);
+        fl__sq_bind_text(st, 4, fx->u.job_close.error);
+        sqlite3_bind_int64(st, 5, fx->u.job_close.at);
+        return step_one_row(q, st, fx->u.job_close.id, err, "cannot close job");
+    case FL_FX_JOB_RETRY:
+        if (!(st = fl__sq_stmt(q, FL__SQ_JOB_RETRY, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.job_close.id);
+        sqlite3_bind_int(st, 2, fx->u.job_close.retries);
+        fl__sq_bind_text(st, 3, fx->u.job_close.error);
+        return step_one_row(q, st, fx->u.job_close.id, err, "cannot record job failure");
+    case FL_FX_INCIDENT:
+        if (!(st = fl__sq_stmt(q, FL__SQ_INCIDENT_INSERT, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.incident.id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)inst->id);
+        fl__sq_bind_opt(st, 3, (int64_t)fx->u.incident.token_id);
+        fl__sq_bind_opt(st, 4, (int64_t)fx->u.incident.job_id);
+        fl__sq_bind_text(st, 5, fx->u.incident.node_id);
+        fl__sq_bind_text(st, 6, fx->u.incident.message ? fx->u.incident.message : "");
+        sqlite3_bind_int64(st, 7, fx->u.incident.at);
+        return step_done(q, st, err, "cannot write incident");
+    default:
+        return fl_error_set(err, FL_EINTERNAL, "unknown effect kind %d", (int)fx->kind);
+    }
+    return err ? err->code : FL_ESTORE;
+}
+
+int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
+                 const struct fl_effects *fx, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    int rc;
+    if (!q->in_tx)
+        return fl_error_set(err, FL_EINVAL, "fl_store_apply outside a transaction");
+    if ((rc = put_instance(q, inst, err)) != 0)
+        return rc;
+    for (size_t i = 0; fx && i < fx->n; i++)
+        if ((rc = put_effect(q, m, inst, &fx->items[i], err)) != 0)
+            return rc;
+    return 0;
+}

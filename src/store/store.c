@@ -1,0 +1,244 @@
+/* The store front: parses the database URL, picks the back end and forwards every call
+ * through its vtable; also the code all back ends share (freeing rows, joining role
+ * lists, JSON string quoting). Nothing here knows SQL. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowd/alloc.h"
+#include "flowd/buf.h"
+#include "store/store_impl.h"
+
+int fl_store_open(const char *url, const struct fl_store_options *opt, struct fl_store **out,
+                  struct fl_error *err)
+{
+    const char *path = url;
+    *out = NULL;
+    if (!url || !*url)
+        return fl_error_set(err, FL_EINVAL, "empty database url");
+    if (strncmp(url, "sqlite:", 7) == 0)
+        path = url + 7;
+    else if (strncmp(url, "file:", 5) == 0)
+        path = url + 5;
+    else if (strncmp(url, "postgres:", 9) == 0 || strncmp(url, "postgresql:", 11) == 0)
+        return fl_error_set(err, FL_EUNSUPPORTED, "postgresql store not built in: '%s'", url);
+    if (!*path)
+        return fl_error_set(err, FL_EINVAL, "database url '%s' has no path", url);
+    return fl__sqlite_ops.open(path, opt, out, err);
+}
+
+void fl_store_close(struct fl_store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+int fl_store_schema_version(struct fl_store *s)
+{
+    return s->ops->schema_version(s);
+}
+
+int fl_store_begin(struct fl_store *s, struct fl_error *err)
+{
+    return s->ops->begin(s, err);
+}
+
+int fl_store_commit(struct fl_store *s, struct fl_error *err)
+{
+    return s->ops->commit(s, err);
+}
+
+int fl_store_rollback(struct fl_store *s)
+{
+    return s->ops->rollback(s);
+}
+
+int fl_store_definition_put(struct fl_store *s, const char *key, const char *name,
+                            const char *xml, size_t xml_len, int64_t now_ms,
+                            struct fl_definition_row *out, bool *created,
+                            struct fl_error *err)
+{
+    if (!key || !*key || !xml)
+        return fl_error_set(err, FL_EINVAL, "definition needs a key and xml");
+    return s->ops->definition_put(s, key, name, xml, xml_len, now_ms, out, created, err);
+}
+
+int fl_store_definition_find(struct fl_store *s, const char *key, int32_t version,
+                             uint64_t *id, struct fl_error *err)
+{
+    if (!key)
+        return fl_error_set(err, FL_EINVAL, "definition key missing");
+    return s->ops->definition_find(s, key, version, id, err);
+}
+
+int fl_store_definition_get(struct fl_store *s, const char *key, int32_t version, uint64_t id,
+                            struct fl_definition_row *out, struct fl_error *err)
+{
+    return s->ops->definition_get(s, key, version, id, out, err);
+}
+
+int fl_store_definition_list(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
+                             struct fl_error *err)
+{
+    return s->ops->definition_list(s, rows, n, err);
+}
+
+int fl_store_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
+                           struct fl_error *err)
+{
+    return s->ops->instance_load(s, id, out, err);
+}
+
+int fl_store_apply(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
+                   const struct fl_effects *fx, struct fl_error *err)
+{
+    return s->ops->apply(s, m, inst, fx, err);
+}
+
+int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
+                    struct fl_error *err)
+{
+    return s->ops->max_id(s, kind, out, err);
+}
+
+int fl_store_instance_list(struct fl_store *s, const struct fl_instance_query *q,
+                           struct fl_instance_row **rows, size_t *n, struct fl_error *err)
+{
+    return s->ops->instance_list(s, q, rows, n, err);
+}
+
+int fl_store_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row *out,
+                          struct fl_error *err)
+{
+    return s->ops->instance_get(s, id, out, err);
+}
+
+int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q,
+                       struct fl_task_row **rows, size_t *n, struct fl_error *err)
+{
+    return s->ops->task_list(s, q, rows, n, err);
+}
+
+int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
+                      struct fl_error *err)
+{
+    return s->ops->task_get(s, id, out, err);
+}
+
+int fl_store_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
+                          struct fl_error *err)
+{
+    return s->ops->job_instance(s, job_id, instance_id, err);
+}
+
+int fl_store_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows,
+                     size_t *n, struct fl_error *err)
+{
+    return s->ops->history(s, instance_id, rows, n, err);
+}
+
+/* ---- rows ---- */
+
+void fl_definition_row_release(struct fl_definition_row *r)
+{
+    if (!r)
+        return;
+    free(r->key);
+    free(r->name);
+    free(r->xml);
+    memset(r, 0, sizeof(*r));
+}
+
+void fl_definition_rows_free(struct fl_definition_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        fl_definition_row_release(&rows[i]);
+    free(rows);
+}
+
+void fl_instance_row_release(struct fl_instance_row *r)
+{
+    if (!r)
+        return;
+    free(r->process_key);
+    free(r->business_key);
+    free(r->variables_json);
+    memset(r, 0, sizeof(*r));
+}
+
+void fl_instance_rows_free(struct fl_instance_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        fl_instance_row_release(&rows[i]);
+    free(rows);
+}
+
+void fl_task_row_release(struct fl_task_row *r)
+{
+    if (!r)
+        return;
+    free(r->node_id);
+    free(r->name);
+    free(r->process_key);
+    free(r->assignee);
+    free(r->candidate_roles);
+    free(r->candidate_users);
+    free(r->closed_by);
+    free(r->main_action_kind);
+    memset(r, 0, sizeof(*r));
+}
+
+void fl_task_rows_free(struct fl_task_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        fl_task_row_release(&rows[i]);
+    free(rows);
+}
+
+void fl_event_rows_free(struct fl_event_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].node_id);
+        free(rows[i].actor);
+        free(rows[i].detail);
+    }
+    free(rows);
+}
+
+/* ---- shared helpers ---- */
+
+char *fl__store_join_list(const struct fl_strlist *l)
+{
+    struct fl_buf b = FL_BUF_INIT;
+    if (!l || l->n == 0)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            fl_buf_addc(&b, ',');
+        fl_buf_adds(&b, l->items[i] ? l->items[i] : "");
+    }
+    return fl_buf_detach(&b, NULL);
+}
+
+void fl__store_json_string(struct fl_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    fl_buf_addc(out, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fl_buf_add(out, "\\\"", 2); break;
+        case '\\': fl_buf_add(out, "\\\\", 2); break;
+        case '\n': fl_buf_add(out, "\\n", 2); break;
+        case '\r': fl_buf_add(out, "\\r", 2); break;
+        case '\t': fl_buf_add(out, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                fl_buf_add(out, e, 6);
+            } else {
+                fl_buf_addc(out, (char)c);
+            }
+        }
+    }
+    fl_buf_addc(out, '"');
+}

@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# End-to-end test of the flowd CLI: drives the built binary on a temporary SQLite database
+# through deploy (new version, unchanged), start with typed variables, task filters, due
+# and overdue marks, a required main action refused then recorded, complete, show,
+# instances, --json documents parsed with python3, incidents from conditions on unknown
+# variables, and every kind of bad input with its exit code and the proof (a snapshot of
+# everything the CLI can read) that nothing stored changed.
+set -euo pipefail
+
+: "${FLOWD_BINARY:?FLOWD_BINARY must name the built flowd binary}"
+: "${FLOWD_SOURCE_DIR:?FLOWD_SOURCE_DIR must name the source tree}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+data=$FLOWD_SOURCE_DIR/tests/e2e/cli
+out=$tmp/stdout
+err=$tmp/stderr
+export FLOWD_DB=$tmp/flowd.db
+export FLOWD_NOW=2026-03-02T09:00:00Z # a fixed clock: due times below are exact
+unset FLOWD_JSON || true
+checks=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    echo "--- stdout:" >&2
+    cat "$out" >&2 2>/dev/null || true
+    echo "--- stderr:" >&2
+    cat "$err" >&2 2>/dev/null || true
+    exit 1
+}
+
+# run WANT_EXIT ARGS...: run flowd, keep stdout/stderr, check the exit code.
+run() {
+    local want=$1 got=0
+    shift
+    "$FLOWD_BINARY" "$@" >"$out" 2>"$err" || got=$?
+    [ "$got" = "$want" ] || fail "flowd $* exited $got, expected $want"
+    checks=$((checks + 1))
+}
+
+# json CODE: run python CODE with d = the JSON document on stdout of the last run.
+json() {
+    python3 -c "import json, sys
+from decimal import Decimal
+d = json.load(open(sys.argv[1]), parse_float=Decimal)
+$1" "$out" || fail "JSON check failed: $1"
+    checks=$((checks + 1))
+}
+
+# jget EXPR: print a value of the last JSON document.
+jget() {
+    python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+print($1)" "$out" || fail "cannot read $1"
+}
+
+has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
+lacks() { ! grep -qF -- "$1" "$out" || fail "stdout has '$1'"; }
+err_has() { grep -qiF -- "$1" "$err" || fail "stderr lacks '$1'"; }
+
+# The error contract: exactly one line on stderr, "flowd: ...".
+one_error_line() {
+    [ "$(wc -l <"$err")" -eq 1 ] || fail "stderr is not exactly one line"
+    grep -q '^flowd: ' "$err" || fail "stderr does not start with 'flowd: '"
+}
+
+# Everything the CLI can read, hashed: definitions, instances, all tasks, every instance.
+snapshot() {
+    local ids
+    ids=$("$FLOWD_BINARY" instances --json |
+        python3 -c 'import json,sys; print(" ".join(str(i["id"]) for i in json.load(sys.stdin)["instances"]))')
+    {
+        "$FLOWD_BINARY" definitions --json
+        "$FLOWD_BINARY" instances --json
+        "$FLOWD_BINARY" tasks --all --json
+        for id in $ids; do "$FLOWD_BINARY" show "$id" --json; done
+    } | sha256sum
+}
+
+# ---- help, usage ----
+run 0 --help
+has "deploy"
+has "complete"
+run 0 help start
+has "--business-key"
+run 0 start --help
+has "--var NAME=VALUE"
+run 0 version
+has "flowd "
+run 1
+run 1 frobnicate
+one_error_line
+run 1 tasks --bogus
+one_error_line
+err_has "unknown option '--bogus'"
+run 1 start
+one_error_line
+run 1 help frobnicate
+
+# ---- no database yet: reads say so, bad writes create nothing ----
+run 2 tasks
+one_error_line
+err_has "no database"
+run 2 start approval
+[ ! -e "$FLOWD_DB" ] || fail "start created a database"
+head -c 400 "$data/approval.bpmn" >"$tmp/truncated.bpmn"
+run 1 deploy "$tmp/truncated.bpmn"
+one_error_line
+err_has "truncated.bpmn"
+err_has "line"
+[ ! -e "$FLOWD_DB" ] || fail "a failed deploy created a database"
+
+# ---- deploy: new, unchanged, changed ----
+run 0 deploy "$data/approval.bpmn"
+has "deployed approval version 1"
+run 0 deploy "$data/approval.bpmn"
+has "unchanged approval version 1"
+run 0 deploy "$data/approval.bpmn" --json
+json 'r = d["deployed"]; assert len(r) == 1 and r[0]["key"] == "approval" and r[0]["version"] == 1 and r[0]["created"] is False, r'
+run 0 deploy --json "$data/triage.bpmn"
+json 'assert d["deployed"][0]["created"] is True and d["deployed"][0]["version"] == 1'
+sed 's/name="Approval"/name="Approval (v2)"/' "$data/approval.bpmn" >"$tmp/approval2.bpmn"
+run 0 deploy "$tmp/approval2.bpmn" --json
+json 'r = d["deployed"][0]; assert r["key"] == "approval" and r["version"] == 2 and r["created"] is True, r'
+run 0 deploy "$tmp/approval2.bpmn"
+has "unchanged approval version 2"
+run 0 definitions --json
+json 'v = sorted((x["key"], x["version"]) for x in d["definitions"]); assert v == [("approval", 1), ("approval", 2), ("triage", 1)], v'
+run 0 definitions
+has "Approval (v2)"
+
+# ---- start with variables of every form ----
+run 0 start approval --business-key DEAL-1 --as anna --var amount=1500.50 --var client=ACME \
+    --var 'note:string=007' --var 'signed:date=2026-01-31' --var 'vip:bool=true' \
+    --var 'items:json=[1, 2]' --var 'count:number=12' --var 'ratio=0.1' --var 'empty=' \
+    --var 'quoted="12"' --json
+json '
+i = d["instance"]; v = i["variables"]
+assert i["process_key"] == "approval" and i["version"] == 2 and i["status"] == "active", i
+assert i["business_key"] == "DEAL-1" and i["incident"] is False
+assert v["amount"] == Decimal("1500.50") and v["client"] == "ACME" and v["note"] == "007", v
+assert v["signed"] == "2026-01-31" and v["vip"] is True and v["items"] == [1, 2], v
+assert v["count"] == 12 and v["ratio"] == Decimal("0.1") and v["empty"] == "" and v["quoted"] == "12", v
+t = d["open_tasks"]; assert len(t) == 1, t
+t = t[0]
+assert t["name"] == "Prepare offer" and t["node_id"] == "prepare" and t["status"] == "open", t
+assert t["candidate_roles"] == ["clerk"], t
+assert t["due_at"] == "2026-03-04T09:00:00.000Z" and t["remind_at"] == "2026-03-03T09:00:00.000Z", t
+assert t["main_action"] == {"kind": "document", "required": True, "done": False}, t
+assert d["incidents"] == []'
+i1=$(jget 'd["instance"]["id"]')
+t1=$(jget 'd["open_tasks"][0]["id"]')
+run 0 start approval --version 1 --var amount=10 --business-key DEAL-2
+has "started instance"
+has "approval version 1"
+has "Prepare offer"
+has "open tasks:"
+run 0 instances --json
+json 'assert sorted(x["version"] for x in d["instances"]) == [1, 2]'
+i2=$(jget '[x["id"] for x in d["instances"] if x["business_key"] == "DEAL-2"][0]')
+
+# ---- tasks: filters, marks ----
+run 0 tasks
+has "Prepare offer"
+has "MAIN ACTION"
+has "document (required)"
+has "2026-03-04T09:00:00Z"
+lacks "overdue"
+run 0 tasks --role clerk --json
+json 'assert len(d["tasks"]) == 2 and all(t["candidate_roles"] == ["clerk"] for t in d["tasks"]), d'
+run 0 tasks --role head --json
+json 'assert d["tasks"] == []'
+run 0 tasks --role head
+has "no open tasks"
+run 0 tasks --instance "$i1" --json
+json "assert [t['id'] for t in d['tasks']] == [$t1]"
+run 0 tasks --assignee nobody --json
+json 'assert d["tasks"] == []'
+FLOWD_NOW=2026-03-03T12:00:00Z run 0 tasks
+has "(remind)"
+FLOWD_NOW=2026-03-05T00:00:00Z run 0 tasks
+has "(overdue)"
+FLOWD_NOW=2026-03-05T00:00:00Z run 0 tasks --json
+json 'assert all(t["overdue"] for t in d["tasks"])'
+run 1 tasks --instance abc
+one_error_line
+
+# ---- the required main action, then complete ----
+before=$(snapshot)
+run 3 complete "$t1" --as anna
+one_error_line
+err_has "action"
+[ "$(snapshot)" = "$before" ] || fail "a refused completion changed the store"
+run 1 action "$t1"
+err_has "--kind"
+run 0 action "$t1" --kind document --ref offer-v1.pdf --as anna --json
+json 't = d["task"]; assert t["id"] == '"$t1"' and t["main_action"]["done"] is True and t["status"] == "open", t'
+run 0 tasks --instance "$i1"
+has "document (done)"
+run 0 complete "$t1" --as anna --var discount=5
+has "completed task $t1 (Prepare offer)"
+has "Approve"
+run 0 tasks --role head --json
+json 'assert [t["name"] for t in d["tasks"]] == ["Approve"] and d["tasks"][0]["instance_id"] == '"$i1"
+t_approve=$(jget 'd["tasks"][0]["id"]')
+run 0 tasks --all --instance "$i1" --json
+json 's = {t["name"]: (t["status"], t["closed_by"]) for t in d["tasks"]}; assert s["Prepare offer"] == ("completed", "anna") and s["Approve"] == ("open", None), s'
+run 0 complete "$t_approve" --as boss --json
+json 'assert d["instance"]["status"] == "completed" and d["instance"]["ended_at"] and d["open_tasks"] == [], d'
+run 0 show "$i1"
+has "status: completed"
+has "history:"
+has "discount = 5"
+has "main_action_recorded"
+run 0 show "$i1" --json
+json '
+types = [e["type"] for e in d["history"]]
+for want in ["instance_started", "task_created", "main_action_recorded", "task_completed", "instance_completed"]:
+    assert want in types, (want, types)
+assert types[0] == "instance_started" and types[-1] == "instance_completed", types
+assert d["instance"]["variables"]["discount"] == 5 and d["open_tasks"] == [] and d["incidents"] == []
+seqs = [e["seq"] for e in d["history"]]; assert seqs == sorted(seqs)'
+
+# ---- instances ----
+run 0 instances --active --json
+json 'ids = [x["id"] for x in d["instances"]]; assert '"$i1"' not in ids and '"$i2"' in ids, ids'
+run 0 instances
+has "DEAL-1"
+has "completed"
+run 0 instances --active
+lacks "DEAL-1"
+
+# ---- incidents: conditions on unknown variables ----
+run 3 start triage --business-key T-1
+has "started instance"
+err_has "incident"
+err_has "priority"
+run 0 instances --json
+i_triage=$(jget '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]')
+run 0 show "$i_triage" --json
+json 'assert d["instance"]["incident"] is True and len(d["incidents"]) == 1 and d["incidents"][0]["node_id"] == "priority_gw", d["incidents"]'
+run 0 start triage --var priority=high --json
+json 'assert [t["name"] for t in d["open_tasks"]] == ["Handle now"] and d["incidents"] == []'
+run 0 start approval --business-key DEAL-3 --json
+t3=$(jget 'd["open_tasks"][0]["id"]')
+run 0 action "$t3" --kind document
+run 3 complete "$t3"
+has "completed task $t3"
+err_has "amount"
+run 3 complete "$t3" --json
+one_error_line
+err_has "already completed"
+
+# ---- bad input: clear one-line error, right exit code, nothing stored changes ----
+before=$(snapshot)
+run 1 deploy "$tmp/truncated.bpmn"
+one_error_line
+sed 's#http://www.omg.org/spec/BPMN/20100524/MODEL#http://example.com/not-bpmn#' \
+    "$data/approval.bpmn" >"$tmp/wrongns.bpmn"
+run 4 deploy "$tmp/wrongns.bpmn"
+one_error_line
+sed 's/targetRef="approve"/targetRef="nowhere"/' "$data/approval.bpmn" >"$tmp/dangling.bpmn"
+run 4 deploy "$tmp/dangling.bpmn"
+one_error_line
+err_has "nowhere"
+err_has "line"
+truncate -s 9M "$tmp/huge.bpmn"
+run 1 deploy "$tmp/huge.bpmn"
+one_error_line
+err_has "limit"
+# through a pipe, where no size is known in advance: the cap applies while reading
+mkfifo "$tmp/pipe"
+(head -c 9000000 /dev/zero >"$tmp/pipe" 2>/dev/null || true) &
+run 1 deploy - <"$tmp/pipe"
+wait
+one_error_line
+err_has "limit"
+run 2 deploy "$tmp/does-not-exist.bpmn"
+one_error_line
+run 1 deploy "$tmp"
+one_error_line
+run 1 start approval --var 'amount:number=abc'
+one_error_line
+[ "$(cat "$err")" = "flowd: --var 'amount:number=abc': 'abc' is not a number" ] || fail "wrong --var message"
+run 1 start approval --var 'ok:bool=yes'
+one_error_line
+run 1 start approval --var 'when:date=2026-02-30'
+one_error_line
+err_has "not a date"
+run 1 start approval --var 'when:date=31.01.2026'
+run 1 start approval --var 'doc:json={"a":'
+one_error_line
+err_has "not valid JSON"
+run 1 start approval --var 'x:weird=1'
+err_has "unknown type"
+run 1 start approval --var novalue
+one_error_line
+run 1 start approval --var '=5'
+run 1 start approval --version zero
+run 2 start nosuchprocess
+one_error_line
+run 2 start approval --version 99
+one_error_line
+run 2 complete 999999
+one_error_line
+err_has "not found"
+run 1 complete abc
+run 1 complete "$t3" "$t3"
+run 3 complete "$t1"
+one_error_line
+run 3 action "$t1" --kind document
+one_error_line
+open_task=$("$FLOWD_BINARY" tasks --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tasks"][0]["id"])')
+run 1 complete "$open_task" --var 'n:number=1,5'
+one_error_line
+run 2 show 999999
+one_error_line
+run 1 show
+run 1 tasks --db
+[ "$(snapshot)" = "$before" ] || fail "bad input changed the store"
+
+# ---- --db without the environment ----
+FLOWD_DB= run 0 tasks --db "$FLOWD_DB" --json
+json 'assert len(d["tasks"]) >= 1'
+(cd "$tmp" && FLOWD_DB= "$FLOWD_BINARY" instances --json >"$out" 2>"$err")
+json 'assert len(d["instances"]) >= 1'
+
+echo "test_cli: $checks checks passed"

@@ -1,0 +1,92 @@
+/* Unit tests of the JSON codec: exact numbers, escapes and surrogates, caps, error
+ * positions, duplicate keys, round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flowd/value.h"
+
+static void roundtrip(const char *in, const char *want)
+{
+    struct fl_value *v = NULL;
+    struct fl_error err;
+    struct fl_buf b = FL_BUF_INIT;
+    fl_error_clear(&err);
+    assert_int_equal(fl_value_from_json(in, strlen(in), &v, &err), 0);
+    assert_int_equal(fl_value_to_json(v, &b), 0);
+    assert_string_equal(b.ptr, want);
+    fl_buf_release(&b);
+    fl_value_unref(v);
+}
+
+static void bad(const char *in, int line, int column)
+{
+    struct fl_value *v = NULL;
+    struct fl_error err;
+    fl_error_clear(&err);
+    assert_int_equal(fl_value_from_json(in, strlen(in), &v, &err), FL_EPARSE);
+    assert_null(v);
+    assert_int_equal(err.line, line);
+    assert_int_equal(err.column, column);
+    assert_true(strlen(err.msg) > 0);
+}
+
+static void test_roundtrip(void **state)
+{
+    (void)state;
+    roundtrip("{\"a\": 0.1, \"b\": [1, 2.50, -3e2, true, false, null], \"c\": \"x\"}",
+              "{\"a\":0.1,\"b\":[1,2.5,-300,true,false,null],\"c\":\"x\"}");
+    roundtrip("12345678901234567890.123456789", "12345678901234567890.123456789");
+    roundtrip("\"a\\\"b\\\\c\\n\\t\\u0001\\u00e9\\ud83d\\ude00\"",
+              "\"a\\\"b\\\\c\\n\\t\\u0001\xc3\xa9\xf0\x9f\x98\x80\"");
+    roundtrip("{\"k\":1,\"k\":2}", "{\"k\":2}");
+    roundtrip("  [ ] ", "[]");
+    roundtrip("{}", "{}");
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    bad("", 1, 1);
+    bad("{\"a\":}", 1, 6);
+    bad("[1,\n 2,\n x]", 3, 2);
+    bad("\"abc", 1, 5);
+    bad("\"\\ud800\"", 1, 8);
+    bad("\"\\udc00\"", 1, 8);
+    bad("\"\xff\"", 1, 2);
+    bad("01", 1, 2);
+    bad("1.", 1, 3);
+    bad("[1] x", 1, 5);
+    bad("tru", 1, 1);
+    bad("{\"a\" 1}", 1, 6);
+    bad("1e99999", 1, 1);
+}
+
+static void test_depth_cap(void **state)
+{
+    char deep[200];
+    struct fl_value *v = NULL;
+    struct fl_error err;
+    (void)state;
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    assert_int_equal(fl_value_from_json(deep, 200, &v, &err), FL_EPARSE);
+    assert_non_null(strstr(err.msg, "deep"));
+    assert_int_equal(fl_value_from_json(deep + 100 - 64, 128, &v, &err), 0);
+    fl_value_unref(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_depth_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
