@@ -398,19 +398,23 @@ void fl__tz_copy(struct fl_tz *dst, const struct fl_tz *src)
     dst->zone = src->zone ? fl_strdup(src->zone) : NULL;
 }
 
-bool fl__tz_offset(const struct fl_tz *tz, int32_t *offset_sec)
+bool fl__tz_offset(const struct fl_tz *tz, int64_t days, int64_t nanos, bool has_date,
+                   int32_t *offset_sec)
 {
     if (tz->kind == FL_TZ_OFFSET) {
         *offset_sec = tz->offset_sec;
         return true;
     }
-    if (tz->kind == FL_TZ_ZONE && tz->zone &&
-        (strcmp(tz->zone, "UTC") == 0 || strcmp(tz->zone, "Etc/UTC") == 0 ||
-         strcmp(tz->zone, "Z") == 0 || strcmp(tz->zone, "GMT") == 0)) {
-        *offset_sec = 0;
-        return true;
-    }
+    if (tz->kind == FL_TZ_ZONE && tz->zone)
+        return fl__tz_zone_offset(tz->zone, days, nanos, has_date, offset_sec);
     return false;
+}
+
+bool fl__dt_offset(const struct fl_value *v, int32_t *offset_sec)
+{
+    bool dated = v->type == FL_VDATETIME;
+    return fl__tz_offset(&v->u.dt.tz, dated ? v->u.dt.days : 0, v->u.dt.nanos, dated,
+                         offset_sec);
 }
 
 struct fl_value *fl__value_date(int64_t days)
@@ -615,7 +619,7 @@ bool fl_value_equal(const struct fl_value *a, const struct fl_value *b)
     case FL_VTIME:
     case FL_VDATETIME: {
         int32_t oa, ob;
-        if (fl__tz_offset(&a->u.dt.tz, &oa) && fl__tz_offset(&b->u.dt.tz, &ob)) {
+        if (fl__dt_offset(a, &oa) && fl__dt_offset(b, &ob)) {
             fl_i128 ia = (fl_i128)a->u.dt.days * FL_NS_PER_DAY + a->u.dt.nanos -
                          (fl_i128)oa * FL_NS_PER_SEC;
             fl_i128 ib = (fl_i128)b->u.dt.days * FL_NS_PER_DAY + b->u.dt.nanos -
