@@ -197,6 +197,12 @@ static const char *op_name(int op)
 static struct fl_value *eval_bin(struct feel_eval *ev, const struct feel_node *n,
                                  const struct feel_scope *sc)
 {
+    if (n->name) {
+        /* "a-b" written without spaces: a variable of that name wins over subtraction */
+        const struct fl_value *v = lookup(ev, sc, n->name, n->namelen);
+        if (v)
+            return fl_value_ref(v);
+    }
     struct fl_value *a = fl__feel_eval_node(ev, n->kids[0], sc);
     struct fl_value *b = fl__feel_eval_node(ev, n->kids[1], sc);
     struct fl_value *r;
@@ -537,23 +543,29 @@ static struct fl_value *eval_call(struct feel_eval *ev, const struct feel_node *
 {
     struct fl_value *fn;
     struct fl_value *argv_small[8], **argv = argv_small, *r;
+    struct fl_value builtin_fn; /* a built-in callee lives on the stack: no allocation */
     size_t nargs = n->nkids - 1;
     const struct feel_node *callee = n->kids[0];
     if (callee->kind == N_NAME) {
         const struct fl_value *v = lookup(ev, sc, callee->name, callee->namelen);
         if (v && fl_value_type(v) == FL_VFUNCTION)
             fn = fl_value_ref(v);
-        else if (n->builtin >= 0)
-            fn = fl__value_function(n->builtin, NULL, NULL);
-        else
+        else if (n->builtin >= 0) {
+            memset(&builtin_fn, 0, sizeof(builtin_fn));
+            builtin_fn.type = FL_VFUNCTION;
+            builtin_fn.frozen = 1;
+            builtin_fn.is_static = 1;
+            builtin_fn.u.fn.builtin = n->builtin;
+            fn = &builtin_fn;
+        } else
             return fl__feel_error(ev, "no function found for name '%s'", callee->name);
     } else {
         fn = fl__feel_eval_node(ev, callee, sc);
     }
     if (fl_value_type(fn) != FL_VFUNCTION) {
+        enum fl_vtype t = fl_value_type(fn);
         fl_value_unref(fn);
-        return fl__feel_error(ev, "cannot call a value of type %s",
-                              fl_value_type_name(fl_value_type(fn)));
+        return fl__feel_error(ev, "cannot call a value of type %s", fl_value_type_name(t));
     }
     size_t slots = nargs;
     const char *const *pnames = NULL;
@@ -765,86 +777,4 @@ struct fl_value *fl__feel_eval_node(struct feel_eval *ev, const struct feel_node
     }
     ev->depth--;
     return r;
-}
-
-/* ---- public API ---- */
-
-static int compile(const char *src, size_t len, bool unary, struct fl_feel_expr **out,
-                   struct fl_error *err)
-{
-    struct feel_lexer_out lx;
-    struct feel_node *root = NULL;
-    int rc;
-    if (len > FEEL_MAX_SOURCE)
-        return fl_error_set(err, FL_ETOOBIG, "expression too long (%zu bytes)", len);
-    if (memchr(src, 0, len)) {
-        rc = fl_error_set(err, FL_EPARSE, "NUL byte in expression");
-        fl_error_at(err, NULL, 1, 1);
-        return rc;
-    }
-    if ((rc = fl__feel_lex(src, len, &lx, err)))
-        return rc;
-    rc = fl__feel_parse(src, &lx, unary, &root, err);
-    fl__feel_lex_free(&lx);
-    if (rc)
-        return rc;
-    struct fl_feel_expr *e = fl_calloc(1, sizeof(*e));
-    e->source = fl_strndup(src, len);
-    e->root = root;
-    e->unary = unary;
-    *out = e;
-    return 0;
-}
-
-int fl_feel_compile(const char *src, size_t len, struct fl_feel_expr **out,
-                    struct fl_error *err)
-{
-    return compile(src, len, false, out, err);
-}
-
-int fl_feel_compile_unary(const char *src, size_t len, struct fl_feel_expr **out,
-                          struct fl_error *err)
-{
-    return compile(src, len, true, out, err);
-}
-
-void fl_feel_free(struct fl_feel_expr *e)
-{
-    if (!e)
-        return;
-    fl__feel_node_free(e->root);
-    free(e->source);
-    free(e);
-}
-
-struct fl_value *fl_feel_eval(const struct fl_feel_expr *e, const struct fl_feel_env *env,
-                              struct fl_feel_diag *diag)
-{
-    struct feel_eval ev = {env, diag, 0, 0, false, NULL};
-    struct fl_value *r, *d;
-    if (diag)
-        diag->msg[0] = 0;
-    r = fl__feel_eval_node(&ev, e->root, NULL);
-    /* constants of e are frozen and die with e; the caller's result must not */
-    d = fl__value_detach(r);
-    fl_value_unref(r);
-    return d;
-}
-
-const char *fl_feel_source(const struct fl_feel_expr *e)
-{
-    return e->source;
-}
-
-const char *fl_feel_strip(const char *s, int *is_expr)
-{
-    const char *p = s;
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    if (*p == '=') {
-        *is_expr = 1;
-        return p + 1;
-    }
-    *is_expr = 0;
-    return s;
 }
