@@ -339,6 +339,40 @@ static void test_camunda8_mapping(void **state)
     fl_bpmn_doc_free(doc);
 }
 
+static void test_jobs_and_ignored_extensions(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    (void)state;
+    doc = load("  <bpmn:startEvent id=\"s\"/>\n"
+               "  <bpmn:serviceTask id=\"own\"><bpmn:extensionElements>\n"
+               "    <flowd:job type=\"send-invoice\" retries=\"0\"/>\n"
+               "  </bpmn:extensionElements></bpmn:serviceTask>\n"
+               "  <bpmn:scriptTask id=\"worker\"><bpmn:extensionElements>\n"
+               "    <zeebe:taskDefinition type=\"script-worker\"/>\n"
+               "    <zeebe:ioMapping><zeebe:input source=\"=a\" target=\"b\"/></zeebe:ioMapping>\n"
+               "  </bpmn:extensionElements></bpmn:scriptTask>\n"
+               "  <bpmn:endEvent id=\"e\"/>\n"
+               "  <bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"own\"/>\n"
+               "  <bpmn:sequenceFlow id=\"f2\" sourceRef=\"own\" targetRef=\"worker\"/>\n"
+               "  <bpmn:sequenceFlow id=\"f3\" sourceRef=\"worker\" targetRef=\"e\"/>\n");
+    m = doc->processes[0];
+    assert_int_equal(node(m, "own")->kind, FL_NODE_SERVICE_TASK);
+    assert_string_equal(node(m, "own")->job_type, "send-invoice");
+    assert_int_equal(node(m, "own")->job_retries, 0);
+    /* a Camunda 8 script task run by a worker is a job */
+    assert_int_equal(node(m, "worker")->kind, FL_NODE_SERVICE_TASK);
+    assert_string_equal(node(m, "worker")->job_type, "script-worker");
+    assert_null(node(m, "worker")->script);
+    /* I/O mappings are not run yet: the model says so */
+    assert_int_equal(m->n_warnings, 1);
+    assert_string_equal(m->warnings[0].element, "worker");
+    assert_int_equal(m->warnings[0].line, 10);
+    assert_int_equal(m->warnings[0].column, 5);
+    assert_non_null(strstr(m->warnings[0].message, "input/output mappings"));
+    fl_bpmn_doc_free(doc);
+}
+
 static void test_not_executable_fallback(void **state)
 {
     const char *xml = HEAD "<bpmn:process id=\"p\" isExecutable=\"false\">\n"
@@ -735,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_flowd_stage),
         cmocka_unit_test(test_camunda7_mapping),
         cmocka_unit_test(test_camunda8_mapping),
+        cmocka_unit_test(test_jobs_and_ignored_extensions),
         cmocka_unit_test(test_not_executable_fallback),
         cmocka_unit_test(test_only_executable_read),
         cmocka_unit_test(test_warnings),
