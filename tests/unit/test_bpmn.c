@@ -276,6 +276,35 @@ static void test_flowd_stage(void **state)
     fl_bpmn_doc_free(doc);
 }
 
+static void test_repeated_stage_elements(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_stage *st;
+    (void)state;
+    /* found by fuzz_bpmn: a second flowd:raci leaked the first one's accountable */
+    doc = load(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:userTask id=\"t\" camunda:candidateUsers=\"x,y\"><bpmn:extensionElements>\n"
+        "    <zeebe:assignmentDefinition candidateUsers=\"z\"/>\n"
+        "    <flowd:stage><flowd:raci responsible=\"a,b\" accountable=\"c\"/>\n"
+        "      <flowd:raci responsible=\"d\" accountable=\"e\" informed=\"f\"/></flowd:stage>\n"
+        "    <flowd:stage duration=\"P1D\"><flowd:mainAction kind=\"call\"/>"
+        "<flowd:mainAction kind=\"email\" ref=\"m\"/></flowd:stage>\n"
+        "  </bpmn:extensionElements></bpmn:userTask>\n"
+        "  <bpmn:endEvent id=\"e\"/>\n" SIMPLE_FLOWS);
+    st = node(doc->processes[0], "t")->stage;
+    assert_int_equal(st->responsible.n, 1);
+    assert_string_equal(st->responsible.items[0], "d");
+    assert_string_equal(st->accountable, "e");
+    assert_string_equal(st->informed.items[0], "f");
+    assert_int_equal(st->candidate_users.n, 1);
+    assert_string_equal(st->candidate_users.items[0], "z");
+    assert_string_equal(st->duration, "P1D");
+    assert_string_equal(st->main_action_kind, "email");
+    assert_string_equal(st->main_action_ref, "m");
+    fl_bpmn_doc_free(doc);
+}
+
 static void test_camunda7_mapping(void **state)
 {
     struct fl_bpmn_doc *doc;
@@ -767,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_kinds_and_gateways),
         cmocka_unit_test(test_lanes),
         cmocka_unit_test(test_flowd_stage),
+        cmocka_unit_test(test_repeated_stage_elements),
         cmocka_unit_test(test_camunda7_mapping),
         cmocka_unit_test(test_camunda8_mapping),
         cmocka_unit_test(test_jobs_and_ignored_extensions),
