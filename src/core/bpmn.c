@@ -315,9 +315,12 @@ int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct f
     xmlNode *root, *c;
     size_t cap = 0;
     bool any_exec = false, any_proc = false;
+    struct fl_error scratch;
     int rc;
 
     *out = NULL;
+    if (!err) /* the reader reads back what it recorded, so it always needs somewhere */
+        err = &scratch;
     fl_error_clear(err);
     memset(&rd, 0, sizeof(rd));
     rd.xml = xml;

@@ -4,7 +4,6 @@
  * script tasks. flowd's own namespace is checked strictly (unknown elements and
  * attributes are errors, to catch typos); foreign extensions are ignored or, when they
  * would change behaviour, reported. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 

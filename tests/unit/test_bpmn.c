@@ -490,6 +490,14 @@ static void test_malformed_xml(void **state)
                      "malformed XML: Opening and ending tag mismatch: startEvent line 4 and task",
                      "", 5, 15);
     expect_doc_error("", FL_EPARSE, "empty", "", 0, 0);
+    {
+        struct fl_bpmn_doc *doc = NULL;
+        char *xml = wrap("  <bpmn:startEvent id=\"s\"/><bpmn:startEvent id=\"s\"/>\n");
+        /* err is optional */
+        assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, NULL), FL_EMODEL);
+        assert_null(doc);
+        free(xml);
+    }
     /* an encoding error (reported by libxml2 outside the parser context) stays quiet */
     expect_doc_error("<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?>\n<a>\x1b$B\xff\xff</a>",
                      FL_EPARSE, "malformed XML", "", 2, 4);
