@@ -150,6 +150,26 @@ static void test_deploy(void **state)
     assert_int_equal(fl_store_definition_list(rd, &rows, &nrows, NULL), 0);
     assert_int_equal(nrows, 2);
     fl_definition_rows_free(rows, nrows);
+    /* two executable processes: two definitions, each with the whole document */
+    const char *two = "<?xml version=\"1.0\"?><bpmn:definitions"
+                      " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+                      "<bpmn:process id=\"p1\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+                      "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"
+                      "<bpmn:endEvent id=\"e\"/></bpmn:process>"
+                      "<bpmn:process id=\"p2\" isExecutable=\"true\"><bpmn:startEvent id=\"s2\"/>"
+                      "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"s2\" targetRef=\"e2\"/>"
+                      "<bpmn:endEvent id=\"e2\"/></bpmn:process></bpmn:definitions>";
+    fl_error_clear(&e);
+    assert_int_equal(fl_service_deploy(f->svc, two, strlen(two), r, 2, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(r[0].key, "p1");
+    assert_string_equal(r[1].key, "p2");
+    assert_true(r[0].created && r[1].created);
+    assert_true(r[0].definition_id != r[1].definition_id);
+    struct fl_definition_row d;
+    assert_int_equal(fl_store_definition_get(rd, "p2", 0, 0, &d, NULL), 0);
+    assert_int_equal(d.xml_len, strlen(two));
+    fl_definition_row_release(&d);
     fl_store_close(rd);
 }
 
