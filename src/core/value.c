@@ -120,6 +120,71 @@ void fl_value_free_frozen(struct fl_value *v)
     fl_value_unref(v);
 }
 
+static bool has_frozen(const struct fl_value *v, int depth)
+{
+    if (!v || v->is_static)
+        return false;
+    if (v->frozen || depth > 256)
+        return true;
+    switch ((enum fl_vtype)v->type) {
+    case FL_VLIST:
+        for (size_t i = 0; i < v->u.list.len; i++)
+            if (has_frozen(v->u.list.items[i], depth + 1))
+                return true;
+        return false;
+    case FL_VCONTEXT:
+        for (size_t i = 0; i < v->u.ctx.len; i++)
+            if (has_frozen(v->u.ctx.ents[i].val, depth + 1))
+                return true;
+        return false;
+    case FL_VRANGE:
+        return has_frozen(v->u.range.lo, depth + 1) || has_frozen(v->u.range.hi, depth + 1);
+    case FL_VFUNCTION:
+        return has_frozen(v->u.fn.closure, depth + 1);
+    default:
+        return false;
+    }
+}
+
+static struct fl_value *copy_rec(const struct fl_value *v)
+{
+    struct fl_value *c;
+    if (!v || v->is_static || !has_frozen(v, 0))
+        return fl_value_ref(v);
+    switch ((enum fl_vtype)v->type) {
+    case FL_VSTRING:
+        return fl__value_string(v->u.str.s, v->u.str.len);
+    case FL_VLIST:
+        c = fl__value_list_sized(v->u.list.len);
+        for (size_t i = 0; i < v->u.list.len; i++)
+            fl_value_list_push(c, copy_rec(v->u.list.items[i]));
+        return c;
+    case FL_VCONTEXT:
+        c = fl_value_context_new();
+        for (size_t i = 0; i < v->u.ctx.len; i++)
+            fl_value_context_set(c, v->u.ctx.ents[i].key, v->u.ctx.ents[i].keylen,
+                                 copy_rec(v->u.ctx.ents[i].val));
+        return c;
+    case FL_VRANGE:
+        return fl__value_range(copy_rec(v->u.range.lo), v->u.range.lo_closed,
+                               copy_rec(v->u.range.hi), v->u.range.hi_closed);
+    case FL_VFUNCTION:
+        return fl__value_function(v->u.fn.builtin, v->u.fn.def, copy_rec(v->u.fn.closure));
+    case FL_VTIME:
+    case FL_VDATETIME:
+        return fl__value_datetime_copy(v);
+    default:
+        c = alloc_value((enum fl_vtype)v->type, 0);
+        c->u = v->u;
+        return c;
+    }
+}
+
+struct fl_value *fl__value_detach(const struct fl_value *v)
+{
+    return copy_rec(v);
+}
+
 struct fl_value *fl_value_null(void)
 {
     return &null_value;
@@ -370,6 +435,15 @@ struct fl_value *fl__value_datetime(int64_t days, int64_t nanos, const struct fl
     v->u.dt.nanos = nanos;
     fl__tz_copy(&v->u.dt.tz, tz);
     return v;
+}
+
+struct fl_value *fl__value_datetime_copy(const struct fl_value *v)
+{
+    struct fl_value *c = alloc_value((enum fl_vtype)v->type, 0);
+    c->u.dt.days = v->u.dt.days;
+    c->u.dt.nanos = v->u.dt.nanos;
+    fl__tz_copy(&c->u.dt.tz, &v->u.dt.tz);
+    return c;
 }
 
 struct fl_value *fl__value_dtduration(fl_i128 nanos)
@@ -629,8 +703,6 @@ static void format_date(int64_t days, struct fl_buf *out)
     fl_civil_from_days(days, &y, &m, &d);
     if (y < 0)
         fl_buf_addf(out, "-%04lld-%02u-%02u", (long long)-y, m, d);
-    else if (y > 9999)
-        fl_buf_addf(out, "+%lld-%02u-%02u", (long long)y, m, d);
     else
         fl_buf_addf(out, "%04lld-%02u-%02u", (long long)y, m, d);
 }

@@ -92,6 +92,13 @@ struct fl_value *fl__value_string(const char *s, size_t len);
 /* List with room for n items. */
 struct fl_value *fl__value_list_sized(size_t n);
 
+/* A reference to v that holds no frozen values (copying the parts that are), so a result
+ * can outlive the compiled expression whose constants it was built from. */
+struct fl_value *fl__value_detach(const struct fl_value *v);
+
+/* Copy of a time or date and time value. */
+struct fl_value *fl__value_datetime_copy(const struct fl_value *v);
+
 /* Copy a time zone (duplicating the zone id). */
 void fl__tz_copy(struct fl_tz *dst, const struct fl_tz *src);
 
