@@ -172,6 +172,21 @@ int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const 
     return rc;
 }
 
+size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe)
+{
+    size_t i = 0;
+    int line = 1, col = 1;
+    for (; src[i] && line < fe->line; i++) /* FEEL counts columns per line */
+        if (src[i] == '\n')
+            line++;
+    for (; src[i] && src[i] != '\n' && col < fe->column; i++) {
+        while (((unsigned char)src[i + 1] & 0xC0) == 0x80) /* code points, not bytes */
+            i++;
+        col++;
+    }
+    return i;
+}
+
 /* libxml2 would print parse errors to stderr; we read them from the context instead. */
 #if LIBXML_VERSION >= 21200
 static void quiet_error(void *ctx, const xmlError *e)

@@ -63,12 +63,11 @@ static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const ch
         fl_feel_free(e);
         return 0;
     }
-    fl__bpmn_attr_pos(p->rd, el, attr, &line, &col);
+    fl__bpmn_attr_text_pos(p->rd, el, attr, (size_t)(src - value) + fl__bpmn_feel_offset(src, &fe),
+                           &line, &col);
     fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
                  fe.msg[0] ? fe.msg : "invalid FEEL");
-    /* the column points into the value when it sits on the attribute's line */
-    fl_error_at(p->rd->err, owner, line,
-                col + (int)(src - value) + (fe.column > 0 ? fe.column - 1 : 0));
+    fl_error_at(p->rd->err, owner, line, col);
     return FL_EMODEL;
 }
 
@@ -96,8 +95,12 @@ static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
 {
     char *v = NULL;
     int rc, is_expr;
+    size_t i;
     if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
         return rc;
+    for (i = 0; i < l->n; i++) /* a later source replaces an earlier one */
+        free(l->items[i]);
+    l->n = 0;
     fl_feel_strip(v, &is_expr);
     if (is_expr) {
         l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
@@ -167,6 +170,7 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
                                 n->id, acc.n, acc.items[0], acc.items[1], acc.n > 2 ? ", ..." : "");
         fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
     } else if (acc.n == 1) {
+        free(s->accountable);
         s->accountable = acc.items[0];
         acc.items[0] = NULL;
     } else {
@@ -308,9 +312,7 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
     size_t i;
     int rc;
     for (i = 0; java[i]; i++) {
-        v = fl__bpmn_attr(el, java[i], FL__NS_CAMUNDA);
-        free(v);
-        if (v)
+        if (xmlHasNsProp(el, (const xmlChar *)java[i], (const xmlChar *)FL__NS_CAMUNDA))
             return fl__bpmn_fail_attr(p->rd, el, java[i], FL_EUNSUPPORTED,
                                       "%s '%s' uses camunda:%s (Java code), which is not "
                                       "supported; use an external job type",
@@ -396,11 +398,10 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
     src = fl_feel_strip(text, &is_expr);
     fl_error_clear(&fe);
     if (fl_feel_compile(src, strlen(src), &n->script, &fe) < 0) {
-        size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
+        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
         n->script = NULL;
         if (in_attr) {
-            fl__bpmn_attr_pos(p->rd, at, "expression", &line, &col);
-            col += (int)off;
+            fl__bpmn_attr_text_pos(p->rd, at, "expression", off, &line, &col);
         } else {
             fl__bpmn_text_pos(p->rd, at, off, &line, &col);
         }

@@ -62,6 +62,10 @@ void fl__bpmn_attr_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, co
 void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, size_t off, int *line,
                        int *col);
 
+/* Position of the character at byte offset off of attribute name's decoded value. */
+void fl__bpmn_attr_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                            size_t off, int *line, int *col);
+
 /* ---- bpmn.c: XML helpers and diagnostics ---- */
 
 /* True when node is an element named local in namespace ns. */
@@ -103,6 +107,10 @@ bool fl__bpmn_lang_is_feel(const char *lang);
 /* FL_EUNSUPPORTED when value (of attr of node) is a JUEL expression, else 0. */
 int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
                          const char *value);
+
+/* Byte offset in src of the position a FEEL compile error reports (line, and column in
+ * code points). */
+size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe);
 
 /* ---- bpmn_process.c ---- */
 

@@ -313,3 +313,29 @@ void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, si
     }
     pos_of_offset(rd, i, line, col);
 }
+
+void fl__bpmn_attr_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, const char *name,
+                            size_t off, int *line, int *col)
+{
+    const char *s = rd->xml;
+    size_t i = node_offset(rd, node), n = rd->len, done = 0;
+    char q;
+    if (i == (size_t)-1 || (i = find_attr(rd, i, name)) == (size_t)-1 || i == 0) {
+        fl__bpmn_attr_pos(rd, node, name, line, col);
+        return;
+    }
+    q = s[i - 1]; /* the opening quote */
+    while (i < n && s[i] != q && done < off) {
+        if (s[i] == '&') {
+            size_t j = i + 1;
+            while (j < n && j - i < 12 && s[j] != ';')
+                j++;
+            done += entity_len(s + i + 1, j - i - 1);
+            i = j + 1;
+            continue;
+        }
+        done++;
+        i++;
+    }
+    pos_of_offset(rd, i, line, col);
+}

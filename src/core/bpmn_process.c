@@ -152,7 +152,7 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
 {
     struct fl_model *m = p->m;
     struct fl_node *n;
-    enum fl_node_kind kind;
+    enum fl_node_kind kind = FL_NODE_TASK;
     size_t cap = p->cap_nodes;
     char *id;
     int rc;
@@ -180,6 +180,21 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
     m->n_nodes++;
     xmlHashAddEntry(p->node_ix, (const xmlChar *)id, (void *)(uintptr_t)m->n_nodes);
     return fl__bpmn_read_node_details(p, el, n);
+}
+
+/* flowd's elements belong on tasks; elsewhere (process, flows) they are a mistake. */
+static int reject_flowd_ext(struct fl__bpmn_proc *p, const xmlNode *el, const char *id)
+{
+    const xmlNode *c, *x;
+    for (c = el->children; c; c = c->next) {
+        if (!fl__bpmn_is(c, FL__NS_BPMN, "extensionElements"))
+            continue;
+        for (x = c->children; x; x = x->next)
+            if (fl__bpmn_in_ns(x, FL_BPMN_NS_FLOWD))
+                return fl__bpmn_fail(p->rd, x, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
+                                     local(x), local(el), id);
+    }
+    return 0;
 }
 
 static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
@@ -213,7 +228,7 @@ static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
     p->flow_xml[m->n_flows] = el;
     m->n_flows++;
     xmlHashAddEntry(p->flow_ix, (const xmlChar *)id, (void *)(uintptr_t)m->n_flows);
-    return 0;
+    return reject_flowd_ext(p, el, id);
 }
 
 /* Resolve sourceRef or targetRef of flow f into a node index. */
@@ -289,7 +304,7 @@ static int read_condition(struct fl__bpmn_proc *p, xmlNode *el, struct fl_flow *
     }
     fl_error_clear(&fe);
     if (fl_feel_compile(src, strlen(src), &f->condition, &fe) < 0) {
-        size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
+        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
         fl__bpmn_text_pos(p->rd, ce, off, &line, &col);
         rc = fl_error_set(p->rd->err, FL_EMODEL,
                           "syntax error in condition of sequence flow "
@@ -484,7 +499,7 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
         fl__bpmn_warn(&p, proc,
                       "process '%s' is not marked isExecutable=\"true\"; it was read anyway",
                       m->key);
-    if ((rc = read_children(&p)) < 0)
+    if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 || (rc = read_children(&p)) < 0)
         goto out;
     for (i = 0; i < m->n_flows; i++) {
         struct fl_flow *f = &m->flows[i];

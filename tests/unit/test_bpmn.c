@@ -319,7 +319,7 @@ static void test_camunda8_mapping(void **state)
     const struct fl_stage *st;
     (void)state;
     doc = load("  <bpmn:startEvent id=\"s\"/>\n"
-               "  <bpmn:userTask id=\"t\">\n"
+               "  <bpmn:userTask id=\"t\" camunda:candidateGroups=\"old1,old2,old3\">\n"
                "    <bpmn:extensionElements>\n"
                "      <zeebe:assignmentDefinition assignee=\"=owner\" "
                "candidateGroups=\"sales,legal\" candidateUsers=\"=[&quot;a&quot;]\"/>\n"
@@ -599,6 +599,19 @@ static void test_task_errors(void **state)
                  "    <flowd:stage duration=\"P1D\"/>\n"
                  "  </bpmn:extensionElements></bpmn:task>\n",
                  FL_EMODEL, "flowd:stage is not allowed on task 't'", "t", 6, 5);
+    expect_error("  <bpmn:extensionElements><flowd:job type=\"x\"/></bpmn:extensionElements>\n"
+                 "  <bpmn:startEvent id=\"s\"/>\n",
+                 FL_EMODEL, "flowd:job is not allowed on process 'p'", "p", 4, 27);
+    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
+                 "  <bpmn:serviceTask id=\"sv\"><bpmn:extensionElements>\n"
+                 "    <zeebe:taskDefinition type=\"=a &gt; )\"/>\n"
+                 "  </bpmn:extensionElements></bpmn:serviceTask>\n",
+                 FL_EMODEL, "syntax error in type of 'sv'", "sv", 6, 41);
+    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
+                 "  <bpmn:scriptTask id=\"sc\"><bpmn:extensionElements>\n"
+                 "    <zeebe:script expression=\"=(a &lt; b))\" resultVariable=\"r\"/>\n"
+                 "  </bpmn:extensionElements></bpmn:scriptTask>\n",
+                 FL_EMODEL, "syntax error in script of scriptTask 'sc'", "sc", 6, 42);
 }
 
 #define STAGE_TASK(stage_xml)                                                                      \
@@ -641,6 +654,14 @@ static void test_feel_syntax_error(void **state)
                  "    <bpmn:conditionExpression>=a &gt; )</bpmn:conditionExpression>\n"
                  "  </bpmn:sequenceFlow>\n",
                  FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 39);
+    /* FEEL counts code points; so does the column in the file */
+    expect_error(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:task id=\"t\"/>\n"
+        "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"
+        "    <bpmn:conditionExpression>=\"\xc3\x84\xc3\xbc\" )</bpmn:conditionExpression>\n"
+        "  </bpmn:sequenceFlow>\n",
+        FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 37);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:task id=\"t\"/>\n"
                  "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"
