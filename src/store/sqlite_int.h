@@ -31,13 +31,12 @@
                " FROM definitions WHERE id = ?1")                                          \
     X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                \
                 " FROM definitions ORDER BY id DESC")                                      \
-    X(INST_UPSERT, "INSERT INTO instances(id, definition_id, business_key, status,"        \
+    X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"        \
                    " incident, started_at, ended_at, revision)"                            \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET" \
-                   " status = excluded.status, incident = excluded.incident,"              \
-                   " ended_at = excluded.ended_at, revision = excluded.revision,"          \
-                   " business_key = excluded.business_key"                                 \
-                   " WHERE instances.revision = excluded.revision - 1")                    \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                              \
+    X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"   \
+                   " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"     \
+                   " AND definition_id = ?2 AND started_at = ?6")                          \
     X(TOKEN_UPSERT, "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"      \
                     " task_id, job_id, main_action_done)"                                  \
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE" \

@@ -115,7 +115,10 @@ out:
 static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
                         struct fl_error *err)
 {
-    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_INST_UPSERT, err);
+    /* The engine starts an instance at revision 1 and adds one per step: revision 1 is
+     * an insert, anything else an update of the row at the previous revision. */
+    bool insert = inst->revision <= 1;
+    sqlite3_stmt *st = fl__sq_stmt(q, insert ? FL__SQ_INST_INSERT : FL__SQ_INST_UPDATE, err);
     int rc;
     if (!st)
         return err ? err->code : FL_ESTORE;
@@ -129,8 +132,8 @@ static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
     sqlite3_bind_int64(st, 8, (sqlite3_int64)inst->revision);
     if ((rc = step_done(q, st, err, "cannot write instance")) != 0)
         return rc;
-    /* Each step raises the revision by one: a row at any other revision was written by
-     * someone else since this state was loaded, and must not be overwritten. */
+    /* A row at any other revision was written by someone else since this state was
+     * loaded, and must not be overwritten. */
     if (sqlite3_changes(q->db) != 1)
         return fl_error_set(err, FL_ECONFLICT,
                             "instance %llu was changed concurrently (expected revision %llu)",
