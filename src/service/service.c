@@ -107,8 +107,8 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
             pre_rc = FL_ETOOBIG;
     }
     need = text_size(c->actor) + text_size(c->process_key) + text_size(c->business_key) +
-           text_size(c->action_kind) + text_size(c->action_ref) +
-           text_size(c->error_message) + text_size(c->reason) + (vars.len ? vars.len + 1 : 0);
+           text_size(c->action_kind) + text_size(c->action_ref) + text_size(c->error_message) +
+           text_size(c->reason) + (vars.len ? vars.len + 1 : 0);
     q = fl_malloc(sizeof(*q) + need);
     memset(q, 0, sizeof(*q));
     q->kind = FL__SVC_ENGINE;

@@ -30,8 +30,11 @@ struct fixture {
 
 static struct fl_service *open_svc(struct fixture *f, unsigned max_batch, unsigned queue_cap)
 {
-    struct fl_service_options o = {.db_url = f->url, .synchronous = 0, .synchronous_set = true,
-                                   .max_batch = max_batch, .queue_cap = queue_cap,
+    struct fl_service_options o = {.db_url = f->url,
+                                   .synchronous = 0,
+                                   .synchronous_set = true,
+                                   .max_batch = max_batch,
+                                   .queue_cap = queue_cap,
                                    .clock_ms = fixed_clock};
     struct fl_service *svc = NULL;
     struct fl_error e;
@@ -116,15 +119,15 @@ static void test_deploy(void **state)
     char *changed;
 
     f->svc = open_svc(f, 0, 0);
-    assert_int_equal(fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2,
-                                       &n, NULL), 0);
+    assert_int_equal(
+        fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_string_equal(r[0].key, "order");
     assert_int_equal(r[0].version, 1);
     assert_true(r[0].created);
     /* the same bytes again: no new version */
-    assert_int_equal(fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2,
-                                       &n, NULL), 0);
+    assert_int_equal(
+        fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2, &n, NULL), 0);
     assert_false(r[0].created);
     assert_int_equal(r[0].version, 1);
     /* a changed name is a new version */
@@ -139,11 +142,12 @@ static void test_deploy(void **state)
     assert_int_not_equal(fl_service_deploy(f->svc, "<bpmn:definitions", 17, r, 2, &n, &e), 0);
     assert_int_equal(n, 0);
     assert_true(e.msg[0] != '\0');
-    const char *dangling = "<?xml version=\"1.0\"?><bpmn:definitions"
-                           " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
-                           "<bpmn:process id=\"bad\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
-                           "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"nowhere\"/>"
-                           "</bpmn:process></bpmn:definitions>";
+    const char *dangling =
+        "<?xml version=\"1.0\"?><bpmn:definitions"
+        " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+        "<bpmn:process id=\"bad\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+        "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"nowhere\"/>"
+        "</bpmn:process></bpmn:definitions>";
     fl_error_clear(&e);
     assert_int_not_equal(fl_service_deploy(f->svc, dangling, strlen(dangling), r, 2, &n, &e), 0);
     rd = reader(f);
@@ -353,8 +357,9 @@ static void test_group_commit(void **state)
     pthread_cond_init(&a.cond, NULL);
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open_v2(path, &a.db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(a.db, "SELECT 1 FROM instances WHERE id = ?1", -1,
-                                        &a.exists, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(a.db, "SELECT 1 FROM instances WHERE id = ?1", -1, &a.exists, NULL),
+        SQLITE_OK);
     gate_init(&g);
     c = start_cmd("gate");
     assert_int_equal(fl_service_submit(f->svc, &c, gate_cb, &g), 0);
@@ -409,8 +414,8 @@ static void test_refusal_spares_neighbours(void **state)
     struct fl_command batch[6] = {
         start_cmd("a"),
         complete_cmd(iid, tid),
-        complete_cmd(iid, tid),       /* the same task again: refused */
-        complete_cmd(iid, 424242),    /* no such task: refused */
+        complete_cmd(iid, tid),    /* the same task again: refused */
+        complete_cmd(iid, 424242), /* no such task: refused */
         start_cmd("b"),
         start_cmd("c"),
     };
@@ -461,10 +466,12 @@ static void test_store_error_spares_neighbours(void **state)
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON instances"
-                                      " WHEN NEW.business_key = 'boom'"
-                                      " BEGIN SELECT RAISE(ABORT, 'boom'); END",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER boom BEFORE INSERT ON instances"
+                                  " WHEN NEW.business_key = 'boom'"
+                                  " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     memset(&a, 0, sizeof(a));
     pthread_mutex_init(&a.lock, NULL);
@@ -519,8 +526,11 @@ static void test_stale_cache_is_reloaded(void **state)
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(sqlite3_exec(db, "UPDATE instances SET revision = revision + 1,"
-                                      " business_key = 'other'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE instances SET revision = revision + 1,"
+                                  " business_key = 'other'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     c = complete_cmd(iid, tid);
     assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
@@ -572,22 +582,22 @@ static void test_submit_from_callback(void **state)
     assert_int_not_equal(a.res[1].rc, 0); /* the same task twice: the second is refused */
 }
 
-#define GATEWAY_XML                                                                        \
-    "<?xml version=\"1.0\"?><bpmn:definitions"                                             \
-    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                           \
-    " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"                             \
-    "<bpmn:process id=\"deal\" isExecutable=\"true\">"                                      \
-    "<bpmn:startEvent id=\"s\"/>"                                                           \
-    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"gw\"/>"                      \
-    "<bpmn:exclusiveGateway id=\"gw\" default=\"small\"/>"                                  \
-    "<bpmn:sequenceFlow id=\"big\" sourceRef=\"gw\" targetRef=\"approve\">"               \
-    "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">=amount &gt; 1000"      \
-    "</bpmn:conditionExpression></bpmn:sequenceFlow>"                                     \
-    "<bpmn:sequenceFlow id=\"small\" sourceRef=\"gw\" targetRef=\"work\"/>"                \
-    "<bpmn:userTask id=\"approve\"/>"                                                       \
-    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"approve\" targetRef=\"work\"/>"              \
-    "<bpmn:userTask id=\"work\"/>"                                                          \
-    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"work\" targetRef=\"e\"/>"                    \
+#define GATEWAY_XML                                                                                \
+    "<?xml version=\"1.0\"?><bpmn:definitions"                                                     \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"                                    \
+    "<bpmn:process id=\"deal\" isExecutable=\"true\">"                                             \
+    "<bpmn:startEvent id=\"s\"/>"                                                                  \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"gw\"/>"                              \
+    "<bpmn:exclusiveGateway id=\"gw\" default=\"small\"/>"                                         \
+    "<bpmn:sequenceFlow id=\"big\" sourceRef=\"gw\" targetRef=\"approve\">"                        \
+    "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">=amount &gt; 1000"              \
+    "</bpmn:conditionExpression></bpmn:sequenceFlow>"                                              \
+    "<bpmn:sequenceFlow id=\"small\" sourceRef=\"gw\" targetRef=\"work\"/>"                        \
+    "<bpmn:userTask id=\"approve\"/>"                                                              \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"approve\" targetRef=\"work\"/>"                      \
+    "<bpmn:userTask id=\"work\"/>"                                                                 \
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"work\" targetRef=\"e\"/>"                            \
     "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
 
 /* Variables cross the queue as JSON and reach FEEL intact; with a cache of one instance
@@ -595,8 +605,11 @@ static void test_submit_from_callback(void **state)
 static void test_variables_and_reloads(void **state)
 {
     struct fixture *f = *state;
-    struct fl_service_options o = {.db_url = f->url, .synchronous = 0, .synchronous_set = true,
-                                   .clock_ms = fixed_clock, .instance_cache = 1};
+    struct fl_service_options o = {.db_url = f->url,
+                                   .synchronous = 0,
+                                   .synchronous_set = true,
+                                   .clock_ms = fixed_clock,
+                                   .instance_cache = 1};
     struct fl_deploy_result r;
     struct fl_result res;
     struct fl_command c;
@@ -608,8 +621,8 @@ static void test_variables_and_reloads(void **state)
     size_t n;
 
     assert_int_equal(fl_service_open(&o, &f->svc, NULL), 0);
-    assert_int_equal(fl_service_deploy(f->svc, GATEWAY_XML, strlen(GATEWAY_XML), &r, 1, &n,
-                                       NULL), 0);
+    assert_int_equal(fl_service_deploy(f->svc, GATEWAY_XML, strlen(GATEWAY_XML), &r, 1, &n, NULL),
+                     0);
     rd = reader(f);
     for (int i = 0; i < 4; i++) {
         struct fl_value *vars = fl_value_context_new(), *num = NULL;
