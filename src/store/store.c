@@ -58,6 +58,8 @@ int fl_store_definition_put(struct fl_store *s, const char *key, const char *nam
 {
     if (!key || !*key || !xml)
         return fl_error_set(err, FL_EINVAL, "definition needs a key and xml");
+    if (xml_len > (size_t)INT32_MAX)
+        return fl_error_set(err, FL_ETOOBIG, "definition '%s' too large", key);
     return s->ops->definition_put(s, key, name, xml, xml_len, now_ms, out, created, err);
 }
 
