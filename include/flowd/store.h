@@ -78,18 +78,21 @@ void fl_definition_rows_free(struct fl_definition_row *rows, size_t n);
 
 /* ---- instances ---- */
 
-/* Load an instance's state (row, tokens, variables). FL_ENOTFOUND. Caller frees. */
+/* Load an instance's state (row, tokens in id order, variables in name order).
+ * FL_ENOTFOUND. Caller frees with fl_instance_free. */
 int fl_store_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
                            struct fl_error *err);
 
-/* Write what one engine step did: the instance row (inserted or updated from *inst) and
- * every effect in fx, in order. m is the instance's model, used to store each token's
- * node id beside its index (NULL: node ids are left empty). Must run inside a
- * transaction; on error the caller rolls back. */
+/* Write what one engine step did: the instance row and every effect in fx, in order. The
+ * row is inserted when inst->revision is 1 (a start) and otherwise updated only if the
+ * stored revision is inst->revision - 1: FL_ECONFLICT when another writer got there first.
+ * m is the instance's model, used to store each token's node id beside its index (NULL:
+ * node ids are left empty). Must run inside a transaction; on error the caller rolls back. */
 int fl_store_apply(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
                    const struct fl_effects *fx, struct fl_error *err);
 
-/* Largest id in use of each kind (to seed the service's id allocator). */
+/* Largest id in use of each kind (to seed the service's id allocator); for tokens, also
+ * those already deleted. */
 int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err);
 
 struct fl_instance_row {
