@@ -228,12 +228,7 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
     *out = inst;
     return 0;
 fail:
-    /* fl_instance_free is the engine's; the store frees what it allocated itself so the
-     * store stays usable (and testable) without linking the engine's free path here. */
-    free(inst->tokens);
-    free(inst->business_key);
-    fl_value_unref(inst->variables);
-    free(inst);
+    fl_instance_free(inst);
     return rc;
 }
 

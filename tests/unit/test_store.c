@@ -60,16 +60,6 @@ static struct fl_store *open_rw(const char *path)
     return s;
 }
 
-/* The store allocates a loaded instance itself; free it the same way (the engine's
- * fl_instance_free is not this module's to test). */
-static void free_instance(struct fl_instance *inst)
-{
-    free(inst->tokens);
-    free(inst->business_key);
-    fl_value_unref(inst->variables);
-    free(inst);
-}
-
 static void test_migrations_idempotent(void **state)
 {
     struct fixture *f = *state;
@@ -351,7 +341,7 @@ static void test_apply_load_roundtrip(void **state)
     assert_int_equal(fl_value_context_len(back->variables), 2);
     assert_true(fl_value_equal(fl_value_context_get(back->variables, "amount", 6), amount));
     assert_true(fl_value_equal(fl_value_context_get(back->variables, "client", 6), client));
-    free_instance(back);
+    fl_instance_free(back);
 
     assert_int_equal(fl_store_instance_get(s, 7, &row, NULL), 0);
     assert_string_equal(row.process_key, "sales");
@@ -408,7 +398,7 @@ static void test_apply_load_roundtrip(void **state)
     assert_int_equal(back->revision, 2);
     assert_int_equal(back->n_tokens, 0);
     assert_true(fl_value_equal(fl_value_context_get(back->variables, "amount", 6), client));
-    free_instance(back);
+    fl_instance_free(back);
     assert_int_equal(fl_store_task_get(s, 100, &task, NULL), 0);
     assert_int_equal(task.status, FL_TASK_COMPLETED);
     assert_string_equal(task.closed_by, "bob");
@@ -440,7 +430,7 @@ static void test_apply_load_roundtrip(void **state)
     assert_int_equal(fl_store_rollback(s), 0);
     assert_int_equal(fl_store_instance_load(s, 7, &back, NULL), 0);
     assert_int_equal(back->revision, 2);
-    free_instance(back);
+    fl_instance_free(back);
 
     /* a step from a stale state (revision not the stored one plus one) is refused */
     fx.n = 0;
