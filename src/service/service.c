@@ -246,7 +246,10 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
     memset(&d, 0, sizeof(d));
     if (!svc || !xml)
         return fl_error_set(err, FL_EINVAL, "nothing to deploy");
-    /* Validate on the caller's thread: a bad model never reaches the writer. */
+    /* Validate on the caller's thread: a bad model never reaches the writer.
+     * NEEDSWORK: libxml2 2.9 wants xmlInitParser() once before threads parse; the reader
+     * calls it per parse, which can race if the very first two parses of the process run
+     * at once here and on the writer (model cache). The CLI and bench deploy first. */
     if ((rc = fl_bpmn_read(xml, len, &doc, err)) != 0)
         return rc;
     if (doc->n_processes == 0) {
