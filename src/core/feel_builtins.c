@@ -4,11 +4,11 @@
  * FEEL requires; none of them can fail hard. */
 #include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/feel_impl.h"
+#include "core/feel_regex.h"
 #include "flowd/alloc.h"
 
 #define T(v) fl_value_type(v)
@@ -189,142 +189,88 @@ static struct fl_value *f_substring_after(struct feel_eval *ev, struct fl_value 
     return at ? fl__value_string(at + mn, sn - (size_t)(at - s) - mn) : fl__value_string("", 0);
 }
 
-/* Translate an XML Schema / XPath regex into POSIX ERE (glibc): \d and \D become bracket
- * expressions, '.' excludes line ends unless flag s, x strips white space. */
-static bool compile_regex(regex_t *re, const char *pat, size_t pn, const struct fl_value *flags)
+/* Compile the pattern a[pi] with optional flags a[fi]; NULL (after a diagnostic) when
+ * either is invalid. */
+static struct fl__regex *regex_arg(struct feel_eval *ev, struct fl_value **a, size_t n,
+                                   size_t pi, size_t fi)
 {
-    struct fl_buf b = FL_BUF_INIT;
-    int cf = REG_EXTENDED;
-    bool dotall = false, ext = false;
-    if (flags && T(flags) == FL_VSTRING) {
-        for (size_t i = 0; i < flags->u.str.len; i++) {
-            switch (flags->u.str.s[i]) {
-            case 'i': cf |= REG_ICASE; break;
-            case 'm': cf |= REG_NEWLINE; break;
-            case 's': dotall = true; break;
-            case 'x': ext = true; break;
-            case 'q': break;
-            default: return false;
-            }
-        }
-    } else if (flags && T(flags) != FL_VNULL) {
-        return false;
+    struct fl__regex *re;
+    const char *flags = "";
+    size_t nflags = 0;
+    if (fi < n && T(a[fi]) == FL_VSTRING) {
+        flags = a[fi]->u.str.s;
+        nflags = a[fi]->u.str.len;
+    } else if (fi < n && T(a[fi]) != FL_VNULL) {
+        fl__feel_error(ev, "regular expression flags must be a string");
+        return NULL;
     }
-    bool in_class = false;
-    struct fl_buf stripped = FL_BUF_INIT;
-    if (ext) {
-        /* flag x drops white space outside character classes */
-        bool cls = false;
-        for (size_t i = 0; i < pn; i++) {
-            char c = pat[i];
-            if (c == '\\' && i + 1 < pn) {
-                fl_buf_addc(&stripped, c);
-                c = pat[++i];
-            } else if (c == '[') {
-                cls = true;
-            } else if (c == ']') {
-                cls = false;
-            } else if (!cls && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-                continue;
-            }
-            fl_buf_addc(&stripped, c);
-        }
-        pat = stripped.ptr;
-        pn = stripped.len;
+    if (fl__regex_compile(a[pi]->u.str.s, a[pi]->u.str.len, flags, nflags, &re)) {
+        fl__feel_error(ev, "invalid regular expression '%s' or flags '%s'", a[pi]->u.str.s,
+                       flags);
+        return NULL;
     }
-    for (size_t i = 0; i < pn; i++) {
-        char c = pat[i];
-        if (c == '\\' && i + 1 < pn) {
-            char d = pat[++i];
-            if (in_class && d >= '0' && d <= '9') {
-                fl_buf_release(&stripped);
-                fl_buf_release(&b);
-                return false;
-            }
-            if (d == 'd')
-                fl_buf_adds(&b, in_class ? "0-9" : "[0-9]");
-            else if (d == 'D')
-                fl_buf_adds(&b, "[^0-9]");
-            else if (d == 'n')
-                fl_buf_addc(&b, '\n');
-            else if (d == 'r')
-                fl_buf_addc(&b, '\r');
-            else if (d == 't')
-                fl_buf_addc(&b, '\t');
-            else if (d == 's' && in_class)
-                fl_buf_adds(&b, " \t\n\r");
-            else {
-                fl_buf_addc(&b, '\\');
-                fl_buf_addc(&b, d);
-            }
-            continue;
-        }
-        if (c == '[' && !in_class)
-            in_class = true;
-        else if (c == ']' && in_class)
-            in_class = false;
-        if (c == '.' && !in_class && !dotall) {
-            fl_buf_adds(&b, "[^\n\r]");
-            continue;
-        }
-        fl_buf_addc(&b, c);
-    }
-    int rc = regcomp(re, b.ptr, cf);
-    fl_buf_release(&b);
-    fl_buf_release(&stripped);
-    return rc == 0;
+    return re;
 }
 
 static struct fl_value *f_matches(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
-    regex_t re;
+    size_t caps[20];
     if (T(a[0]) != FL_VSTRING || T(a[1]) != FL_VSTRING)
         return bad(ev, "matches");
-    if (!compile_regex(&re, a[1]->u.str.s, a[1]->u.str.len, n > 2 ? a[2] : NULL))
-        return fl__feel_error(ev, "invalid regular expression '%s'", a[1]->u.str.s);
-    int rc = regexec(&re, a[0]->u.str.s, 0, NULL, 0);
-    regfree(&re);
-    return fl_value_bool(rc == 0);
+    struct fl__regex *re = regex_arg(ev, a, n, 1, 2);
+    if (!re)
+        return fl_value_null();
+    int rc = fl__regex_search(re, a[0]->u.str.s, a[0]->u.str.len, 0, caps);
+    fl__regex_free(re);
+    if (rc < 0)
+        return fl__feel_error(ev, "regular expression too costly to evaluate");
+    return fl_value_bool(rc == 1);
 }
 
 static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
-    regex_t re;
-    regmatch_t m[10];
+    size_t m[20];
     if (T(a[0]) != FL_VSTRING || T(a[1]) != FL_VSTRING || T(a[2]) != FL_VSTRING)
         return bad(ev, "replace");
-    if (!compile_regex(&re, a[1]->u.str.s, a[1]->u.str.len, n > 3 ? a[3] : NULL))
-        return fl__feel_error(ev, "invalid regular expression '%s'", a[1]->u.str.s);
+    struct fl__regex *re = regex_arg(ev, a, n, 1, 3);
+    if (!re)
+        return fl_value_null();
     struct fl_buf out = FL_BUF_INIT;
     const char *s = a[0]->u.str.s, *rep = a[2]->u.str.s;
     size_t len = a[0]->u.str.len, pos = 0, rn = a[2]->u.str.len;
-    int eflags = 0;
-    while (pos <= len && regexec(&re, s + pos, 10, m, eflags) == 0) {
-        size_t so = pos + (size_t)m[0].rm_so, eo = pos + (size_t)m[0].rm_eo;
-        fl_buf_add(&out, s + pos, so - pos);
+    int rc;
+    while (pos <= len && (rc = fl__regex_search(re, s, len, pos, m)) == 1) {
+        fl_buf_add(&out, s + pos, m[0] - pos);
         for (size_t i = 0; i < rn; i++) {
             if (rep[i] == '$' && i + 1 < rn && rep[i + 1] >= '0' && rep[i + 1] <= '9') {
                 int g = rep[++i] - '0';
-                if (m[g].rm_so >= 0)
-                    fl_buf_add(&out, s + pos + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+                if (m[2 * g] != SIZE_MAX && m[2 * g + 1] != SIZE_MAX)
+                    fl_buf_add(&out, s + m[2 * g], m[2 * g + 1] - m[2 * g]);
             } else if (rep[i] == '\\' && i + 1 < rn) {
                 fl_buf_addc(&out, rep[++i]);
             } else {
                 fl_buf_addc(&out, rep[i]);
             }
         }
-        if (eo == so) {
-            if (so < len)
-                fl_buf_addc(&out, s[so]);
-            pos = so + 1;
+        if (m[1] == m[0]) {
+            /* an empty match: copy one code point and move on */
+            size_t step = 1;
+            while (m[0] + step < len && ((unsigned char)s[m[0] + step] & 0xC0) == 0x80)
+                step++;
+            if (m[0] < len)
+                fl_buf_add(&out, s + m[0], step);
+            pos = m[0] + step;
         } else {
-            pos = eo;
+            pos = m[1];
         }
-        eflags = REG_NOTBOL;
+    }
+    fl__regex_free(re);
+    if (rc < 0) {
+        fl_buf_release(&out);
+        return fl__feel_error(ev, "regular expression too costly to evaluate");
     }
     if (pos < len)
         fl_buf_add(&out, s + pos, len - pos);
-    regfree(&re);
     struct fl_value *r = fl__value_string(out.ptr, out.len);
     fl_buf_release(&out);
     return r;
@@ -332,24 +278,30 @@ static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, siz
 
 static struct fl_value *f_split(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
-    regex_t re;
-    regmatch_t m[1];
-    (void)n;
+    size_t m[20];
+    int rc;
     if (T(a[0]) != FL_VSTRING || T(a[1]) != FL_VSTRING || a[1]->u.str.len == 0)
         return bad(ev, "split");
-    if (!compile_regex(&re, a[1]->u.str.s, a[1]->u.str.len, NULL))
-        return fl__feel_error(ev, "invalid regular expression '%s'", a[1]->u.str.s);
+    struct fl__regex *re = regex_arg(ev, a, n, 1, 2);
+    if (!re)
+        return fl_value_null();
     struct fl_value *r = fl_value_list_new();
     const char *s = a[0]->u.str.s;
-    size_t len = a[0]->u.str.len, pos = 0;
-    int eflags = 0;
-    while (pos <= len && regexec(&re, s + pos, 1, m, eflags) == 0 && m[0].rm_eo > m[0].rm_so) {
-        fl_value_list_push(r, fl__value_string(s + pos, (size_t)m[0].rm_so));
-        pos += (size_t)m[0].rm_eo;
-        eflags = REG_NOTBOL;
+    size_t len = a[0]->u.str.len, pos = 0, from = 0;
+    while (from <= len && (rc = fl__regex_search(re, s, len, from, m)) == 1) {
+        if (m[1] == m[0]) { /* empty matches do not split */
+            from = m[0] + 1;
+            continue;
+        }
+        fl_value_list_push(r, fl__value_string(s + pos, m[0] - pos));
+        pos = from = m[1];
+    }
+    fl__regex_free(re);
+    if (rc < 0) {
+        fl_value_unref(r);
+        return fl__feel_error(ev, "regular expression too costly to evaluate");
     }
     fl_value_list_push(r, fl__value_string(s + pos, len - pos));
-    regfree(&re);
     return r;
 }
 

@@ -14,8 +14,8 @@
 
 /* Bounds that keep evaluation of hostile input finite. */
 #define FEEL_MAX_DEPTH 200        /* nesting of parse and evaluation */
-#define FEEL_MAX_LIST 1000000     /* items a list operation may produce */
-#define FEEL_MAX_STEPS 50000000   /* evaluation steps of one fl_feel_eval */
+#define FEEL_MAX_LIST 100000      /* items a range or loop may produce */
+#define FEEL_MAX_STEPS 10000000   /* evaluation steps of one fl_feel_eval */
 #define FEEL_MAX_SOURCE ((size_t)1 << 20)
 
 enum feel_tok {

@@ -140,7 +140,8 @@ static struct fl_value *temporal_diff(const struct fl_value *a, const struct fl_
         if (a->type != FL_VTIME)
             return fl_value_null();
     } else if (ta->kind != FL_TZ_NONE) {
-        bool ka = fl__tz_offset(ta, &oa), kb = fl__tz_offset(tb, &ob);
+        bool ka = fl__tz_offset(ta, da, na, a->type != FL_VTIME, &oa);
+        bool kb = fl__tz_offset(tb, db, nb, b->type != FL_VTIME, &ob);
         if (!ka || !kb) {
             if (ta->kind != FL_TZ_ZONE || tb->kind != FL_TZ_ZONE || strcmp(ta->zone, tb->zone))
                 return fl_value_null();
@@ -297,8 +298,8 @@ static int cmp_zoned(const struct fl_value *a, const struct fl_value *b)
     /* one side zoned and the other local: compare as if the local one were UTC */
     {
         int32_t oa = 0, ob = 0;
-        fl__tz_offset(&a->u.dt.tz, &oa);
-        fl__tz_offset(&b->u.dt.tz, &ob);
+        fl__dt_offset(a, &oa);
+        fl__dt_offset(b, &ob);
         int64_t da = a->type == FL_VDATETIME ? a->u.dt.days : 0;
         int64_t db = b->type == FL_VDATETIME ? b->u.dt.days : 0;
         return cmp_i128_ms((fl_i128)da * FL_NS_PER_DAY + a->u.dt.nanos - (fl_i128)oa * FL_NS_PER_SEC,

@@ -163,9 +163,6 @@ static bool parse_time_part(const char *s, size_t n, size_t *i, int64_t *nanos,
             return false;
         tz->kind = FL_TZ_ZONE;
         tz->zone = fl_strndup(s + start, n - start);
-        int32_t off;
-        if (fl__tz_offset(tz, &off))
-            tz->offset_sec = off;
     }
     return true;
 }
@@ -300,7 +297,7 @@ int fl__feel_parse_temporal(const char *s, size_t n, struct fl_value **out)
 bool fl__feel_instant(const struct fl_value *dt, fl_i128 *ns)
 {
     int32_t off;
-    if (!fl__tz_offset(&dt->u.dt.tz, &off))
+    if (!fl__dt_offset(dt, &off))
         return false;
     int64_t days = dt->type == FL_VDATETIME ? dt->u.dt.days : 0;
     *ns = (fl_i128)days * FL_NS_PER_DAY + dt->u.dt.nanos - (fl_i128)off * FL_NS_PER_SEC;

@@ -185,6 +185,52 @@ static void test_loops_functions(void **state)
     check("matches(\"abc\", \"^a.c$\")", "true");
 }
 
+static void test_regex(void **state)
+{
+    char *json;
+    size_t n = 200000;
+    (void)state;
+    check("replace(\"abracadabra\", \"a.*?a\", \"*\")", "*c*bra");
+    check("replace(\"darted\", \"^(.*?)d(.*)$\", \"$1c$2\")", "carted");
+    check("matches(\"x\", \"[A-Z-[OI]]\", \"i\")", "true");
+    check("matches(\"O\", \"[A-Z-[OI]]\", \"i\")", "false");
+    check("split(\"a1b22c\", \"\\d+\")", "[\"a\", \"b\", \"c\"]");
+    check("matches(\"ab\", \"(a|ab)$\")", "true");
+    check("replace(\"abc\", \"(b)|(x)\", \"[$1$2]\")", "a[b]c");
+    check_env("matches(\"abc\", \"(\")", NULL, "null", "invalid regular expression", false);
+    check_env("matches(\"abc\", \"a\", \"q\")", NULL, "null", "invalid regular expression",
+              false);
+    /* catastrophic backtracking is cut off by the step budget, not left to hang */
+    check_env("matches(\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\", \"(a+)+$\")", NULL, "null",
+              "too costly", false);
+    /* long subjects do not recurse per character */
+    json = malloc(n + 16);
+    memcpy(json, "{\"s\": \"", 7);
+    memset(json + 7, 'x', n);
+    memcpy(json + 7 + n, "\"}", 3);
+    check_vars("matches(s, \"^x*$\") and string length(replace(s, \"x\", \"yy\")) = 400000",
+               json, "true");
+    free(json);
+}
+
+static void test_zones(void **state)
+{
+    (void)state;
+    check("@\"2024-07-01T12:00:00@Europe/Paris\" = @\"2024-07-01T10:00:00Z\"", "true");
+    check("@\"2024-01-15T12:00:00@Europe/Paris\" = @\"2024-01-15T11:00:00Z\"", "true");
+    check("@\"2024-07-01T12:00:00@America/New_York\" = @\"2024-07-01T16:00:00Z\"", "true");
+    check("@\"2024-12-01T12:00:00@America/New_York\" = @\"2024-12-01T17:00:00Z\"", "true");
+    check("@\"2024-01-15T12:00:00@Australia/Sydney\" = @\"2024-01-15T01:00:00Z\"", "true");
+    check("@\"2024-07-15T12:00:00@Australia/Sydney\" = @\"2024-07-15T02:00:00Z\"", "true");
+    /* across the spring-forward gap: 01:59 CET to 03:00 CEST is one minute */
+    check("@\"2024-03-31T03:00:00@Europe/Paris\" - @\"2024-03-31T01:59:00@Europe/Paris\"",
+          "PT1M");
+    check("@\"2024-07-01T12:00:00@Europe/Paris\".timezone", "Europe/Paris");
+    /* an unknown city in a known region keeps its id but has no offset */
+    check("string(@\"2024-07-01T12:00:00@Europe/Nowhere\")", "2024-07-01T12:00:00@Europe/Nowhere");
+    check("date and time(\"2017-12-31T13:20:00@xyz/abc\")", "null");
+}
+
 static void test_clock(void **state)
 {
     (void)state;
@@ -284,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_arith),        cmocka_unit_test(test_logic),
         cmocka_unit_test(test_names_paths),  cmocka_unit_test(test_in_ranges),
         cmocka_unit_test(test_loops_functions), cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_zones), cmocka_unit_test(test_regex),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_limits),
         cmocka_unit_test(test_threads),
     };
