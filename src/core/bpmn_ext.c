@@ -4,7 +4,6 @@
  * script tasks. flowd's own namespace is checked strictly (unknown elements and
  * attributes are errors, to catch typos); foreign extensions are ignored or, when they
  * would change behaviour, reported. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,12 +94,9 @@ static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
 {
     char *v = NULL;
     int rc, is_expr;
-    size_t i;
     if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
         return rc;
-    for (i = 0; i < l->n; i++) /* a later source replaces an earlier one */
-        free(l->items[i]);
-    l->n = 0;
+    fl__bpmn_list_clear(l); /* a later source replaces an earlier one */
     fl_feel_strip(v, &is_expr);
     if (is_expr) {
         l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
@@ -151,6 +147,12 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
     int rc;
     if ((rc = check_flowd_attrs(p, el, attrs)) < 0)
         return rc;
+    /* a repeated flowd:raci replaces the earlier one as a whole */
+    fl__bpmn_list_clear(&s->responsible);
+    fl__bpmn_list_clear(&s->consulted);
+    fl__bpmn_list_clear(&s->informed);
+    free(s->accountable);
+    s->accountable = NULL;
     v = fl__bpmn_attr(el, "responsible", NULL);
     fl__bpmn_split_list(v, &s->responsible);
     free(v);
@@ -170,7 +172,6 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
                                 n->id, acc.n, acc.items[0], acc.items[1], acc.n > 2 ? ", ..." : "");
         fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
     } else if (acc.n == 1) {
-        free(s->accountable);
         s->accountable = acc.items[0];
         acc.items[0] = NULL;
     } else {
