@@ -367,8 +367,9 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
         res = fl__bpmn_attr(zs, "resultVariable", NULL);
         at = zs;
         in_attr = true;
-    } else if (script) {
-        fmt = fl__bpmn_attr(el, "scriptFormat", NULL);
+    } else if (script || (fmt = fl__bpmn_attr(el, "scriptFormat", NULL))) {
+        if (!fmt)
+            fmt = fl__bpmn_attr(el, "scriptFormat", NULL);
         if (!fmt || !fl__bpmn_lang_is_feel(fmt)) {
             rc = fl__bpmn_fail_attr(p->rd, el, "scriptFormat", FL_EUNSUPPORTED,
                                     "script of scriptTask '%s' is in '%s'; only FEEL is "
@@ -376,7 +377,14 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
                                     n->id, fmt ? fmt : "an unnamed language");
             goto out;
         }
-        text = fl__bpmn_text(script);
+        if (xmlHasNsProp(el, (const xmlChar *)"resource", (const xmlChar *)FL__NS_CAMUNDA)) {
+            rc = fl__bpmn_fail_attr(p->rd, el, "resource", FL_EUNSUPPORTED,
+                                    "scriptTask '%s' loads its script from a camunda:resource, "
+                                    "which is not supported",
+                                    n->id);
+            goto out;
+        }
+        text = script ? fl__bpmn_text(script) : NULL;
         res = fl__bpmn_attr(el, "resultVariable", FL__NS_CAMUNDA);
         at = script;
     } else if (ext && child(ext, FL__NS_ZEEBE, "taskDefinition")) {

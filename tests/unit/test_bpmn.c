@@ -640,6 +640,14 @@ static void test_unsupported(void **state)
                  "    <bpmn:script>x</bpmn:script>\n"
                  "  </bpmn:scriptTask>\n",
                  FL_EUNSUPPORTED, "script of scriptTask 'sc' is in 'groovy'", "sc", 5, 42);
+    expect_error(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:scriptTask id=\"sc\" scriptFormat=\"xslt\" camunda:resource=\"a.xsl\"/>\n",
+        FL_EUNSUPPORTED, "script of scriptTask 'sc' is in 'xslt'", "sc", 5, 42);
+    expect_error(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:scriptTask id=\"sc\" scriptFormat=\"feel\" camunda:resource=\"a.feel\"/>\n",
+        FL_EUNSUPPORTED, "loads its script from a camunda:resource", "sc", 5, 66);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:userTask id=\"u\" camunda:assignee=\"${initiator}\"/>\n",
                  FL_EUNSUPPORTED, "assignee of 'u' is a JUEL expression ('${initiator}')", "u", 5,
