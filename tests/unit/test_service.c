@@ -658,6 +658,81 @@ static void test_variables_and_reloads(void **state)
     fl_store_close(rd);
 }
 
+#define JOB_XML                                                                                    \
+    "<?xml version=\"1.0\"?><bpmn:definitions"                                                     \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\">"                                        \
+    "<bpmn:process id=\"pay\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"                   \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"charge\"/>"                          \
+    "<bpmn:serviceTask id=\"charge\"><bpmn:extensionElements>"                                     \
+    "<zeebe:taskDefinition type=\"payment\"/></bpmn:extensionElements></bpmn:serviceTask>"         \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"charge\" targetRef=\"e\"/>"                          \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
+
+/* The job of the instance's first JOB_CREATED event, from history. */
+static uint64_t job_of(struct fl_store *rd, uint64_t iid)
+{
+    struct fl_event_row *ev;
+    uint64_t job = 0;
+    size_t n;
+    assert_int_equal(fl_store_history(rd, iid, &ev, &n, NULL), 0);
+    for (size_t i = 0; i < n && !job; i++)
+        if (ev[i].type == FL_EV_JOB_CREATED)
+            job = ev[i].ref_id;
+    fl_event_rows_free(ev, n);
+    assert_true(job > 0);
+    return job;
+}
+
+/* Jobs: routed by job id alone, completed, or failed for good into an incident. */
+static void test_jobs(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_deploy_result r;
+    struct fl_result res;
+    struct fl_command c;
+    struct fl_store *rd;
+    uint64_t iid, job, owner;
+    size_t n;
+
+    f->svc = open_svc(f, 0, 0);
+    assert_int_equal(fl_service_deploy(f->svc, JOB_XML, strlen(JOB_XML), &r, 1, &n, NULL), 0);
+    rd = reader(f);
+    c = (struct fl_command){.kind = FL_CMD_START, .process_key = "pay"};
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    iid = res.instance_id;
+    job = job_of(rd, iid);
+    assert_int_equal(fl_store_job_instance(rd, job, &owner, NULL), 0);
+    assert_int_equal(owner, iid);
+    c = (struct fl_command){.kind = FL_CMD_COMPLETE_JOB, .target_id = job, .actor = "worker"};
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    assert_int_equal(res.instance_id, iid);
+    assert_int_equal(res.instance_status, FL_INSTANCE_COMPLETED);
+    assert_int_not_equal(fl_service_run(f->svc, &c, &res), 0); /* closed already */
+
+    c = (struct fl_command){.kind = FL_CMD_START, .process_key = "pay"};
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    iid = res.instance_id;
+    job = job_of(rd, iid);
+    c = (struct fl_command){
+        .kind = FL_CMD_FAIL_JOB, .target_id = job, .retries = 1, .error_message = "card declined"};
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    assert_false(res.incident);
+    c.retries = 0;
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    assert_true(res.incident);
+    assert_int_equal(res.instance_status, FL_INSTANCE_ACTIVE);
+    c = (struct fl_command){.kind = FL_CMD_CANCEL, .instance_id = iid, .reason = "stuck"};
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    assert_int_equal(res.instance_status, FL_INSTANCE_CANCELLED);
+    struct fl_instance_row row;
+    assert_int_equal(fl_store_instance_get(rd, iid, &row, NULL), 0);
+    assert_int_equal(row.status, FL_INSTANCE_CANCELLED);
+    assert_true(row.ended_at > 0);
+    fl_instance_row_release(&row);
+    fl_store_close(rd);
+}
+
 struct closer {
     struct fl_service *svc;
 };
@@ -732,6 +807,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stale_cache_is_reloaded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_from_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_variables_and_reloads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
