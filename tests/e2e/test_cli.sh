@@ -10,7 +10,7 @@ set -euo pipefail
 : "${FLOWD_BINARY:?FLOWD_BINARY must name the built flowd binary}"
 : "${FLOWD_SOURCE_DIR:?FLOWD_SOURCE_DIR must name the source tree}"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; [ -z "${PYCHECK_PID:-}" ] || kill "$PYCHECK_PID" 2>/dev/null || true' EXIT
 data=$FLOWD_SOURCE_DIR/tests/e2e/cli
 out=$tmp/stdout
 err=$tmp/stderr
@@ -37,20 +37,45 @@ run() {
     checks=$((checks + 1))
 }
 
-# json CODE: run python CODE with d = the JSON document on stdout of the last run.
-json() {
-    python3 -c "import json, sys
+# One python3 checks every JSON document (starting one per check would cost more than all
+# the flowd runs): each request is "FILE<TAB>base64(CODE)"; CODE runs with d = the parsed
+# document (numbers as Decimal), or with a leading "=" is evaluated and its value returned.
+coproc PYCHECK {
+    exec python3 -u -c '
+import base64, json, sys
 from decimal import Decimal
-d = json.load(open(sys.argv[1]), parse_float=Decimal)
-$1" "$out" || fail "JSON check failed: $1"
+for line in sys.stdin:
+    path, code = line.rstrip("\n").split("\t")
+    code = base64.b64decode(code).decode()
+    try:
+        env = {"d": json.load(open(path), parse_float=Decimal), "Decimal": Decimal}
+        if code.startswith("="):
+            print("ok\t%s" % (eval(code[1:], env),))
+        else:
+            exec(code, env)
+            print("ok\t")
+    except Exception as e:
+        print("fail\t%r" % (e,))
+'
+}
+pycheck_reply=
+pycheck() {
+    printf '%s\t%s\n' "$out" "$(printf '%s' "$1" | base64 -w0)" >&"${PYCHECK[1]}"
+    IFS= read -r pycheck_reply <&"${PYCHECK[0]}" || fail "the JSON checker died"
+}
+
+# json CODE: check the JSON document on stdout of the last run with python CODE.
+json() {
+    pycheck "$1"
+    [ "${pycheck_reply%%$'\t'*}" = ok ] || fail "JSON check failed: $1: ${pycheck_reply#*$'\t'}"
     checks=$((checks + 1))
 }
 
-# jget EXPR: print a value of the last JSON document.
+# jget VAR EXPR: set shell variable VAR to python EXPR over the last JSON document.
 jget() {
-    python3 -c "import json, sys
-d = json.load(open(sys.argv[1]))
-print($1)" "$out" || fail "cannot read $1"
+    pycheck "=$2"
+    [ "${pycheck_reply%%$'\t'*}" = ok ] || fail "cannot read $2: ${pycheck_reply#*$'\t'}"
+    printf -v "$1" '%s' "${pycheck_reply#*$'\t'}"
 }
 
 has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
@@ -63,9 +88,14 @@ one_error_line() {
     grep -q '^flowd: ' "$err" || fail "stderr does not start with 'flowd: '"
 }
 
-# Everything the CLI can read, hashed: definitions, instances, all tasks, every instance.
+# Everything stored, hashed: the whole database as SQL text when the sqlite3 shell is there
+# (scripts/install-deps installs it), else everything the CLI can read.
 snapshot() {
     local ids
+    if command -v sqlite3 >/dev/null; then
+        sqlite3 -readonly "$FLOWD_DB" .dump | sha256sum
+        return
+    fi
     ids=$("$FLOWD_BINARY" instances --json |
         python3 -c 'import json,sys; print(" ".join(str(i["id"]) for i in json.load(sys.stdin)["instances"]))')
     {
@@ -147,8 +177,8 @@ assert t["candidate_roles"] == ["clerk"], t
 assert t["due_at"] == "2026-03-04T09:00:00.000Z" and t["remind_at"] == "2026-03-03T09:00:00.000Z", t
 assert t["main_action"] == {"kind": "document", "required": True, "done": False}, t
 assert d["incidents"] == []'
-i1=$(jget 'd["instance"]["id"]')
-t1=$(jget 'd["open_tasks"][0]["id"]')
+jget i1 'd["instance"]["id"]'
+jget t1 'd["open_tasks"][0]["id"]'
 run 0 start approval --version 1 --var amount=10 --business-key DEAL-2
 has "started instance"
 has "approval version 1"
@@ -156,7 +186,7 @@ has "Prepare offer"
 has "open tasks:"
 run 0 instances --json
 json 'assert sorted(x["version"] for x in d["instances"]) == [1, 2]'
-i2=$(jget '[x["id"] for x in d["instances"] if x["business_key"] == "DEAL-2"][0]')
+jget i2 '[x["id"] for x in d["instances"] if x["business_key"] == "DEAL-2"][0]'
 
 # ---- tasks: filters, marks ----
 run 0 tasks
@@ -201,7 +231,7 @@ has "completed task $t1 (Prepare offer)"
 has "Approve"
 run 0 tasks --role head --json
 json 'assert [t["name"] for t in d["tasks"]] == ["Approve"] and d["tasks"][0]["instance_id"] == '"$i1"
-t_approve=$(jget 'd["tasks"][0]["id"]')
+jget t_approve 'd["tasks"][0]["id"]'
 run 0 tasks --all --instance "$i1" --json
 json 's = {t["name"]: (t["status"], t["closed_by"]) for t in d["tasks"]}; assert s["Prepare offer"] == ("completed", "anna") and s["Approve"] == ("open", None), s'
 run 0 complete "$t_approve" --as boss --json
@@ -235,13 +265,13 @@ has "started instance"
 err_has "incident"
 err_has "priority"
 run 0 instances --json
-i_triage=$(jget '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]')
+jget i_triage '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]'
 run 0 show "$i_triage" --json
 json 'assert d["instance"]["incident"] is True and len(d["incidents"]) == 1 and d["incidents"][0]["node_id"] == "priority_gw", d["incidents"]'
 run 0 start triage --var priority=high --json
 json 'assert [t["name"] for t in d["open_tasks"]] == ["Handle now"] and d["incidents"] == []'
 run 0 start approval --business-key DEAL-3 --json
-t3=$(jget 'd["open_tasks"][0]["id"]')
+jget t3 'd["open_tasks"][0]["id"]'
 run 0 action "$t3" --kind document
 run 3 complete "$t3"
 has "completed task $t3"
@@ -270,8 +300,9 @@ err_has "limit"
 # through a pipe, where no size is known in advance: the cap applies while reading
 mkfifo "$tmp/pipe"
 (head -c 9000000 /dev/zero >"$tmp/pipe" 2>/dev/null || true) &
+writer=$!
 run 1 deploy - <"$tmp/pipe"
-wait
+wait "$writer"
 one_error_line
 err_has "limit"
 run 2 deploy "$tmp/does-not-exist.bpmn"
@@ -309,7 +340,8 @@ run 3 complete "$t1"
 one_error_line
 run 3 action "$t1" --kind document
 one_error_line
-open_task=$("$FLOWD_BINARY" tasks --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tasks"][0]["id"])')
+run 0 tasks --json
+jget open_task 'd["tasks"][0]["id"]'
 run 1 complete "$open_task" --var 'n:number=1,5'
 one_error_line
 run 2 show 999999
@@ -321,7 +353,7 @@ run 1 tasks --db
 # ---- --db without the environment ----
 FLOWD_DB= run 0 tasks --db "$FLOWD_DB" --json
 json 'assert len(d["tasks"]) >= 1'
-(cd "$tmp" && FLOWD_DB= "$FLOWD_BINARY" instances --json >"$out" 2>"$err")
+(cd "$tmp" && FLOWD_DB= "$FLOWD_BINARY" instances --json >"$out" 2>"$err") || fail "flowd instances with the default database failed"
 json 'assert len(d["instances"]) >= 1'
 
 echo "test_cli: $checks checks passed"
