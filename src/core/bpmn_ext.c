@@ -4,7 +4,6 @@
  * script tasks. flowd's own namespace is checked strictly (unknown elements and
  * attributes are errors, to catch typos); foreign extensions are ignored or, when they
  * would change behaviour, reported. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +62,7 @@ static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const ch
         fl_feel_free(e);
         return 0;
     }
-    fl__bpmn_attr_text_pos(p->rd, el, attr,
-                           (size_t)(src - value) + (size_t)(fe.column > 0 ? fe.column - 1 : 0),
+    fl__bpmn_attr_text_pos(p->rd, el, attr, (size_t)(src - value) + fl__bpmn_feel_offset(src, &fe),
                            &line, &col);
     fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
                  fe.msg[0] ? fe.msg : "invalid FEEL");
@@ -98,6 +96,7 @@ static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
     int rc, is_expr;
     if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
         return rc;
+    fl__bpmn_list_clear(l); /* a later source replaces an earlier one */
     fl_feel_strip(v, &is_expr);
     if (is_expr) {
         l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
@@ -148,6 +147,12 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
     int rc;
     if ((rc = check_flowd_attrs(p, el, attrs)) < 0)
         return rc;
+    /* a repeated flowd:raci replaces the earlier one as a whole */
+    fl__bpmn_list_clear(&s->responsible);
+    fl__bpmn_list_clear(&s->consulted);
+    fl__bpmn_list_clear(&s->informed);
+    free(s->accountable);
+    s->accountable = NULL;
     v = fl__bpmn_attr(el, "responsible", NULL);
     fl__bpmn_split_list(v, &s->responsible);
     free(v);
@@ -308,9 +313,7 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
     size_t i;
     int rc;
     for (i = 0; java[i]; i++) {
-        v = fl__bpmn_attr(el, java[i], FL__NS_CAMUNDA);
-        free(v);
-        if (v)
+        if (xmlHasNsProp(el, (const xmlChar *)java[i], (const xmlChar *)FL__NS_CAMUNDA))
             return fl__bpmn_fail_attr(p->rd, el, java[i], FL_EUNSUPPORTED,
                                       "%s '%s' uses camunda:%s (Java code), which is not "
                                       "supported; use an external job type",
@@ -364,8 +367,9 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
         res = fl__bpmn_attr(zs, "resultVariable", NULL);
         at = zs;
         in_attr = true;
-    } else if (script) {
-        fmt = fl__bpmn_attr(el, "scriptFormat", NULL);
+    } else if (script || (fmt = fl__bpmn_attr(el, "scriptFormat", NULL))) {
+        if (!fmt)
+            fmt = fl__bpmn_attr(el, "scriptFormat", NULL);
         if (!fmt || !fl__bpmn_lang_is_feel(fmt)) {
             rc = fl__bpmn_fail_attr(p->rd, el, "scriptFormat", FL_EUNSUPPORTED,
                                     "script of scriptTask '%s' is in '%s'; only FEEL is "
@@ -373,7 +377,14 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
                                     n->id, fmt ? fmt : "an unnamed language");
             goto out;
         }
-        text = fl__bpmn_text(script);
+        if (xmlHasNsProp(el, (const xmlChar *)"resource", (const xmlChar *)FL__NS_CAMUNDA)) {
+            rc = fl__bpmn_fail_attr(p->rd, el, "resource", FL_EUNSUPPORTED,
+                                    "scriptTask '%s' loads its script from a camunda:resource, "
+                                    "which is not supported",
+                                    n->id);
+            goto out;
+        }
+        text = script ? fl__bpmn_text(script) : NULL;
         res = fl__bpmn_attr(el, "resultVariable", FL__NS_CAMUNDA);
         at = script;
     } else if (ext && child(ext, FL__NS_ZEEBE, "taskDefinition")) {
@@ -396,7 +407,7 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
     src = fl_feel_strip(text, &is_expr);
     fl_error_clear(&fe);
     if (fl_feel_compile(src, strlen(src), &n->script, &fe) < 0) {
-        size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
+        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
         n->script = NULL;
         if (in_attr) {
             fl__bpmn_attr_text_pos(p->rd, at, "expression", off, &line, &col);
