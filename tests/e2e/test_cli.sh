@@ -3,78 +3,12 @@
 # through deploy (new version, unchanged), start with typed variables, task filters, due
 # and overdue marks, a required main action refused then recorded, complete, show,
 # instances, --json documents parsed with python3, incidents from conditions on unknown
-# variables, and every kind of bad input with its exit code and the proof (a snapshot of
-# everything the CLI can read) that nothing stored changed.
+# variables, and every kind of bad input with its exit code and the proof (a dump of the
+# whole database) that nothing stored changed.
 set -euo pipefail
 
-: "${FLOWD_BINARY:?FLOWD_BINARY must name the built flowd binary}"
-: "${FLOWD_SOURCE_DIR:?FLOWD_SOURCE_DIR must name the source tree}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-data=$FLOWD_SOURCE_DIR/tests/e2e/cli
-out=$tmp/stdout
-err=$tmp/stderr
-export FLOWD_DB=$tmp/flowd.db
-export FLOWD_NOW=2026-03-02T09:00:00Z # a fixed clock: due times below are exact
-unset FLOWD_JSON || true
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2
-    cat "$out" >&2 2>/dev/null || true
-    echo "--- stderr:" >&2
-    cat "$err" >&2 2>/dev/null || true
-    exit 1
-}
-
-# run WANT_EXIT ARGS...: run flowd, keep stdout/stderr, check the exit code.
-run() {
-    local want=$1 got=0
-    shift
-    "$FLOWD_BINARY" "$@" >"$out" 2>"$err" || got=$?
-    [ "$got" = "$want" ] || fail "flowd $* exited $got, expected $want"
-    checks=$((checks + 1))
-}
-
-# json CODE: run python CODE with d = the JSON document on stdout of the last run.
-json() {
-    python3 -c "import json, sys
-from decimal import Decimal
-d = json.load(open(sys.argv[1]), parse_float=Decimal)
-$1" "$out" || fail "JSON check failed: $1"
-    checks=$((checks + 1))
-}
-
-# jget EXPR: print a value of the last JSON document.
-jget() {
-    python3 -c "import json, sys
-d = json.load(open(sys.argv[1]))
-print($1)" "$out" || fail "cannot read $1"
-}
-
-has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
-lacks() { ! grep -qF -- "$1" "$out" || fail "stdout has '$1'"; }
-err_has() { grep -qiF -- "$1" "$err" || fail "stderr lacks '$1'"; }
-
-# The error contract: exactly one line on stderr, "flowd: ...".
-one_error_line() {
-    [ "$(wc -l <"$err")" -eq 1 ] || fail "stderr is not exactly one line"
-    grep -q '^flowd: ' "$err" || fail "stderr does not start with 'flowd: '"
-}
-
-# Everything the CLI can read, hashed: definitions, instances, all tasks, every instance.
-snapshot() {
-    local ids
-    ids=$("$FLOWD_BINARY" instances --json |
-        python3 -c 'import json,sys; print(" ".join(str(i["id"]) for i in json.load(sys.stdin)["instances"]))')
-    {
-        "$FLOWD_BINARY" definitions --json
-        "$FLOWD_BINARY" instances --json
-        "$FLOWD_BINARY" tasks --all --json
-        for id in $ids; do "$FLOWD_BINARY" show "$id" --json; done
-    } | sha256sum
-}
+# shellcheck source=cli/lib.sh
+. "${FLOWD_SOURCE_DIR:?FLOWD_SOURCE_DIR must name the source tree}/tests/e2e/cli/lib.sh"
 
 # ---- help, usage ----
 run 0 --help
@@ -147,8 +81,8 @@ assert t["candidate_roles"] == ["clerk"], t
 assert t["due_at"] == "2026-03-04T09:00:00.000Z" and t["remind_at"] == "2026-03-03T09:00:00.000Z", t
 assert t["main_action"] == {"kind": "document", "required": True, "done": False}, t
 assert d["incidents"] == []'
-i1=$(jget 'd["instance"]["id"]')
-t1=$(jget 'd["open_tasks"][0]["id"]')
+jget i1 'd["instance"]["id"]'
+jget t1 'd["open_tasks"][0]["id"]'
 run 0 start approval --version 1 --var amount=10 --business-key DEAL-2
 has "started instance"
 has "approval version 1"
@@ -156,7 +90,7 @@ has "Prepare offer"
 has "open tasks:"
 run 0 instances --json
 json 'assert sorted(x["version"] for x in d["instances"]) == [1, 2]'
-i2=$(jget '[x["id"] for x in d["instances"] if x["business_key"] == "DEAL-2"][0]')
+jget i2 '[x["id"] for x in d["instances"] if x["business_key"] == "DEAL-2"][0]'
 
 # ---- tasks: filters, marks ----
 run 0 tasks
@@ -201,7 +135,7 @@ has "completed task $t1 (Prepare offer)"
 has "Approve"
 run 0 tasks --role head --json
 json 'assert [t["name"] for t in d["tasks"]] == ["Approve"] and d["tasks"][0]["instance_id"] == '"$i1"
-t_approve=$(jget 'd["tasks"][0]["id"]')
+jget t_approve 'd["tasks"][0]["id"]'
 run 0 tasks --all --instance "$i1" --json
 json 's = {t["name"]: (t["status"], t["closed_by"]) for t in d["tasks"]}; assert s["Prepare offer"] == ("completed", "anna") and s["Approve"] == ("open", None), s'
 run 0 complete "$t_approve" --as boss --json
@@ -235,13 +169,13 @@ has "started instance"
 err_has "incident"
 err_has "priority"
 run 0 instances --json
-i_triage=$(jget '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]')
+jget i_triage '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]'
 run 0 show "$i_triage" --json
 json 'assert d["instance"]["incident"] is True and len(d["incidents"]) == 1 and d["incidents"][0]["node_id"] == "priority_gw", d["incidents"]'
 run 0 start triage --var priority=high --json
 json 'assert [t["name"] for t in d["open_tasks"]] == ["Handle now"] and d["incidents"] == []'
 run 0 start approval --business-key DEAL-3 --json
-t3=$(jget 'd["open_tasks"][0]["id"]')
+jget t3 'd["open_tasks"][0]["id"]'
 run 0 action "$t3" --kind document
 run 3 complete "$t3"
 has "completed task $t3"
@@ -270,8 +204,9 @@ err_has "limit"
 # through a pipe, where no size is known in advance: the cap applies while reading
 mkfifo "$tmp/pipe"
 (head -c 9000000 /dev/zero >"$tmp/pipe" 2>/dev/null || true) &
+writer=$!
 run 1 deploy - <"$tmp/pipe"
-wait
+wait "$writer"
 one_error_line
 err_has "limit"
 run 2 deploy "$tmp/does-not-exist.bpmn"
@@ -309,7 +244,8 @@ run 3 complete "$t1"
 one_error_line
 run 3 action "$t1" --kind document
 one_error_line
-open_task=$("$FLOWD_BINARY" tasks --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tasks"][0]["id"])')
+run 0 tasks --json
+jget open_task 'd["tasks"][0]["id"]'
 run 1 complete "$open_task" --var 'n:number=1,5'
 one_error_line
 run 2 show 999999
@@ -321,7 +257,7 @@ run 1 tasks --db
 # ---- --db without the environment ----
 FLOWD_DB= run 0 tasks --db "$FLOWD_DB" --json
 json 'assert len(d["tasks"]) >= 1'
-(cd "$tmp" && FLOWD_DB= "$FLOWD_BINARY" instances --json >"$out" 2>"$err")
+(cd "$tmp" && FLOWD_DB= "$FLOWD_BINARY" instances --json >"$out" 2>"$err") || fail "flowd instances with the default database failed"
 json 'assert len(d["instances"]) >= 1'
 
 echo "test_cli: $checks checks passed"
