@@ -238,7 +238,7 @@ int main(int argc, char **argv)
     struct bench_flowd_options fo = {
         .db_path = db, .bpmn = o.bpmn, .max_batch = o.max_batch, .task_ids = o.task_ids};
     if (bench_flowd_open(&fo, &b, &err)) {
-        status = fail("cannot open the service", &err);
+        status = fail("setting up the service and the model", &err);
         goto out;
     }
     /* The warm-up also yields the history of one instance: the raw bench's template. */
