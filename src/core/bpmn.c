@@ -128,6 +128,16 @@ int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const cha
     return 0;
 }
 
+void fl__bpmn_list_clear(struct fl_strlist *l)
+{
+    size_t i;
+    for (i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l)
 {
     size_t cap = l->n;
@@ -170,6 +180,21 @@ int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const 
                             attr, owner ? owner : (const char *)node->name, value);
     free(owner);
     return rc;
+}
+
+size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe)
+{
+    size_t i = 0;
+    int line = 1, col = 1;
+    for (; src[i] && line < fe->line; i++) /* FEEL counts columns per line */
+        if (src[i] == '\n')
+            line++;
+    for (; src[i] && src[i] != '\n' && col < fe->column; i++) {
+        while (((unsigned char)src[i + 1] & 0xC0) == 0x80) /* code points, not bytes */
+            i++;
+        col++;
+    }
+    return i;
 }
 
 /* libxml2 would print parse errors to stderr; we read them from the context instead. */
@@ -290,9 +315,12 @@ int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct f
     xmlNode *root, *c;
     size_t cap = 0;
     bool any_exec = false, any_proc = false;
+    struct fl_error scratch;
     int rc;
 
     *out = NULL;
+    if (!err) /* the reader reads back what it recorded, so it always needs somewhere */
+        err = &scratch;
     fl_error_clear(err);
     memset(&rd, 0, sizeof(rd));
     rd.xml = xml;

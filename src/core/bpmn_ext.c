@@ -4,7 +4,6 @@
  * script tasks. flowd's own namespace is checked strictly (unknown elements and
  * attributes are errors, to catch typos); foreign extensions are ignored or, when they
  * would change behaviour, reported. */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +62,7 @@ static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const ch
         fl_feel_free(e);
         return 0;
     }
-    fl__bpmn_attr_text_pos(p->rd, el, attr,
-                           (size_t)(src - value) + (size_t)(fe.column > 0 ? fe.column - 1 : 0),
+    fl__bpmn_attr_text_pos(p->rd, el, attr, (size_t)(src - value) + fl__bpmn_feel_offset(src, &fe),
                            &line, &col);
     fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
                  fe.msg[0] ? fe.msg : "invalid FEEL");
@@ -96,12 +94,9 @@ static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
 {
     char *v = NULL;
     int rc, is_expr;
-    size_t i;
     if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
         return rc;
-    for (i = 0; i < l->n; i++) /* a later source replaces an earlier one */
-        free(l->items[i]);
-    l->n = 0;
+    fl__bpmn_list_clear(l); /* a later source replaces an earlier one */
     fl_feel_strip(v, &is_expr);
     if (is_expr) {
         l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
@@ -152,6 +147,12 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
     int rc;
     if ((rc = check_flowd_attrs(p, el, attrs)) < 0)
         return rc;
+    /* a repeated flowd:raci replaces the earlier one as a whole */
+    fl__bpmn_list_clear(&s->responsible);
+    fl__bpmn_list_clear(&s->consulted);
+    fl__bpmn_list_clear(&s->informed);
+    free(s->accountable);
+    s->accountable = NULL;
     v = fl__bpmn_attr(el, "responsible", NULL);
     fl__bpmn_split_list(v, &s->responsible);
     free(v);
@@ -171,7 +172,6 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
                                 n->id, acc.n, acc.items[0], acc.items[1], acc.n > 2 ? ", ..." : "");
         fl_error_at(p->rd->err, n->id, p->rd->err->line, p->rd->err->column);
     } else if (acc.n == 1) {
-        free(s->accountable);
         s->accountable = acc.items[0];
         acc.items[0] = NULL;
     } else {
@@ -399,7 +399,7 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
     src = fl_feel_strip(text, &is_expr);
     fl_error_clear(&fe);
     if (fl_feel_compile(src, strlen(src), &n->script, &fe) < 0) {
-        size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
+        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
         n->script = NULL;
         if (in_attr) {
             fl__bpmn_attr_text_pos(p->rd, at, "expression", off, &line, &col);

@@ -98,6 +98,9 @@ void fl__bpmn_warn(struct fl__bpmn_proc *p, const xmlNode *node, const char *fmt
 /* Register an id for the duplicate check; FL_EMODEL if already used. */
 int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const char *id);
 
+/* Empty l, freeing its items. */
+void fl__bpmn_list_clear(struct fl_strlist *l);
+
 /* Split a comma-separated list into l (items trimmed, empty ones skipped). */
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l);
 
@@ -107,6 +110,10 @@ bool fl__bpmn_lang_is_feel(const char *lang);
 /* FL_EUNSUPPORTED when value (of attr of node) is a JUEL expression, else 0. */
 int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
                          const char *value);
+
+/* Byte offset in src of the position a FEEL compile error reports (line, and column in
+ * code points). */
+size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe);
 
 /* ---- bpmn_process.c ---- */
 

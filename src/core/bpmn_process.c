@@ -304,7 +304,7 @@ static int read_condition(struct fl__bpmn_proc *p, xmlNode *el, struct fl_flow *
     }
     fl_error_clear(&fe);
     if (fl_feel_compile(src, strlen(src), &f->condition, &fe) < 0) {
-        size_t off = (size_t)(src - text) + (size_t)(fe.column > 0 ? fe.column - 1 : 0);
+        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
         fl__bpmn_text_pos(p->rd, ce, off, &line, &col);
         rc = fl_error_set(p->rd->err, FL_EMODEL,
                           "syntax error in condition of sequence flow "

@@ -276,6 +276,35 @@ static void test_flowd_stage(void **state)
     fl_bpmn_doc_free(doc);
 }
 
+static void test_repeated_stage_elements(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_stage *st;
+    (void)state;
+    /* found by fuzz_bpmn: a second flowd:raci leaked the first one's accountable */
+    doc = load(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:userTask id=\"t\" camunda:candidateUsers=\"x,y\"><bpmn:extensionElements>\n"
+        "    <zeebe:assignmentDefinition candidateUsers=\"z\"/>\n"
+        "    <flowd:stage><flowd:raci responsible=\"a,b\" accountable=\"c\"/>\n"
+        "      <flowd:raci responsible=\"d\" accountable=\"e\" informed=\"f\"/></flowd:stage>\n"
+        "    <flowd:stage duration=\"P1D\"><flowd:mainAction kind=\"call\"/>"
+        "<flowd:mainAction kind=\"email\" ref=\"m\"/></flowd:stage>\n"
+        "  </bpmn:extensionElements></bpmn:userTask>\n"
+        "  <bpmn:endEvent id=\"e\"/>\n" SIMPLE_FLOWS);
+    st = node(doc->processes[0], "t")->stage;
+    assert_int_equal(st->responsible.n, 1);
+    assert_string_equal(st->responsible.items[0], "d");
+    assert_string_equal(st->accountable, "e");
+    assert_string_equal(st->informed.items[0], "f");
+    assert_int_equal(st->candidate_users.n, 1);
+    assert_string_equal(st->candidate_users.items[0], "z");
+    assert_string_equal(st->duration, "P1D");
+    assert_string_equal(st->main_action_kind, "email");
+    assert_string_equal(st->main_action_ref, "m");
+    fl_bpmn_doc_free(doc);
+}
+
 static void test_camunda7_mapping(void **state)
 {
     struct fl_bpmn_doc *doc;
@@ -336,6 +365,40 @@ static void test_camunda8_mapping(void **state)
     assert_string_equal(st->candidate_users.items[0], "=[\"a\"]");
     assert_string_equal(st->due_date, "=now() + duration(\"P2D\")");
     assert_string_equal(st->follow_up_date, "2026-01-01T00:00:00Z");
+    fl_bpmn_doc_free(doc);
+}
+
+static void test_jobs_and_ignored_extensions(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    (void)state;
+    doc = load("  <bpmn:startEvent id=\"s\"/>\n"
+               "  <bpmn:serviceTask id=\"own\"><bpmn:extensionElements>\n"
+               "    <flowd:job type=\"send-invoice\" retries=\"0\"/>\n"
+               "  </bpmn:extensionElements></bpmn:serviceTask>\n"
+               "  <bpmn:scriptTask id=\"worker\"><bpmn:extensionElements>\n"
+               "    <zeebe:taskDefinition type=\"script-worker\"/>\n"
+               "    <zeebe:ioMapping><zeebe:input source=\"=a\" target=\"b\"/></zeebe:ioMapping>\n"
+               "  </bpmn:extensionElements></bpmn:scriptTask>\n"
+               "  <bpmn:endEvent id=\"e\"/>\n"
+               "  <bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"own\"/>\n"
+               "  <bpmn:sequenceFlow id=\"f2\" sourceRef=\"own\" targetRef=\"worker\"/>\n"
+               "  <bpmn:sequenceFlow id=\"f3\" sourceRef=\"worker\" targetRef=\"e\"/>\n");
+    m = doc->processes[0];
+    assert_int_equal(node(m, "own")->kind, FL_NODE_SERVICE_TASK);
+    assert_string_equal(node(m, "own")->job_type, "send-invoice");
+    assert_int_equal(node(m, "own")->job_retries, 0);
+    /* a Camunda 8 script task run by a worker is a job */
+    assert_int_equal(node(m, "worker")->kind, FL_NODE_SERVICE_TASK);
+    assert_string_equal(node(m, "worker")->job_type, "script-worker");
+    assert_null(node(m, "worker")->script);
+    /* I/O mappings are not run yet: the model says so */
+    assert_int_equal(m->n_warnings, 1);
+    assert_string_equal(m->warnings[0].element, "worker");
+    assert_int_equal(m->warnings[0].line, 10);
+    assert_int_equal(m->warnings[0].column, 5);
+    assert_non_null(strstr(m->warnings[0].message, "input/output mappings"));
     fl_bpmn_doc_free(doc);
 }
 
@@ -427,6 +490,14 @@ static void test_malformed_xml(void **state)
                      "malformed XML: Opening and ending tag mismatch: startEvent line 4 and task",
                      "", 5, 15);
     expect_doc_error("", FL_EPARSE, "empty", "", 0, 0);
+    {
+        struct fl_bpmn_doc *doc = NULL;
+        char *xml = wrap("  <bpmn:startEvent id=\"s\"/><bpmn:startEvent id=\"s\"/>\n");
+        /* err is optional */
+        assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, NULL), FL_EMODEL);
+        assert_null(doc);
+        free(xml);
+    }
     /* an encoding error (reported by libxml2 outside the parser context) stays quiet */
     expect_doc_error("<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?>\n<a>\x1b$B\xff\xff</a>",
                      FL_EPARSE, "malformed XML", "", 2, 4);
@@ -654,6 +725,14 @@ static void test_feel_syntax_error(void **state)
                  "    <bpmn:conditionExpression>=a &gt; )</bpmn:conditionExpression>\n"
                  "  </bpmn:sequenceFlow>\n",
                  FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 39);
+    /* FEEL counts code points; so does the column in the file */
+    expect_error(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:task id=\"t\"/>\n"
+        "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"
+        "    <bpmn:conditionExpression>=\"\xc3\x84\xc3\xbc\" )</bpmn:conditionExpression>\n"
+        "  </bpmn:sequenceFlow>\n",
+        FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 37);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:task id=\"t\"/>\n"
                  "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"
@@ -725,8 +804,10 @@ int main(void)
         cmocka_unit_test(test_kinds_and_gateways),
         cmocka_unit_test(test_lanes),
         cmocka_unit_test(test_flowd_stage),
+        cmocka_unit_test(test_repeated_stage_elements),
         cmocka_unit_test(test_camunda7_mapping),
         cmocka_unit_test(test_camunda8_mapping),
+        cmocka_unit_test(test_jobs_and_ignored_extensions),
         cmocka_unit_test(test_not_executable_fallback),
         cmocka_unit_test(test_only_executable_read),
         cmocka_unit_test(test_warnings),
