@@ -197,6 +197,12 @@ static const char *op_name(int op)
 static struct fl_value *eval_bin(struct feel_eval *ev, const struct feel_node *n,
                                  const struct feel_scope *sc)
 {
+    if (n->name) {
+        /* "a-b" written without spaces: a variable of that name wins over subtraction */
+        const struct fl_value *v = lookup(ev, sc, n->name, n->namelen);
+        if (v)
+            return fl_value_ref(v);
+    }
     struct fl_value *a = fl__feel_eval_node(ev, n->kids[0], sc);
     struct fl_value *b = fl__feel_eval_node(ev, n->kids[1], sc);
     struct fl_value *r;
@@ -537,23 +543,29 @@ static struct fl_value *eval_call(struct feel_eval *ev, const struct feel_node *
 {
     struct fl_value *fn;
     struct fl_value *argv_small[8], **argv = argv_small, *r;
+    struct fl_value builtin_fn; /* a built-in callee lives on the stack: no allocation */
     size_t nargs = n->nkids - 1;
     const struct feel_node *callee = n->kids[0];
     if (callee->kind == N_NAME) {
         const struct fl_value *v = lookup(ev, sc, callee->name, callee->namelen);
         if (v && fl_value_type(v) == FL_VFUNCTION)
             fn = fl_value_ref(v);
-        else if (n->builtin >= 0)
-            fn = fl__value_function(n->builtin, NULL, NULL);
-        else
+        else if (n->builtin >= 0) {
+            memset(&builtin_fn, 0, sizeof(builtin_fn));
+            builtin_fn.type = FL_VFUNCTION;
+            builtin_fn.frozen = 1;
+            builtin_fn.is_static = 1;
+            builtin_fn.u.fn.builtin = n->builtin;
+            fn = &builtin_fn;
+        } else
             return fl__feel_error(ev, "no function found for name '%s'", callee->name);
     } else {
         fn = fl__feel_eval_node(ev, callee, sc);
     }
     if (fl_value_type(fn) != FL_VFUNCTION) {
+        enum fl_vtype t = fl_value_type(fn);
         fl_value_unref(fn);
-        return fl__feel_error(ev, "cannot call a value of type %s",
-                              fl_value_type_name(fl_value_type(fn)));
+        return fl__feel_error(ev, "cannot call a value of type %s", fl_value_type_name(t));
     }
     size_t slots = nargs;
     const char *const *pnames = NULL;

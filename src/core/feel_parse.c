@@ -791,6 +791,25 @@ static struct feel_node *binary(int kind, int op, int col, struct feel_node *a,
     return n;
 }
 
+/* "loan-to-value" is a subtraction or a name: FEEL decides by what is defined at run time.
+ * When the operator touches two names, remember the joined name so evaluation can prefer
+ * a variable of that name. */
+static void maybe_compound(struct feel_node *n, const struct feel_token *op,
+                           const struct feel_token *after)
+{
+    const struct feel_node *a = n->kids[0], *b = n->kids[1];
+    if (op->space_before || after->space_before || !a->name || b->kind != N_NAME ||
+        (a->kind != N_NAME && a->kind != N_BIN))
+        return;
+    const char *ops = op->kind == TK_MINUS ? "-" : op->kind == TK_PLUS ? "+"
+                    : op->kind == TK_STAR  ? "*" : "/";
+    n->namelen = a->namelen + 1 + b->namelen;
+    n->name = fl_malloc(n->namelen + 1);
+    memcpy(n->name, a->name, a->namelen);
+    n->name[a->namelen] = ops[0];
+    memcpy(n->name + a->namelen + 1, b->name, b->namelen + 1);
+}
+
 static struct feel_node *parse_pow(struct parser *p)
 {
     struct feel_node *a = parse_unary(p);
@@ -810,13 +829,14 @@ static struct feel_node *parse_mul(struct parser *p)
 {
     struct feel_node *a = parse_pow(p);
     while (a && (peek(p)->kind == TK_STAR || peek(p)->kind == TK_SLASH)) {
-        const struct feel_token *t = advance(p);
+        const struct feel_token *t = advance(p), *after = peek(p);
         struct feel_node *b = parse_pow(p);
         if (!b) {
             fl__feel_node_free(a);
             return NULL;
         }
         a = binary(N_BIN, t->kind, t->col, a, b);
+        maybe_compound(a, t, after);
     }
     return a;
 }
@@ -828,7 +848,7 @@ static struct feel_node *parse_add(struct parser *p)
         return NULL;
     a = parse_mul(p);
     while (a && (peek(p)->kind == TK_PLUS || peek(p)->kind == TK_MINUS)) {
-        const struct feel_token *t = advance(p);
+        const struct feel_token *t = advance(p), *after = peek(p);
         struct feel_node *b = parse_mul(p);
         if (!b) {
             fl__feel_node_free(a);
@@ -836,6 +856,7 @@ static struct feel_node *parse_add(struct parser *p)
             break;
         }
         a = binary(N_BIN, t->kind, t->col, a, b);
+        maybe_compound(a, t, after);
     }
     p->depth--;
     return a;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "flowd/feel.h"
 #include "flowd/value.h"
@@ -134,6 +135,10 @@ static void test_names_paths(void **state)
     check("{\"b c\": 2}.b c", "2");
     check("date(\"2024-02-29\").month", "2");
     check_env("amount > 1000", "{}", "null", "no variable found for name 'amount'", false);
+    check_vars("loan-to-value > 3", "{\"loan-to-value\": 4}", "true");
+    check_vars("loan-to - value", "{\"loan-to\": 4, \"value\": 1}", "3");
+    check_vars("a-b", "{\"a\": 5, \"b\": 2}", "3");
+    check_vars("Applicant's age >= 18", "{\"Applicant's age\": 20}", "true");
 }
 
 static void test_in_ranges(void **state)
@@ -216,6 +221,61 @@ static void test_limits(void **state)
     /* a huge iteration is cut off, not run */
     check_env("count(for x in 1..100000000 return x)", NULL, "null", "range too large", false);
     check_env("{f: function(n) f(n + 1), r: f(1)}.r", NULL, "null", "too deeply", false);
+    /* found by fuzz_feel: calling a computed non-function value used it after freeing */
+    check_env("[1 + 1][1](\"x\")", NULL, "null", "cannot call a value of type number", false);
+    check_env("number-[10](\"1,000,000.0;\", \",\", \".\")", NULL, "null", NULL, false);
+}
+
+struct thread_arg {
+    const struct fl_feel_expr *e;
+    int ok;
+};
+
+static void *eval_many(void *p)
+{
+    struct thread_arg *a = p;
+    char json[64];
+    a->ok = 1;
+    for (int i = 0; i < 2000; i++) {
+        struct fl_value *vars = NULL;
+        struct fl_error err;
+        snprintf(json, sizeof(json), "{\"amount\": %d}", i);
+        if (fl_value_from_json(json, strlen(json), &vars, &err))
+            a->ok = 0;
+        struct fl_feel_env env = {vars, 0, 0};
+        struct fl_value *r = fl_feel_eval(a->e, &env, NULL);
+        size_t n = 0;
+        const char *s = fl_value_str(fl_value_list_at(r, 1), &n);
+        /* [amount > 1000, "big" or "small", 0.1 + 0.2] */
+        if (fl_value_is_true(fl_value_list_at(r, 0)) != (i > 1000) || !s ||
+            strcmp(s, i > 1000 ? "big" : "small") != 0)
+            a->ok = 0;
+        fl_value_unref(r);
+        fl_value_unref(vars);
+    }
+    return NULL;
+}
+
+/* One compiled expression evaluated from several threads at once (its constants are
+ * shared); run under ThreadSanitizer or ASan this also checks for races and leaks. */
+static void test_threads(void **state)
+{
+    struct fl_feel_expr *e = NULL;
+    struct fl_error err;
+    const char *src = "[amount > 1000, if amount > 1000 then \"big\" else \"small\", 0.1 + 0.2]";
+    pthread_t th[4];
+    struct thread_arg args[4];
+    (void)state;
+    assert_int_equal(fl_feel_compile(src, strlen(src), &e, &err), 0);
+    for (int i = 0; i < 4; i++) {
+        args[i].e = e;
+        assert_int_equal(pthread_create(&th[i], NULL, eval_many, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(args[i].ok);
+    }
+    fl_feel_free(e);
 }
 
 int main(void)
@@ -225,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_names_paths),  cmocka_unit_test(test_in_ranges),
         cmocka_unit_test(test_loops_functions), cmocka_unit_test(test_clock),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,8 +30,11 @@ struct fixture {
 
 static struct fl_service *open_svc(struct fixture *f, unsigned max_batch, unsigned queue_cap)
 {
-    struct fl_service_options o = {.db_url = f->url, .synchronous = 0, .synchronous_set = true,
-                                   .max_batch = max_batch, .queue_cap = queue_cap,
+    struct fl_service_options o = {.db_url = f->url,
+                                   .synchronous = 0,
+                                   .synchronous_set = true,
+                                   .max_batch = max_batch,
+                                   .queue_cap = queue_cap,
                                    .clock_ms = fixed_clock};
     struct fl_service *svc = NULL;
     struct fl_error e;
@@ -116,15 +119,15 @@ static void test_deploy(void **state)
     char *changed;
 
     f->svc = open_svc(f, 0, 0);
-    assert_int_equal(fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2,
-                                       &n, NULL), 0);
+    assert_int_equal(
+        fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_string_equal(r[0].key, "order");
     assert_int_equal(r[0].version, 1);
     assert_true(r[0].created);
     /* the same bytes again: no new version */
-    assert_int_equal(fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2,
-                                       &n, NULL), 0);
+    assert_int_equal(
+        fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2, &n, NULL), 0);
     assert_false(r[0].created);
     assert_int_equal(r[0].version, 1);
     /* a changed name is a new version */
@@ -139,17 +142,38 @@ static void test_deploy(void **state)
     assert_int_not_equal(fl_service_deploy(f->svc, "<bpmn:definitions", 17, r, 2, &n, &e), 0);
     assert_int_equal(n, 0);
     assert_true(e.msg[0] != '\0');
-    const char *dangling = "<?xml version=\"1.0\"?><bpmn:definitions"
-                           " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
-                           "<bpmn:process id=\"bad\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
-                           "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"nowhere\"/>"
-                           "</bpmn:process></bpmn:definitions>";
+    const char *dangling =
+        "<?xml version=\"1.0\"?><bpmn:definitions"
+        " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+        "<bpmn:process id=\"bad\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+        "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"nowhere\"/>"
+        "</bpmn:process></bpmn:definitions>";
     fl_error_clear(&e);
     assert_int_not_equal(fl_service_deploy(f->svc, dangling, strlen(dangling), r, 2, &n, &e), 0);
     rd = reader(f);
     assert_int_equal(fl_store_definition_list(rd, &rows, &nrows, NULL), 0);
     assert_int_equal(nrows, 2);
     fl_definition_rows_free(rows, nrows);
+    /* two executable processes: two definitions, each with the whole document */
+    const char *two = "<?xml version=\"1.0\"?><bpmn:definitions"
+                      " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+                      "<bpmn:process id=\"p1\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+                      "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"
+                      "<bpmn:endEvent id=\"e\"/></bpmn:process>"
+                      "<bpmn:process id=\"p2\" isExecutable=\"true\"><bpmn:startEvent id=\"s2\"/>"
+                      "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"s2\" targetRef=\"e2\"/>"
+                      "<bpmn:endEvent id=\"e2\"/></bpmn:process></bpmn:definitions>";
+    fl_error_clear(&e);
+    assert_int_equal(fl_service_deploy(f->svc, two, strlen(two), r, 2, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(r[0].key, "p1");
+    assert_string_equal(r[1].key, "p2");
+    assert_true(r[0].created && r[1].created);
+    assert_true(r[0].definition_id != r[1].definition_id);
+    struct fl_definition_row d;
+    assert_int_equal(fl_store_definition_get(rd, "p2", 0, 0, &d, NULL), 0);
+    assert_int_equal(d.xml_len, strlen(two));
+    fl_definition_row_release(&d);
     fl_store_close(rd);
 }
 
@@ -333,8 +357,9 @@ static void test_group_commit(void **state)
     pthread_cond_init(&a.cond, NULL);
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open_v2(path, &a.db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(a.db, "SELECT 1 FROM instances WHERE id = ?1", -1,
-                                        &a.exists, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(a.db, "SELECT 1 FROM instances WHERE id = ?1", -1, &a.exists, NULL),
+        SQLITE_OK);
     gate_init(&g);
     c = start_cmd("gate");
     assert_int_equal(fl_service_submit(f->svc, &c, gate_cb, &g), 0);
@@ -389,8 +414,8 @@ static void test_refusal_spares_neighbours(void **state)
     struct fl_command batch[6] = {
         start_cmd("a"),
         complete_cmd(iid, tid),
-        complete_cmd(iid, tid),       /* the same task again: refused */
-        complete_cmd(iid, 424242),    /* no such task: refused */
+        complete_cmd(iid, tid),    /* the same task again: refused */
+        complete_cmd(iid, 424242), /* no such task: refused */
         start_cmd("b"),
         start_cmd("c"),
     };
@@ -441,10 +466,12 @@ static void test_store_error_spares_neighbours(void **state)
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON instances"
-                                      " WHEN NEW.business_key = 'boom'"
-                                      " BEGIN SELECT RAISE(ABORT, 'boom'); END",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER boom BEFORE INSERT ON instances"
+                                  " WHEN NEW.business_key = 'boom'"
+                                  " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     memset(&a, 0, sizeof(a));
     pthread_mutex_init(&a.lock, NULL);
@@ -499,8 +526,11 @@ static void test_stale_cache_is_reloaded(void **state)
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(sqlite3_exec(db, "UPDATE instances SET revision = revision + 1,"
-                                      " business_key = 'other'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE instances SET revision = revision + 1,"
+                                  " business_key = 'other'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     c = complete_cmd(iid, tid);
     assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
@@ -509,6 +539,121 @@ static void test_stale_cache_is_reloaded(void **state)
     rd = reader(f);
     assert_int_equal(fl_store_instance_get(rd, iid, &row, NULL), 0);
     assert_string_equal(row.business_key, "other"); /* the other writer's change survived */
+    fl_instance_row_release(&row);
+    fl_store_close(rd);
+}
+
+struct chain {
+    struct fl_service *svc;
+    struct acks *a;
+    struct ack_slot slots[2];
+};
+
+/* Submits two follow-ups from the writer thread with a queue of one: must not wait. */
+static void chain_cb(void *arg, const struct fl_result *res)
+{
+    struct chain *ch = arg;
+    struct fl_command c = complete_cmd(res->instance_id, res->task_id);
+    assert_int_equal(res->rc, 0);
+    ch->slots[0] = (struct ack_slot){ch->a, 0};
+    ch->slots[1] = (struct ack_slot){ch->a, 1};
+    assert_int_equal(fl_service_submit(ch->svc, &c, ack_cb, &ch->slots[0]), 0);
+    assert_int_equal(fl_service_submit(ch->svc, &c, ack_cb, &ch->slots[1]), 0);
+}
+
+static void test_submit_from_callback(void **state)
+{
+    struct fixture *f = *state;
+    static struct acks a;
+    struct chain ch;
+    struct fl_command c;
+
+    f->svc = open_svc(f, 0, 1);
+    deploy_order(f->svc);
+    memset(&a, 0, sizeof(a));
+    pthread_mutex_init(&a.lock, NULL);
+    pthread_cond_init(&a.cond, NULL);
+    ch.svc = f->svc;
+    ch.a = &a;
+    c = start_cmd("chain");
+    assert_int_equal(fl_service_submit(f->svc, &c, chain_cb, &ch), 0);
+    acks_wait(&a, 2);
+    assert_int_equal(a.res[0].rc, 0);
+    assert_int_not_equal(a.res[1].rc, 0); /* the same task twice: the second is refused */
+}
+
+#define GATEWAY_XML                                                                                \
+    "<?xml version=\"1.0\"?><bpmn:definitions"                                                     \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"                                    \
+    "<bpmn:process id=\"deal\" isExecutable=\"true\">"                                             \
+    "<bpmn:startEvent id=\"s\"/>"                                                                  \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"gw\"/>"                              \
+    "<bpmn:exclusiveGateway id=\"gw\" default=\"small\"/>"                                         \
+    "<bpmn:sequenceFlow id=\"big\" sourceRef=\"gw\" targetRef=\"approve\">"                        \
+    "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">=amount &gt; 1000"              \
+    "</bpmn:conditionExpression></bpmn:sequenceFlow>"                                              \
+    "<bpmn:sequenceFlow id=\"small\" sourceRef=\"gw\" targetRef=\"work\"/>"                        \
+    "<bpmn:userTask id=\"approve\"/>"                                                              \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"approve\" targetRef=\"work\"/>"                      \
+    "<bpmn:userTask id=\"work\"/>"                                                                 \
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"work\" targetRef=\"e\"/>"                            \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
+
+/* Variables cross the queue as JSON and reach FEEL intact; with a cache of one instance
+ * every command runs on state rebuilt from the store, and must behave the same. */
+static void test_variables_and_reloads(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_service_options o = {.db_url = f->url,
+                                   .synchronous = 0,
+                                   .synchronous_set = true,
+                                   .clock_ms = fixed_clock,
+                                   .instance_cache = 1};
+    struct fl_deploy_result r;
+    struct fl_result res;
+    struct fl_command c;
+    struct fl_task_row task;
+    struct fl_store *rd;
+    uint64_t iid[4], tid[4];
+    const char *amounts[4] = {"999.99", "1000.01", "12345678901234567890.5", "-3"};
+    const char *first_node[4] = {"work", "approve", "approve", "work"};
+    size_t n;
+
+    assert_int_equal(fl_service_open(&o, &f->svc, NULL), 0);
+    assert_int_equal(fl_service_deploy(f->svc, GATEWAY_XML, strlen(GATEWAY_XML), &r, 1, &n, NULL),
+                     0);
+    rd = reader(f);
+    for (int i = 0; i < 4; i++) {
+        struct fl_value *vars = fl_value_context_new(), *num = NULL;
+        assert_int_equal(fl_value_number_parse(amounts[i], strlen(amounts[i]), &num), 0);
+        fl_value_context_set(vars, "amount", 6, num);
+        c = (struct fl_command){.kind = FL_CMD_START, .process_key = "deal", .variables = vars};
+        assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+        fl_value_unref(vars);
+        iid[i] = res.instance_id;
+        tid[i] = res.task_id;
+        assert_int_equal(fl_store_task_get(rd, tid[i], &task, NULL), 0);
+        assert_string_equal(task.node_id, first_node[i]);
+        fl_task_row_release(&task);
+    }
+    /* interleave the instances so each command misses the one-entry cache */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 4; i++) {
+            if (!tid[i])
+                continue;
+            c = complete_cmd(iid[i], tid[i]);
+            assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+            tid[i] = res.task_id;
+            assert_int_equal(res.instance_status,
+                             tid[i] ? FL_INSTANCE_ACTIVE : FL_INSTANCE_COMPLETED);
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(tid[i], 0);
+    struct fl_instance_row row;
+    assert_int_equal(fl_store_instance_get(rd, iid[2], &row, NULL), 0);
+    assert_string_equal(row.variables_json, "{\"amount\":12345678901234567890.5}");
     fl_instance_row_release(&row);
     fl_store_close(rd);
 }
@@ -585,6 +730,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusal_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_cache_is_reloaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_from_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_variables_and_reloads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
