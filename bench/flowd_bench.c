@@ -251,6 +251,14 @@ int main(int argc, char **argv)
         fail("history of the first instance (the raw bench uses its own template)", &err);
         n_events = 0;
     }
+    /* The first instance has amount 5000: with the reference process the gateway's
+     * condition must have sent it to End_large. */
+    bool large = false;
+    for (size_t i = 0; i < n_events; i++)
+        large = large || !strcmp(events[i].node_id, "End_large");
+    if (n_events && !large)
+        fprintf(stderr, "flowd-bench: warning: the first instance (amount 5000) did not reach "
+                        "End_large: is the gateway condition evaluated?\n");
 
     /* Group commit takes at most max_batch commands (the service's default is 1024), and
      * no more than are in flight: the raw bench commits as many per transaction. */
@@ -258,9 +266,10 @@ int main(int argc, char **argv)
     if (batch > o.inflight)
         batch = o.inflight;
     if (raw) {
-        struct bench_raw_options ro = {
-            .db_path = raw_db, .batch = batch, .events = n_events ? events : NULL,
-            .n_events = n_events};
+        struct bench_raw_options ro = {.db_path = raw_db,
+                                       .batch = batch,
+                                       .events = n_events ? events : NULL,
+                                       .n_events = n_events};
         double secs, cpu;
         if (bench_rawproc_open(raw, &ro, &err) ||
             (o.warmup && bench_rawproc_write(raw, o.warmup, &secs, &cpu, &raw_rows, &err))) {
@@ -272,8 +281,8 @@ int main(int argc, char **argv)
     /* The machine is shared (2 cores, neighbours): several runs, flowd and raw SQLite
      * interleaved so both see the same weather, and the medians reported. */
     for (size_t r = 0; r < o.runs; r++) {
-        fprintf(stderr, "flowd-bench: run %zu/%zu: flowd, %zu instances, %zu in flight\n",
-                r + 1, o.runs, o.instances, o.inflight);
+        fprintf(stderr, "flowd-bench: run %zu/%zu: flowd, %zu instances, %zu in flight\n", r + 1,
+                o.runs, o.instances, o.inflight);
         if (bench_flowd_throughput(b, o.instances, o.inflight, &runs[r], &err)) {
             status = fail("throughput", &err);
             goto out;
@@ -281,8 +290,7 @@ int main(int argc, char **argv)
         if (raw) {
             fprintf(stderr, "flowd-bench: run %zu/%zu: raw sqlite, %zu commands/transaction\n",
                     r + 1, o.runs, batch);
-            if (bench_rawproc_write(raw, o.instances, &raw_secs[r], &raw_cpu[r], &raw_rows,
-                                    &err)) {
+            if (bench_rawproc_write(raw, o.instances, &raw_secs[r], &raw_cpu[r], &raw_rows, &err)) {
                 status = fail("raw sqlite", &err);
                 goto out;
             }
