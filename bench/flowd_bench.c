@@ -186,6 +186,9 @@ static void print_throughput(const struct options *o, struct bench_flowd_figures
 {
     char list[1200];
     size_t used = 0;
+    double loadavg = 0; /* how busy the machine was: the figures depend on it */
+    if (getloadavg(&loadavg, 1) != 1)
+        loadavg = -1;
     qsort(runs, o->runs, sizeof runs[0], cmp_figures);
     const struct bench_flowd_figures *thr = &runs[o->runs / 2];
     for (size_t r = 0; r < o->runs && used + 32 < sizeof list; r++)
@@ -195,10 +198,11 @@ static void print_throughput(const struct options *o, struct bench_flowd_figures
            "\"peak_rss_mb\":%.1f,\"instances\":%zu,\"commands\":%zu,\"inflight\":%zu,"
            "\"seconds\":%.3f,\"closed_loop_p50_ms\":%.3f,\"closed_loop_p99_ms\":%.3f,"
            "\"cpu_us_per_instance\":%.1f,\"runs_instances_per_s\":[%s],\"task_ids\":\"%s\","
-           "\"synchronous\":\"FULL\"}\n",
+           "\"synchronous\":\"FULL\",\"loadavg_1m\":%.2f,\"cores\":%ld}\n",
            thr->instances_per_s, thr->commands_per_s, bench_peak_rss_mb(), thr->instances,
            thr->commands, o->inflight, thr->seconds, thr->p50_ms, thr->p99_ms,
-           thr->cpu_seconds / (double)thr->instances * 1e6, list, bench_flowd_task_ids_name(b));
+           thr->cpu_seconds / (double)thr->instances * 1e6, list, bench_flowd_task_ids_name(b),
+           loadavg, sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout);
 }
 
