@@ -18,8 +18,8 @@
 #include "bench_flowd.h"
 #include "bench_util.h"
 
-#define STEPS 4            /* start + three task completions */
-#define PROBE_COMMANDS 64  /* auto mode: result task ids checked against queries this often */
+#define STEPS 4           /* start + three task completions */
+#define PROBE_COMMANDS 64 /* auto mode: result task ids checked against queries this often */
 
 struct slot {
     struct bench_flowd *b;
@@ -50,10 +50,10 @@ struct bench_flowd {
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool waiting;                 /* main thread sleeps on cv */
-    struct completion *done;      /* filled by callbacks under mu */
+    bool waiting;            /* main thread sleeps on cv */
+    struct completion *done; /* filled by callbacks under mu */
     size_t n_done, cap_done;
-    char first_error[600];        /* first refused command, under mu */
+    char first_error[600]; /* first refused command, under mu */
 };
 
 static int read_file(const char *path, char **out, size_t *len, struct fl_error *err)
@@ -205,8 +205,7 @@ static void on_result(void *arg, const struct fl_result *res)
  * swapped with *spare so the callbacks keep filling one while the main thread reads the
  * other. */
 static struct completion *take_completions(struct bench_flowd *b, double deadline,
-                                           struct completion **spare, size_t *spare_cap,
-                                           size_t *n)
+                                           struct completion **spare, size_t *spare_cap, size_t *n)
 {
     pthread_mutex_lock(&b->mu);
     while (b->n_done == 0) {
@@ -260,8 +259,9 @@ static int task_of(struct bench_flowd *b, const struct completion *c, uint64_t *
 {
     if (b->use_result && b->task_ids == BENCH_TASK_IDS_RESULT) {
         if (c->task_id == 0)
-            return fl_error_set(err, FL_EINTERNAL, "the service's result has no task id "
-                                                   "(use --task-ids query)");
+            return fl_error_set(err, FL_EINTERNAL,
+                                "the service's result has no task id "
+                                "(use --task-ids query)");
         *task_id = c->task_id;
         return 0;
     }
@@ -269,8 +269,7 @@ static int task_of(struct bench_flowd *b, const struct completion *c, uint64_t *
         *task_id = c->task_id;
         return 0;
     }
-    int rc = query_task(b, c->instance_id ? c->instance_id : c->slot->instance_id, task_id,
-                        err);
+    int rc = query_task(b, c->instance_id ? c->instance_id : c->slot->instance_id, task_id, err);
     if (rc || !b->use_result)
         return rc;
     if (c->task_id != *task_id) {
@@ -303,8 +302,8 @@ static int submit(struct bench_flowd *b, struct slot *s, uint64_t task_id)
 
 /* Account for one acknowledged command: check it, record its latency, and submit the
  * instance's next command. *finished is set when the instance reached its end. */
-static int advance(struct bench_flowd *b, const struct completion *c, double *lat,
-                   size_t *n_lat, bool *finished, struct fl_error *err)
+static int advance(struct bench_flowd *b, const struct completion *c, double *lat, size_t *n_lat,
+                   bool *finished, struct fl_error *err)
 {
     struct slot *s = c->slot;
     char msg[600];

@@ -22,9 +22,9 @@ enum bench_task_ids {
 };
 
 struct bench_flowd_options {
-    const char *db_path;  /* SQLite file (created) */
-    const char *bpmn;     /* reference process file */
-    unsigned max_batch;   /* service option; 0 = its default */
+    const char *db_path; /* SQLite file (created) */
+    const char *bpmn;    /* reference process file */
+    unsigned max_batch;  /* service option; 0 = its default */
     enum bench_task_ids task_ids;
 };
 

@@ -75,30 +75,26 @@ static const char *const SQL[S__COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_COUNTER_RAISE] = "UPDATE counters SET value = ?2 WHERE name = ?1 AND value < ?2",
-    [S_INSTANCE_UPSERT] =
-        "INSERT INTO instances(id, definition_id, business_key, status,"
-        " incident, started_at, ended_at, revision)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET"
-        " status = excluded.status, incident = excluded.incident,"
-        " ended_at = excluded.ended_at, revision = excluded.revision,"
-        " business_key = excluded.business_key",
-    [S_VARIABLE_UPSERT] =
-        "INSERT INTO variables(instance_id, name, value) VALUES(?1, ?2, ?3)"
-        " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value",
-    [S_TOKEN_UPSERT] =
-        "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"
-        " task_id, job_id, main_action_done)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE"
-        " SET node = excluded.node, node_id = excluded.node_id,"
-        " flow = excluded.flow, state = excluded.state,"
-        " task_id = excluded.task_id, job_id = excluded.job_id,"
-        " main_action_done = excluded.main_action_done",
+    [S_INSTANCE_UPSERT] = "INSERT INTO instances(id, definition_id, business_key, status,"
+                          " incident, started_at, ended_at, revision)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET"
+                          " status = excluded.status, incident = excluded.incident,"
+                          " ended_at = excluded.ended_at, revision = excluded.revision,"
+                          " business_key = excluded.business_key",
+    [S_VARIABLE_UPSERT] = "INSERT INTO variables(instance_id, name, value) VALUES(?1, ?2, ?3)"
+                          " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value",
+    [S_TOKEN_UPSERT] = "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"
+                       " task_id, job_id, main_action_done)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE"
+                       " SET node = excluded.node, node_id = excluded.node_id,"
+                       " flow = excluded.flow, state = excluded.state,"
+                       " task_id = excluded.task_id, job_id = excluded.job_id,"
+                       " main_action_done = excluded.main_action_done",
     [S_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?1",
-    [S_TASK_INSERT] =
-        "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"
-        " candidate_roles, candidate_users, status, created_at, due_at,"
-        " remind_at, main_action_kind, main_action_required, main_action_done)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0)",
+    [S_TASK_INSERT] = "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"
+                      " candidate_roles, candidate_users, status, created_at, due_at,"
+                      " remind_at, main_action_kind, main_action_required, main_action_done)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0)",
     [S_TASK_CLOSE] = "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"
                      " WHERE id = ?1",
     [S_EVENT_INSERT] = "INSERT INTO history(instance_id, type, node_id, token_id, ref_id,"
@@ -107,7 +103,10 @@ static const char *const SQL[S__COUNT] = {
 
 /* The reference process's history when flowd's own is not at hand: what a token-based
  * engine records for start -> 3 user tasks -> gateway -> end. */
-#define EV(type, step, token, ref, node, detail) {type, step, token, ref, node, detail}
+#define EV(type, step, token, ref, node, detail)                                                   \
+    {                                                                                              \
+        type, step, token, ref, node, detail                                                       \
+    }
 static const struct bench_event_template DEFAULT_EVENTS[] = {
     EV(FL_EV_INSTANCE_STARTED, 0, false, false, "", "{\"amount\":5000}"),
     EV(FL_EV_NODE_ENTERED, 0, true, false, "Start", ""),
@@ -132,8 +131,7 @@ static const struct bench_event_template DEFAULT_EVENTS[] = {
 };
 #undef EV
 
-static const char *const TASK_NODES[STEPS - 1] = {"Task_review", "Task_approve",
-                                                  "Task_confirm"};
+static const char *const TASK_NODES[STEPS - 1] = {"Task_review", "Task_approve", "Task_confirm"};
 static const char *const TASK_NAMES[STEPS - 1] = {"Review request", "Approve", "Confirm"};
 
 struct bench_raw {
@@ -142,10 +140,10 @@ struct bench_raw {
     struct bench_event_template *events; /* owned copy */
     size_t n_events;
     size_t batch;
-    size_t written;          /* instances written so far */
-    size_t rows;             /* statements run */
+    size_t written; /* instances written so far */
+    size_t rows;    /* statements run */
     size_t rows_per_instance;
-    uint64_t token_hw;       /* highest token id written (the store's counter) */
+    uint64_t token_hw; /* highest token id written (the store's counter) */
 };
 
 static int db_fail(struct bench_raw *r, struct fl_error *err, const char *what)

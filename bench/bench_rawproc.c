@@ -83,9 +83,10 @@ static void child_main(int in, int out)
             size_t n = rq.n < MAX_EVENTS ? rq.n : MAX_EVENTS;
             if (n && read_all(in, events, n * sizeof *events) != 0)
                 break;
-            struct bench_raw_options opt = {
-                .db_path = rq.db_path, .batch = rq.batch, .events = n ? events : NULL,
-                .n_events = n};
+            struct bench_raw_options opt = {.db_path = rq.db_path,
+                                            .batch = rq.batch,
+                                            .events = n ? events : NULL,
+                                            .n_events = n};
             bench_raw_close(raw);
             raw = NULL;
             rp.rc = bench_raw_open(&opt, &raw, &err);
@@ -169,9 +170,8 @@ int bench_rawproc_open(struct bench_rawproc *p, const struct bench_raw_options *
     return exchange(p, &rq, opt->events, rq.n * sizeof *opt->events, &rp, err);
 }
 
-int bench_rawproc_write(struct bench_rawproc *p, size_t n, double *seconds,
-                        double *cpu_seconds, size_t *rows_per_instance,
-                        struct fl_error *err)
+int bench_rawproc_write(struct bench_rawproc *p, size_t n, double *seconds, double *cpu_seconds,
+                        size_t *rows_per_instance, struct fl_error *err)
 {
     struct request rq;
     struct reply rp;

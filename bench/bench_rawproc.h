@@ -21,9 +21,8 @@ int bench_rawproc_open(struct bench_rawproc *p, const struct bench_raw_options *
 
 /* bench_raw_write in the child; *cpu_seconds the child's CPU time for it;
  * *rows_per_instance as bench_raw_rows_per_instance. */
-int bench_rawproc_write(struct bench_rawproc *p, size_t n, double *seconds,
-                        double *cpu_seconds, size_t *rows_per_instance,
-                        struct fl_error *err);
+int bench_rawproc_write(struct bench_rawproc *p, size_t n, double *seconds, double *cpu_seconds,
+                        size_t *rows_per_instance, struct fl_error *err);
 
 /* Close the child's database, end it and wait for it. NULL-safe. */
 void bench_rawproc_stop(struct bench_rawproc *p);

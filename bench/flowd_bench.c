@@ -186,6 +186,9 @@ static void print_throughput(const struct options *o, struct bench_flowd_figures
 {
     char list[1200];
     size_t used = 0;
+    double loadavg = 0; /* how busy the machine was: the figures depend on it */
+    if (getloadavg(&loadavg, 1) != 1)
+        loadavg = -1;
     qsort(runs, o->runs, sizeof runs[0], cmp_figures);
     const struct bench_flowd_figures *thr = &runs[o->runs / 2];
     for (size_t r = 0; r < o->runs && used + 32 < sizeof list; r++)
@@ -195,10 +198,11 @@ static void print_throughput(const struct options *o, struct bench_flowd_figures
            "\"peak_rss_mb\":%.1f,\"instances\":%zu,\"commands\":%zu,\"inflight\":%zu,"
            "\"seconds\":%.3f,\"closed_loop_p50_ms\":%.3f,\"closed_loop_p99_ms\":%.3f,"
            "\"cpu_us_per_instance\":%.1f,\"runs_instances_per_s\":[%s],\"task_ids\":\"%s\","
-           "\"synchronous\":\"FULL\"}\n",
+           "\"synchronous\":\"FULL\",\"loadavg_1m\":%.2f,\"cores\":%ld}\n",
            thr->instances_per_s, thr->commands_per_s, bench_peak_rss_mb(), thr->instances,
            thr->commands, o->inflight, thr->seconds, thr->p50_ms, thr->p99_ms,
-           thr->cpu_seconds / (double)thr->instances * 1e6, list, bench_flowd_task_ids_name(b));
+           thr->cpu_seconds / (double)thr->instances * 1e6, list, bench_flowd_task_ids_name(b),
+           loadavg, sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout);
 }
 
@@ -238,7 +242,7 @@ int main(int argc, char **argv)
     struct bench_flowd_options fo = {
         .db_path = db, .bpmn = o.bpmn, .max_batch = o.max_batch, .task_ids = o.task_ids};
     if (bench_flowd_open(&fo, &b, &err)) {
-        status = fail("cannot open the service", &err);
+        status = fail("setting up the service and the model", &err);
         goto out;
     }
     /* The warm-up also yields the history of one instance: the raw bench's template. */
@@ -251,6 +255,14 @@ int main(int argc, char **argv)
         fail("history of the first instance (the raw bench uses its own template)", &err);
         n_events = 0;
     }
+    /* The first instance has amount 5000: with the reference process the gateway's
+     * condition must have sent it to End_large. */
+    bool large = false;
+    for (size_t i = 0; i < n_events; i++)
+        large = large || !strcmp(events[i].node_id, "End_large");
+    if (n_events && !large)
+        fprintf(stderr, "flowd-bench: warning: the first instance (amount 5000) did not reach "
+                        "End_large: is the gateway condition evaluated?\n");
 
     /* Group commit takes at most max_batch commands (the service's default is 1024), and
      * no more than are in flight: the raw bench commits as many per transaction. */
@@ -258,9 +270,10 @@ int main(int argc, char **argv)
     if (batch > o.inflight)
         batch = o.inflight;
     if (raw) {
-        struct bench_raw_options ro = {
-            .db_path = raw_db, .batch = batch, .events = n_events ? events : NULL,
-            .n_events = n_events};
+        struct bench_raw_options ro = {.db_path = raw_db,
+                                       .batch = batch,
+                                       .events = n_events ? events : NULL,
+                                       .n_events = n_events};
         double secs, cpu;
         if (bench_rawproc_open(raw, &ro, &err) ||
             (o.warmup && bench_rawproc_write(raw, o.warmup, &secs, &cpu, &raw_rows, &err))) {
@@ -272,8 +285,8 @@ int main(int argc, char **argv)
     /* The machine is shared (2 cores, neighbours): several runs, flowd and raw SQLite
      * interleaved so both see the same weather, and the medians reported. */
     for (size_t r = 0; r < o.runs; r++) {
-        fprintf(stderr, "flowd-bench: run %zu/%zu: flowd, %zu instances, %zu in flight\n",
-                r + 1, o.runs, o.instances, o.inflight);
+        fprintf(stderr, "flowd-bench: run %zu/%zu: flowd, %zu instances, %zu in flight\n", r + 1,
+                o.runs, o.instances, o.inflight);
         if (bench_flowd_throughput(b, o.instances, o.inflight, &runs[r], &err)) {
             status = fail("throughput", &err);
             goto out;
@@ -281,8 +294,7 @@ int main(int argc, char **argv)
         if (raw) {
             fprintf(stderr, "flowd-bench: run %zu/%zu: raw sqlite, %zu commands/transaction\n",
                     r + 1, o.runs, batch);
-            if (bench_rawproc_write(raw, o.instances, &raw_secs[r], &raw_cpu[r], &raw_rows,
-                                    &err)) {
+            if (bench_rawproc_write(raw, o.instances, &raw_secs[r], &raw_cpu[r], &raw_rows, &err)) {
                 status = fail("raw sqlite", &err);
                 goto out;
             }
