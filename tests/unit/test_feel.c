@@ -173,6 +173,10 @@ static void test_loops_functions(void **state)
     check("substring(string: \"hello\", start position: 2)", "ello");
     check("string length(\"h\xc3\xa9llo\")", "5");
     check("upper case(\"abc\")", "ABC");
+    check("upper case(\"stra\xc3\x9f" "e \xc3\xa9t\xc3\xa9 \xc5\x82\xc3\xb3" "d\xc5\xba\")",
+          "STRA\xc3\x9f" "E \xc3\x89T\xc3\x89 \xc5\x81\xc3\x93" "D\xc5\xb9");
+    check("lower case(\"\xd0\x9c\xd0\x9e\xd0\xa1\xd0\x9a\xd0\x92\xd0\x90 \xc3\x84\")",
+          "\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0 \xc3\xa4");
     check("sort([3, 1, 2], function(a, b) a > b)", "[3, 2, 1]");
     check("count([1, 2, 3])", "3");
     check("max(1, 5, 2)", "5");
