@@ -305,7 +305,8 @@ static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, siz
     struct fl__regex *re = regex_arg(ev, a, n, 1, 3);
     if (!re)
         return fl_value_null();
-    struct fl_buf out = FL_BUF_INIT;
+    struct fl_buf out;
+    fl_buf_init(&out, FEEL_MAX_STRING);
     const char *s = a[0]->u.str.s, *rep = a[2]->u.str.s;
     size_t len = a[0]->u.str.len, pos = 0, rn = a[2]->u.str.len;
     int rc;
@@ -335,9 +336,10 @@ static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, siz
         }
     }
     fl__regex_free(re);
-    if (rc < 0) {
+    if (rc < 0 || out.err) {
         fl_buf_release(&out);
-        return fl__feel_error(ev, "regular expression too costly to evaluate");
+        return fl__feel_error(ev, rc < 0 ? "regular expression too costly to evaluate"
+                                         : "string too long");
     }
     if (pos < len)
         fl_buf_add(&out, s + pos, len - pos);
@@ -381,8 +383,9 @@ static struct fl_value *f_string_join(struct feel_eval *ev, struct fl_value **a,
         return fl_value_ref(a[0]); /* a single item is a list of one */
     if (T(a[0]) != FL_VLIST || (n > 1 && T(a[1]) != FL_VSTRING && T(a[1]) != FL_VNULL))
         return bad(ev, "string join");
-    struct fl_buf out = FL_BUF_INIT;
+    struct fl_buf out;
     bool first = true;
+    fl_buf_init(&out, FEEL_MAX_STRING);
     for (size_t i = 0; i < a[0]->u.list.len; i++) {
         const struct fl_value *it = a[0]->u.list.items[i];
         if (T(it) == FL_VNULL)
@@ -395,6 +398,10 @@ static struct fl_value *f_string_join(struct feel_eval *ev, struct fl_value **a,
             fl_buf_add(&out, a[1]->u.str.s, a[1]->u.str.len);
         fl_buf_add(&out, it->u.str.s, it->u.str.len);
         first = false;
+    }
+    if (out.err) {
+        fl_buf_release(&out);
+        return fl__feel_error(ev, "string too long");
     }
     struct fl_value *r = fl__value_string(out.ptr, out.len);
     fl_buf_release(&out);
