@@ -136,7 +136,6 @@ static int check_complete_task(const struct fl_model *m, const struct fl_instanc
                      "and was not recorded",
                      (unsigned long long)cmd->target_id, node_title(node), kind ? " '" : "",
                      kind ? kind : "", kind ? "'" : "");
-        fl_error_at(err, node->id, node->line, node->column);
         return FL_EREFUSED;
     }
     return check_vars(cmd->variables, err);
@@ -174,7 +173,6 @@ static int check_record_action(const struct fl_model *m, const struct fl_instanc
     if (want && cmd->action_kind && strcmp(want, cmd->action_kind) != 0) {
         fl_error_set(err, FL_EREFUSED, "task %llu '%s' expects main action '%s', not '%s'",
                      (unsigned long long)cmd->target_id, node_title(node), want, cmd->action_kind);
-        fl_error_at(err, node->id, node->line, node->column);
         return FL_EREFUSED;
     }
     if (!want && !cmd->action_kind)

@@ -180,7 +180,8 @@ const struct fl_value *fl__fx_hold(struct fl_effects *fx, const struct fl_value 
 struct fl_effect *fl__fx_push(struct fl_effects *fx, enum fl_effect_kind k)
 {
     struct fl_effect *e;
-    fl_grow(&fx->items, &fx->cap, fx->n + 1, sizeof(*fx->items));
+    if (fx->n == fx->cap)
+        fl_grow(&fx->items, &fx->cap, fx->n + 1, sizeof(*fx->items));
     e = &fx->items[fx->n++];
     memset(e, 0, sizeof(*e));
     e->kind = k;

@@ -512,16 +512,17 @@ static const char *flow_detail(struct fl__run *r, uint32_t f)
     return fl__fx_scratch_keep(r->fx);
 }
 
-/* The loop guard tripped: every token still moving rests with an incident. */
+/* The loop guard tripped: every token still moving rests with an incident. Queued tokens
+ * always sit at valid nodes (flow targets, or tokens checked by the command). */
 static void stop_loop(struct fl__run *r, const struct fl__mover *mv)
 {
     fl__run_incident(r, mv, 0, "loop of more than %u steps without a wait state at '%s'",
-                     r->max_steps, fl__node_id(r->m, mv->node));
+                     r->max_steps, r->m->nodes[mv->node].id);
     while (r->q_head < r->q_len) {
         struct fl__mover rest = r->q[r->q_head++];
         fl__run_incident(r, &rest, 0,
                          "stopped at '%s': the command ran more than %u steps without a wait state",
-                         fl__node_id(r->m, rest.node), r->max_steps);
+                         r->m->nodes[rest.node].id, r->max_steps);
     }
     r->stopped = true;
 }

@@ -284,6 +284,18 @@ static void test_errors_leave_state(void **state)
     assert_int_equal(apply_keep(&t, &c4), FL_EINVAL);
     snap_check(&s, &t);
 
+    /* recording a main action where neither the stage nor the command names a kind */
+    struct fl_command c8 = {.kind = FL_CMD_RECORD_ACTION, .target_id = task};
+    snap_take(&s, &t);
+    assert_int_equal(apply_keep(&t, &c8), FL_EINVAL);
+    assert_string_equal(t.err.msg,
+                        "task 3001 'Commercial offer' names no main action: give its kind");
+    snap_check(&s, &t);
+    c8.target_id = 77;
+    snap_take(&s, &t);
+    assert_int_equal(apply_keep(&t, &c8), FL_ENOTFOUND);
+    snap_check(&s, &t);
+
     /* start through apply */
     struct fl_command c5 = {.kind = FL_CMD_START};
     snap_take(&s, &t);

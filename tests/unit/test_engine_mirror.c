@@ -35,6 +35,11 @@ static struct fl_model *random_model(void)
         uint32_t x = mb_node(m, k, id);
         if (k == FL_NODE_SERVICE_TASK)
             m->nodes[x].job_type = fl_strdup("work");
+        if (k == FL_NODE_MANUAL_TASK) { /* a script instead: x changes as tokens move */
+            m->nodes[x].kind = FL_NODE_SCRIPT_TASK;
+            m->nodes[x].script = mb_feel(rnd(2) ? "x + 1" : "x / 0");
+            m->nodes[x].result_variable = fl_strdup("x");
+        }
     }
     snprintf(id, sizeof(id), "f_start");
     mb_flow(m, id, start, 1 + rnd(n), NULL);
@@ -44,8 +49,12 @@ static struct fl_model *random_model(void)
                 ? 0
                 : 1 + rnd(3);
         for (uint32_t j = 0; j < outs; j++) {
+            static const char *const conds[] = {"x > 3", "x < 5", "x = 2", "nowhere > 1", "x"};
+            uint32_t c = rnd(12);
             snprintf(id, sizeof(id), "f%u_%u", i, j);
-            mb_flow(m, id, i, 1 + rnd(n), NULL);
+            uint32_t fl = mb_flow(m, id, i, 1 + rnd(n), c < 5 ? conds[c] : NULL);
+            if (j == 0 && c == 6)
+                m->nodes[i].default_flow = fl;
         }
     }
     return m;
@@ -152,12 +161,12 @@ static void test_mirror(void **state)
     (void)state;
 
     rng_state = 0x9E3779B97F4A7C15ULL;
-    for (int round = 0; round < 400; round++) {
+    for (int round = 0; round < 1000; round++) {
         struct t_env t;
         t_env_init(&t, random_model());
         t.ctx.max_steps = 60;
         mr.n_tokens = mr.n_tasks = mr.n_jobs = 0;
-        t_start(&t, NULL);
+        t_start(&t, rnd(4) ? "{\"x\": 4}" : NULL);
         mirror_apply(&mr, &t.fx);
         mirror_check(&mr, t.inst);
         for (int step = 0; step < 40 && t.inst->status == FL_INSTANCE_ACTIVE; step++) {
@@ -195,7 +204,7 @@ static void test_mirror(void **state)
     free(mr.tokens);
     free(mr.tasks);
     free(mr.jobs);
-    printf("mirror: 400 random models, %d commands, %d completed, %d with incidents\n", commands,
+    printf("mirror: 1000 random models, %d commands, %d completed, %d with incidents\n", commands,
            completed, incidents);
     assert_true(completed > 20);
     assert_true(commands > 400);
