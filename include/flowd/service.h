@@ -17,26 +17,28 @@
 struct fl_service; /* opaque */
 
 struct fl_service_options {
-    const char *db_url;    /* see fl_store_open */
-    int synchronous;       /* 2 = FULL (default when 0 is not asked for: see below) */
-    bool synchronous_set;  /* true when synchronous was given */
-    unsigned max_batch;    /* commands per transaction at most (0 = 1024) */
-    unsigned queue_cap;    /* queued commands at most before submit blocks (0 = 65536) */
+    const char *db_url;        /* see fl_store_open */
+    int synchronous;           /* 2 = FULL (default when 0 is not asked for: see below) */
+    bool synchronous_set;      /* true when synchronous was given */
+    unsigned max_batch;        /* commands per transaction at most (0 = 1024) */
+    unsigned queue_cap;        /* queued commands at most before submit blocks (0 = 65536) */
     int64_t (*clock_ms)(void); /* NULL = real clock; tests inject their own */
     unsigned instance_cache;   /* active instances kept in memory at most (0 = 65536) */
 };
 
 /* Outcome of a command, given to the callback after commit (or on refusal). */
 struct fl_result {
-    int rc;                 /* 0 or negative enum fl_err */
-    struct fl_error err;    /* detail when rc != 0 */
-    uint64_t instance_id;   /* instance acted on (started) */
-    int instance_status;    /* enum fl_instance_status after the command */
-    bool incident;          /* the instance has an incident after the command */
-    uint64_t task_id;       /* first task the command opened (FL_FX_TASK_CREATE), or 0 */
+    int rc;               /* 0 or negative enum fl_err */
+    struct fl_error err;  /* detail when rc != 0 */
+    uint64_t instance_id; /* instance acted on (started) */
+    int instance_status;  /* enum fl_instance_status after the command */
+    bool incident;        /* the instance has an incident after the command */
+    uint64_t task_id;     /* first task the command opened (FL_FX_TASK_CREATE), or 0 */
 };
 
-/* Called on the writer thread once the command's fate is durable; must not block. */
+/* Called on the writer thread once the command's fate is durable; must not block (it may
+ * fl_service_submit a follow-up command, which then never waits for queue room, but must
+ * not call fl_service_run, fl_service_deploy or fl_service_close). */
 typedef void (*fl_service_cb)(void *arg, const struct fl_result *res);
 
 /* Open the store and start the writer. Caller closes. */
@@ -73,10 +75,10 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
 
 /* Counters of the writer, for benchmarks and metrics. */
 struct fl_service_stats {
-    uint64_t commands;   /* commands executed (acknowledged or refused) */
-    uint64_t batches;    /* transactions committed or failed */
-    uint64_t max_batch;  /* most commands in one transaction */
-    uint64_t retried;    /* batches re-run one command at a time after a store error */
+    uint64_t commands;  /* commands executed (acknowledged or refused) */
+    uint64_t batches;   /* transactions committed or failed */
+    uint64_t max_batch; /* most commands in one transaction */
+    uint64_t retried;   /* batches re-run one command at a time after a store error */
 };
 
 /* Snapshot of the counters (thread-safe). */

@@ -18,8 +18,8 @@ struct fl_store; /* opaque */
 
 struct fl_store_options {
     bool read_only;
-    bool create;       /* create the database if missing (opt NULL: true unless read_only) */
-    int synchronous;   /* SQLite: 2 = FULL, 1 = NORMAL, 0 = OFF (tests only) */
+    bool create;          /* create the database if missing (opt NULL: true unless read_only) */
+    int synchronous;      /* SQLite: 2 = FULL, 1 = NORMAL, 0 = OFF (tests only) */
     bool synchronous_set; /* false: synchronous is ignored and FULL is used */
     int busy_timeout_ms;  /* 0 = 5000 */
 };
@@ -57,14 +57,13 @@ struct fl_definition_row {
 /* Store process key from xml as a new version, unless the latest version of key has the
  * same XML: then *created is false and *out describes that version. xml is kept as sent
  * (diagram interchange included). Fills out->id, version, checksum; xml/name copied. */
-int fl_store_definition_put(struct fl_store *s, const char *key, const char *name,
-                            const char *xml, size_t xml_len, int64_t now_ms,
-                            struct fl_definition_row *out, bool *created,
-                            struct fl_error *err);
+int fl_store_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
+                            size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                            bool *created, struct fl_error *err);
 
 /* Id of the definition key/version (0 = latest) without reading its XML. FL_ENOTFOUND. */
-int fl_store_definition_find(struct fl_store *s, const char *key, int32_t version,
-                             uint64_t *id, struct fl_error *err);
+int fl_store_definition_find(struct fl_store *s, const char *key, int32_t version, uint64_t *id,
+                             struct fl_error *err);
 
 /* Load by key and version (0 = latest), or by id when key is NULL. FL_ENOTFOUND. */
 int fl_store_definition_get(struct fl_store *s, const char *key, int32_t version, uint64_t id,
@@ -79,20 +78,22 @@ void fl_definition_rows_free(struct fl_definition_row *rows, size_t n);
 
 /* ---- instances ---- */
 
-/* Load an instance's state (row, tokens, variables). FL_ENOTFOUND. Caller frees. */
+/* Load an instance's state (row, tokens in id order, variables in name order).
+ * FL_ENOTFOUND. Caller frees with fl_instance_free. */
 int fl_store_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
                            struct fl_error *err);
 
-/* Write what one engine step did: the instance row (inserted or updated from *inst) and
- * every effect in fx, in order. m is the instance's model, used to store each token's
- * node id beside its index (NULL: node ids are left empty). Must run inside a
- * transaction; on error the caller rolls back. */
+/* Write what one engine step did: the instance row and every effect in fx, in order. The
+ * row is inserted when inst->revision is 1 (a start) and otherwise updated only if the
+ * stored revision is inst->revision - 1: FL_ECONFLICT when another writer got there first.
+ * m is the instance's model, used to store each token's node id beside its index (NULL:
+ * node ids are left empty). Must run inside a transaction; on error the caller rolls back. */
 int fl_store_apply(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
                    const struct fl_effects *fx, struct fl_error *err);
 
-/* Largest id in use of each kind (to seed the service's id allocator). */
-int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
-                    struct fl_error *err);
+/* Largest id in use of each kind (to seed the service's id allocator); for tokens, also
+ * those already deleted. */
+int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err);
 
 struct fl_instance_row {
     uint64_t id, definition_id;
@@ -135,16 +136,16 @@ struct fl_task_row {
 };
 
 struct fl_task_query {
-    bool open_only;       /* default of the CLI */
-    const char *role;     /* candidate role */
+    bool open_only;   /* default of the CLI */
+    const char *role; /* candidate role */
     const char *assignee;
     uint64_t instance_id; /* 0 = any */
     uint64_t after_id;
-    size_t limit;         /* 0 = 100 */
+    size_t limit; /* 0 = 100 */
 };
 
-int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q,
-                       struct fl_task_row **rows, size_t *n, struct fl_error *err);
+int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
+                       size_t *n, struct fl_error *err);
 int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
                       struct fl_error *err);
 void fl_task_row_release(struct fl_task_row *r);

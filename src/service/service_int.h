@@ -29,10 +29,10 @@ struct fl__svc_deploy {
 struct fl__svc_cmd {
     struct fl__svc_cmd *next;
     enum fl__svc_kind kind;
-    struct fl_command cmd;  /* cmd.variables is NULL here: see vars_json */
-    const char *vars_json;  /* the variables serialised at submit, or NULL */
+    struct fl_command cmd; /* cmd.variables is NULL here: see vars_json */
+    const char *vars_json; /* the variables serialised at submit, or NULL */
     size_t vars_len;
-    int pre_rc;             /* refused at submit (the copy failed): delivered as is */
+    int pre_rc; /* refused at submit (the copy failed): delivered as is */
     fl_service_cb cb;
     void *arg;
     struct fl_result res;
@@ -45,7 +45,7 @@ struct fl__model_cache {
     struct {
         uint64_t def_id;
         struct fl_model *model;
-    } *items;
+    } * items;
     size_t n, cap;
 };
 

@@ -92,8 +92,8 @@ static enum exec_outcome exec_deploy(struct fl_service *svc, struct fl__svc_cmd 
     for (size_t i = 0; i < d->n_processes; i++) {
         struct fl_definition_row row;
         bool created;
-        int rc = fl_store_definition_put(svc->store, d->keys[i], d->names[i], d->xml, d->len,
-                                         now, &row, &created, &q->res.err);
+        int rc = fl_store_definition_put(svc->store, d->keys[i], d->names[i], d->xml, d->len, now,
+                                         &row, &created, &q->res.err);
         if (rc)
             return fail(q, rc);
         if (d->n_out < d->max_results) {
@@ -169,8 +169,8 @@ static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd 
             out = refuse(q, FL_EINVAL);
             goto out;
         }
-        rc = fl_store_definition_find(svc->store, cmd.process_key, cmd.process_version,
-                                      &def_id, &q->res.err);
+        rc = fl_store_definition_find(svc->store, cmd.process_key, cmd.process_version, &def_id,
+                                      &q->res.err);
         if (rc == 0)
             rc = fl__model_cache_get(svc, def_id, &m, &q->res.err);
         if (rc) {

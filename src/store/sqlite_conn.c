@@ -23,14 +23,24 @@ int fl__sq_fail(struct fl_sqlite *q, int rc, struct fl_error *err, const char *w
     int code;
     switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: code = FL_EBUSY; break;
+    case SQLITE_LOCKED:
+        code = FL_EBUSY;
+        break;
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_READONLY: code = FL_EIO; break;
-    case SQLITE_CONSTRAINT: code = FL_ECONFLICT; break;
-    case SQLITE_NOMEM: code = FL_ENOMEM; break;
-    default: code = FL_ESTORE; break;
+    case SQLITE_READONLY:
+        code = FL_EIO;
+        break;
+    case SQLITE_CONSTRAINT:
+        code = FL_ECONFLICT;
+        break;
+    case SQLITE_NOMEM:
+        code = FL_ENOMEM;
+        break;
+    default:
+        code = FL_ESTORE;
+        break;
     }
     return fl_error_set(err, code, "%s: %s", what,
                         q && q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
@@ -116,8 +126,8 @@ static int pragma(struct fl_sqlite *q, const char *sql, struct fl_error *err)
     char *msg = NULL;
     int rc = sqlite3_exec(q->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        fl_error_set(err, rc == SQLITE_NOTADB ? FL_ESTORE : FL_EIO, "'%s': %s: %s", q->path,
-                     sql, msg ? msg : sqlite3_errstr(rc));
+        fl_error_set(err, rc == SQLITE_NOTADB ? FL_ESTORE : FL_EIO, "'%s': %s: %s", q->path, sql,
+                     msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return err ? err->code : FL_EIO;
     }
@@ -180,8 +190,10 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
         goto fail;
     /* The engine keeps references consistent; foreign keys would cost a lookup per row
      * on the write path for no protection the single writer needs. */
-    if ((rc = pragma(q, "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
-                        " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8192", err)) != 0)
+    if ((rc = pragma(q,
+                     "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
+                     " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8192",
+                     err)) != 0)
         goto fail;
     if (!opt->read_only) {
         if ((rc = fl__sq_migrate(q, err)) != 0)

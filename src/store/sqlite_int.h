@@ -14,78 +14,78 @@
 
 /* X(NAME, SQL) -- the fixed statements; lists with optional filters are built from fixed
  * fragments in sqlite_read.c and cached per filter combination. */
-#define FL__SQ_STMTS(X)                                                                    \
-    X(BEGIN, "BEGIN IMMEDIATE")                                                            \
-    X(COMMIT, "COMMIT")                                                                    \
-    X(ROLLBACK, "ROLLBACK")                                                                \
-    X(COUNTER_GET, "SELECT value FROM counters WHERE name = ?1")                           \
-    X(COUNTER_RAISE, "UPDATE counters SET value = ?2 WHERE name = ?1 AND value < ?2")      \
-    X(DEF_LATEST, "SELECT id, version, xml FROM definitions WHERE key = ?1"                \
-                  " ORDER BY version DESC LIMIT 1")                                        \
-    X(DEF_INSERT, "INSERT INTO definitions(key, version, name, xml, checksum, deployed_at)" \
-                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                                       \
-    X(DEF_FIND_LATEST, "SELECT id FROM definitions WHERE key = ?1"                         \
-                       " ORDER BY version DESC LIMIT 1")                                   \
-    X(DEF_FIND_VERSION, "SELECT id FROM definitions WHERE key = ?1 AND version = ?2")      \
-    X(DEF_GET, "SELECT id, key, version, name, xml, checksum, deployed_at"                 \
-               " FROM definitions WHERE id = ?1")                                          \
-    X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                \
-                " FROM definitions ORDER BY id DESC")                                      \
-    X(INST_UPSERT, "INSERT INTO instances(id, definition_id, business_key, status,"        \
-                   " incident, started_at, ended_at, revision)"                            \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET" \
-                   " status = excluded.status, incident = excluded.incident,"              \
-                   " ended_at = excluded.ended_at, revision = excluded.revision,"          \
-                   " business_key = excluded.business_key")                                \
-    X(TOKEN_UPSERT, "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"      \
-                    " task_id, job_id, main_action_done)"                                  \
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE" \
-                    " SET node = excluded.node, node_id = excluded.node_id,"               \
-                    " flow = excluded.flow, state = excluded.state,"                       \
-                    " task_id = excluded.task_id, job_id = excluded.job_id,"               \
-                    " main_action_done = excluded.main_action_done")                       \
-    X(TOKEN_DEL, "DELETE FROM tokens WHERE id = ?1")                                       \
-    X(VAR_UPSERT, "INSERT INTO variables(instance_id, name, value) VALUES(?1, ?2, ?3)"     \
-                  " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value")  \
-    X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee," \
-                   " candidate_roles, candidate_users, status, created_at, due_at,"        \
-                   " remind_at, main_action_kind, main_action_required, main_action_done)" \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0)") \
-    X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"           \
-                  " WHERE id = ?1")                                                        \
-    X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                \
-                   " main_action_kind = coalesce(?2, main_action_kind),"                   \
-                   " main_action_ref = ?3 WHERE id = ?1")                                  \
-    X(JOB_INSERT, "INSERT INTO jobs(id, instance_id, token_id, node_id, type, retries,"    \
-                  " status, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)")            \
-    X(JOB_CLOSE, "UPDATE jobs SET status = ?2, retries = ?3, error = ?4, closed_at = ?5"   \
-                 " WHERE id = ?1")                                                         \
-    X(JOB_RETRY, "UPDATE jobs SET retries = ?2, error = ?3 WHERE id = ?1")                 \
-    X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id," \
-                       " message, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")         \
-    X(HISTORY_INSERT, "INSERT INTO history(instance_id, type, node_id, token_id, ref_id,"  \
-                      " actor, detail, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")        \
-    X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"       \
-                 " ended_at, revision FROM instances WHERE id = ?1")                       \
-    X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done"       \
-                   " FROM tokens WHERE instance_id = ?1 ORDER BY id")                      \
-    X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")               \
-    X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"          \
-                " i.status, i.incident, i.started_at, i.ended_at FROM instances i"         \
-                " JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")           \
-    X(TASK_GET, "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key,"        \
-                " t.assignee, t.candidate_roles, t.candidate_users, t.status,"             \
-                " t.created_at, t.due_at, t.remind_at, t.closed_at, t.closed_by,"          \
-                " t.main_action_kind, t.main_action_required, t.main_action_done"          \
-                " FROM tasks t JOIN instances i ON i.id = t.instance_id"                   \
-                " JOIN definitions d ON d.id = i.definition_id WHERE t.id = ?1")           \
-    X(JOB_INSTANCE, "SELECT instance_id FROM jobs WHERE id = ?1")                          \
-    X(HISTORY, "SELECT seq, type, instance_id, token_id, ref_id, node_id, actor, detail,"  \
-               " at FROM history WHERE instance_id = ?1 ORDER BY seq")                     \
-    X(MAX_INSTANCE, "SELECT max(id) FROM instances")                                       \
-    X(MAX_TOKEN, "SELECT max(id) FROM tokens")                                             \
-    X(MAX_TASK, "SELECT max(id) FROM tasks")                                               \
-    X(MAX_JOB, "SELECT max(id) FROM jobs")                                                 \
+#define FL__SQ_STMTS(X)                                                                            \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
+    X(COMMIT, "COMMIT")                                                                            \
+    X(ROLLBACK, "ROLLBACK")                                                                        \
+    X(COUNTER_GET, "SELECT value FROM counters WHERE name = ?1")                                   \
+    X(COUNTER_RAISE, "UPDATE counters SET value = ?2 WHERE name = ?1 AND value < ?2")              \
+    X(DEF_LATEST, "SELECT id, version, xml FROM definitions WHERE key = ?1"                        \
+                  " ORDER BY version DESC LIMIT 1")                                                \
+    X(DEF_INSERT, "INSERT INTO definitions(key, version, name, xml, checksum, deployed_at)"        \
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                                               \
+    X(DEF_FIND_LATEST, "SELECT id FROM definitions WHERE key = ?1"                                 \
+                       " ORDER BY version DESC LIMIT 1")                                           \
+    X(DEF_FIND_VERSION, "SELECT id FROM definitions WHERE key = ?1 AND version = ?2")              \
+    X(DEF_GET, "SELECT id, key, version, name, xml, checksum, deployed_at"                         \
+               " FROM definitions WHERE id = ?1")                                                  \
+    X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                        \
+                " FROM definitions ORDER BY id DESC")                                              \
+    X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
+                   " incident, started_at, ended_at, revision)"                                    \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                      \
+    X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"           \
+                   " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"             \
+                   " AND definition_id = ?2 AND started_at = ?6")                                  \
+    X(TOKEN_UPSERT, "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"              \
+                    " task_id, job_id, main_action_done)"                                          \
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE"        \
+                    " SET node = excluded.node, node_id = excluded.node_id,"                       \
+                    " flow = excluded.flow, state = excluded.state,"                               \
+                    " task_id = excluded.task_id, job_id = excluded.job_id,"                       \
+                    " main_action_done = excluded.main_action_done")                               \
+    X(TOKEN_DEL, "DELETE FROM tokens WHERE id = ?1")                                               \
+    X(VAR_UPSERT, "INSERT INTO variables(instance_id, name, value) VALUES(?1, ?2, ?3)"             \
+                  " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value")          \
+    X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"         \
+                   " candidate_roles, candidate_users, status, created_at, due_at,"                \
+                   " remind_at, main_action_kind, main_action_required, main_action_done)"         \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0)")        \
+    X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
+                  " WHERE id = ?1")                                                                \
+    X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                        \
+                   " main_action_kind = coalesce(?2, main_action_kind),"                           \
+                   " main_action_ref = ?3 WHERE id = ?1")                                          \
+    X(JOB_INSERT, "INSERT INTO jobs(id, instance_id, token_id, node_id, type, retries,"            \
+                  " status, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)")                    \
+    X(JOB_CLOSE, "UPDATE jobs SET status = ?2, retries = ?3, error = ?4, closed_at = ?5"           \
+                 " WHERE id = ?1")                                                                 \
+    X(JOB_RETRY, "UPDATE jobs SET retries = ?2, error = ?3 WHERE id = ?1")                         \
+    X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id,"         \
+                       " message, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
+    X(HISTORY_INSERT, "INSERT INTO history(instance_id, type, node_id, token_id, ref_id,"          \
+                      " actor, detail, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                \
+    X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"               \
+                 " ended_at, revision FROM instances WHERE id = ?1")                               \
+    X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done"               \
+                   " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
+    X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
+    X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \
+                " i.status, i.incident, i.started_at, i.ended_at FROM instances i"                 \
+                " JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")                   \
+    X(TASK_GET, "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key,"                \
+                " t.assignee, t.candidate_roles, t.candidate_users, t.status,"                     \
+                " t.created_at, t.due_at, t.remind_at, t.closed_at, t.closed_by,"                  \
+                " t.main_action_kind, t.main_action_required, t.main_action_done"                  \
+                " FROM tasks t JOIN instances i ON i.id = t.instance_id"                           \
+                " JOIN definitions d ON d.id = i.definition_id WHERE t.id = ?1")                   \
+    X(JOB_INSTANCE, "SELECT instance_id FROM jobs WHERE id = ?1")                                  \
+    X(HISTORY, "SELECT seq, type, instance_id, token_id, ref_id, node_id, actor, detail,"          \
+               " at FROM history WHERE instance_id = ?1 ORDER BY seq")                             \
+    X(MAX_INSTANCE, "SELECT max(id) FROM instances")                                               \
+    X(MAX_TOKEN, "SELECT max(id) FROM tokens")                                                     \
+    X(MAX_TASK, "SELECT max(id) FROM tasks")                                                       \
+    X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
     X(MAX_INCIDENT, "SELECT max(id) FROM incidents")
 
 enum fl__sq_stmt {
@@ -149,9 +149,9 @@ int fl__sq_read_version(struct fl_sqlite *q, int *version, struct fl_error *err)
 int fl__sq_current_version(void);
 
 /* Operations implemented in sqlite_write.c and sqlite_read.c. */
-int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name,
-                          const char *xml, size_t xml_len, int64_t now_ms,
-                          struct fl_definition_row *out, bool *created, struct fl_error *err);
+int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
+                          size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                          bool *created, struct fl_error *err);
 int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
                  const struct fl_effects *fx, struct fl_error *err);
 int fl__sq_definition_find(struct fl_store *s, const char *key, int32_t version, uint64_t *id,
@@ -162,19 +162,17 @@ int fl__sq_definition_list(struct fl_store *s, struct fl_definition_row **rows, 
                            struct fl_error *err);
 int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
                          struct fl_error *err);
-int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
-                  struct fl_error *err);
+int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err);
 int fl__sq_instance_list(struct fl_store *s, const struct fl_instance_query *qy,
                          struct fl_instance_row **rows, size_t *n, struct fl_error *err);
 int fl__sq_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row *out,
                         struct fl_error *err);
-int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy,
-                     struct fl_task_row **rows, size_t *n, struct fl_error *err);
-int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
-                    struct fl_error *err);
+int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct fl_task_row **rows,
+                     size_t *n, struct fl_error *err);
+int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
 int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                         struct fl_error *err);
-int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows,
-                   size_t *n, struct fl_error *err);
+int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
+                   struct fl_error *err);
 
 #endif

@@ -54,8 +54,8 @@ int fl__sq_definition_find(struct fl_store *s, const char *key, int32_t version,
         return 0;
     if (rc == SQLITE_DONE) {
         if (version > 0)
-            return fl_error_set(err, FL_ENOTFOUND, "process '%s' version %d is not deployed",
-                                key, (int)version);
+            return fl_error_set(err, FL_ENOTFOUND, "process '%s' version %d is not deployed", key,
+                                (int)version);
         return fl_error_set(err, FL_ENOTFOUND, "process '%s' is not deployed", key);
     }
     return fl__sq_fail(q, rc, err, "cannot read definitions");
@@ -80,8 +80,7 @@ int fl__sq_definition_get(struct fl_store *s, const char *key, int32_t version, 
     if (rc == SQLITE_ROW)
         return 0;
     if (rc == SQLITE_DONE)
-        return fl_error_set(err, FL_ENOTFOUND, "definition %llu not found",
-                            (unsigned long long)id);
+        return fl_error_set(err, FL_ENOTFOUND, "definition %llu not found", (unsigned long long)id);
     return fl__sq_fail(q, rc, err, "cannot read definition");
 }
 
@@ -212,9 +211,8 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
         memset(t, 0, sizeof(*t));
         t->id = (uint64_t)sqlite3_column_int64(st, 0);
         t->node = (uint32_t)sqlite3_column_int64(st, 1);
-        t->flow = sqlite3_column_type(st, 2) == SQLITE_NULL
-                      ? FL_NONE
-                      : (uint32_t)sqlite3_column_int64(st, 2);
+        t->flow = sqlite3_column_type(st, 2) == SQLITE_NULL ? FL_NONE
+                                                            : (uint32_t)sqlite3_column_int64(st, 2);
         t->state = (uint8_t)sqlite3_column_int(st, 3);
         t->task_id = (uint64_t)sqlite3_column_int64(st, 4);
         t->job_id = (uint64_t)sqlite3_column_int64(st, 5);
@@ -230,17 +228,11 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
     *out = inst;
     return 0;
 fail:
-    /* fl_instance_free is the engine's; the store frees what it allocated itself so the
-     * store stays usable (and testable) without linking the engine's free path here. */
-    free(inst->tokens);
-    free(inst->business_key);
-    fl_value_unref(inst->variables);
-    free(inst);
+    fl_instance_free(inst);
     return rc;
 }
 
-int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
-                  struct fl_error *err)
+int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err)
 {
     static const enum fl__sq_stmt by_kind[] = {
         [FL_ID_INSTANCE] = FL__SQ_MAX_INSTANCE, [FL_ID_TOKEN] = FL__SQ_MAX_TOKEN,
@@ -313,8 +305,7 @@ int fl__sq_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row 
         read_instance_row(q, st, out, err);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
-        return fl_error_set(err, FL_ENOTFOUND, "instance %llu not found",
-                            (unsigned long long)id);
+        return fl_error_set(err, FL_ENOTFOUND, "instance %llu not found", (unsigned long long)id);
     if (rc != SQLITE_ROW)
         return fl__sq_fail(q, rc, err, "cannot read instance");
     if ((rc = load_variables(q, id, NULL, &out->variables_json, err)) != 0)
@@ -379,11 +370,11 @@ fail:
 
 /* ---- tasks ---- */
 
-#define TASK_COLUMNS                                                                       \
-    "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key, t.assignee,"        \
-    " t.candidate_roles, t.candidate_users, t.status, t.created_at, t.due_at, t.remind_at," \
-    " t.closed_at, t.closed_by, t.main_action_kind, t.main_action_required,"               \
-    " t.main_action_done FROM tasks t JOIN instances i ON i.id = t.instance_id"            \
+#define TASK_COLUMNS                                                                               \
+    "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key, t.assignee,"                \
+    " t.candidate_roles, t.candidate_users, t.status, t.created_at, t.due_at, t.remind_at,"        \
+    " t.closed_at, t.closed_by, t.main_action_kind, t.main_action_required,"                       \
+    " t.main_action_done FROM tasks t JOIN instances i ON i.id = t.instance_id"                    \
     " JOIN definitions d ON d.id = i.definition_id"
 
 static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
@@ -409,8 +400,7 @@ static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
     r->main_action_done = sqlite3_column_int(st, 17) != 0;
 }
 
-int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
-                    struct fl_error *err)
+int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_TASK_GET, err);
@@ -430,8 +420,8 @@ int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
     return fl__sq_fail(q, rc, err, "cannot read task");
 }
 
-int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy,
-                     struct fl_task_row **rows, size_t *n, struct fl_error *err)
+int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct fl_task_row **rows,
+                     size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     struct fl_task_query none = {0};
@@ -508,8 +498,8 @@ int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_
     return fl__sq_fail(q, rc, err, "cannot read job");
 }
 
-int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows,
-                   size_t *n, struct fl_error *err)
+int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
+                   struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_HISTORY, err);

@@ -132,8 +132,8 @@ int fl__sq_migrate(struct fl_sqlite *q, struct fl_error *err)
     /* IMMEDIATE: two writers opening a fresh database at once must not both migrate. */
     if ((rc = exec(q, "BEGIN IMMEDIATE", err, "cannot begin migration")) != 0)
         return rc;
-    if ((rc = exec(q, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-                   err, "cannot create schema_version")) != 0)
+    if ((rc = exec(q, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err,
+                   "cannot create schema_version")) != 0)
         goto out;
     if ((rc = fl__sq_read_version(q, &version, err)) != 0)
         goto out;
@@ -152,8 +152,8 @@ int fl__sq_migrate(struct fl_sqlite *q, struct fl_error *err)
     if (version < N_MIGRATIONS) {
         if ((rc = exec(q, "DELETE FROM schema_version", err, "cannot set schema version")))
             goto out;
-        rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version (version) VALUES (?1)", -1,
-                                &st, NULL);
+        rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version (version) VALUES (?1)", -1, &st,
+                                NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_int(st, 1, N_MIGRATIONS);
             rc = sqlite3_step(st);

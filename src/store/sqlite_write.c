@@ -11,8 +11,7 @@
 #include "flowd/value.h"
 #include "store/sqlite_int.h"
 
-static int step_done(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_error *err,
-                     const char *what)
+static int step_done(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_error *err, const char *what)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -22,8 +21,8 @@ static int step_done(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_error *err
 }
 
 /* An UPDATE of one row by id that found nothing means the engine and the store disagree. */
-static int step_one_row(struct fl_sqlite *q, sqlite3_stmt *st, uint64_t id,
-                        struct fl_error *err, const char *what)
+static int step_one_row(struct fl_sqlite *q, sqlite3_stmt *st, uint64_t id, struct fl_error *err,
+                        const char *what)
 {
     int rc = step_done(q, st, err, what);
     if (rc)
@@ -34,9 +33,9 @@ static int step_one_row(struct fl_sqlite *q, sqlite3_stmt *st, uint64_t id,
     return 0;
 }
 
-int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name,
-                          const char *xml, size_t xml_len, int64_t now_ms,
-                          struct fl_definition_row *out, bool *created, struct fl_error *err)
+int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
+                          size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                          bool *created, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st;
@@ -112,10 +111,13 @@ out:
     return rc;
 }
 
-static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
-                        struct fl_error *err)
+static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst, struct fl_error *err)
 {
-    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_INST_UPSERT, err);
+    /* The engine starts an instance at revision 1 and adds one per step: revision 1 is
+     * an insert, anything else an update of the row at the previous revision. */
+    bool insert = inst->revision <= 1;
+    sqlite3_stmt *st = fl__sq_stmt(q, insert ? FL__SQ_INST_INSERT : FL__SQ_INST_UPDATE, err);
+    int rc;
     if (!st)
         return err ? err->code : FL_ESTORE;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
@@ -126,7 +128,16 @@ static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
     sqlite3_bind_int64(st, 6, inst->started_at);
     fl__sq_bind_opt(st, 7, inst->ended_at);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)inst->revision);
-    return step_done(q, st, err, "cannot write instance");
+    if ((rc = step_done(q, st, err, "cannot write instance")) != 0)
+        return rc;
+    /* A row at any other revision was written by someone else since this state was
+     * loaded, and must not be overwritten. */
+    if (sqlite3_changes(q->db) != 1)
+        return fl_error_set(err, FL_ECONFLICT,
+                            "instance %llu was changed concurrently (expected revision %llu)",
+                            (unsigned long long)inst->id,
+                            (unsigned long long)(inst->revision ? inst->revision - 1 : 0));
+    return 0;
 }
 
 static int put_token(struct fl_sqlite *q, const struct fl_model *m, uint64_t instance_id,
@@ -213,9 +224,8 @@ static int put_event(struct fl_sqlite *q, const struct fl_event *e, struct fl_er
     return step_done(q, st, err, "cannot write history");
 }
 
-static int put_effect(struct fl_sqlite *q, const struct fl_model *m,
-                      const struct fl_instance *inst, const struct fl_effect *fx,
-                      struct fl_error *err)
+static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struct fl_instance *inst,
+                      const struct fl_effect *fx, struct fl_error *err)
 {
     sqlite3_stmt *st;
     switch (fx->kind) {

@@ -52,18 +52,19 @@ int fl_store_rollback(struct fl_store *s)
     return s->ops->rollback(s);
 }
 
-int fl_store_definition_put(struct fl_store *s, const char *key, const char *name,
-                            const char *xml, size_t xml_len, int64_t now_ms,
-                            struct fl_definition_row *out, bool *created,
-                            struct fl_error *err)
+int fl_store_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
+                            size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                            bool *created, struct fl_error *err)
 {
     if (!key || !*key || !xml)
         return fl_error_set(err, FL_EINVAL, "definition needs a key and xml");
+    if (xml_len > (size_t)INT32_MAX)
+        return fl_error_set(err, FL_ETOOBIG, "definition '%s' too large", key);
     return s->ops->definition_put(s, key, name, xml, xml_len, now_ms, out, created, err);
 }
 
-int fl_store_definition_find(struct fl_store *s, const char *key, int32_t version,
-                             uint64_t *id, struct fl_error *err)
+int fl_store_definition_find(struct fl_store *s, const char *key, int32_t version, uint64_t *id,
+                             struct fl_error *err)
 {
     if (!key)
         return fl_error_set(err, FL_EINVAL, "definition key missing");
@@ -94,8 +95,7 @@ int fl_store_apply(struct fl_store *s, const struct fl_model *m, const struct fl
     return s->ops->apply(s, m, inst, fx, err);
 }
 
-int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
-                    struct fl_error *err)
+int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err)
 {
     return s->ops->max_id(s, kind, out, err);
 }
@@ -112,8 +112,8 @@ int fl_store_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_ro
     return s->ops->instance_get(s, id, out, err);
 }
 
-int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q,
-                       struct fl_task_row **rows, size_t *n, struct fl_error *err)
+int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
+                       size_t *n, struct fl_error *err)
 {
     return s->ops->task_list(s, q, rows, n, err);
 }
@@ -226,11 +226,21 @@ void fl__store_json_string(struct fl_buf *out, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': fl_buf_add(out, "\\\"", 2); break;
-        case '\\': fl_buf_add(out, "\\\\", 2); break;
-        case '\n': fl_buf_add(out, "\\n", 2); break;
-        case '\r': fl_buf_add(out, "\\r", 2); break;
-        case '\t': fl_buf_add(out, "\\t", 2); break;
+        case '"':
+            fl_buf_add(out, "\\\"", 2);
+            break;
+        case '\\':
+            fl_buf_add(out, "\\\\", 2);
+            break;
+        case '\n':
+            fl_buf_add(out, "\\n", 2);
+            break;
+        case '\r':
+            fl_buf_add(out, "\\r", 2);
+            break;
+        case '\t':
+            fl_buf_add(out, "\\t", 2);
+            break;
         default:
             if (c < 0x20) {
                 char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};

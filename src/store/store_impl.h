@@ -17,11 +17,11 @@ struct fl_store_ops {
     int (*commit)(struct fl_store *s, struct fl_error *err);
     int (*rollback)(struct fl_store *s);
 
-    int (*definition_put)(struct fl_store *s, const char *key, const char *name,
-                          const char *xml, size_t xml_len, int64_t now_ms,
-                          struct fl_definition_row *out, bool *created, struct fl_error *err);
-    int (*definition_find)(struct fl_store *s, const char *key, int32_t version,
-                           uint64_t *id, struct fl_error *err);
+    int (*definition_put)(struct fl_store *s, const char *key, const char *name, const char *xml,
+                          size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                          bool *created, struct fl_error *err);
+    int (*definition_find)(struct fl_store *s, const char *key, int32_t version, uint64_t *id,
+                           struct fl_error *err);
     int (*definition_get)(struct fl_store *s, const char *key, int32_t version, uint64_t id,
                           struct fl_definition_row *out, struct fl_error *err);
     int (*definition_list)(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
@@ -31,20 +31,18 @@ struct fl_store_ops {
                          struct fl_error *err);
     int (*apply)(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
                  const struct fl_effects *fx, struct fl_error *err);
-    int (*max_id)(struct fl_store *s, enum fl_id_kind kind, uint64_t *out,
-                  struct fl_error *err);
+    int (*max_id)(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err);
     int (*instance_list)(struct fl_store *s, const struct fl_instance_query *q,
                          struct fl_instance_row **rows, size_t *n, struct fl_error *err);
     int (*instance_get)(struct fl_store *s, uint64_t id, struct fl_instance_row *out,
                         struct fl_error *err);
-    int (*task_list)(struct fl_store *s, const struct fl_task_query *q,
-                     struct fl_task_row **rows, size_t *n, struct fl_error *err);
-    int (*task_get)(struct fl_store *s, uint64_t id, struct fl_task_row *out,
-                    struct fl_error *err);
+    int (*task_list)(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
+                     size_t *n, struct fl_error *err);
+    int (*task_get)(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
     int (*job_instance)(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                         struct fl_error *err);
-    int (*history)(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows,
-                   size_t *n, struct fl_error *err);
+    int (*history)(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
+                   struct fl_error *err);
 };
 
 struct fl_store {

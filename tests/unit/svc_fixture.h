@@ -1,7 +1,5 @@
 /* Shared by the service and crash tests: a small process (start -> three user tasks ->
- * end), a temporary directory, and a weak stand-in for fl_feel_eval used only to link
- * while the FEEL evaluator has not landed (the process has no expressions, so it is never
- * called; the real, strong definition wins as soon as it exists). */
+ * end) and a temporary directory for the database. */
 #ifndef FLOWD_SVC_FIXTURE_H
 #define FLOWD_SVC_FIXTURE_H
 
@@ -9,37 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flowd/feel.h"
-
-#define SVC_PROCESS_XML                                                                    \
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                         \
-    "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""         \
-    " id=\"defs\" targetNamespace=\"http://flowd.test\">\n"                                \
-    "  <bpmn:process id=\"order\" name=\"Order\" isExecutable=\"true\">\n"                 \
-    "    <bpmn:startEvent id=\"start\"/>\n"                                                \
-    "    <bpmn:sequenceFlow id=\"f1\" sourceRef=\"start\" targetRef=\"check\"/>\n"         \
-    "    <bpmn:userTask id=\"check\" name=\"Check\"/>\n"                                   \
-    "    <bpmn:sequenceFlow id=\"f2\" sourceRef=\"check\" targetRef=\"offer\"/>\n"         \
-    "    <bpmn:userTask id=\"offer\" name=\"Offer\"/>\n"                                   \
-    "    <bpmn:sequenceFlow id=\"f3\" sourceRef=\"offer\" targetRef=\"pay\"/>\n"           \
-    "    <bpmn:userTask id=\"pay\" name=\"Pay\"/>\n"                                       \
-    "    <bpmn:sequenceFlow id=\"f4\" sourceRef=\"pay\" targetRef=\"end\"/>\n"             \
-    "    <bpmn:endEvent id=\"end\"/>\n"                                                    \
-    "  </bpmn:process>\n"                                                                  \
+#define SVC_PROCESS_XML                                                                            \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                                 \
+    "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                 \
+    " id=\"defs\" targetNamespace=\"http://flowd.test\">\n"                                        \
+    "  <bpmn:process id=\"order\" name=\"Order\" isExecutable=\"true\">\n"                         \
+    "    <bpmn:startEvent id=\"start\"/>\n"                                                        \
+    "    <bpmn:sequenceFlow id=\"f1\" sourceRef=\"start\" targetRef=\"check\"/>\n"                 \
+    "    <bpmn:userTask id=\"check\" name=\"Check\"/>\n"                                           \
+    "    <bpmn:sequenceFlow id=\"f2\" sourceRef=\"check\" targetRef=\"offer\"/>\n"                 \
+    "    <bpmn:userTask id=\"offer\" name=\"Offer\"/>\n"                                           \
+    "    <bpmn:sequenceFlow id=\"f3\" sourceRef=\"offer\" targetRef=\"pay\"/>\n"                   \
+    "    <bpmn:userTask id=\"pay\" name=\"Pay\"/>\n"                                               \
+    "    <bpmn:sequenceFlow id=\"f4\" sourceRef=\"pay\" targetRef=\"end\"/>\n"                     \
+    "    <bpmn:endEvent id=\"end\"/>\n"                                                            \
+    "  </bpmn:process>\n"                                                                          \
     "</bpmn:definitions>\n"
 
 #define SVC_TASKS_PER_INSTANCE 3
-
-__attribute__((weak)) struct fl_value *fl_feel_eval(const struct fl_feel_expr *e,
-                                                    const struct fl_feel_env *env,
-                                                    struct fl_feel_diag *diag)
-{
-    (void)e;
-    (void)env;
-    (void)diag;
-    fprintf(stderr, "fl_feel_eval called but the FEEL evaluator is not linked\n");
-    abort();
-}
 
 /* mkdtemp under /tmp; dir must hold 64 bytes. */
 static inline int svc_tmpdir(char *dir)

@@ -210,50 +210,66 @@ static void check_invariants(const char *path)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     /* history has no index by ref_id (the product needs none): index a temporary copy */
-    assert_int_equal(sqlite3_exec(db, "CREATE TEMP TABLE ev AS SELECT type, ref_id, instance_id"
-                                      " FROM history; CREATE INDEX temp.ev_ref ON ev (type, ref_id);"
-                                      " CREATE INDEX temp.ev_inst ON ev (type, instance_id)",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TEMP TABLE ev AS SELECT type, ref_id, instance_id"
+                                  " FROM history; CREATE INDEX temp.ev_ref ON ev (type, ref_id);"
+                                  " CREATE INDEX temp.ev_inst ON ev (type, instance_id)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     /* each token waiting in a user task has exactly one open task row ... */
     assert_int_equal(count(db, "SELECT count(*) FROM tokens t WHERE t.task_id IS NOT NULL AND"
                                " (SELECT count(*) FROM tasks k WHERE k.id = t.task_id AND"
-                               " k.token_id = t.id AND k.status = 0) != 1"), 0);
+                               " k.token_id = t.id AND k.status = 0) != 1"),
+                     0);
     assert_int_equal(count(db, "SELECT count(*) FROM tokens t WHERE t.task_id IS NULL"), 0);
     /* ... and each open task row has its token */
     assert_int_equal(count(db, "SELECT count(*) FROM tasks k WHERE k.status = 0 AND NOT EXISTS"
                                " (SELECT 1 FROM tokens t WHERE t.id = k.token_id AND"
-                               " t.task_id = k.id)"), 0);
+                               " t.task_id = k.id)"),
+                     0);
     /* no instance both ended and holding tokens; no active one without */
     assert_int_equal(count(db, "SELECT count(*) FROM instances i WHERE i.status != 0 AND"
-                               " EXISTS (SELECT 1 FROM tokens t WHERE t.instance_id = i.id)"), 0);
+                               " EXISTS (SELECT 1 FROM tokens t WHERE t.instance_id = i.id)"),
+                     0);
     assert_int_equal(count(db, "SELECT count(*) FROM instances i WHERE i.status = 0 AND NOT"
-                               " EXISTS (SELECT 1 FROM tokens t WHERE t.instance_id = i.id)"), 0);
+                               " EXISTS (SELECT 1 FROM tokens t WHERE t.instance_id = i.id)"),
+                     0);
     /* status consistent: ended_at set exactly for ended instances, open tasks only there */
     assert_int_equal(count(db, "SELECT count(*) FROM instances WHERE (status = 0) !="
-                               " (ended_at IS NULL)"), 0);
+                               " (ended_at IS NULL)"),
+                     0);
     assert_int_equal(count(db, "SELECT count(*) FROM tasks k JOIN instances i ON"
-                               " i.id = k.instance_id WHERE k.status = 0 AND i.status != 0"), 0);
+                               " i.id = k.instance_id WHERE k.status = 0 AND i.status != 0"),
+                     0);
     assert_int_equal(count(db, "SELECT count(*) FROM instances i WHERE i.status = 1 AND"
                                " (SELECT count(*) FROM tasks k WHERE k.instance_id = i.id AND"
-                               " k.status = 1) != 3"), 0);
+                               " k.status = 1) != 3"),
+                     0);
     /* history complete */
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks k WHERE NOT EXISTS (SELECT 1 FROM"
-             " ev h WHERE h.type = %d AND h.ref_id = k.id)", FL_EV_TASK_CREATED);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM tasks k WHERE NOT EXISTS (SELECT 1 FROM"
+             " ev h WHERE h.type = %d AND h.ref_id = k.id)",
+             FL_EV_TASK_CREATED);
     assert_int_equal(count(db, sql), 0);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks k WHERE k.status = 1 AND NOT EXISTS"
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM tasks k WHERE k.status = 1 AND NOT EXISTS"
              " (SELECT 1 FROM ev h WHERE h.type = %d AND h.ref_id = k.id)",
              FL_EV_TASK_COMPLETED);
     assert_int_equal(count(db, sql), 0);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM instances i WHERE NOT EXISTS (SELECT 1"
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM instances i WHERE NOT EXISTS (SELECT 1"
              " FROM ev h WHERE h.type = %d AND h.instance_id = i.id)",
              FL_EV_INSTANCE_STARTED);
     assert_int_equal(count(db, sql), 0);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM instances i WHERE i.status = 1 AND NOT"
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM instances i WHERE i.status = 1 AND NOT"
              " EXISTS (SELECT 1 FROM ev h WHERE h.type = %d AND h.instance_id = i.id)",
              FL_EV_INSTANCE_COMPLETED);
     assert_int_equal(count(db, sql), 0);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM ev h WHERE h.type = %d AND NOT"
-             " EXISTS (SELECT 1 FROM tasks k WHERE k.id = h.ref_id)", FL_EV_TASK_CREATED);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM ev h WHERE h.type = %d AND NOT"
+             " EXISTS (SELECT 1 FROM tasks k WHERE k.id = h.ref_id)",
+             FL_EV_TASK_CREATED);
     assert_int_equal(count(db, sql), 0);
     sqlite3_close(db);
 }
@@ -296,8 +312,8 @@ static void test_kill9_rounds(void **state)
         struct fl_service *svc;
         size_t n;
         assert_int_equal(fl_service_open(&o, &svc, NULL), 0);
-        assert_int_equal(fl_service_deploy(svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), &r, 1,
-                                           &n, NULL), 0);
+        assert_int_equal(
+            fl_service_deploy(svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), &r, 1, &n, NULL), 0);
         fl_service_close(svc);
     }
     for (int round = 0; round < ROUNDS; round++) {
@@ -358,7 +374,8 @@ static void test_kill9_rounds(void **state)
         check_acked(url, &a);
         check_invariants(path);
     }
-    fprintf(stderr, "crash test: %d rounds, %zu acknowledgements (%zu starts, %zu completions)"
+    fprintf(stderr,
+            "crash test: %d rounds, %zu acknowledgements (%zu starts, %zu completions)"
             " checked, %zu rounds had acks in flight at the kill\n",
             ROUNDS, total_acks, a.n_started, a.n_completed, kills_mid_batch);
     assert_true(a.n_started > 0 && a.n_completed > 0);

@@ -1,8 +1,9 @@
 /* Unit tests of the service: deploy through the writer (versions, validation, nothing
  * stored on error), commands end to end, group commit (acknowledged only after commit,
  * several commands per transaction), refusals and store failures that leave neighbours in
- * the batch alone, and close draining the queue. Batches are formed deterministically by
- * holding the writer inside a callback until the test has queued the rest. */
+ * the batch alone, stale caches, and close draining the queue. Batches are formed
+ * deterministically by holding the writer inside a callback until the test has queued the
+ * rest. Process flows (variables, gateways, jobs) are in test_service_flows.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,94 +17,7 @@
 #include "flowd/store.h"
 #include "flowd/value.h"
 #include "svc_fixture.h"
-
-static int64_t fixed_clock(void)
-{
-    return 1700000000000;
-}
-
-struct fixture {
-    char dir[64];
-    char url[128];
-    struct fl_service *svc;
-};
-
-static struct fl_service *open_svc(struct fixture *f, unsigned max_batch, unsigned queue_cap)
-{
-    struct fl_service_options o = {.db_url = f->url, .synchronous = 0, .synchronous_set = true,
-                                   .max_batch = max_batch, .queue_cap = queue_cap,
-                                   .clock_ms = fixed_clock};
-    struct fl_service *svc = NULL;
-    struct fl_error e;
-    fl_error_clear(&e);
-    int rc = fl_service_open(&o, &svc, &e);
-    if (rc)
-        fprintf(stderr, "service open: %s\n", e.msg);
-    assert_int_equal(rc, 0);
-    return svc;
-}
-
-static void deploy_order(struct fl_service *svc)
-{
-    struct fl_deploy_result r[2];
-    struct fl_error e;
-    size_t n;
-    fl_error_clear(&e);
-    int rc = fl_service_deploy(svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2, &n, &e);
-    if (rc)
-        fprintf(stderr, "deploy: %s (line %d)\n", e.msg, e.line);
-    assert_int_equal(rc, 0);
-    assert_int_equal(n, 1);
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (svc_tmpdir(f->dir))
-        return -1;
-    snprintf(f->url, sizeof(f->url), "sqlite:%s/t.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    fl_service_close(f->svc);
-    svc_rmdb(f->dir);
-    free(f);
-    return 0;
-}
-
-static struct fl_store *reader(struct fixture *f)
-{
-    struct fl_store_options ro = {.read_only = true};
-    struct fl_store *s = NULL;
-    assert_int_equal(fl_store_open(f->url, &ro, &s, NULL), 0);
-    return s;
-}
-
-static struct fl_command start_cmd(const char *bk)
-{
-    struct fl_command c;
-    memset(&c, 0, sizeof(c));
-    c.kind = FL_CMD_START;
-    c.process_key = "order";
-    c.business_key = bk;
-    c.actor = "tester";
-    return c;
-}
-
-static struct fl_command complete_cmd(uint64_t instance_id, uint64_t task_id)
-{
-    struct fl_command c;
-    memset(&c, 0, sizeof(c));
-    c.kind = FL_CMD_COMPLETE_TASK;
-    c.instance_id = instance_id;
-    c.target_id = task_id;
-    c.actor = "ann";
-    return c;
-}
+#include "svc_helpers.h"
 
 static void test_deploy(void **state)
 {
@@ -116,15 +30,15 @@ static void test_deploy(void **state)
     char *changed;
 
     f->svc = open_svc(f, 0, 0);
-    assert_int_equal(fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2,
-                                       &n, NULL), 0);
+    assert_int_equal(
+        fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_string_equal(r[0].key, "order");
     assert_int_equal(r[0].version, 1);
     assert_true(r[0].created);
     /* the same bytes again: no new version */
-    assert_int_equal(fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2,
-                                       &n, NULL), 0);
+    assert_int_equal(
+        fl_service_deploy(f->svc, SVC_PROCESS_XML, strlen(SVC_PROCESS_XML), r, 2, &n, NULL), 0);
     assert_false(r[0].created);
     assert_int_equal(r[0].version, 1);
     /* a changed name is a new version */
@@ -139,17 +53,38 @@ static void test_deploy(void **state)
     assert_int_not_equal(fl_service_deploy(f->svc, "<bpmn:definitions", 17, r, 2, &n, &e), 0);
     assert_int_equal(n, 0);
     assert_true(e.msg[0] != '\0');
-    const char *dangling = "<?xml version=\"1.0\"?><bpmn:definitions"
-                           " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
-                           "<bpmn:process id=\"bad\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
-                           "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"nowhere\"/>"
-                           "</bpmn:process></bpmn:definitions>";
+    const char *dangling =
+        "<?xml version=\"1.0\"?><bpmn:definitions"
+        " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+        "<bpmn:process id=\"bad\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+        "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"nowhere\"/>"
+        "</bpmn:process></bpmn:definitions>";
     fl_error_clear(&e);
     assert_int_not_equal(fl_service_deploy(f->svc, dangling, strlen(dangling), r, 2, &n, &e), 0);
     rd = reader(f);
     assert_int_equal(fl_store_definition_list(rd, &rows, &nrows, NULL), 0);
     assert_int_equal(nrows, 2);
     fl_definition_rows_free(rows, nrows);
+    /* two executable processes: two definitions, each with the whole document */
+    const char *two = "<?xml version=\"1.0\"?><bpmn:definitions"
+                      " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+                      "<bpmn:process id=\"p1\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+                      "<bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"e\"/>"
+                      "<bpmn:endEvent id=\"e\"/></bpmn:process>"
+                      "<bpmn:process id=\"p2\" isExecutable=\"true\"><bpmn:startEvent id=\"s2\"/>"
+                      "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"s2\" targetRef=\"e2\"/>"
+                      "<bpmn:endEvent id=\"e2\"/></bpmn:process></bpmn:definitions>";
+    fl_error_clear(&e);
+    assert_int_equal(fl_service_deploy(f->svc, two, strlen(two), r, 2, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(r[0].key, "p1");
+    assert_string_equal(r[1].key, "p2");
+    assert_true(r[0].created && r[1].created);
+    assert_true(r[0].definition_id != r[1].definition_id);
+    struct fl_definition_row d;
+    assert_int_equal(fl_store_definition_get(rd, "p2", 0, 0, &d, NULL), 0);
+    assert_int_equal(d.xml_len, strlen(two));
+    fl_definition_row_release(&d);
     fl_store_close(rd);
 }
 
@@ -333,8 +268,9 @@ static void test_group_commit(void **state)
     pthread_cond_init(&a.cond, NULL);
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open_v2(path, &a.db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(a.db, "SELECT 1 FROM instances WHERE id = ?1", -1,
-                                        &a.exists, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(a.db, "SELECT 1 FROM instances WHERE id = ?1", -1, &a.exists, NULL),
+        SQLITE_OK);
     gate_init(&g);
     c = start_cmd("gate");
     assert_int_equal(fl_service_submit(f->svc, &c, gate_cb, &g), 0);
@@ -389,8 +325,8 @@ static void test_refusal_spares_neighbours(void **state)
     struct fl_command batch[6] = {
         start_cmd("a"),
         complete_cmd(iid, tid),
-        complete_cmd(iid, tid),       /* the same task again: refused */
-        complete_cmd(iid, 424242),    /* no such task: refused */
+        complete_cmd(iid, tid),    /* the same task again: refused */
+        complete_cmd(iid, 424242), /* no such task: refused */
         start_cmd("b"),
         start_cmd("c"),
     };
@@ -441,10 +377,12 @@ static void test_store_error_spares_neighbours(void **state)
     snprintf(path, sizeof(path), "%s/t.db", f->dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON instances"
-                                      " WHEN NEW.business_key = 'boom'"
-                                      " BEGIN SELECT RAISE(ABORT, 'boom'); END",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER boom BEFORE INSERT ON instances"
+                                  " WHEN NEW.business_key = 'boom'"
+                                  " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     memset(&a, 0, sizeof(a));
     pthread_mutex_init(&a.lock, NULL);
@@ -476,6 +414,83 @@ static void test_store_error_spares_neighbours(void **state)
     fl_instance_rows_free(rows, n);
     fl_store_close(rd);
     gate_release(&g);
+}
+
+/* Another writer changed an instance the service has cached: the stale step is refused
+ * by the store's revision check and re-run from the stored state, not written over it. */
+static void test_stale_cache_is_reloaded(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_service_stats st;
+    struct fl_result res;
+    struct fl_command c;
+    struct fl_store *rd;
+    struct fl_instance_row row;
+    char path[128];
+    sqlite3 *db;
+
+    f->svc = open_svc(f, 0, 0);
+    deploy_order(f->svc);
+    c = start_cmd("stale");
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    uint64_t iid = res.instance_id, tid = res.task_id;
+    snprintf(path, sizeof(path), "%s/t.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE instances SET revision = revision + 1,"
+                                  " business_key = 'other'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    c = complete_cmd(iid, tid);
+    assert_int_equal(fl_service_run(f->svc, &c, &res), 0);
+    fl_service_stats(f->svc, &st);
+    assert_int_equal(st.retried, 1);
+    rd = reader(f);
+    assert_int_equal(fl_store_instance_get(rd, iid, &row, NULL), 0);
+    assert_string_equal(row.business_key, "other"); /* the other writer's change survived */
+    fl_instance_row_release(&row);
+    fl_store_close(rd);
+}
+
+struct chain {
+    struct fl_service *svc;
+    struct acks *a;
+    struct ack_slot slots[2];
+};
+
+/* Submits two follow-ups from the writer thread with a queue of one: must not wait. */
+static void chain_cb(void *arg, const struct fl_result *res)
+{
+    struct chain *ch = arg;
+    struct fl_command c = complete_cmd(res->instance_id, res->task_id);
+    assert_int_equal(res->rc, 0);
+    ch->slots[0] = (struct ack_slot){ch->a, 0};
+    ch->slots[1] = (struct ack_slot){ch->a, 1};
+    assert_int_equal(fl_service_submit(ch->svc, &c, ack_cb, &ch->slots[0]), 0);
+    assert_int_equal(fl_service_submit(ch->svc, &c, ack_cb, &ch->slots[1]), 0);
+}
+
+static void test_submit_from_callback(void **state)
+{
+    struct fixture *f = *state;
+    static struct acks a;
+    struct chain ch;
+    struct fl_command c;
+
+    f->svc = open_svc(f, 0, 1);
+    deploy_order(f->svc);
+    memset(&a, 0, sizeof(a));
+    pthread_mutex_init(&a.lock, NULL);
+    pthread_cond_init(&a.cond, NULL);
+    ch.svc = f->svc;
+    ch.a = &a;
+    c = start_cmd("chain");
+    assert_int_equal(fl_service_submit(f->svc, &c, chain_cb, &ch), 0);
+    acks_wait(&a, 2);
+    assert_int_equal(a.res[0].rc, 0);
+    assert_int_not_equal(a.res[1].rc, 0); /* the same task twice: the second is refused */
 }
 
 struct closer {
@@ -549,6 +564,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_spares_neighbours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_cache_is_reloaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_from_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

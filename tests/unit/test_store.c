@@ -60,16 +60,6 @@ static struct fl_store *open_rw(const char *path)
     return s;
 }
 
-/* The store allocates a loaded instance itself; free it the same way (the engine's
- * fl_instance_free is not this module's to test). */
-static void free_instance(struct fl_instance *inst)
-{
-    free(inst->tokens);
-    free(inst->business_key);
-    fl_value_unref(inst->variables);
-    free(inst);
-}
-
 static void test_migrations_idempotent(void **state)
 {
     struct fixture *f = *state;
@@ -88,8 +78,9 @@ static void test_migrations_idempotent(void **state)
     fl_store_close(s);
     /* exactly one version row, and WAL mode persisted */
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version",
-                                        -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version", -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     assert_int_equal(sqlite3_column_int(st, 1), v);
@@ -166,7 +157,8 @@ static void test_definition_versions(void **state)
     size_t n;
     uint64_t id;
 
-    assert_int_equal(fl_store_definition_put(s, "p", "P", x1, strlen(x1), 1000, &r, &created, NULL), 0);
+    assert_int_equal(fl_store_definition_put(s, "p", "P", x1, strlen(x1), 1000, &r, &created, NULL),
+                     0);
     assert_true(created);
     assert_int_equal(r.version, 1);
     fl_sha256_hex(x1, strlen(x1), sum);
@@ -175,7 +167,8 @@ static void test_definition_versions(void **state)
     fl_definition_row_release(&r);
 
     /* same bytes: no new version, the existing one described */
-    assert_int_equal(fl_store_definition_put(s, "p", "P", x1, strlen(x1), 2000, &r, &created, NULL), 0);
+    assert_int_equal(fl_store_definition_put(s, "p", "P", x1, strlen(x1), 2000, &r, &created, NULL),
+                     0);
     assert_false(created);
     assert_int_equal(r.version, 1);
     assert_int_equal(r.id, id1);
@@ -185,7 +178,8 @@ static void test_definition_versions(void **state)
 
     /* changed bytes: version 2, inside a caller's transaction */
     assert_int_equal(fl_store_begin(s, NULL), 0);
-    assert_int_equal(fl_store_definition_put(s, "p", "P2", x2, strlen(x2), 3000, &r, &created, NULL), 0);
+    assert_int_equal(
+        fl_store_definition_put(s, "p", "P2", x2, strlen(x2), 3000, &r, &created, NULL), 0);
     assert_int_equal(fl_store_commit(s, NULL), 0);
     assert_true(created);
     assert_int_equal(r.version, 2);
@@ -193,14 +187,16 @@ static void test_definition_versions(void **state)
     fl_definition_row_release(&r);
 
     /* the first version again is a change relative to the latest: version 3 */
-    assert_int_equal(fl_store_definition_put(s, "p", "P", x1, strlen(x1), 4000, &r, &created, NULL), 0);
+    assert_int_equal(fl_store_definition_put(s, "p", "P", x1, strlen(x1), 4000, &r, &created, NULL),
+                     0);
     assert_true(created);
     assert_int_equal(r.version, 3);
     fl_definition_row_release(&r);
 
     /* another key starts at 1; a rolled-back put leaves nothing */
     assert_int_equal(fl_store_begin(s, NULL), 0);
-    assert_int_equal(fl_store_definition_put(s, "q", NULL, x2, strlen(x2), 5000, &r, &created, NULL), 0);
+    assert_int_equal(
+        fl_store_definition_put(s, "q", NULL, x2, strlen(x2), 5000, &r, &created, NULL), 0);
     assert_int_equal(r.version, 1);
     fl_definition_row_release(&r);
     assert_int_equal(fl_store_rollback(s), 0);
@@ -251,7 +247,8 @@ static uint64_t deploy(struct fl_store *s, const char *key)
     struct fl_definition_row r;
     bool created;
     uint64_t id;
-    assert_int_equal(fl_store_definition_put(s, key, NULL, key, strlen(key), 1, &r, &created, NULL), 0);
+    assert_int_equal(fl_store_definition_put(s, key, NULL, key, strlen(key), 1, &r, &created, NULL),
+                     0);
     id = r.id;
     fl_definition_row_release(&r);
     return id;
@@ -265,12 +262,18 @@ static void test_apply_load_roundtrip(void **state)
     char bk[] = "deal-1";
     struct fl_effect items[16];
     struct fl_effects fx = {items, 0, 16, NULL};
-    struct fl_token tok[2] = {{.id = 10, .node = 3, .flow = FL_NONE, .state = FL_TOKEN_WAITING,
-                               .task_id = 100},
-                              {.id = 11, .node = 5, .flow = 2, .state = FL_TOKEN_JOINING}};
-    struct fl_instance inst = {.id = 7, .definition_id = def, .business_key = bk,
-                               .status = FL_INSTANCE_ACTIVE, .tokens = tok, .n_tokens = 2,
-                               .cap_tokens = 2, .started_at = 1000, .revision = 1};
+    struct fl_token tok[2] = {
+        {.id = 10, .node = 3, .flow = FL_NONE, .state = FL_TOKEN_WAITING, .task_id = 100},
+        {.id = 11, .node = 5, .flow = 2, .state = FL_TOKEN_JOINING}};
+    struct fl_instance inst = {.id = 7,
+                               .definition_id = def,
+                               .business_key = bk,
+                               .status = FL_INSTANCE_ACTIVE,
+                               .tokens = tok,
+                               .n_tokens = 2,
+                               .cap_tokens = 2,
+                               .started_at = 1000,
+                               .revision = 1};
     char r1[] = "sales_manager", r2[] = "head";
     char *roles[] = {r1, r2};
     struct fl_value *amount = json("12345.670000000000000000000000001");
@@ -286,8 +289,8 @@ static void test_apply_load_roundtrip(void **state)
     inst.variables = json("{}");
     memset(items, 0, sizeof(items));
     items[fx.n].kind = FL_FX_EVENT;
-    items[fx.n++].u.event = (struct fl_event){.type = FL_EV_INSTANCE_STARTED, .instance_id = 7,
-                                              .actor = "ann", .at = 1000};
+    items[fx.n++].u.event = (struct fl_event){
+        .type = FL_EV_INSTANCE_STARTED, .instance_id = 7, .actor = "ann", .at = 1000};
     items[fx.n].kind = FL_FX_TOKEN_PUT;
     items[fx.n++].u.token = tok[0];
     items[fx.n].kind = FL_FX_TOKEN_PUT;
@@ -299,14 +302,25 @@ static void test_apply_load_roundtrip(void **state)
     items[fx.n].u.var.name = "client";
     items[fx.n++].u.var.value = client;
     items[fx.n].kind = FL_FX_TASK_CREATE;
-    items[fx.n++].u.task = (struct fl_task){
-        .id = 100, .instance_id = 7, .token_id = 10, .node_id = "offer", .name = "Offer",
-        .candidate_roles = {roles, 2}, .created_at = 1000, .due_at = 5000, .remind_at = 4000,
-        .main_action_kind = "document", .main_action_required = true};
+    items[fx.n++].u.task = (struct fl_task){.id = 100,
+                                            .instance_id = 7,
+                                            .token_id = 10,
+                                            .node_id = "offer",
+                                            .name = "Offer",
+                                            .candidate_roles = {roles, 2},
+                                            .created_at = 1000,
+                                            .due_at = 5000,
+                                            .remind_at = 4000,
+                                            .main_action_kind = "document",
+                                            .main_action_required = true};
     items[fx.n].kind = FL_FX_EVENT;
-    items[fx.n++].u.event = (struct fl_event){.type = FL_EV_TASK_CREATED, .instance_id = 7,
-                                              .token_id = 10, .ref_id = 100, .node_id = "offer",
-                                              .detail = "{\"x\":1}", .at = 1000};
+    items[fx.n++].u.event = (struct fl_event){.type = FL_EV_TASK_CREATED,
+                                              .instance_id = 7,
+                                              .token_id = 10,
+                                              .ref_id = 100,
+                                              .node_id = "offer",
+                                              .detail = "{\"x\":1}",
+                                              .at = 1000};
 
     assert_int_equal(fl_store_apply(s, NULL, &inst, &fx, &e), FL_EINVAL); /* no transaction */
     assert_int_equal(fl_store_begin(s, NULL), 0);
@@ -327,7 +341,7 @@ static void test_apply_load_roundtrip(void **state)
     assert_int_equal(fl_value_context_len(back->variables), 2);
     assert_true(fl_value_equal(fl_value_context_get(back->variables, "amount", 6), amount));
     assert_true(fl_value_equal(fl_value_context_get(back->variables, "client", 6), client));
-    free_instance(back);
+    fl_instance_free(back);
 
     assert_int_equal(fl_store_instance_get(s, 7, &row, NULL), 0);
     assert_string_equal(row.process_key, "sales");
@@ -368,8 +382,8 @@ static void test_apply_load_roundtrip(void **state)
     items[fx.n].u.var.name = "amount";
     items[fx.n++].u.var.value = client;
     items[fx.n].kind = FL_FX_EVENT;
-    items[fx.n++].u.event = (struct fl_event){.type = FL_EV_INSTANCE_COMPLETED, .instance_id = 7,
-                                              .at = 2000};
+    items[fx.n++].u.event =
+        (struct fl_event){.type = FL_EV_INSTANCE_COMPLETED, .instance_id = 7, .at = 2000};
     inst.n_tokens = 0;
     inst.status = FL_INSTANCE_COMPLETED;
     inst.ended_at = 2000;
@@ -384,7 +398,7 @@ static void test_apply_load_roundtrip(void **state)
     assert_int_equal(back->revision, 2);
     assert_int_equal(back->n_tokens, 0);
     assert_true(fl_value_equal(fl_value_context_get(back->variables, "amount", 6), client));
-    free_instance(back);
+    fl_instance_free(back);
     assert_int_equal(fl_store_task_get(s, 100, &task, NULL), 0);
     assert_int_equal(task.status, FL_TASK_COMPLETED);
     assert_string_equal(task.closed_by, "bob");
@@ -416,7 +430,19 @@ static void test_apply_load_roundtrip(void **state)
     assert_int_equal(fl_store_rollback(s), 0);
     assert_int_equal(fl_store_instance_load(s, 7, &back, NULL), 0);
     assert_int_equal(back->revision, 2);
-    free_instance(back);
+    fl_instance_free(back);
+
+    /* a step from a stale state (revision not the stored one plus one) is refused */
+    fx.n = 0;
+    inst.revision = 5;
+    assert_int_equal(fl_store_begin(s, NULL), 0);
+    assert_int_equal(fl_store_apply(s, NULL, &inst, &fx, &e), FL_ECONFLICT);
+    assert_non_null(strstr(e.msg, "concurrently"));
+    assert_int_equal(fl_store_rollback(s), 0);
+    inst.revision = 3;
+    assert_int_equal(fl_store_begin(s, NULL), 0);
+    assert_int_equal(fl_store_apply(s, NULL, &inst, &fx, &e), 0);
+    assert_int_equal(fl_store_commit(s, NULL), 0);
 
     /* token ids of deleted tokens are not handed out again */
     uint64_t max;
@@ -452,8 +478,12 @@ static void test_jobs_and_incidents(void **state)
     inst.variables = json("{}");
     memset(items, 0, sizeof(items));
     items[fx.n].kind = FL_FX_JOB_CREATE;
-    items[fx.n++].u.job = (struct fl_job){.id = 5, .instance_id = 1, .token_id = 2,
-                                          .node_id = "charge", .type = "payment", .retries = 3,
+    items[fx.n++].u.job = (struct fl_job){.id = 5,
+                                          .instance_id = 1,
+                                          .token_id = 2,
+                                          .node_id = "charge",
+                                          .type = "payment",
+                                          .retries = 3,
                                           .created_at = 1};
     items[fx.n].kind = FL_FX_JOB_RETRY;
     items[fx.n].u.job_close.id = 5;
@@ -498,7 +528,9 @@ static void test_queries(void **state)
 
     assert_int_equal(fl_store_begin(s, NULL), 0);
     for (uint64_t i = 1; i <= 3; i++) {
-        struct fl_instance inst = {.id = i, .definition_id = i == 2 ? d2 : d1, .started_at = 1,
+        struct fl_instance inst = {.id = i,
+                                   .definition_id = i == 2 ? d2 : d1,
+                                   .started_at = 1,
                                    .revision = 1,
                                    .status = i == 3 ? FL_INSTANCE_COMPLETED : FL_INSTANCE_ACTIVE};
         inst.variables = json("{}");
@@ -506,11 +538,14 @@ static void test_queries(void **state)
         memset(items, 0, sizeof(items));
         for (int k = 0; k < 4; k++) {
             items[fx.n].kind = FL_FX_TASK_CREATE;
-            items[fx.n++].u.task = (struct fl_task){
-                .id = ++tid, .instance_id = i, .node_id = "t", .created_at = 1,
-                .assignee = k == 0 ? "ann" : NULL,
-                .candidate_roles = k % 2 ? (struct fl_strlist){r_sales, 1}
-                                         : (struct fl_strlist){r_mgr, 2}};
+            items[fx.n++].u.task =
+                (struct fl_task){.id = ++tid,
+                                 .instance_id = i,
+                                 .node_id = "t",
+                                 .created_at = 1,
+                                 .assignee = k == 0 ? "ann" : NULL,
+                                 .candidate_roles = k % 2 ? (struct fl_strlist){r_sales, 1}
+                                                          : (struct fl_strlist){r_mgr, 2}};
         }
         items[fx.n].kind = FL_FX_TASK_CLOSE;
         items[fx.n].u.task_close.id = tid; /* the last task of each instance is closed */
