@@ -40,7 +40,9 @@ int fl_feel_compile_unary(const char *src, size_t len, struct fl_feel_expr **out
 void fl_feel_free(struct fl_feel_expr *e);
 
 /* Evaluate; returns a new reference (never NULL; FEEL null on error, with diag->msg set
- * when diag is not NULL). For unary tests, env->vars must hold the input as "?". */
+ * when diag is not NULL). For unary tests, env->vars must hold the input as "?". The
+ * result owns its data and may outlive e, except a user-defined function value, which
+ * refers to e's tree (call it only while e lives). Thread-safe for a shared e. */
 struct fl_value *fl_feel_eval(const struct fl_feel_expr *e, const struct fl_feel_env *env,
                               struct fl_feel_diag *diag);
 

@@ -87,7 +87,8 @@ const char *fl_value_str(const struct fl_value *v, size_t *len); /* NULL unless 
 /* Exact integer value of a number; FL_ETYPE if not a number or not an integer in range. */
 int fl_value_to_int64(const struct fl_value *v, int64_t *out);
 
-/* Number as its canonical decimal text ("0.3", "1E+40"); appends to out. */
+/* Number as its canonical decimal text, trailing zeros dropped ("0.3", "1000"; exponent
+ * form such as "1E+100" only past ~60 characters); appends to out. */
 int fl_value_number_format(const struct fl_value *v, struct fl_buf *out);
 
 size_t fl_value_list_len(const struct fl_value *v);

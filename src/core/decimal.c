@@ -15,23 +15,62 @@ struct u256 {
     uint64_t w[4];
 };
 
+/* Powers of ten that fit 128 bits: 10^0 .. 10^38. */
+static const fl_u128 pow10_table[39] = {
+    (fl_u128)1ULL,
+    (fl_u128)10ULL,
+    (fl_u128)100ULL,
+    (fl_u128)1000ULL,
+    (fl_u128)10000ULL,
+    (fl_u128)100000ULL,
+    (fl_u128)1000000ULL,
+    (fl_u128)10000000ULL,
+    (fl_u128)100000000ULL,
+    (fl_u128)1000000000ULL,
+    (fl_u128)10000000000ULL,
+    (fl_u128)100000000000ULL,
+    (fl_u128)1000000000000ULL,
+    (fl_u128)10000000000000ULL,
+    (fl_u128)100000000000000ULL,
+    (fl_u128)1000000000000000ULL,
+    (fl_u128)10000000000000000ULL,
+    (fl_u128)100000000000000000ULL,
+    (fl_u128)1000000000000000000ULL,
+    (fl_u128)10000000000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 10ULL,
+    (fl_u128)10000000000000000000ULL * 100ULL,
+    (fl_u128)10000000000000000000ULL * 1000ULL,
+    (fl_u128)10000000000000000000ULL * 10000ULL,
+    (fl_u128)10000000000000000000ULL * 100000ULL,
+    (fl_u128)10000000000000000000ULL * 1000000ULL,
+    (fl_u128)10000000000000000000ULL * 10000000ULL,
+    (fl_u128)10000000000000000000ULL * 100000000ULL,
+    (fl_u128)10000000000000000000ULL * 1000000000ULL,
+    (fl_u128)10000000000000000000ULL * 10000000000ULL,
+    (fl_u128)10000000000000000000ULL * 100000000000ULL,
+    (fl_u128)10000000000000000000ULL * 1000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 10000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 100000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 1000000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 10000000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 100000000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 1000000000000000000ULL,
+    (fl_u128)10000000000000000000ULL * 10000000000000000000ULL,
+};
+
 static fl_u128 pow10_u128(int n)
 {
-    fl_u128 p = 1;
-    while (n-- > 0)
-        p *= 10;
-    return p;
+    return pow10_table[n];
 }
 
 #define COEF_LIMIT (pow10_u128(FL_DEC_DIGITS))
 
 int fl_dec_ndigits(fl_u128 c)
 {
+    /* comparisons, not 128-bit divisions: this is on the hot path of every comparison */
     int n = 1;
-    while (c >= 10) {
-        c /= 10;
+    while (n < 39 && c >= pow10_table[n])
         n++;
-    }
     return n;
 }
 
@@ -192,7 +231,7 @@ static int finish(struct u256 *c, int64_t exp, bool neg, bool sticky_in, struct 
     if (exp < FL_DEC_EMIN) {
         /* Underflow: digits below the smallest exponent are rounded away. */
         int64_t shift = FL_DEC_EMIN - exp;
-        if (shift > 40) {
+        if (shift > 38) {
             q = 0;
         } else {
             fl_u128 p = pow10_u128((int)shift);
@@ -351,7 +390,7 @@ bool fl_dec_is_int(const struct fl_dec *a)
 {
     if (a->exp >= 0 || a->coef == 0)
         return true;
-    if (a->exp < -40)
+    if (a->exp < -38)
         return false;
     return a->coef % pow10_u128(-a->exp) == 0;
 }
@@ -418,6 +457,10 @@ int fl_dec_cmp(const struct fl_dec *a, const struct fl_dec *b)
         return sa < sb ? -1 : 1;
     if (sa == 0)
         return 0;
+    if (a->exp == b->exp) {
+        int mag = a->coef < b->coef ? -1 : a->coef > b->coef;
+        return sa > 0 ? mag : -mag;
+    }
     /* Same sign: compare magnitudes via adjusted exponents, then aligned coefficients. */
     int64_t adja = (int64_t)a->exp + fl_dec_ndigits(a->coef);
     int64_t adjb = (int64_t)b->exp + fl_dec_ndigits(b->coef);

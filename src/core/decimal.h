@@ -49,8 +49,11 @@ double fl_dec_to_double(const struct fl_dec *a);
 /* Integer value when a is an integer in int64 range; FL_ETYPE otherwise. */
 int fl_dec_to_int64(const struct fl_dec *a, int64_t *out);
 
+/* a + b, rounded to 34 digits; FL_ELIMIT on exponent overflow. */
 int fl_dec_add(const struct fl_dec *a, const struct fl_dec *b, struct fl_dec *out);
+/* a - b, as fl_dec_add. */
 int fl_dec_sub(const struct fl_dec *a, const struct fl_dec *b, struct fl_dec *out);
+/* a * b, as fl_dec_add. */
 int fl_dec_mul(const struct fl_dec *a, const struct fl_dec *b, struct fl_dec *out);
 /* a / b rounded to 34 digits; FL_EINVAL when b is zero. */
 int fl_dec_div(const struct fl_dec *a, const struct fl_dec *b, struct fl_dec *out);
@@ -69,9 +72,13 @@ int fl_dec_round(const struct fl_dec *a, int32_t scale, enum fl_dec_round mode,
 
 /* -1, 0, 1 by numeric value (1.0 == 1). */
 int fl_dec_cmp(const struct fl_dec *a, const struct fl_dec *b);
+/* -a (zero stays positive). */
 void fl_dec_neg(const struct fl_dec *a, struct fl_dec *out);
+/* |a|. */
 void fl_dec_abs(const struct fl_dec *a, struct fl_dec *out);
+/* Whether a is zero (any exponent). */
 bool fl_dec_is_zero(const struct fl_dec *a);
+/* Whether a has no fractional part. */
 bool fl_dec_is_int(const struct fl_dec *a);
 
 /* Drop trailing zeros of the coefficient (1.50 -> 1.5, 1000 -> 1E3 internally). */

@@ -2,13 +2,12 @@
  * helpers, and the string, number, boolean, conversion and context functions. Every
  * function checks its argument types and returns null (with a diagnostic) on misuse, as
  * FEEL requires; none of them can fail hard. */
-#include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/feel_impl.h"
+#include "core/feel_regex.h"
 #include "flowd/alloc.h"
 
 #define T(v) fl_value_type(v)
@@ -102,14 +101,85 @@ static struct fl_value *f_substring(struct feel_eval *ev, struct fl_value **a, s
     return fl__value_string(s + b0, b1 - b0);
 }
 
+/* Simple case mapping for the scripts business text uses most (Latin, Greek, Cyrillic);
+ * other code points are left alone. Locale-independent on purpose. */
+static uint32_t map_case(uint32_t c, bool upper)
+{
+    if (upper) {
+        if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) ||
+            (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) || (c >= 0x430 && c <= 0x44F))
+            return c - 32;
+        if (c >= 0x450 && c <= 0x45F)
+            return c - 80;
+        if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && (c & 1))
+            return c - 1;
+        if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && !(c & 1))
+            return c - 1;
+        if (c == 0xFF)
+            return 0x178;
+    } else {
+        if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
+            (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) || (c >= 0x410 && c <= 0x42F))
+            return c + 32;
+        if (c >= 0x400 && c <= 0x40F)
+            return c + 80;
+        if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && !(c & 1))
+            return c + 1;
+        if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && (c & 1))
+            return c + 1;
+        if (c == 0x178)
+            return 0xFF;
+    }
+    return c;
+}
+
+static void put_utf8(struct fl_buf *b, uint32_t cp)
+{
+    char o[4];
+    size_t n;
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        o[0] = (char)(0xF0 | (cp >> 18));
+        o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    fl_buf_add(b, o, n);
+}
+
 static struct fl_value *change_case(struct fl_value *v, bool upper)
 {
-    struct fl_value *r = fl__value_string(v->u.str.s, v->u.str.len);
-    for (size_t i = 0; i < r->u.str.len; i++) {
-        unsigned char c = (unsigned char)r->u.str.s[i];
-        if (c < 0x80)
-            r->u.str.s[i] = (char)(upper ? toupper(c) : tolower(c));
+    struct fl_buf b = FL_BUF_INIT;
+    const unsigned char *p = (const unsigned char *)v->u.str.s, *end = p + v->u.str.len;
+    while (p < end) {
+        uint32_t c = *p;
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+        if ((size_t)(end - p) < n)
+            n = (size_t)(end - p);
+        if (n == 2)
+            c = ((c & 0x1F) << 6) | (p[1] & 0x3F);
+        else if (n == 3)
+            c = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        else if (n == 4)
+            c = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) |
+                (p[3] & 0x3F);
+        p += n;
+        put_utf8(&b, map_case(c, upper));
     }
+    struct fl_value *r = fl__value_string(b.ptr, b.len);
+    fl_buf_release(&b);
     return r;
 }
 
@@ -189,117 +259,90 @@ static struct fl_value *f_substring_after(struct feel_eval *ev, struct fl_value 
     return at ? fl__value_string(at + mn, sn - (size_t)(at - s) - mn) : fl__value_string("", 0);
 }
 
-/* Translate an XML Schema / XPath regex into POSIX ERE (glibc): \d and \D become bracket
- * expressions, '.' excludes line ends unless flag s, x strips white space. */
-static bool compile_regex(regex_t *re, const char *pat, size_t pn, const struct fl_value *flags)
+/* Compile the pattern a[pi] with optional flags a[fi]; NULL (after a diagnostic) when
+ * either is invalid. */
+static struct fl__regex *regex_arg(struct feel_eval *ev, struct fl_value **a, size_t n,
+                                   size_t pi, size_t fi)
 {
-    struct fl_buf b = FL_BUF_INIT;
-    int cf = REG_EXTENDED;
-    bool dotall = false, ext = false;
-    if (flags && T(flags) == FL_VSTRING) {
-        for (size_t i = 0; i < flags->u.str.len; i++) {
-            switch (flags->u.str.s[i]) {
-            case 'i': cf |= REG_ICASE; break;
-            case 'm': cf |= REG_NEWLINE; break;
-            case 's': dotall = true; break;
-            case 'x': ext = true; break;
-            case 'q': break;
-            default: return false;
-            }
-        }
-    } else if (flags && T(flags) != FL_VNULL) {
-        return false;
+    struct fl__regex *re;
+    const char *flags = "";
+    size_t nflags = 0;
+    if (fi < n && T(a[fi]) == FL_VSTRING) {
+        flags = a[fi]->u.str.s;
+        nflags = a[fi]->u.str.len;
+    } else if (fi < n && T(a[fi]) != FL_VNULL) {
+        fl__feel_error(ev, "regular expression flags must be a string");
+        return NULL;
     }
-    bool in_class = false;
-    for (size_t i = 0; i < pn; i++) {
-        char c = pat[i];
-        if (ext && (c == ' ' || c == '\t' || c == '\n' || c == '\r') && !in_class)
-            continue;
-        if (c == '\\' && i + 1 < pn) {
-            char d = pat[++i];
-            if (d == 'd')
-                fl_buf_adds(&b, in_class ? "0-9" : "[0-9]");
-            else if (d == 'D')
-                fl_buf_adds(&b, "[^0-9]");
-            else if (d == 'n')
-                fl_buf_addc(&b, '\n');
-            else if (d == 'r')
-                fl_buf_addc(&b, '\r');
-            else if (d == 't')
-                fl_buf_addc(&b, '\t');
-            else if (d == 's' && in_class)
-                fl_buf_adds(&b, " \t\n\r");
-            else {
-                fl_buf_addc(&b, '\\');
-                fl_buf_addc(&b, d);
-            }
-            continue;
-        }
-        if (c == '[' && !in_class)
-            in_class = true;
-        else if (c == ']' && in_class)
-            in_class = false;
-        if (c == '.' && !in_class && !dotall) {
-            fl_buf_adds(&b, "[^\n\r]");
-            continue;
-        }
-        fl_buf_addc(&b, c);
+    if (fl__regex_compile(a[pi]->u.str.s, a[pi]->u.str.len, flags, nflags, &re)) {
+        fl__feel_error(ev, "invalid regular expression '%s' or flags '%s'", a[pi]->u.str.s,
+                       flags);
+        return NULL;
     }
-    int rc = regcomp(re, b.ptr, cf);
-    fl_buf_release(&b);
-    return rc == 0;
+    return re;
 }
 
 static struct fl_value *f_matches(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
-    regex_t re;
+    size_t caps[20];
     if (T(a[0]) != FL_VSTRING || T(a[1]) != FL_VSTRING)
         return bad(ev, "matches");
-    if (!compile_regex(&re, a[1]->u.str.s, a[1]->u.str.len, n > 2 ? a[2] : NULL))
-        return fl__feel_error(ev, "invalid regular expression '%s'", a[1]->u.str.s);
-    int rc = regexec(&re, a[0]->u.str.s, 0, NULL, 0);
-    regfree(&re);
-    return fl_value_bool(rc == 0);
+    struct fl__regex *re = regex_arg(ev, a, n, 1, 2);
+    if (!re)
+        return fl_value_null();
+    int rc = fl__regex_search(re, a[0]->u.str.s, a[0]->u.str.len, 0, caps);
+    fl__regex_free(re);
+    if (rc < 0)
+        return fl__feel_error(ev, "regular expression too costly to evaluate");
+    return fl_value_bool(rc == 1);
 }
 
 static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
-    regex_t re;
-    regmatch_t m[10];
+    size_t m[20];
     if (T(a[0]) != FL_VSTRING || T(a[1]) != FL_VSTRING || T(a[2]) != FL_VSTRING)
         return bad(ev, "replace");
-    if (!compile_regex(&re, a[1]->u.str.s, a[1]->u.str.len, n > 3 ? a[3] : NULL))
-        return fl__feel_error(ev, "invalid regular expression '%s'", a[1]->u.str.s);
-    struct fl_buf out = FL_BUF_INIT;
+    struct fl__regex *re = regex_arg(ev, a, n, 1, 3);
+    if (!re)
+        return fl_value_null();
+    struct fl_buf out;
+    fl_buf_init(&out, FEEL_MAX_STRING);
     const char *s = a[0]->u.str.s, *rep = a[2]->u.str.s;
     size_t len = a[0]->u.str.len, pos = 0, rn = a[2]->u.str.len;
-    int eflags = 0;
-    while (pos <= len && regexec(&re, s + pos, 10, m, eflags) == 0) {
-        size_t so = pos + (size_t)m[0].rm_so, eo = pos + (size_t)m[0].rm_eo;
-        fl_buf_add(&out, s + pos, so - pos);
+    int rc;
+    while (pos <= len && (rc = fl__regex_search(re, s, len, pos, m)) == 1) {
+        fl_buf_add(&out, s + pos, m[0] - pos);
         for (size_t i = 0; i < rn; i++) {
             if (rep[i] == '$' && i + 1 < rn && rep[i + 1] >= '0' && rep[i + 1] <= '9') {
                 int g = rep[++i] - '0';
-                if (m[g].rm_so >= 0)
-                    fl_buf_add(&out, s + pos + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+                if (m[2 * g] != SIZE_MAX && m[2 * g + 1] != SIZE_MAX)
+                    fl_buf_add(&out, s + m[2 * g], m[2 * g + 1] - m[2 * g]);
             } else if (rep[i] == '\\' && i + 1 < rn) {
                 fl_buf_addc(&out, rep[++i]);
             } else {
                 fl_buf_addc(&out, rep[i]);
             }
         }
-        if (eo == so) {
-            if (so < len)
-                fl_buf_addc(&out, s[so]);
-            pos = so + 1;
+        if (m[1] == m[0]) {
+            /* an empty match: copy one code point and move on */
+            size_t step = 1;
+            while (m[0] + step < len && ((unsigned char)s[m[0] + step] & 0xC0) == 0x80)
+                step++;
+            if (m[0] < len)
+                fl_buf_add(&out, s + m[0], step);
+            pos = m[0] + step;
         } else {
-            pos = eo;
+            pos = m[1];
         }
-        eflags = REG_NOTBOL;
+    }
+    fl__regex_free(re);
+    if (rc < 0 || out.err) {
+        fl_buf_release(&out);
+        return fl__feel_error(ev, rc < 0 ? "regular expression too costly to evaluate"
+                                         : "string too long");
     }
     if (pos < len)
         fl_buf_add(&out, s + pos, len - pos);
-    regfree(&re);
     struct fl_value *r = fl__value_string(out.ptr, out.len);
     fl_buf_release(&out);
     return r;
@@ -307,33 +350,42 @@ static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, siz
 
 static struct fl_value *f_split(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
-    regex_t re;
-    regmatch_t m[1];
-    (void)n;
+    size_t m[20];
+    int rc;
     if (T(a[0]) != FL_VSTRING || T(a[1]) != FL_VSTRING || a[1]->u.str.len == 0)
         return bad(ev, "split");
-    if (!compile_regex(&re, a[1]->u.str.s, a[1]->u.str.len, NULL))
-        return fl__feel_error(ev, "invalid regular expression '%s'", a[1]->u.str.s);
+    struct fl__regex *re = regex_arg(ev, a, n, 1, 2);
+    if (!re)
+        return fl_value_null();
     struct fl_value *r = fl_value_list_new();
     const char *s = a[0]->u.str.s;
-    size_t len = a[0]->u.str.len, pos = 0;
-    int eflags = 0;
-    while (pos <= len && regexec(&re, s + pos, 1, m, eflags) == 0 && m[0].rm_eo > m[0].rm_so) {
-        fl_value_list_push(r, fl__value_string(s + pos, (size_t)m[0].rm_so));
-        pos += (size_t)m[0].rm_eo;
-        eflags = REG_NOTBOL;
+    size_t len = a[0]->u.str.len, pos = 0, from = 0;
+    while (from <= len && (rc = fl__regex_search(re, s, len, from, m)) == 1) {
+        if (m[1] == m[0]) { /* empty matches do not split */
+            from = m[0] + 1;
+            continue;
+        }
+        fl_value_list_push(r, fl__value_string(s + pos, m[0] - pos));
+        pos = from = m[1];
+    }
+    fl__regex_free(re);
+    if (rc < 0) {
+        fl_value_unref(r);
+        return fl__feel_error(ev, "regular expression too costly to evaluate");
     }
     fl_value_list_push(r, fl__value_string(s + pos, len - pos));
-    regfree(&re);
     return r;
 }
 
 static struct fl_value *f_string_join(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
+    if (T(a[0]) == FL_VSTRING && (n < 2 || T(a[1]) == FL_VSTRING || T(a[1]) == FL_VNULL))
+        return fl_value_ref(a[0]); /* a single item is a list of one */
     if (T(a[0]) != FL_VLIST || (n > 1 && T(a[1]) != FL_VSTRING && T(a[1]) != FL_VNULL))
         return bad(ev, "string join");
-    struct fl_buf out = FL_BUF_INIT;
+    struct fl_buf out;
     bool first = true;
+    fl_buf_init(&out, FEEL_MAX_STRING);
     for (size_t i = 0; i < a[0]->u.list.len; i++) {
         const struct fl_value *it = a[0]->u.list.items[i];
         if (T(it) == FL_VNULL)
@@ -346,6 +398,10 @@ static struct fl_value *f_string_join(struct feel_eval *ev, struct fl_value **a,
             fl_buf_add(&out, a[1]->u.str.s, a[1]->u.str.len);
         fl_buf_add(&out, it->u.str.s, it->u.str.len);
         first = false;
+    }
+    if (out.err) {
+        fl_buf_release(&out);
+        return fl__feel_error(ev, "string too long");
     }
     struct fl_value *r = fl__value_string(out.ptr, out.len);
     fl_buf_release(&out);
@@ -406,10 +462,12 @@ static struct fl_value *f_number(struct feel_eval *ev, struct fl_value **a, size
 static struct fl_value *round_fn(struct feel_eval *ev, struct fl_value **a, size_t n,
                                  enum fl_dec_round mode, const char *name)
 {
-    struct fl_dec x, r;
+    struct fl_dec x, r, sc;
     int64_t scale = 0;
-    if (!fl__feel_num(a[0], &x) || (n > 1 && T(a[1]) != FL_VNULL && !fl__feel_int(a[1], &scale)) ||
-        (n > 1 && T(a[1]) == FL_VNULL))
+    if (!fl__feel_num(a[0], &x) || (n > 1 && !fl__feel_num(a[1], &sc)))
+        return bad(ev, name);
+    /* a fractional scale counts by its integer part, as BigDecimal's intValue() does */
+    if (n > 1 && (fl_dec_round(&sc, 0, FL_ROUND_DOWN, &sc) || fl_dec_to_int64(&sc, &scale)))
         return bad(ev, name);
     if (scale < -6111 || scale > 6176)
         return bad(ev, name);
@@ -544,9 +602,14 @@ static struct fl_value *f_is(struct feel_eval *ev, struct fl_value **a, size_t n
     (void)n;
     if (T(a[0]) != T(a[1]))
         return fl_value_bool(false);
-    if (T(a[0]) == FL_VTIME || T(a[0]) == FL_VDATETIME)
-        return fl_value_bool(fl_value_equal(a[0], a[1]) &&
-                             a[0]->u.dt.tz.kind == a[1]->u.dt.tz.kind);
+    if (T(a[0]) == FL_VTIME || T(a[0]) == FL_VDATETIME) {
+        /* is() compares the values as written: 12:00+01:00 is not 11:00Z */
+        const struct fl_tz *x = &a[0]->u.dt.tz, *y = &a[1]->u.dt.tz;
+        bool same_tz = x->kind == y->kind && x->offset_sec == y->offset_sec &&
+                       (x->kind != FL_TZ_ZONE || strcmp(x->zone, y->zone) == 0);
+        return fl_value_bool(same_tz && a[0]->u.dt.days == a[1]->u.dt.days &&
+                             a[0]->u.dt.nanos == a[1]->u.dt.nanos);
+    }
     return fl_value_bool(fl__feel_equal(a[0], a[1]) == 1);
 }
 
@@ -684,42 +747,43 @@ static struct fl_value *f_context(struct feel_eval *ev, struct fl_value **a, siz
 }
 
 static const struct feel_builtin table[] = {
-    {"string length", 1, 1, {"string"}, f_string_length},
-    {"substring", 2, 3, {"string", "start position", "length"}, f_substring},
-    {"upper case", 1, 1, {"string"}, f_upper},
-    {"lower case", 1, 1, {"string"}, f_lower},
-    {"contains", 2, 2, {"string", "match"}, f_contains},
-    {"starts with", 2, 2, {"string", "match"}, f_starts_with},
-    {"ends with", 2, 2, {"string", "match"}, f_ends_with},
-    {"substring before", 2, 2, {"string", "match"}, f_substring_before},
-    {"substring after", 2, 2, {"string", "match"}, f_substring_after},
-    {"matches", 2, 3, {"input", "pattern", "flags"}, f_matches},
-    {"replace", 3, 4, {"input", "pattern", "replacement", "flags"}, f_replace},
-    {"split", 2, 2, {"string", "delimiter"}, f_split},
-    {"string join", 1, 2, {"list", "delimiter"}, f_string_join},
-    {"string", 1, 1, {"from"}, f_string},
-    {"number", 1, 3, {"from", "grouping separator", "decimal separator"}, f_number},
-    {"decimal", 2, 2, {"n", "scale"}, f_decimal},
-    {"floor", 1, 2, {"n", "scale"}, f_floor},
-    {"ceiling", 1, 2, {"n", "scale"}, f_ceiling},
-    {"round up", 2, 2, {"n", "scale"}, f_round_up},
-    {"round down", 2, 2, {"n", "scale"}, f_round_down},
-    {"round half up", 2, 2, {"n", "scale"}, f_round_half_up},
-    {"round half down", 2, 2, {"n", "scale"}, f_round_half_down},
-    {"abs", 1, 1, {"n"}, f_abs},
-    {"modulo", 2, 2, {"dividend", "divisor"}, f_modulo},
-    {"sqrt", 1, 1, {"number"}, f_sqrt},
-    {"log", 1, 1, {"number"}, f_log},
-    {"exp", 1, 1, {"number"}, f_exp},
-    {"odd", 1, 1, {"number"}, f_odd},
-    {"even", 1, 1, {"number"}, f_even},
-    {"not", 1, 1, {"negand"}, f_not},
-    {"is", 2, 2, {"value1", "value2"}, f_is},
-    {"get value", 2, 2, {"m", "key"}, f_get_value},
-    {"get entries", 1, 1, {"m"}, f_get_entries},
-    {"context put", 3, 3, {"context", "key", "value"}, f_context_put},
-    {"context merge", 1, 1, {"contexts"}, f_context_merge},
-    {"context", 1, 1, {"entries"}, f_context},
+    {"string length", 1, 1, {"string"}, f_string_length, {NULL}},
+    {"substring", 2, 3, {"string", "start position", "length"}, f_substring, {NULL}},
+    {"upper case", 1, 1, {"string"}, f_upper, {NULL}},
+    {"lower case", 1, 1, {"string"}, f_lower, {NULL}},
+    {"contains", 2, 2, {"string", "match"}, f_contains, {NULL}},
+    {"starts with", 2, 2, {"string", "match"}, f_starts_with, {NULL}},
+    {"ends with", 2, 2, {"string", "match"}, f_ends_with, {NULL}},
+    {"substring before", 2, 2, {"string", "match"}, f_substring_before, {NULL}},
+    {"substring after", 2, 2, {"string", "match"}, f_substring_after, {NULL}},
+    {"matches", 2, 3, {"input", "pattern", "flags"}, f_matches, {NULL}},
+    {"replace", 3, 4, {"input", "pattern", "replacement", "flags"}, f_replace, {NULL}},
+    {"split", 2, 2, {"string", "delimiter"}, f_split, {NULL}},
+    {"string join", 1, 2, {"list", "delimiter"}, f_string_join, {NULL}},
+    {"string", 1, 1, {"from"}, f_string, {NULL}},
+    {"number", 1, 3, {"from", "grouping separator", "decimal separator"}, f_number, {NULL}},
+    {"decimal", 2, 2, {"n", "scale"}, f_decimal, {NULL}},
+    {"floor", 1, 2, {"n", "scale"}, f_floor, {NULL}},
+    {"ceiling", 1, 2, {"n", "scale"}, f_ceiling, {NULL}},
+    {"round up", 2, 2, {"n", "scale"}, f_round_up, {NULL}},
+    {"round down", 2, 2, {"n", "scale"}, f_round_down, {NULL}},
+    {"round half up", 2, 2, {"n", "scale"}, f_round_half_up, {NULL}},
+    {"round half down", 2, 2, {"n", "scale"}, f_round_half_down, {NULL}},
+    {"abs", 1, 1, {"n"}, f_abs, {NULL}},
+    {"modulo", 2, 2, {"dividend", "divisor"}, f_modulo, {NULL}},
+    {"sqrt", 1, 1, {"number"}, f_sqrt, {NULL}},
+    {"log", 1, 1, {"number"}, f_log, {NULL}},
+    {"exp", 1, 1, {"number"}, f_exp, {NULL}},
+    {"odd", 1, 1, {"number"}, f_odd, {NULL}},
+    {"even", 1, 1, {"number"}, f_even, {NULL}},
+    {"not", 1, 1, {"negand"}, f_not, {NULL}},
+    {"is", 2, 2, {"value1", "value2"}, f_is, {NULL}},
+    {"get value", 2, 2, {"m", "key"}, f_get_value, {NULL}},
+    {"get entries", 1, 1, {"m"}, f_get_entries, {NULL}},
+    {"context put", 3, 3, {"context", "key", "value"}, f_context_put,
+     {"context", "keys", "value"}},
+    {"context merge", 1, 1, {"contexts"}, f_context_merge, {NULL}},
+    {"context", 1, 1, {"entries"}, f_context, {NULL}},
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -261,6 +261,21 @@ static struct fl_value *f_week_of_year(struct feel_eval *ev, struct fl_value **a
     return fl_value_int((thursday - fl_days_from_civil(y, 1, 1)) / 7 + 1);
 }
 
+/* range() accepts literal endpoints only: numbers, strings, @"..." and temporal
+ * constructors applied to a string literal. */
+static bool literal_endpoint(const struct feel_node *n)
+{
+    if (n->kind == N_LIT)
+        return fl_value_type(n->lit) != FL_VNULL;
+    if (n->kind == N_CALL && n->nkids == 2 && n->builtin >= 0 && n->kids[1]->kind == N_LIT &&
+        fl_value_type(n->kids[1]->lit) == FL_VSTRING) {
+        const char *name = fl__feel_builtin_get(n->builtin)->name;
+        return strcmp(name, "date") == 0 || strcmp(name, "time") == 0 ||
+               strcmp(name, "date and time") == 0 || strcmp(name, "duration") == 0;
+    }
+    return false;
+}
+
 static struct fl_value *f_range(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
     struct fl_feel_expr *e;
@@ -271,7 +286,8 @@ static struct fl_value *f_range(struct feel_eval *ev, struct fl_value **a, size_
     if (fl_feel_compile(a[0]->u.str.s, a[0]->u.str.len, &e, &err))
         return fl__feel_error(ev, "invalid range '%s'", a[0]->u.str.s);
     struct fl_value *r = NULL;
-    if (e->root->kind == N_RANGE) {
+    if (e->root->kind == N_RANGE && e->root->kids[0] && e->root->kids[1] &&
+        literal_endpoint(e->root->kids[0]) && literal_endpoint(e->root->kids[1])) {
         struct feel_eval sub = {NULL, NULL, ev->depth, 0, false, NULL};
         struct fl_value *v = fl__feel_eval_node(&sub, e->root, NULL);
         r = fl__value_detach(v); /* e's constants die with e below */
@@ -286,18 +302,18 @@ static struct fl_value *f_range(struct feel_eval *ev, struct fl_value **a, size_
 }
 
 static const struct feel_builtin table[] = {
-    {"date", 1, 3, {"from"}, f_date},
-    {"time", 1, 4, {"from"}, f_time},
-    {"date and time", 1, 2, {"from"}, f_date_and_time},
-    {"duration", 1, 1, {"from"}, f_duration},
-    {"years and months duration", 2, 2, {"from", "to"}, f_ym_duration},
-    {"now", 0, 0, {NULL}, f_now},
-    {"today", 0, 0, {NULL}, f_today},
-    {"day of year", 1, 1, {"date"}, f_day_of_year},
-    {"day of week", 1, 1, {"date"}, f_day_of_week},
-    {"month of year", 1, 1, {"date"}, f_month_of_year},
-    {"week of year", 1, 1, {"date"}, f_week_of_year},
-    {"range", 1, 1, {"from"}, f_range},
+    {"date", 1, 3, {"from"}, f_date, {"year", "month", "day"}},
+    {"time", 1, 4, {"from"}, f_time, {"hour", "minute", "second", "offset"}},
+    {"date and time", 1, 2, {"from"}, f_date_and_time, {"date", "time"}},
+    {"duration", 1, 1, {"from"}, f_duration, {NULL}},
+    {"years and months duration", 2, 2, {"from", "to"}, f_ym_duration, {NULL}},
+    {"now", 0, 0, {NULL}, f_now, {NULL}},
+    {"today", 0, 0, {NULL}, f_today, {NULL}},
+    {"day of year", 1, 1, {"date"}, f_day_of_year, {NULL}},
+    {"day of week", 1, 1, {"date"}, f_day_of_week, {NULL}},
+    {"month of year", 1, 1, {"date"}, f_month_of_year, {NULL}},
+    {"week of year", 1, 1, {"date"}, f_week_of_year, {NULL}},
+    {"range", 1, 1, {"from"}, f_range, {NULL}},
 };
 
 const struct feel_builtin *fl__feel_builtins_time(size_t *n)

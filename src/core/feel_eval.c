@@ -197,6 +197,12 @@ static const char *op_name(int op)
 static struct fl_value *eval_bin(struct feel_eval *ev, const struct feel_node *n,
                                  const struct feel_scope *sc)
 {
+    if (n->name) {
+        /* "a-b" written without spaces: a variable of that name wins over subtraction */
+        const struct fl_value *v = lookup(ev, sc, n->name, n->namelen);
+        if (v)
+            return fl_value_ref(v);
+    }
     struct fl_value *a = fl__feel_eval_node(ev, n->kids[0], sc);
     struct fl_value *b = fl__feel_eval_node(ev, n->kids[1], sc);
     struct fl_value *r;
@@ -278,13 +284,15 @@ static struct fl_value *eval_range(struct feel_eval *ev, const struct feel_node 
     struct fl_value *lo = n->kids[0] ? fl__feel_eval_node(ev, n->kids[0], sc) : NULL;
     struct fl_value *hi = n->kids[1] ? fl__feel_eval_node(ev, n->kids[1], sc) : NULL;
     enum fl_vtype tl = fl_value_type(lo), th = fl_value_type(hi);
-    if (lo && hi && (tl != th || tl == FL_VNULL || fl__feel_compare(lo, hi) == -2)) {
+    bool lo_val = lo && tl != FL_VNULL, hi_val = hi && th != FL_VNULL;
+    int c = lo_val && hi_val ? fl__feel_compare(lo, hi) : 0;
+    /* ascending endpoints of one ordered type; "for x in 3..1" may count down */
+    if (lo_val && hi_val && (tl != th || c == -2 || (c > 0 && n->op != 1))) {
         fl_value_unref(lo);
         fl_value_unref(hi);
         return fl__feel_error(ev, "invalid range endpoints");
     }
-    if ((lo && !hi && fl__feel_compare(lo, lo) == -2) ||
-        (hi && !lo && fl__feel_compare(hi, hi) == -2)) {
+    if ((lo_val && fl__feel_compare(lo, lo) == -2) || (hi_val && fl__feel_compare(hi, hi) == -2)) {
         fl_value_unref(lo);
         fl_value_unref(hi);
         return fl__feel_error(ev, "invalid range endpoint");
@@ -319,7 +327,11 @@ static struct fl_value *domain(struct feel_eval *ev, const struct feel_node *d,
     if (fl_value_type(v) == FL_VRANGE) {
         const struct fl_value *lo = v->u.range.lo, *hi = v->u.range.hi;
         int64_t a, b;
-        if (fl_value_to_int64(lo, &a) || fl_value_to_int64(hi, &b)) {
+        bool dates = fl_value_type(lo) == FL_VDATE && fl_value_type(hi) == FL_VDATE;
+        if (dates) {
+            a = lo->u.date;
+            b = hi->u.date;
+        } else if (fl_value_to_int64(lo, &a) || fl_value_to_int64(hi, &b)) {
             fl_value_unref(v);
             fl__feel_error(ev, "cannot iterate over a range that is not of integers");
             return NULL;
@@ -338,8 +350,10 @@ static struct fl_value *domain(struct feel_eval *ev, const struct feel_node *d,
             return NULL;
         }
         struct fl_value *l = fl__value_list_sized((size_t)cnt);
-        for (int64_t i = 0; i < cnt; i++)
-            fl_value_list_push(l, fl_value_int(a <= b ? a + i : a - i));
+        for (int64_t i = 0; i < cnt; i++) {
+            int64_t x = a <= b ? a + i : a - i;
+            fl_value_list_push(l, dates ? fl__value_date(x) : fl_value_int(x));
+        }
         return l;
     }
     if (fl_value_type(v) == FL_VNULL) {
@@ -529,23 +543,29 @@ static struct fl_value *eval_call(struct feel_eval *ev, const struct feel_node *
 {
     struct fl_value *fn;
     struct fl_value *argv_small[8], **argv = argv_small, *r;
+    struct fl_value builtin_fn; /* a built-in callee lives on the stack: no allocation */
     size_t nargs = n->nkids - 1;
     const struct feel_node *callee = n->kids[0];
     if (callee->kind == N_NAME) {
         const struct fl_value *v = lookup(ev, sc, callee->name, callee->namelen);
         if (v && fl_value_type(v) == FL_VFUNCTION)
             fn = fl_value_ref(v);
-        else if (n->builtin >= 0)
-            fn = fl__value_function(n->builtin, NULL, NULL);
-        else
+        else if (n->builtin >= 0) {
+            memset(&builtin_fn, 0, sizeof(builtin_fn));
+            builtin_fn.type = FL_VFUNCTION;
+            builtin_fn.frozen = 1;
+            builtin_fn.is_static = 1;
+            builtin_fn.u.fn.builtin = n->builtin;
+            fn = &builtin_fn;
+        } else
             return fl__feel_error(ev, "no function found for name '%s'", callee->name);
     } else {
         fn = fl__feel_eval_node(ev, callee, sc);
     }
     if (fl_value_type(fn) != FL_VFUNCTION) {
+        enum fl_vtype t = fl_value_type(fn);
         fl_value_unref(fn);
-        return fl__feel_error(ev, "cannot call a value of type %s",
-                              fl_value_type_name(fl_value_type(fn)));
+        return fl__feel_error(ev, "cannot call a value of type %s", fl_value_type_name(t));
     }
     size_t slots = nargs;
     const char *const *pnames = NULL;
@@ -554,7 +574,21 @@ static struct fl_value *eval_call(struct feel_eval *ev, const struct feel_node *
         if (fn->u.fn.builtin >= 0) {
             const struct feel_builtin *b = fl__feel_builtin_get(fn->u.fn.builtin);
             pnames = b->params;
-            while (npnames < 4 && b->params[npnames])
+            /* a built-in with two signatures: pick the one that has every given name */
+            if (b->alt[0]) {
+                bool in_first = true;
+                for (size_t i = 0; i < n->nnames; i++) {
+                    bool found = false;
+                    for (size_t k = 0; k < 4 && b->params[k]; k++)
+                        if (strlen(b->params[k]) == n->namelens[i] &&
+                            memcmp(b->params[k], n->names[i], n->namelens[i]) == 0)
+                            found = true;
+                    in_first = in_first && found;
+                }
+                if (!in_first)
+                    pnames = b->alt;
+            }
+            while (npnames < 4 && pnames[npnames])
                 npnames++;
         } else {
             npnames = ((const struct feel_node *)fn->u.fn.def)->nnames;
@@ -586,8 +620,16 @@ static struct fl_value *eval_call(struct feel_eval *ev, const struct feel_node *
             if (k + 1 > used)
                 used = k + 1;
         }
-        /* optional trailing parameters of a built-in are simply absent */
-        slots = fn->u.fn.builtin >= 0 ? used : npnames;
+        /* optional trailing parameters of a built-in are simply absent; required ones
+         * that were not named are null */
+        if (fn->u.fn.builtin >= 0) {
+            size_t min = (size_t)fl__feel_builtin_get(fn->u.fn.builtin)->min_args;
+            slots = used > min ? used : min;
+            if (slots > npnames)
+                slots = npnames;
+        } else {
+            slots = npnames;
+        }
         for (size_t i = 0; i < slots; i++)
             if (!argv[i])
                 argv[i] = fl_value_null();
@@ -735,86 +777,4 @@ struct fl_value *fl__feel_eval_node(struct feel_eval *ev, const struct feel_node
     }
     ev->depth--;
     return r;
-}
-
-/* ---- public API ---- */
-
-static int compile(const char *src, size_t len, bool unary, struct fl_feel_expr **out,
-                   struct fl_error *err)
-{
-    struct feel_lexer_out lx;
-    struct feel_node *root = NULL;
-    int rc;
-    if (len > FEEL_MAX_SOURCE)
-        return fl_error_set(err, FL_ETOOBIG, "expression too long (%zu bytes)", len);
-    if (memchr(src, 0, len)) {
-        rc = fl_error_set(err, FL_EPARSE, "NUL byte in expression");
-        fl_error_at(err, NULL, 1, 1);
-        return rc;
-    }
-    if ((rc = fl__feel_lex(src, len, &lx, err)))
-        return rc;
-    rc = fl__feel_parse(src, &lx, unary, &root, err);
-    fl__feel_lex_free(&lx);
-    if (rc)
-        return rc;
-    struct fl_feel_expr *e = fl_calloc(1, sizeof(*e));
-    e->source = fl_strndup(src, len);
-    e->root = root;
-    e->unary = unary;
-    *out = e;
-    return 0;
-}
-
-int fl_feel_compile(const char *src, size_t len, struct fl_feel_expr **out,
-                    struct fl_error *err)
-{
-    return compile(src, len, false, out, err);
-}
-
-int fl_feel_compile_unary(const char *src, size_t len, struct fl_feel_expr **out,
-                          struct fl_error *err)
-{
-    return compile(src, len, true, out, err);
-}
-
-void fl_feel_free(struct fl_feel_expr *e)
-{
-    if (!e)
-        return;
-    fl__feel_node_free(e->root);
-    free(e->source);
-    free(e);
-}
-
-struct fl_value *fl_feel_eval(const struct fl_feel_expr *e, const struct fl_feel_env *env,
-                              struct fl_feel_diag *diag)
-{
-    struct feel_eval ev = {env, diag, 0, 0, false, NULL};
-    struct fl_value *r, *d;
-    if (diag)
-        diag->msg[0] = 0;
-    r = fl__feel_eval_node(&ev, e->root, NULL);
-    /* constants of e are frozen and die with e; the caller's result must not */
-    d = fl__value_detach(r);
-    fl_value_unref(r);
-    return d;
-}
-
-const char *fl_feel_source(const struct fl_feel_expr *e)
-{
-    return e->source;
-}
-
-const char *fl_feel_strip(const char *s, int *is_expr)
-{
-    const char *p = s;
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    if (*p == '=') {
-        *is_expr = 1;
-        return p + 1;
-    }
-    *is_expr = 0;
-    return s;
 }

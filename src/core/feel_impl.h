@@ -14,9 +14,11 @@
 
 /* Bounds that keep evaluation of hostile input finite. */
 #define FEEL_MAX_DEPTH 200        /* nesting of parse and evaluation */
-#define FEEL_MAX_LIST 1000000     /* items a list operation may produce */
-#define FEEL_MAX_STEPS 50000000   /* evaluation steps of one fl_feel_eval */
+#define FEEL_MAX_LIST 100000      /* items a range or loop may produce */
+#define FEEL_MAX_STEPS 10000000   /* evaluation steps of one fl_feel_eval */
 #define FEEL_MAX_SOURCE ((size_t)1 << 20)
+#define FEEL_MAX_ITEMS 1000000             /* items a list function may return */
+#define FEEL_MAX_STRING ((size_t)16 << 20) /* bytes a string operation may return */
 
 enum feel_tok {
     TK_EOF,
@@ -152,9 +154,13 @@ struct fl_value *fl__feel_in_range(const struct fl_value *x, const struct fl_val
 
 /* ---- temporal helpers (feel_time.c) ---- */
 
+/* "[-]YYYY-MM-DD" to days since the epoch; FL_EPARSE otherwise. */
 int fl__feel_parse_date(const char *s, size_t n, int64_t *days);
+/* "HH:MM:SS[.f][Z|+hh:mm|@zone]"; tz->zone is allocated (caller frees). */
 int fl__feel_parse_time(const char *s, size_t n, int64_t *nanos, struct fl_tz *tz);
+/* "date'T'time" to a new date and time value. */
 int fl__feel_parse_datetime(const char *s, size_t n, struct fl_value **out);
+/* ISO 8601 duration to a new years-and-months or days-and-time duration value. */
 int fl__feel_parse_duration(const char *s, size_t n, struct fl_value **out);
 /* Parse any @"..." literal text. */
 int fl__feel_parse_temporal(const char *s, size_t n, struct fl_value **out);
@@ -174,19 +180,26 @@ struct feel_builtin {
     int min_args, max_args; /* max -1: variadic */
     const char *params[4];  /* parameter names for named invocation */
     feel_builtin_fn fn;
+    const char *alt[4];     /* parameter names of a second signature, if any */
 };
 
 /* Index of the built-in called name (exact), or -1. */
 int fl__feel_builtin_find(const char *name, size_t n);
+/* The built-in of an index from fl__feel_builtin_find. */
 const struct feel_builtin *fl__feel_builtin_get(int idx);
-/* Part of the table defined in the second built-ins file. */
+/* The list functions' table (feel_builtins_list.c). */
 const struct feel_builtin *fl__feel_builtins_more(size_t *n);
+/* The temporal functions' table (feel_builtins_time.c). */
 const struct feel_builtin *fl__feel_builtins_time(size_t *n);
 
 /* Helpers for built-ins. */
+/* The number in v, false if v is not a number. */
 bool fl__feel_num(const struct fl_value *v, struct fl_dec *out);
+/* The integer in v, false if v is not an integral number in int64 range. */
 bool fl__feel_int(const struct fl_value *v, int64_t *out);
+/* A number value from a decimal operation's result code (null with diagnostic on error). */
 struct fl_value *fl__feel_numv(struct feel_eval *ev, int rc, const struct fl_dec *d);
+/* Code points in s[0..n). */
 size_t fl__utf8_len(const char *s, size_t n);
 /* Byte offset of code point index cp in s (clamped to n). */
 size_t fl__utf8_off(const char *s, size_t n, size_t cp);

@@ -117,45 +117,40 @@ static bool is_dur(const struct fl_value *v)
     return v->type == FL_VDTDURATION || v->type == FL_VYMDURATION;
 }
 
-/* a - b of two date/time values as a days-and-time duration. */
+/* a - b of two date/time values as a days-and-time duration. A date counts as midnight
+ * UTC; a value with a zone and one without cannot be compared (null), and zone ids without
+ * a known offset only subtract within the same zone. */
 static struct fl_value *temporal_diff(const struct fl_value *a, const struct fl_value *b)
 {
-    fl_i128 ia, ib;
     if (a->type == FL_VDATE && b->type == FL_VDATE)
         return fl__value_dtduration((fl_i128)(a->u.date - b->u.date) * FL_NS_PER_DAY);
-    if ((a->type == FL_VDATETIME || a->type == FL_VDATE) &&
-        (b->type == FL_VDATETIME || b->type == FL_VDATE)) {
-        /* a date counts as midnight of that day, in the other operand's zone (UTC) */
-        struct fl_tz none = {FL_TZ_NONE, 0, NULL};
-        const struct fl_tz *ta = a->type == FL_VDATE ? &none : &a->u.dt.tz;
-        const struct fl_tz *tb = b->type == FL_VDATE ? &none : &b->u.dt.tz;
-        int64_t da = a->type == FL_VDATE ? a->u.date : a->u.dt.days;
-        int64_t db = b->type == FL_VDATE ? b->u.date : b->u.dt.days;
-        int64_t na = a->type == FL_VDATE ? 0 : a->u.dt.nanos;
-        int64_t nb = b->type == FL_VDATE ? 0 : b->u.dt.nanos;
-        int32_t oa = 0, ob = 0;
-        bool ka = fl__tz_offset(ta, &oa), kb = fl__tz_offset(tb, &ob);
-        if (ta->kind == FL_TZ_NONE && tb->kind != FL_TZ_NONE)
-            ob = kb ? ob : 0, oa = ob, ka = kb;
-        if (tb->kind == FL_TZ_NONE && ta->kind != FL_TZ_NONE)
-            oa = ka ? oa : 0, ob = oa, kb = ka;
-        if (ta->kind == FL_TZ_ZONE && tb->kind == FL_TZ_ZONE && !ka && !kb &&
-            strcmp(ta->zone, tb->zone) == 0)
+    bool dta = a->type == FL_VDATETIME || a->type == FL_VDATE;
+    bool dtb = b->type == FL_VDATETIME || b->type == FL_VDATE;
+    if (dta != dtb || (!dta && (a->type != FL_VTIME || b->type != FL_VTIME)))
+        return fl_value_null();
+    struct fl_tz utc = {FL_TZ_OFFSET, 0, NULL};
+    const struct fl_tz *ta = a->type == FL_VDATE ? &utc : &a->u.dt.tz;
+    const struct fl_tz *tb = b->type == FL_VDATE ? &utc : &b->u.dt.tz;
+    int64_t da = a->type == FL_VDATE ? a->u.date : a->type == FL_VTIME ? 0 : a->u.dt.days;
+    int64_t db = b->type == FL_VDATE ? b->u.date : b->type == FL_VTIME ? 0 : b->u.dt.days;
+    int64_t na = a->type == FL_VDATE ? 0 : a->u.dt.nanos;
+    int64_t nb = b->type == FL_VDATE ? 0 : b->u.dt.nanos;
+    int32_t oa = 0, ob = 0;
+    if ((ta->kind == FL_TZ_NONE) != (tb->kind == FL_TZ_NONE)) {
+        if (a->type != FL_VTIME)
+            return fl_value_null();
+    } else if (ta->kind != FL_TZ_NONE) {
+        bool ka = fl__tz_offset(ta, da, na, a->type != FL_VTIME, &oa);
+        bool kb = fl__tz_offset(tb, db, nb, b->type != FL_VTIME, &ob);
+        if (!ka || !kb) {
+            if (ta->kind != FL_TZ_ZONE || tb->kind != FL_TZ_ZONE || strcmp(ta->zone, tb->zone))
+                return fl_value_null();
             oa = ob = 0;
-        ia = (fl_i128)da * FL_NS_PER_DAY + na - (fl_i128)oa * FL_NS_PER_SEC;
-        ib = (fl_i128)db * FL_NS_PER_DAY + nb - (fl_i128)ob * FL_NS_PER_SEC;
-        return fl__value_dtduration(ia - ib);
+        }
     }
-    if (a->type == FL_VTIME && b->type == FL_VTIME) {
-        int32_t oa = 0, ob = 0;
-        bool ka = fl__tz_offset(&a->u.dt.tz, &oa), kb = fl__tz_offset(&b->u.dt.tz, &ob);
-        if (!ka || !kb)
-            oa = ob = 0;
-        ia = a->u.dt.nanos - (fl_i128)oa * FL_NS_PER_SEC;
-        ib = b->u.dt.nanos - (fl_i128)ob * FL_NS_PER_SEC;
-        return fl__value_dtduration(ia - ib);
-    }
-    return fl_value_null();
+    fl_i128 ia = (fl_i128)da * FL_NS_PER_DAY + na - (fl_i128)oa * FL_NS_PER_SEC;
+    fl_i128 ib = (fl_i128)db * FL_NS_PER_DAY + nb - (fl_i128)ob * FL_NS_PER_SEC;
+    return fl__value_dtduration(ia - ib);
 }
 
 static struct fl_value *num_result(int rc, const struct fl_dec *d)
@@ -204,7 +199,6 @@ struct fl_value *fl__feel_arith(struct feel_eval *ev, int op, const struct fl_va
                                 const struct fl_value *b)
 {
     struct fl_dec r;
-    (void)ev;
     enum fl_vtype ta = fl_value_type(a), tb = fl_value_type(b);
     if (ta == FL_VNULL || tb == FL_VNULL)
         return fl_value_null();
@@ -220,6 +214,8 @@ struct fl_value *fl__feel_arith(struct feel_eval *ev, int op, const struct fl_va
     }
     if (op == TK_PLUS && ta == FL_VSTRING && tb == FL_VSTRING) {
         struct fl_buf buf = FL_BUF_INIT;
+        if (a->u.str.len + b->u.str.len > FEEL_MAX_STRING)
+            return fl__feel_error(ev, "string too long (over %zu bytes)", FEEL_MAX_STRING);
         fl_buf_add(&buf, a->u.str.s, a->u.str.len);
         fl_buf_add(&buf, b->u.str.s, b->u.str.len);
         struct fl_value *v = fl__value_string(buf.ptr, buf.len);
@@ -274,33 +270,40 @@ static int cmp_i128(fl_i128 a, fl_i128 b)
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/* Times compare at millisecond precision, as the DMN TCK expects. */
+static int cmp_i128_ms(fl_i128 a, fl_i128 b)
+{
+    fl_i128 ma = a / 1000000 - (a % 1000000 < 0), mb = b / 1000000 - (b % 1000000 < 0);
+    return cmp_i128(ma, mb);
+}
+
 static int cmp_zoned(const struct fl_value *a, const struct fl_value *b)
 {
     fl_i128 ia, ib;
     bool ka = fl__feel_instant(a, &ia), kb = fl__feel_instant(b, &ib);
     if (ka && kb)
-        return a->type == FL_VTIME ? cmp_i128(ia, ib) : cmp_i128(ia, ib);
+        return cmp_i128_ms(ia, ib);
     if (a->u.dt.tz.kind == FL_TZ_NONE && b->u.dt.tz.kind == FL_TZ_NONE) {
         int64_t da = a->type == FL_VDATETIME ? a->u.dt.days : 0;
         int64_t db = b->type == FL_VDATETIME ? b->u.dt.days : 0;
-        return cmp_i128((fl_i128)da * FL_NS_PER_DAY + a->u.dt.nanos,
+        return cmp_i128_ms((fl_i128)da * FL_NS_PER_DAY + a->u.dt.nanos,
                         (fl_i128)db * FL_NS_PER_DAY + b->u.dt.nanos);
     }
     if (a->u.dt.tz.kind == FL_TZ_ZONE && b->u.dt.tz.kind == FL_TZ_ZONE &&
         strcmp(a->u.dt.tz.zone, b->u.dt.tz.zone) == 0) {
         int64_t da = a->type == FL_VDATETIME ? a->u.dt.days : 0;
         int64_t db = b->type == FL_VDATETIME ? b->u.dt.days : 0;
-        return cmp_i128((fl_i128)da * FL_NS_PER_DAY + a->u.dt.nanos,
+        return cmp_i128_ms((fl_i128)da * FL_NS_PER_DAY + a->u.dt.nanos,
                         (fl_i128)db * FL_NS_PER_DAY + b->u.dt.nanos);
     }
     /* one side zoned and the other local: compare as if the local one were UTC */
     {
         int32_t oa = 0, ob = 0;
-        fl__tz_offset(&a->u.dt.tz, &oa);
-        fl__tz_offset(&b->u.dt.tz, &ob);
+        fl__dt_offset(a, &oa);
+        fl__dt_offset(b, &ob);
         int64_t da = a->type == FL_VDATETIME ? a->u.dt.days : 0;
         int64_t db = b->type == FL_VDATETIME ? b->u.dt.days : 0;
-        return cmp_i128((fl_i128)da * FL_NS_PER_DAY + a->u.dt.nanos - (fl_i128)oa * FL_NS_PER_SEC,
+        return cmp_i128_ms((fl_i128)da * FL_NS_PER_DAY + a->u.dt.nanos - (fl_i128)oa * FL_NS_PER_SEC,
                         (fl_i128)db * FL_NS_PER_DAY + b->u.dt.nanos - (fl_i128)ob * FL_NS_PER_SEC);
     }
 }
@@ -388,14 +391,16 @@ struct fl_value *fl__feel_in_range(const struct fl_value *x, const struct fl_val
     const struct fl_value *lo = r->u.range.lo, *hi = r->u.range.hi;
     if (fl_value_type(x) == FL_VNULL)
         return fl_value_null();
-    if (lo && fl_value_type(lo) != FL_VNULL) {
+    if ((lo && fl_value_type(lo) == FL_VNULL) || (hi && fl_value_type(hi) == FL_VNULL))
+        return fl_value_null(); /* an explicit null endpoint is unknown, not unbounded */
+    if (lo) {
         int c = fl__feel_compare(x, lo);
         if (c == -2)
             return fl_value_null();
         if (c < 0 || (c == 0 && !r->u.range.lo_closed))
             return fl_value_bool(false);
     }
-    if (hi && fl_value_type(hi) != FL_VNULL) {
+    if (hi) {
         int c = fl__feel_compare(x, hi);
         if (c == -2)
             return fl_value_null();

@@ -83,9 +83,20 @@ static bool valid_zone(const char *z, size_t n)
               c == '/' || c == '_' || c == '-' || c == '+'))
             return false;
     }
-    /* a region id has a slash ("Europe/Paris") or is a known short id */
-    return memchr(z, '/', n) != NULL || (n == 3 && memcmp(z, "UTC", 3) == 0) ||
-           (n == 3 && memcmp(z, "GMT", 3) == 0);
+    /* an IANA region id ("Europe/Paris") or a short UTC id; without a zone database the
+     * region is checked, not the city */
+    static const char *const regions[] = {"Africa/", "America/", "Antarctica/", "Arctic/",
+                                          "Asia/", "Atlantic/", "Australia/", "Europe/",
+                                          "Indian/", "Pacific/", "Etc/", NULL};
+    if ((n == 3 && (memcmp(z, "UTC", 3) == 0 || memcmp(z, "GMT", 3) == 0)) ||
+        (n == 1 && z[0] == 'Z'))
+        return true;
+    for (int i = 0; regions[i]; i++) {
+        size_t rl = strlen(regions[i]);
+        if (n > rl && memcmp(z, regions[i], rl) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Time "HH:MM:SS[.f][Z|+hh:mm|@zone]" at s[*i]; hour 24 only as 24:00:00 (sets *day_carry). */
@@ -152,9 +163,6 @@ static bool parse_time_part(const char *s, size_t n, size_t *i, int64_t *nanos,
             return false;
         tz->kind = FL_TZ_ZONE;
         tz->zone = fl_strndup(s + start, n - start);
-        int32_t off;
-        if (fl__tz_offset(tz, &off))
-            tz->offset_sec = off;
     }
     return true;
 }
@@ -228,8 +236,6 @@ int fl__feel_parse_duration(const char *s, size_t n, struct fl_value **out)
                 }
                 i++;
             }
-            if (fd == 0)
-                return FL_EPARSE;
             while (fd < 9) {
                 frac *= 10;
                 fd++;
@@ -273,8 +279,6 @@ int fl__feel_parse_temporal(const char *s, size_t n, struct fl_value **out)
     struct fl_tz tz;
     if (n > 0 && (s[0] == 'P' || ((s[0] == '-' || s[0] == '+') && n > 1 && s[1] == 'P')))
         return fl__feel_parse_duration(s, n, out);
-    if (memchr(s, 'T', n))
-        return fl__feel_parse_datetime(s, n, out);
     if (n > 2 && s[2] == ':') {
         if (fl__feel_parse_time(s, n, &nanos, &tz))
             return FL_EPARSE;
@@ -282,6 +286,8 @@ int fl__feel_parse_temporal(const char *s, size_t n, struct fl_value **out)
         free(tz.zone);
         return 0;
     }
+    if (memchr(s, 'T', n))
+        return fl__feel_parse_datetime(s, n, out);
     if (fl__feel_parse_date(s, n, &days))
         return FL_EPARSE;
     *out = fl__value_date(days);
@@ -291,7 +297,7 @@ int fl__feel_parse_temporal(const char *s, size_t n, struct fl_value **out)
 bool fl__feel_instant(const struct fl_value *dt, fl_i128 *ns)
 {
     int32_t off;
-    if (!fl__tz_offset(&dt->u.dt.tz, &off))
+    if (!fl__dt_offset(dt, &off))
         return false;
     int64_t days = dt->type == FL_VDATETIME ? dt->u.dt.days : 0;
     *ns = (fl_i128)days * FL_NS_PER_DAY + dt->u.dt.nanos - (fl_i128)off * FL_NS_PER_SEC;

@@ -161,10 +161,17 @@ char *fl_time_format(int64_t t_ms, char *out)
     int64_t ms = t_ms - days * MS_PER_DAY;
     int64_t y;
     unsigned m, d;
+    char tmp[96];
     fl_civil_from_days(days, &y, &m, &d);
-    snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+    /* format into a roomy buffer: years far from now would not fit 32 bytes */
+    snprintf(tmp, sizeof(tmp), "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
              (int)(ms / 3600000), (int)(ms / 60000 % 60), (int)(ms / 1000 % 60),
              (int)(ms % 1000));
+    size_t n = strlen(tmp);
+    if (n > 31)
+        n = 31;
+    memcpy(out, tmp, n);
+    out[n] = 0;
     return out;
 }
 

@@ -105,8 +105,17 @@ void fl__tz_copy(struct fl_tz *dst, const struct fl_tz *src);
 /* Index of key in a context or -1. */
 long fl__context_find(const struct fl_value *ctx, const char *key, size_t keylen);
 
-/* Seconds east of UTC for tz when known; false for no zone or an unknown zone id. */
-bool fl__tz_offset(const struct fl_tz *tz, int32_t *offset_sec);
+/* Seconds east of UTC of tz at the local date-time (days, nanos of day); has_date false
+ * (a time of day) gives the standard offset. False for no zone or an unknown zone id. */
+bool fl__tz_offset(const struct fl_tz *tz, int64_t days, int64_t nanos, bool has_date,
+                   int32_t *offset_sec);
+
+/* The same for an IANA zone id from the built-in rules (tzrules.c). */
+bool fl__tz_zone_offset(const char *zone, int64_t days, int64_t nanos, bool has_date,
+                        int32_t *offset_sec);
+
+/* Offset of a time or date and time value's zone at its own local time. */
+bool fl__dt_offset(const struct fl_value *v, int32_t *offset_sec);
 
 /* Append the FEEL text of temporal values (ISO 8601 forms) to out. */
 void fl__format_temporal(const struct fl_value *v, struct fl_buf *out);

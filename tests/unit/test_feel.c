@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "flowd/feel.h"
 #include "flowd/value.h"
@@ -41,7 +42,7 @@ static void check_env(const char *src, const char *vars_json, const char *want,
     struct fl_value *r = fl_feel_eval(e, &env, &diag);
     fl_value_to_text(r, &b);
     if (strcmp(b.ptr, want) != 0) {
-        fprintf(stderr, "'%s' gave '%s' (%s), want '%s'\n", src, b.ptr, diag.msg, want);
+        fprintf(stderr, "'%s' gave '%.200s' (%s), want '%s'\n", src, b.ptr, diag.msg, want);
         fail();
     }
     if (want_diag)
@@ -134,6 +135,10 @@ static void test_names_paths(void **state)
     check("{\"b c\": 2}.b c", "2");
     check("date(\"2024-02-29\").month", "2");
     check_env("amount > 1000", "{}", "null", "no variable found for name 'amount'", false);
+    check_vars("loan-to-value > 3", "{\"loan-to-value\": 4}", "true");
+    check_vars("loan-to - value", "{\"loan-to\": 4, \"value\": 1}", "3");
+    check_vars("a-b", "{\"a\": 5, \"b\": 2}", "3");
+    check_vars("Applicant's age >= 18", "{\"Applicant's age\": 20}", "true");
 }
 
 static void test_in_ranges(void **state)
@@ -168,6 +173,10 @@ static void test_loops_functions(void **state)
     check("substring(string: \"hello\", start position: 2)", "ello");
     check("string length(\"h\xc3\xa9llo\")", "5");
     check("upper case(\"abc\")", "ABC");
+    check("upper case(\"stra\xc3\x9f" "e \xc3\xa9t\xc3\xa9 \xc5\x82\xc3\xb3" "d\xc5\xba\")",
+          "STRA\xc3\x9f" "E \xc3\x89T\xc3\x89 \xc5\x81\xc3\x93" "D\xc5\xb9");
+    check("lower case(\"\xd0\x9c\xd0\x9e\xd0\xa1\xd0\x9a\xd0\x92\xd0\x90 \xc3\x84\")",
+          "\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0 \xc3\xa4");
     check("sort([3, 1, 2], function(a, b) a > b)", "[3, 2, 1]");
     check("count([1, 2, 3])", "3");
     check("max(1, 5, 2)", "5");
@@ -178,6 +187,52 @@ static void test_loops_functions(void **state)
     check("date(\"2024-03-01\") - date(\"2024-02-01\")", "P29D");
     check("replace(\"abc\", \"b\", \"x\")", "axc");
     check("matches(\"abc\", \"^a.c$\")", "true");
+}
+
+static void test_regex(void **state)
+{
+    char *json;
+    size_t n = 200000;
+    (void)state;
+    check("replace(\"abracadabra\", \"a.*?a\", \"*\")", "*c*bra");
+    check("replace(\"darted\", \"^(.*?)d(.*)$\", \"$1c$2\")", "carted");
+    check("matches(\"x\", \"[A-Z-[OI]]\", \"i\")", "true");
+    check("matches(\"O\", \"[A-Z-[OI]]\", \"i\")", "false");
+    check("split(\"a1b22c\", \"\\d+\")", "[\"a\", \"b\", \"c\"]");
+    check("matches(\"ab\", \"(a|ab)$\")", "true");
+    check("replace(\"abc\", \"(b)|(x)\", \"[$1$2]\")", "a[b]c");
+    check_env("matches(\"abc\", \"(\")", NULL, "null", "invalid regular expression", false);
+    check_env("matches(\"abc\", \"a\", \"q\")", NULL, "null", "invalid regular expression",
+              false);
+    /* catastrophic backtracking is cut off by the step budget, not left to hang */
+    check_env("matches(\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\", \"(a+)+$\")", NULL, "null",
+              "too costly", false);
+    /* long subjects do not recurse per character */
+    json = malloc(n + 16);
+    memcpy(json, "{\"s\": \"", 7);
+    memset(json + 7, 'x', n);
+    memcpy(json + 7 + n, "\"}", 3);
+    check_vars("matches(s, \"^x*$\") and string length(replace(s, \"x\", \"yy\")) = 400000",
+               json, "true");
+    free(json);
+}
+
+static void test_zones(void **state)
+{
+    (void)state;
+    check("@\"2024-07-01T12:00:00@Europe/Paris\" = @\"2024-07-01T10:00:00Z\"", "true");
+    check("@\"2024-01-15T12:00:00@Europe/Paris\" = @\"2024-01-15T11:00:00Z\"", "true");
+    check("@\"2024-07-01T12:00:00@America/New_York\" = @\"2024-07-01T16:00:00Z\"", "true");
+    check("@\"2024-12-01T12:00:00@America/New_York\" = @\"2024-12-01T17:00:00Z\"", "true");
+    check("@\"2024-01-15T12:00:00@Australia/Sydney\" = @\"2024-01-15T01:00:00Z\"", "true");
+    check("@\"2024-07-15T12:00:00@Australia/Sydney\" = @\"2024-07-15T02:00:00Z\"", "true");
+    /* across the spring-forward gap: 01:59 CET to 03:00 CEST is one minute */
+    check("@\"2024-03-31T03:00:00@Europe/Paris\" - @\"2024-03-31T01:59:00@Europe/Paris\"",
+          "PT1M");
+    check("@\"2024-07-01T12:00:00@Europe/Paris\".timezone", "Europe/Paris");
+    /* an unknown city in a known region keeps its id but has no offset */
+    check("string(@\"2024-07-01T12:00:00@Europe/Nowhere\")", "2024-07-01T12:00:00@Europe/Nowhere");
+    check("date and time(\"2017-12-31T13:20:00@xyz/abc\")", "null");
 }
 
 static void test_clock(void **state)
@@ -216,6 +271,66 @@ static void test_limits(void **state)
     /* a huge iteration is cut off, not run */
     check_env("count(for x in 1..100000000 return x)", NULL, "null", "range too large", false);
     check_env("{f: function(n) f(n + 1), r: f(1)}.r", NULL, "null", "too deeply", false);
+    /* doubling strings and lists is stopped before memory runs out */
+    check_env("(for i in 1..40 return if i = 1 then \"xxxxxxxx\" else partial[-1] + "
+              "partial[-1])[-1]", NULL, "null", "string too long", false);
+    check_env("(for i in 1..40 return if i = 1 then [1, 2] else concatenate(partial[-1], "
+              "partial[-1]))[-1]", NULL, "null", "list too long", false);
+    /* found by fuzz_feel: calling a computed non-function value used it after freeing */
+    check_env("[1 + 1][1](\"x\")", NULL, "null", "cannot call a value of type number", false);
+    check_env("number-[10](\"1,000,000.0;\", \",\", \".\")", NULL, "null", NULL, false);
+}
+
+struct thread_arg {
+    const struct fl_feel_expr *e;
+    int ok;
+};
+
+static void *eval_many(void *p)
+{
+    struct thread_arg *a = p;
+    char json[64];
+    a->ok = 1;
+    for (int i = 0; i < 2000; i++) {
+        struct fl_value *vars = NULL;
+        struct fl_error err;
+        snprintf(json, sizeof(json), "{\"amount\": %d}", i);
+        if (fl_value_from_json(json, strlen(json), &vars, &err))
+            a->ok = 0;
+        struct fl_feel_env env = {vars, 0, 0};
+        struct fl_value *r = fl_feel_eval(a->e, &env, NULL);
+        size_t n = 0;
+        const char *s = fl_value_str(fl_value_list_at(r, 1), &n);
+        /* [amount > 1000, "big" or "small", 0.1 + 0.2] */
+        if (fl_value_is_true(fl_value_list_at(r, 0)) != (i > 1000) || !s ||
+            strcmp(s, i > 1000 ? "big" : "small") != 0)
+            a->ok = 0;
+        fl_value_unref(r);
+        fl_value_unref(vars);
+    }
+    return NULL;
+}
+
+/* One compiled expression evaluated from several threads at once (its constants are
+ * shared); run under ThreadSanitizer or ASan this also checks for races and leaks. */
+static void test_threads(void **state)
+{
+    struct fl_feel_expr *e = NULL;
+    struct fl_error err;
+    const char *src = "[amount > 1000, if amount > 1000 then \"big\" else \"small\", 0.1 + 0.2]";
+    pthread_t th[4];
+    struct thread_arg args[4];
+    (void)state;
+    assert_int_equal(fl_feel_compile(src, strlen(src), &e, &err), 0);
+    for (int i = 0; i < 4; i++) {
+        args[i].e = e;
+        assert_int_equal(pthread_create(&th[i], NULL, eval_many, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(args[i].ok);
+    }
+    fl_feel_free(e);
 }
 
 int main(void)
@@ -224,7 +339,9 @@ int main(void)
         cmocka_unit_test(test_arith),        cmocka_unit_test(test_logic),
         cmocka_unit_test(test_names_paths),  cmocka_unit_test(test_in_ranges),
         cmocka_unit_test(test_loops_functions), cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_zones), cmocka_unit_test(test_regex),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

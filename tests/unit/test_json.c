@@ -81,12 +81,43 @@ static void test_depth_cap(void **state)
     fl_value_unref(v);
 }
 
+static void test_size_cap(void **state)
+{
+    size_t n = FL_JSON_MAX_BYTES + 2;
+    char *big = malloc(n);
+    struct fl_value *v = NULL;
+    struct fl_error err;
+    (void)state;
+    memset(big, ' ', n);
+    big[0] = '1';
+    assert_int_equal(fl_value_from_json(big, n, &v, &err), FL_ETOOBIG);
+    assert_null(v);
+    free(big);
+}
+
+static void test_exact_numbers(void **state)
+{
+    struct fl_value *v = NULL;
+    struct fl_error err;
+    struct fl_buf b = FL_BUF_INIT;
+    const char *in = "[0.1, 19.99, 1e-7, -0.0, 123456789012345678901234567890123456789]";
+    (void)state;
+    assert_int_equal(fl_value_from_json(in, strlen(in), &v, &err), 0);
+    assert_int_equal(fl_value_to_json(v, &b), 0);
+    /* beyond 34 digits a number is rounded half-even, never turned into a double */
+    assert_string_equal(b.ptr, "[0.1,19.99,0.0000001,0,123456789012345678901234567890123500000]");
+    fl_buf_release(&b);
+    fl_value_unref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_depth_cap),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_exact_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
