@@ -46,10 +46,13 @@ err_has "line"
 # ---- deploy: new, unchanged, changed ----
 run 0 deploy "$data/approval.bpmn"
 has "deployed approval version 1"
+[ "$(wc -l <"$err")" -eq 1 ] || fail "expected one warning"
+err_has "flowd: warning: $data/approval.bpmn: RACI of user task 'prepare' names no accountable role (element 'prepare', line"
 run 0 deploy "$data/approval.bpmn"
 has "unchanged approval version 1"
 run 0 deploy "$data/approval.bpmn" --json
-json 'r = d["deployed"]; assert len(r) == 1 and r[0]["key"] == "approval" and r[0]["version"] == 1 and r[0]["created"] is False, r'
+json 'r = d["deployed"]; assert len(r) == 1 and r[0]["key"] == "approval" and r[0]["version"] == 1 and r[0]["created"] is False, r
+w = r[0]["warnings"]; assert len(w) == 1 and w[0]["element"] == "prepare" and "accountable" in w[0]["message"] and w[0]["line"] > 0, w'
 run 0 deploy --json "$data/triage.bpmn"
 json 'assert d["deployed"][0]["created"] is True and d["deployed"][0]["version"] == 1'
 sed 's/name="Approval"/name="Approval (v2)"/' "$data/approval.bpmn" >"$tmp/approval2.bpmn"
