@@ -26,8 +26,8 @@ struct cli_command {
     const char *usage;   /* full text for `flowd help NAME` and `NAME --help` */
 };
 
-extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start,
-    cli_cmd_tasks, cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
+extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start, cli_cmd_tasks,
+    cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
 
 /* Options every subcommand takes, and the clock it works with. */
 struct cli_common {
@@ -41,9 +41,11 @@ struct cli_common {
 /* getopt_long values of the common long options; commands number theirs from CLI_OPT_CMD. */
 enum { CLI_OPT_DB = 0x100, CLI_OPT_JSON, CLI_OPT_HELP, CLI_OPT_CMD = 0x200 };
 
-#define CLI_COMMON_LONGOPTS                                                                \
-    {"db", required_argument, NULL, CLI_OPT_DB}, {"json", no_argument, NULL, CLI_OPT_JSON}, \
-        {"help", no_argument, NULL, CLI_OPT_HELP}
+#define CLI_COMMON_LONGOPTS                                                                        \
+    {"db", required_argument, NULL, CLI_OPT_DB}, {"json", no_argument, NULL, CLI_OPT_JSON},        \
+    {                                                                                              \
+        "help", no_argument, NULL, CLI_OPT_HELP                                                    \
+    }
 
 /* What cli_getopt returns besides a command's own option. */
 enum { CLI_GETOPT_END = -1, CLI_GETOPT_HELP = -2, CLI_GETOPT_ERROR = -3 };
@@ -94,13 +96,11 @@ int cli_db_require(const struct cli_common *c, struct fl_error *err);
 int cli_store_open_ro(const struct cli_common *c, struct fl_store **out, struct fl_error *err);
 
 /* Open the service (the writer) on c's database, creating it if missing. Caller closes. */
-int cli_service_open(const struct cli_common *c, struct fl_service **out,
-                     struct fl_error *err);
+int cli_service_open(const struct cli_common *c, struct fl_service **out, struct fl_error *err);
 
 /* Run one command through the service and wait for its durable outcome. Returns res->rc
  * (0 or negative); res->err holds the detail. */
-int cli_service_run(struct fl_service *svc, const struct fl_command *cmd,
-                    struct fl_result *res);
+int cli_service_run(struct fl_service *svc, const struct fl_command *cmd, struct fl_result *res);
 
 /* Show what a command left an instance in (cmd_start.c): the headline (a single word
  * such as "started" leads the instance line instead of a line of its own), its state, open

@@ -27,8 +27,7 @@ static void json_list(struct cli_json *j, const char *key, const char *csv)
     cli_json_end(j);
 }
 
-void cli_json_task(struct cli_json *j, const char *key, const struct fl_task_row *t,
-                   int64_t now_ms)
+void cli_json_task(struct cli_json *j, const char *key, const struct fl_task_row *t, int64_t now_ms)
 {
     const char *mark = cli_task_mark(t, now_ms);
 
@@ -97,8 +96,8 @@ void cli_task_table_add(struct cli_table *t, const struct fl_task_row *r, bool w
     snprintf(id, sizeof(id), "%llu", (unsigned long long)r->id);
     snprintf(inst, sizeof(inst), "%llu", (unsigned long long)r->instance_id);
     if (r->due_at)
-        snprintf(due, sizeof(due), "%s%s%s%s", cli_time(r->due_at, false, tb),
-                 mark[0] ? " (" : "", mark, mark[0] ? ")" : "");
+        snprintf(due, sizeof(due), "%s%s%s%s", cli_time(r->due_at, false, tb), mark[0] ? " (" : "",
+                 mark, mark[0] ? ")" : "");
     else
         strcpy(due, "-");
     if (r->main_action_kind)

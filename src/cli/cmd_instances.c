@@ -5,12 +5,11 @@
 
 #include "cli/cli.h"
 
-static const char instances_usage[] =
-    "usage: flowd instances [options]\n\n"
-    "List instances (cases), oldest first.\n\n"
-    "options:\n"
-    "  --active        only active instances\n"
-    "  --process KEY   only instances of process KEY\n";
+static const char instances_usage[] = "usage: flowd instances [options]\n\n"
+                                      "List instances (cases), oldest first.\n\n"
+                                      "options:\n"
+                                      "  --active        only active instances\n"
+                                      "  --process KEY   only instances of process KEY\n";
 
 enum { OPT_ACTIVE = CLI_OPT_CMD, OPT_PROCESS };
 
@@ -107,5 +106,5 @@ static int run_instances(const struct cli_command *cmd, int argc, char **argv)
     return rc ? cli_fail(rc, &err) : 0;
 }
 
-const struct cli_command cli_cmd_instances = {"instances", run_instances,
-                                              "list instances (cases)", instances_usage};
+const struct cli_command cli_cmd_instances = {"instances", run_instances, "list instances (cases)",
+                                              instances_usage};

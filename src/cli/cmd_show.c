@@ -156,6 +156,5 @@ out:
     return rc ? cli_fail(rc, &err) : 0;
 }
 
-const struct cli_command cli_cmd_show = {"show", run_show,
-                                         "show an instance: state, variables, tasks, history",
-                                         show_usage};
+const struct cli_command cli_cmd_show = {
+    "show", run_show, "show an instance: state, variables, tasks, history", show_usage};

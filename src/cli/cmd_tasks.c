@@ -107,6 +107,5 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
     return rc ? cli_fail(rc, &err) : 0;
 }
 
-const struct cli_command cli_cmd_tasks = {"tasks", run_tasks,
-                                          "list open tasks (by role, assignee or instance)",
-                                          tasks_usage};
+const struct cli_command cli_cmd_tasks = {
+    "tasks", run_tasks, "list open tasks (by role, assignee or instance)", tasks_usage};
