@@ -175,8 +175,10 @@ run 0 instances --json
 jget i_triage '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]'
 run 0 show "$i_triage" --json
 json 'assert d["instance"]["incident"] is True and len(d["incidents"]) == 1 and d["incidents"][0]["node_id"] == "priority_gw", d["incidents"]'
-run 0 start triage --var priority=high --json
-json 'assert [t["name"] for t in d["open_tasks"]] == ["Handle now"] and d["incidents"] == []'
+run 0 start triage --var priority=high --business-key $'Q"\\\t1' --var 'client=ООО «Ромашка»' --json
+json 'assert [t["name"] for t in d["open_tasks"]] == ["Handle now"] and d["incidents"] == []
+assert d["instance"]["business_key"] == "Q" + chr(34) + chr(92) + chr(9) + "1", d["instance"]
+assert d["instance"]["variables"]["client"] == "ООО «Ромашка»"'
 run 0 start approval --business-key DEAL-3 --json
 jget t3 'd["open_tasks"][0]["id"]'
 run 0 action "$t3" --kind document
