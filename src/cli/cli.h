@@ -197,6 +197,10 @@ int cli_json_open_tasks(struct fl_store *s, struct cli_json *j, uint64_t instanc
 int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64_t after_seq,
                   struct cli_json *j, size_t *count, struct fl_error *err);
 
+/* The message of an incident event: its detail's "error" (or "message") member when the
+ * detail is a JSON object that has one, else the detail text itself. Caller frees. */
+char *cli_incident_message(const char *detail);
+
 /* Largest history sequence number of an instance so far (0 when none). */
 int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out,
                          struct fl_error *err);

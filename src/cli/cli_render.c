@@ -217,9 +217,7 @@ int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out
     return 0;
 }
 
-/* The message of an incident event: its detail's "error" (or "message") member when the
- * detail is a JSON object that has one, else the detail text itself. Caller frees. */
-static char *incident_message(const char *detail)
+char *cli_incident_message(const char *detail)
 {
     struct fl_value *v = NULL;
     const struct fl_value *m;
@@ -287,7 +285,7 @@ int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64
         char *msg;
         if (e->type != FL_EV_INCIDENT_RAISED || e->seq <= after_seq)
             continue;
-        msg = incident_message(e->detail);
+        msg = cli_incident_message(e->detail);
         if (j) {
             cli_json_object(j, NULL);
             cli_json_uint(j, "incident_id", e->ref_id);

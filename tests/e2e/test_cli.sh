@@ -173,6 +173,9 @@ err_has "incident"
 err_has "priority"
 run 0 instances --json
 jget i_triage '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]'
+run 0 show "$i_triage"
+has "incidents:"
+has "at 'priority_gw': condition of flow"
 run 0 show "$i_triage" --json
 json 'assert d["instance"]["incident"] is True and len(d["incidents"]) == 1 and d["incidents"][0]["node_id"] == "priority_gw", d["incidents"]'
 run 0 start triage --var priority=high --business-key $'Q"\\\t1' --var 'client=ООО «Ромашка»' --json
