@@ -406,5 +406,6 @@ out:
         xmlFreeDoc(rd.doc);
     free(rd.expr_lang);
     free(rd.line_starts);
+    free(rd.chars_before);
     return rc;
 }
