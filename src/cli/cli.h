@@ -38,6 +38,14 @@ struct cli_common {
     bool now_fixed; /* now_ms came from $FLOWD_NOW */
 };
 
+/* Rows asked of the store per page of a listing. Debug builds (the test builds) use tiny
+ * pages so the end-to-end tests walk the paging code on every listing. */
+#ifdef NDEBUG
+#define CLI_PAGE_ROWS 500
+#else
+#define CLI_PAGE_ROWS 3
+#endif
+
 /* getopt_long values of the common long options; commands number theirs from CLI_OPT_CMD. */
 enum { CLI_OPT_DB = 0x100, CLI_OPT_JSON, CLI_OPT_HELP, CLI_OPT_CMD = 0x200 };
 

@@ -116,13 +116,15 @@ void cli_task_table_add(struct cli_table *t, const struct fl_task_row *r, bool w
                       r->candidate_roles, r->assignee, due, action);
 }
 
-/* Call the store page by page (its listings are capped) for the open tasks of one
- * instance, handing each row to add. */
+/* Call the store page by page (its listings are capped, at a size that is its own business:
+ * only an empty page ends the walk) for the open tasks of one instance, handing each row
+ * to add. */
 static int each_open_task(struct fl_store *s, uint64_t instance_id,
                           void (*add)(void *arg, const struct fl_task_row *r), void *arg,
                           struct fl_error *err)
 {
-    struct fl_task_query q = {.open_only = true, .instance_id = instance_id, .limit = 500};
+    struct fl_task_query q = {
+        .open_only = true, .instance_id = instance_id, .limit = CLI_PAGE_ROWS};
     struct fl_task_row *rows;
     size_t n;
     int rc;
@@ -138,7 +140,7 @@ static int each_open_task(struct fl_store *s, uint64_t instance_id,
         if (n)
             q.after_id = rows[n - 1].id;
         fl_task_rows_free(rows, n);
-        if (n < q.limit)
+        if (n == 0)
             return 0;
     }
 }

@@ -33,7 +33,7 @@ static int run_instances(const struct cli_command *cmd, int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct cli_common c;
     struct fl_error err;
-    struct fl_instance_query q = {.limit = 500};
+    struct fl_instance_query q = {.limit = CLI_PAGE_ROWS};
     struct fl_store *s = NULL;
     struct fl_instance_row *rows;
     struct cli_table t;
@@ -85,7 +85,7 @@ static int run_instances(const struct cli_command *cmd, int argc, char **argv)
             q.after_id = rows[n - 1].id;
         if (rows)
             fl_instance_rows_free(rows, n);
-        if (n < q.limit)
+        if (n == 0) /* the store may cap a page below q.limit: only empty ends */
             break;
     }
     if (c.json) {
