@@ -20,6 +20,13 @@ run 0 start --help
 has "--var NAME=VALUE"
 run 0 version
 has "flowd "
+for cmd in deploy definitions start tasks complete action instances show; do
+    run 0 help "$cmd"
+    has "usage: flowd $cmd"
+    has "--db PATH"
+    run 0 "$cmd" --help
+    has "usage: flowd $cmd"
+done
 run 1
 run 1 frobnicate
 one_error_line
