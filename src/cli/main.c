@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 
 static const struct cli_command *const commands[] = {
-    &cli_cmd_deploy,   &cli_cmd_definitions, &cli_cmd_start, &cli_cmd_tasks,
+    &cli_cmd_deploy,   &cli_cmd_definitions, &cli_cmd_start,     &cli_cmd_tasks,
     &cli_cmd_complete, &cli_cmd_action,      &cli_cmd_instances, &cli_cmd_show,
 };
 
