@@ -41,6 +41,13 @@ int fl_store_begin(struct fl_store *s, struct fl_error *err);
 int fl_store_commit(struct fl_store *s, struct fl_error *err);
 int fl_store_rollback(struct fl_store *s);
 
+/* Start the back end's background upkeep for a long-lived writer connection (SQLite: a
+ * thread with its own connection that checkpoints the WAL outside the writer's commits,
+ * instead of the commit that crosses the threshold doing it). Optional: back ends without
+ * upkeep, and read-only stores, return 0. Idempotent; stopped and joined by
+ * fl_store_close. Not needed for short-lived connections. */
+int fl_store_background_start(struct fl_store *s, struct fl_error *err);
+
 /* ---- definitions ---- */
 
 struct fl_definition_row {

@@ -161,9 +161,8 @@ void fl__inst_cache_put(struct fl__inst_cache *c, struct fl_instance *inst)
 {
     struct fl__inst_entry *e;
     size_t b;
-    if (fl__inst_cache_get(c, inst->id) == inst)
-        return; /* already cached, now most recent */
-    fl__inst_cache_drop(c, inst->id);
+    /* No lookup first: both callers insert an instance they just failed to find or just
+     * started, and a lookup per command showed in the writer's profile. */
     while (c->n >= c->cap && c->tail)
         fl__inst_cache_drop(c, c->tail->id);
     e = fl_calloc(1, sizeof(*e));

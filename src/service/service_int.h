@@ -65,6 +65,12 @@ struct fl__inst_cache {
     struct fl__inst_entry *head, *tail;
 };
 
+/* An instance the current batch wrote; ended ones leave the cache after commit. */
+struct fl__svc_touched {
+    uint64_t id;
+    bool ended;
+};
+
 struct fl_service {
     struct fl_store *store; /* the writer's connection */
     int64_t (*clock_ms)(void);
@@ -83,7 +89,7 @@ struct fl_service {
     uint64_t next_id[FL_ID_INCIDENT + 1];
     struct fl__model_cache models;
     struct fl__inst_cache instances;
-    uint64_t *touched; /* instance ids written by the current batch */
+    struct fl__svc_touched *touched; /* instances written by the current batch */
     size_t n_touched, cap_touched;
     size_t models_mark; /* models cached before the current transaction */
 };
@@ -99,7 +105,8 @@ void fl__inst_cache_init(struct fl__inst_cache *c, size_t cap);
 void fl__inst_cache_release(struct fl__inst_cache *c);
 /* Borrowed instance, or NULL; a hit becomes most recent. */
 struct fl_instance *fl__inst_cache_get(struct fl__inst_cache *c, uint64_t id);
-/* Insert (takes ownership); evicts the least recent past cap. */
+/* Insert (takes ownership) an instance whose id is not cached; evicts the least recent
+ * past cap. */
 void fl__inst_cache_put(struct fl__inst_cache *c, struct fl_instance *inst);
 /* Drop and free id if cached. */
 void fl__inst_cache_drop(struct fl__inst_cache *c, uint64_t id);

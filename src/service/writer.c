@@ -41,10 +41,12 @@ static bool is_store_failure(int rc)
            rc == FL_EINTERNAL;
 }
 
-static void touch(struct fl_service *svc, uint64_t instance_id)
+static void touch(struct fl_service *svc, const struct fl_instance *inst)
 {
-    fl_grow(&svc->touched, &svc->cap_touched, svc->n_touched + 1, sizeof(uint64_t));
-    svc->touched[svc->n_touched++] = instance_id;
+    fl_grow(&svc->touched, &svc->cap_touched, svc->n_touched + 1, sizeof(*svc->touched));
+    svc->touched[svc->n_touched].id = inst->id;
+    svc->touched[svc->n_touched].ended = inst->status != FL_INSTANCE_ACTIVE;
+    svc->n_touched++;
 }
 
 /* After a failed transaction the cached instances it changed are ahead of the database,
@@ -53,18 +55,17 @@ static void drop_touched(struct fl_service *svc)
 {
     fl__model_cache_truncate(&svc->models, svc->models_mark);
     for (size_t i = 0; i < svc->n_touched; i++)
-        fl__inst_cache_drop(&svc->instances, svc->touched[i]);
+        fl__inst_cache_drop(&svc->instances, svc->touched[i].id);
     svc->n_touched = 0;
 }
 
 /* After a commit: ended instances take no more commands worth caching. */
 static void settle_touched(struct fl_service *svc)
 {
-    for (size_t i = 0; i < svc->n_touched; i++) {
-        struct fl_instance *inst = fl__inst_cache_get(&svc->instances, svc->touched[i]);
-        if (inst && inst->status != FL_INSTANCE_ACTIVE)
-            fl__inst_cache_drop(&svc->instances, svc->touched[i]);
-    }
+    /* The status was noted when the command ran: no lookup for the active ones. */
+    for (size_t i = 0; i < svc->n_touched; i++)
+        if (svc->touched[i].ended)
+            fl__inst_cache_drop(&svc->instances, svc->touched[i].id);
     svc->n_touched = 0;
 }
 
@@ -204,7 +205,7 @@ static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd 
             goto out;
         }
     }
-    touch(svc, inst->id);
+    touch(svc, inst);
     if ((rc = fl_store_apply(svc->store, m, inst, fx, &q->res.err)) != 0) {
         out = fail(q, rc);
         goto out;

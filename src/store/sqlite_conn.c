@@ -107,6 +107,7 @@ static void sq_close(struct fl_store *s)
 {
     struct fl_sqlite *q = fl__sq(s);
     size_t i;
+    fl__sq_ckpt_stop(q);
     if (q->in_tx)
         exec_stmt(q, FL__SQ_ROLLBACK, NULL, "rollback");
     for (i = 0; i < FL__SQ_COUNT; i++)
@@ -166,6 +167,7 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
     q->base.ops = &fl__sqlite_ops;
     q->path = fl_strdup(path);
     q->read_only = opt->read_only;
+    q->synchronous = sync;
     fl_buf_init(&q->json, 0);
     /* NOMUTEX: a connection is used by one thread at a time (see store.h). */
     flags = SQLITE_OPEN_NOMUTEX |
@@ -298,6 +300,7 @@ const struct fl_store_ops fl__sqlite_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .background_start = fl__sq_ckpt_start,
     .definition_put = fl__sq_definition_put,
     .definition_find = fl__sq_definition_find,
     .definition_get = fl__sq_definition_get,

@@ -105,6 +105,8 @@ struct fl_sqlite {
     bool read_only;
     bool in_tx;
     int schema_version;
+    int synchronous;           /* the level set at open, for the checkpointer's connection */
+    struct fl__sq_ckpt *ckpt;  /* background checkpointer, or NULL (sqlite_ckpt.c) */
     sqlite3_stmt *stmt[FL__SQ_COUNT];
     sqlite3_stmt *inst_list[FL__SQ_INST_LIST_VARIANTS];
     sqlite3_stmt *task_list[FL__SQ_TASK_LIST_VARIANTS];
@@ -147,6 +149,14 @@ int fl__sq_read_version(struct fl_sqlite *q, int *version, struct fl_error *err)
 
 /* Schema version this build writes. */
 int fl__sq_current_version(void);
+
+/* Start the background checkpointer of a writable connection (idempotent; read-only: no-op).
+ * The writer's commits stop checkpointing from then on. */
+int fl__sq_ckpt_start(struct fl_store *s, struct fl_error *err);
+
+/* Stop and join the checkpointer if started; called by close before the writer's
+ * connection goes. */
+void fl__sq_ckpt_stop(struct fl_sqlite *q);
 
 /* Operations implemented in sqlite_write.c and sqlite_read.c. */
 int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,

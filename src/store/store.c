@@ -52,6 +52,11 @@ int fl_store_rollback(struct fl_store *s)
     return s->ops->rollback(s);
 }
 
+int fl_store_background_start(struct fl_store *s, struct fl_error *err)
+{
+    return s->ops->background_start ? s->ops->background_start(s, err) : 0;
+}
+
 int fl_store_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
                             size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
                             bool *created, struct fl_error *err)

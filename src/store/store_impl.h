@@ -16,6 +16,9 @@ struct fl_store_ops {
     int (*begin)(struct fl_store *s, struct fl_error *err);
     int (*commit)(struct fl_store *s, struct fl_error *err);
     int (*rollback)(struct fl_store *s);
+    /* Optional (NULL: nothing to do): background upkeep of a long-lived writer connection,
+     * stopped by close. SQLite: the WAL checkpointer. */
+    int (*background_start)(struct fl_store *s, struct fl_error *err);
 
     int (*definition_put)(struct fl_store *s, const char *key, const char *name, const char *xml,
                           size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
