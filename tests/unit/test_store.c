@@ -636,6 +636,52 @@ static void test_queries(void **state)
     fl_store_close(s);
 }
 
+/* The background checkpointer: idempotent start, no-op on a read-only store, writes past
+ * its threshold while it runs (its own connection checkpoints concurrently), a close that
+ * joins it and leaves no WAL behind (the writer's connection was the last), and every
+ * committed row there after reopening. */
+static void test_background_checkpointer(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_store_options ro = {.read_only = true};
+    struct fl_store *s = open_rw(f->path);
+    struct fl_definition_row r, *rows;
+    enum { N_DEFS = 40, XML_LEN = 512 * 1024 };
+    char *xml = malloc(XML_LEN);
+    char wal[160];
+    bool created;
+    size_t n;
+
+    assert_int_equal(fl_store_background_start(s, NULL), 0);
+    assert_int_equal(fl_store_background_start(s, NULL), 0);
+    for (int i = 0; i < N_DEFS; i++) {
+        /* distinct bytes per version, so every put is a new row of 128 pages */
+        memset(xml, 'a' + i % 26, XML_LEN);
+        xml[0] = (char)('0' + i / 26);
+        assert_int_equal(
+            fl_store_definition_put(s, "big", "Big", xml, XML_LEN, 1000 + i, &r, &created, NULL),
+            0);
+        assert_true(created);
+        assert_int_equal(r.version, i + 1);
+        fl_definition_row_release(&r);
+    }
+    fl_store_close(s);
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    assert_int_not_equal(access(wal, F_OK), 0);
+
+    assert_int_equal(fl_store_open(f->path, &ro, &s, NULL), 0);
+    assert_int_equal(fl_store_background_start(s, NULL), 0);
+    assert_int_equal(fl_store_definition_list(s, &rows, &n, NULL), 0);
+    assert_int_equal(n, N_DEFS);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(rows[i].version, (int)(N_DEFS - i));
+        assert_int_equal(rows[i].xml_len, XML_LEN);
+    }
+    fl_definition_rows_free(rows, n);
+    fl_store_close(s);
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +691,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_load_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jobs_and_incidents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_background_checkpointer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
