@@ -116,6 +116,8 @@ static void sq_close(struct fl_store *s)
         sqlite3_finalize(q->inst_list[i]);
     for (i = 0; i < FL__SQ_TASK_LIST_VARIANTS; i++)
         sqlite3_finalize(q->task_list[i]);
+    for (i = 0; i < FL__SQ_HISTORY_ROWS; i++)
+        sqlite3_finalize(q->history_rows[i]);
     sqlite3_close(q->db);
     fl_buf_release(&q->json);
     free(q->path);
@@ -242,6 +244,7 @@ static int sq_begin(struct fl_store *s, struct fl_error *err)
         return fl_error_set(err, FL_EINVAL, "transaction already open");
     if (q->read_only)
         return fl_error_set(err, FL_EINVAL, "store opened read-only");
+    fl__sq_ckpt_before_begin(q);
     if ((rc = exec_stmt(q, FL__SQ_BEGIN, err, "cannot begin transaction")) != 0)
         return rc;
     q->in_tx = true;

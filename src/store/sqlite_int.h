@@ -63,8 +63,6 @@
     X(JOB_RETRY, "UPDATE jobs SET retries = ?2, error = ?3 WHERE id = ?1")                         \
     X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id,"         \
                        " message, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
-    X(HISTORY_INSERT, "INSERT INTO history(instance_id, type, node_id, token_id, ref_id,"          \
-                      " actor, detail, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                \
     X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"               \
                  " ended_at, revision FROM instances WHERE id = ?1")                               \
     X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done"               \
@@ -97,6 +95,8 @@ enum fl__sq_stmt {
 
 #define FL__SQ_INST_LIST_VARIANTS 4  /* active_only x process_key */
 #define FL__SQ_TASK_LIST_VARIANTS 16 /* open_only x role x assignee x instance */
+/* History rows written by one INSERT at most (one prepared statement per row count). */
+#define FL__SQ_HISTORY_ROWS 8
 
 struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
@@ -110,6 +110,7 @@ struct fl_sqlite {
     sqlite3_stmt *stmt[FL__SQ_COUNT];
     sqlite3_stmt *inst_list[FL__SQ_INST_LIST_VARIANTS];
     sqlite3_stmt *task_list[FL__SQ_TASK_LIST_VARIANTS];
+    sqlite3_stmt *history_rows[FL__SQ_HISTORY_ROWS]; /* [k - 1]: INSERT of k history rows */
     /* Token ids are deleted with their tokens, so max(id) could hand a used id out again
      * after a restart; the highest id written is kept in the counters table at commit. */
     uint64_t token_hw, token_hw_saved;
@@ -153,6 +154,10 @@ int fl__sq_current_version(void);
 /* Start the background checkpointer of a writable connection (idempotent; read-only: no-op).
  * The writer's commits stop checkpointing from then on. */
 int fl__sq_ckpt_start(struct fl_store *s, struct fl_error *err);
+
+/* Called by the writer before BEGIN: past the WAL size cap, wait for the checkpointer
+ * to catch up so this transaction starts on a checkpointed WAL and restarts it. */
+void fl__sq_ckpt_before_begin(struct fl_sqlite *q);
 
 /* Stop and join the checkpointer if started; called by close before the writer's
  * connection goes. */

@@ -3,6 +3,7 @@
  * effects in order. This is the hot path of the writer thread: statements are cached,
  * values bound without copies (SQLITE_STATIC: the strings outlive the step), and each
  * effect is one row write. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,21 +207,45 @@ static int put_task(struct fl_sqlite *q, const struct fl_task *t, struct fl_erro
     return rc;
 }
 
-static int put_event(struct fl_sqlite *q, const struct fl_event *e, struct fl_error *err)
+/* The INSERT of k history rows, built from constant fragments (no values) and prepared
+ * once per connection. */
+static sqlite3_stmt *history_stmt(struct fl_sqlite *q, size_t k, struct fl_error *err)
 {
-    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_HISTORY_INSERT, err);
+    char sql[128 + FL__SQ_HISTORY_ROWS * 20];
+    size_t len;
+    if (q->history_rows[k - 1])
+        return q->history_rows[k - 1];
+    len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO history(instance_id, type, node_id,"
+                                             " token_id, ref_id, actor, detail, at) VALUES");
+    for (size_t i = 0; i < k; i++)
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
+    return fl__sq_prepare_slot(q, &q->history_rows[k - 1], sql, err);
+}
+
+/* Write n (1..FL__SQ_HISTORY_ROWS) events in one statement. History is a third of the
+ * writer's CPU (about 21 rows per instance); a multi-row INSERT pays the per-statement
+ * cost (step setup, reset, program start) once for the group: 1.55 -> 1.05 us a row in
+ * a micro-benchmark of this table. The rows keep their order, so seq does too. */
+static int put_events(struct fl_sqlite *q, const struct fl_event *const *ev, size_t n,
+                      struct fl_error *err)
+{
+    sqlite3_stmt *st = history_stmt(q, n, err);
     if (!st)
         return err ? err->code : FL_ESTORE;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->instance_id);
-    sqlite3_bind_int(st, 2, (int)e->type);
-    fl__sq_bind_text(st, 3, e->node_id);
-    fl__sq_bind_opt(st, 4, (int64_t)e->token_id);
-    fl__sq_bind_opt(st, 5, (int64_t)e->ref_id);
-    fl__sq_bind_text(st, 6, e->actor);
-    fl__sq_bind_text(st, 7, e->detail);
-    sqlite3_bind_int64(st, 8, e->at);
-    if (e->token_id > q->token_hw)
-        q->token_hw = e->token_id;
+    for (size_t i = 0; i < n; i++) {
+        const struct fl_event *e = ev[i];
+        int b = (int)i * 8;
+        sqlite3_bind_int64(st, b + 1, (sqlite3_int64)e->instance_id);
+        sqlite3_bind_int(st, b + 2, (int)e->type);
+        fl__sq_bind_text(st, b + 3, e->node_id);
+        fl__sq_bind_opt(st, b + 4, (int64_t)e->token_id);
+        fl__sq_bind_opt(st, b + 5, (int64_t)e->ref_id);
+        fl__sq_bind_text(st, b + 6, e->actor);
+        fl__sq_bind_text(st, b + 7, e->detail);
+        sqlite3_bind_int64(st, b + 8, e->at);
+        if (e->token_id > q->token_hw)
+            q->token_hw = e->token_id;
+    }
     return step_done(q, st, err, "cannot write history");
 }
 
@@ -229,8 +254,6 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
 {
     sqlite3_stmt *st;
     switch (fx->kind) {
-    case FL_FX_EVENT:
-        return put_event(q, &fx->u.event, err);
     case FL_FX_TOKEN_PUT:
         return put_token(q, m, inst->id, &fx->u.token, err);
     case FL_FX_TOKEN_DEL:
@@ -307,13 +330,29 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
                  const struct fl_effects *fx, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
+    const struct fl_event *ev[FL__SQ_HISTORY_ROWS];
+    size_t n_ev = 0;
     int rc;
     if (!q->in_tx)
         return fl_error_set(err, FL_EINVAL, "fl_store_apply outside a transaction");
     if ((rc = put_instance(q, inst, err)) != 0)
         return rc;
-    for (size_t i = 0; fx && i < fx->n; i++)
-        if ((rc = put_effect(q, m, inst, &fx->items[i], err)) != 0)
+    /* Events are gathered and written in groups (see put_events). Nothing else reads
+     * history, so delaying them behind the other rows of this step changes no result;
+     * they borrow fx's strings, which live until this returns. */
+    for (size_t i = 0; fx && i < fx->n; i++) {
+        if (fx->items[i].kind == FL_FX_EVENT) {
+            ev[n_ev++] = &fx->items[i].u.event;
+            if (n_ev == FL__SQ_HISTORY_ROWS) {
+                if ((rc = put_events(q, ev, n_ev, err)) != 0)
+                    return rc;
+                n_ev = 0;
+            }
+        } else if ((rc = put_effect(q, m, inst, &fx->items[i], err)) != 0) {
             return rc;
+        }
+    }
+    if (n_ev && (rc = put_events(q, ev, n_ev, err)) != 0)
+        return rc;
     return 0;
 }
