@@ -24,6 +24,9 @@
  * size the writer waits, between two batches (its acknowledgements already sent), for
  * the checkpointer to catch up. */
 #define CKPT_WAIT_PAGES (4 * CKPT_PAGES)
+/* Once past CKPT_PAGES, a run every this many new pages: each run ends in an fsync of the
+ * database file, and one after every commit competed with the writer's WAL fsyncs. */
+#define CKPT_STEP_PAGES 1024
 /* A writer that committed nothing for this long is idle: the WAL is truncated then. */
 #define CKPT_IDLE_MS 500
 
@@ -36,7 +39,8 @@ struct fl__sq_ckpt {
     /* under lock */
     int log_pages;       /* frames in the WAL after the last commit */
     uint64_t commits;    /* commits seen by the hook */
-    bool pending;        /* the WAL passed CKPT_PAGES since the last run began */
+    int ckpt_pages;      /* WAL frames when the last run began (0 after a restart) */
+    bool pending;        /* a run is due */
     bool writer_waiting; /* the writer waits for a complete checkpoint */
     bool stop;
 };
@@ -51,7 +55,9 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     pthread_mutex_lock(&c->lock);
     c->log_pages = pages;
     c->commits++;
-    if (pages >= CKPT_PAGES) {
+    if (pages < c->ckpt_pages)
+        c->ckpt_pages = 0; /* the WAL started over */
+    if (pages >= CKPT_PAGES && pages >= c->ckpt_pages + CKPT_STEP_PAGES) {
         c->pending = true;
         pthread_cond_signal(&c->wake);
     }
@@ -105,6 +111,7 @@ static void *ckpt_main(void *arg)
         /* Only a run that began while the writer was waiting covers all it committed. */
         release = c->writer_waiting;
         c->pending = false;
+        c->ckpt_pages = c->log_pages;
         pthread_mutex_unlock(&c->lock);
         /* PASSIVE never waits and never blocks the writer. TRUNCATE has no busy handler
          * on this connection: if the writer came back it gives SQLITE_BUSY at once and is
