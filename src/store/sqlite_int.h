@@ -105,8 +105,8 @@ struct fl_sqlite {
     bool read_only;
     bool in_tx;
     int schema_version;
-    int synchronous;           /* the level set at open, for the checkpointer's connection */
-    struct fl__sq_ckpt *ckpt;  /* background checkpointer, or NULL (sqlite_ckpt.c) */
+    int synchronous;          /* the level set at open, for the checkpointer's connection */
+    struct fl__sq_ckpt *ckpt; /* background checkpointer, or NULL (sqlite_ckpt.c) */
     sqlite3_stmt *stmt[FL__SQ_COUNT];
     sqlite3_stmt *inst_list[FL__SQ_INST_LIST_VARIANTS];
     sqlite3_stmt *task_list[FL__SQ_TASK_LIST_VARIANTS];

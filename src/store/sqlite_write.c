@@ -215,8 +215,9 @@ static sqlite3_stmt *history_stmt(struct fl_sqlite *q, size_t k, struct fl_error
     size_t len;
     if (q->history_rows[k - 1])
         return q->history_rows[k - 1];
-    len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO history(instance_id, type, node_id,"
-                                             " token_id, ref_id, actor, detail, at) VALUES");
+    len = (size_t)snprintf(sql, sizeof(sql),
+                           "INSERT INTO history(instance_id, type, node_id,"
+                           " token_id, ref_id, actor, detail, at) VALUES");
     for (size_t i = 0; i < k; i++)
         len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
     return fl__sq_prepare_slot(q, &q->history_rows[k - 1], sql, err);
