@@ -15,6 +15,7 @@
 #include "flowd/model.h"
 
 struct fl_store; /* opaque */
+struct fl_principal; /* flowd/auth.h */
 
 struct fl_store_options {
     bool read_only;
@@ -104,6 +105,8 @@ struct fl_instance_row {
     bool incident;
     int64_t started_at, ended_at;
     char *variables_json;
+    char *started_by; /* actor of the START command, or NULL */
+    char *owner;      /* string value of the variable "owner", or NULL */
 };
 
 struct fl_instance_query {
@@ -111,6 +114,8 @@ struct fl_instance_query {
     const char *process_key; /* or NULL */
     uint64_t after_id;       /* cursor: ids greater than this */
     size_t limit;            /* 0 = 100 */
+    /* Only instances this principal may see (fl_access_instance not NONE); NULL = all. */
+    const struct fl_principal *viewer;
 };
 
 int fl_store_instance_list(struct fl_store *s, const struct fl_instance_query *q,
@@ -133,6 +138,7 @@ struct fl_task_row {
     char *closed_by;
     char *main_action_kind;
     bool main_action_required, main_action_done;
+    char *watch_roles; /* stage RACI consulted + informed roles, comma-separated, or NULL */
 };
 
 struct fl_task_query {
@@ -142,6 +148,8 @@ struct fl_task_query {
     uint64_t instance_id; /* 0 = any */
     uint64_t after_id;
     size_t limit; /* 0 = 100 */
+    /* Only tasks this principal may see (fl_access_task not NONE); NULL = all. */
+    const struct fl_principal *viewer;
 };
 
 int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
