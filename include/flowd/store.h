@@ -157,7 +157,17 @@ int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q, struct
 int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
                       struct fl_error *err);
 void fl_task_row_release(struct fl_task_row *r);
+
+/* Set (or with NULL clear) the assignee of open task id. FL_ENOTFOUND when no such task,
+ * FL_ECONFLICT when it is closed. Needs a writable store; the caller runs it in a
+ * transaction together with the check that allowed it. */
+int fl_store_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                               struct fl_error *err);
 void fl_task_rows_free(struct fl_task_row *rows, size_t n);
+
+/* Open tasks and active instances right now (for /metrics). */
+int fl_store_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                        struct fl_error *err);
 
 /* ---- jobs ---- */
 

@@ -9,6 +9,7 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_deploy,   &cli_cmd_definitions, &cli_cmd_start, &cli_cmd_tasks,
     &cli_cmd_complete, &cli_cmd_action,      &cli_cmd_instances, &cli_cmd_show,
+    &cli_cmd_serve,    &cli_cmd_routes,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -309,6 +309,8 @@ const struct fl_store_ops fl__sqlite_ops = {
     .instance_get = fl__sq_instance_get,
     .task_list = fl__sq_task_list,
     .task_get = fl__sq_task_get,
+    .task_set_assignee = fl__sq_task_set_assignee,
+    .count_open = fl__sq_count_open,
     .job_instance = fl__sq_job_instance,
     .history = fl__sq_history,
 };

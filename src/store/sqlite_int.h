@@ -51,6 +51,10 @@
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
                    " remind_at, main_action_kind, main_action_required, main_action_done)"         \
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0)")        \
+    X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")               \
+    X(TASK_STATUS, "SELECT status FROM tasks WHERE id = ?1")                                       \
+    X(COUNT_OPEN, "SELECT (SELECT count(*) FROM tasks WHERE status = 0),"                          \
+                  " (SELECT count(*) FROM instances WHERE status = 0)")                           \
     X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
                   " WHERE id = ?1")                                                                \
     X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                        \
@@ -170,6 +174,10 @@ int fl__sq_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row 
 int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct fl_task_row **rows,
                      size_t *n, struct fl_error *err);
 int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
+int fl__sq_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                      struct fl_error *err);
+int fl__sq_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                             struct fl_error *err);
 int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                         struct fl_error *err);
 int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,

@@ -534,3 +534,23 @@ int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row
     *n = cnt;
     return 0;
 }
+
+int fl__sq_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                      struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_COUNT_OPEN, err);
+    int rc;
+    *open_tasks = *active_instances = 0;
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *open_tasks = (uint64_t)sqlite3_column_int64(st, 0);
+        *active_instances = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return fl__sq_fail(q, rc, err, "cannot count open records");
+    return 0;
+}

@@ -317,3 +317,34 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
             return rc;
     return 0;
 }
+
+int fl__sq_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                             struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st;
+    int rc, status;
+
+    if (!(st = fl__sq_stmt(q, FL__SQ_TASK_ASSIGN, err)))
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    fl__sq_bind_text(st, 2, assignee);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot assign task");
+    if (sqlite3_changes(q->db) == 1)
+        return 0;
+    /* Nothing changed: tell a closed task from a missing one. */
+    if (!(st = fl__sq_stmt(q, FL__SQ_TASK_STATUS, err)))
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    status = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot read task");
+    if (status < 0)
+        return fl_error_set(err, FL_ENOTFOUND, "no task %llu", (unsigned long long)id);
+    return fl_error_set(err, FL_ECONFLICT, "task %llu is closed", (unsigned long long)id);
+}

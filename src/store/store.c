@@ -124,6 +124,18 @@ int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
     return s->ops->task_get(s, id, out, err);
 }
 
+int fl_store_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                        struct fl_error *err)
+{
+    return s->ops->count_open(s, open_tasks, active_instances, err);
+}
+
+int fl_store_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                               struct fl_error *err)
+{
+    return s->ops->task_set_assignee(s, id, assignee, err);
+}
+
 int fl_store_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                           struct fl_error *err)
 {

@@ -39,6 +39,10 @@ struct fl_store_ops {
     int (*task_list)(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
                      size_t *n, struct fl_error *err);
     int (*task_get)(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
+    int (*count_open)(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                      struct fl_error *err);
+    int (*task_set_assignee)(struct fl_store *s, uint64_t id, const char *assignee,
+                             struct fl_error *err);
     int (*job_instance)(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                         struct fl_error *err);
     int (*history)(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
