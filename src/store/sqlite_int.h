@@ -12,6 +12,12 @@
 #include "flowd/buf.h"
 #include "store/store_impl.h"
 
+/* The "owner" variable of instance i as plain text when it is a JSON string (else NULL). */
+#define FL__SQ_OWNER_COL                                                                           \
+    "(SELECT CASE WHEN json_valid(v.value) THEN CASE WHEN json_type(v.value) = 'text'"             \
+    " THEN json_extract(v.value, '$') END END FROM variables v WHERE v.instance_id = i.id"         \
+    " AND v.name = 'owner')"
+
 /* X(NAME, SQL) -- the fixed statements; lists with optional filters are built from fixed
  * fragments in sqlite_read.c and cached per filter combination. */
 #define FL__SQ_STMTS(X)                                                                            \
@@ -32,8 +38,8 @@
     X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                        \
                 " FROM definitions ORDER BY id DESC")                                              \
     X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
-                   " incident, started_at, ended_at, revision)"                                    \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                      \
+                   " incident, started_at, ended_at, revision, started_by)"                        \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                      \
     X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"           \
                    " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"             \
                    " AND definition_id = ?2 AND started_at = ?6")                                  \
@@ -49,8 +55,9 @@
                   " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value")          \
     X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"         \
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
-                   " remind_at, main_action_kind, main_action_required, main_action_done)"         \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0)")        \
+                   " remind_at, main_action_kind, main_action_required, main_action_done,"         \
+                   " watch_roles)"                                                                 \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")        \
     X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
                   " WHERE id = ?1")                                                                \
     X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                        \
@@ -71,12 +78,12 @@
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
     X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \
-                " i.status, i.incident, i.started_at, i.ended_at FROM instances i"                 \
-                " JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")                   \
+                " i.status, i.incident, i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL   \
+                " FROM instances i JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")                   \
     X(TASK_GET, "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key,"                \
                 " t.assignee, t.candidate_roles, t.candidate_users, t.status,"                     \
                 " t.created_at, t.due_at, t.remind_at, t.closed_at, t.closed_by,"                  \
-                " t.main_action_kind, t.main_action_required, t.main_action_done"                  \
+                " t.main_action_kind, t.main_action_required, t.main_action_done, t.watch_roles"   \
                 " FROM tasks t JOIN instances i ON i.id = t.instance_id"                           \
                 " JOIN definitions d ON d.id = i.definition_id WHERE t.id = ?1")                   \
     X(JOB_INSTANCE, "SELECT instance_id FROM jobs WHERE id = ?1")                                  \
@@ -95,8 +102,8 @@ enum fl__sq_stmt {
         FL__SQ_COUNT
 };
 
-#define FL__SQ_INST_LIST_VARIANTS 4  /* active_only x process_key */
-#define FL__SQ_TASK_LIST_VARIANTS 16 /* open_only x role x assignee x instance */
+#define FL__SQ_INST_LIST_VARIANTS 8  /* active_only x process_key x viewer */
+#define FL__SQ_TASK_LIST_VARIANTS 32 /* open_only x role x assignee x instance x viewer */
 
 struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
