@@ -93,7 +93,58 @@
     X(MAX_TOKEN, "SELECT max(id) FROM tokens")                                                     \
     X(MAX_TASK, "SELECT max(id) FROM tasks")                                                       \
     X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
-    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")
+    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                              \
+    FL__SQ_PEOPLE_STMTS(X)
+
+/* People and access (sqlite_people.c). */
+#define FL__USER_COLUMNS                                                                           \
+    "SELECT u.id, u.login, u.display_name, u.email, u.password_hash, u.disabled, u.admin,"         \
+    " u.department_id, d.name, u.created_at FROM users u"                                          \
+    " LEFT JOIN departments d ON d.id = u.department_id"
+#define FL__SQ_PEOPLE_STMTS(X)                                                                     \
+    X(USER_INSERT, "INSERT INTO users(login, display_name, email, password_hash, admin,"           \
+                   " department_id, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")               \
+    X(USER_BY_LOGIN, FL__USER_COLUMNS " WHERE u.login = ?1")                                       \
+    X(USER_BY_ID, FL__USER_COLUMNS " WHERE u.id = ?1")                                             \
+    X(USER_LIST, FL__USER_COLUMNS " ORDER BY u.login")                                             \
+    X(USER_ROLES, "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id"             \
+                  " WHERE ur.user_id = ?1 ORDER BY r.name")                                        \
+    X(USER_ID, "SELECT id FROM users WHERE login = ?1")                                            \
+    X(USER_SET_DISABLED, "UPDATE users SET disabled = ?2 WHERE login = ?1")                        \
+    X(USER_SET_PASSWORD, "UPDATE users SET password_hash = ?2 WHERE login = ?1")                   \
+    X(USER_END_SESSIONS, "DELETE FROM sessions WHERE user_id = ?1")                                \
+    X(ROLE_INSERT, "INSERT INTO roles(name, description) VALUES(?1, ?2)")                          \
+    X(ROLE_ID, "SELECT id FROM roles WHERE name = ?1")                                             \
+    X(ROLE_LIST, "SELECT id, name, description FROM roles ORDER BY name")                          \
+    X(USER_ROLE_INSERT, "INSERT OR IGNORE INTO user_roles(user_id, role_id) VALUES(?1, ?2)")       \
+    X(DEPT_ID, "SELECT id FROM departments WHERE name = ?1")                                       \
+    X(DEPT_INSERT, "INSERT INTO departments(name, parent_id, head_user_id) VALUES(?1, ?2, ?3)")    \
+    X(DEPT_LIST, "WITH RECURSIVE tree(id, depth) AS (SELECT id, 0 FROM departments"                \
+                 " WHERE parent_id IS NULL UNION ALL SELECT d.id, t.depth + 1"                     \
+                 " FROM departments d JOIN tree t ON d.parent_id = t.id)"                          \
+                 " SELECT d.id, d.name, d.parent_id, d.head_user_id, u.login FROM tree t"          \
+                 " JOIN departments d ON d.id = t.id LEFT JOIN users u ON u.id = d.head_user_id"   \
+                 " ORDER BY t.depth, d.name")                                                      \
+    X(MANAGED_LOGINS, "WITH RECURSIVE managed(id) AS (SELECT id FROM departments"                  \
+                      " WHERE head_user_id = ?1 UNION SELECT d.id FROM departments d"              \
+                      " JOIN managed m ON d.parent_id = m.id)"                                     \
+                      " SELECT login FROM users WHERE department_id IN managed ORDER BY login")    \
+    X(TOKEN_INSERT, "INSERT INTO api_tokens(hash, name, user_id, scope, created_at)"               \
+                    " VALUES(?1, ?2, ?3, ?4, ?5)")                                                 \
+    X(TOKEN_FIND, "SELECT t.id, t.user_id, t.scope, t.hash, t.revoked_at, u.disabled"              \
+                  " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1")         \
+    X(TOKEN_TOUCH, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")                        \
+    X(TOKEN_REVOKE, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1")   \
+    X(TOKEN_LIST, "SELECT t.id, t.name, t.user_id, u.login, t.scope, t.created_at,"                \
+                  " t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u"                   \
+                  " ON u.id = t.user_id WHERE ?1 IS NULL OR u.login = ?1 ORDER BY t.id DESC")      \
+    X(SESSION_INSERT, "INSERT INTO sessions(hash, user_id, csrf, created_at, last_seen_at,"        \
+                      " expires_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                               \
+    X(SESSION_FIND, "SELECT s.user_id, s.csrf, s.hash, s.created_at, s.last_seen_at,"              \
+                    " s.expires_at, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id"   \
+                    " WHERE s.hash = ?1")                                                          \
+    X(SESSION_TOUCH, "UPDATE sessions SET last_seen_at = ?2 WHERE hash = ?1")                      \
+    X(SESSION_DELETE, "DELETE FROM sessions WHERE hash = ?1")
 
 enum fl__sq_stmt {
 #define FL__SQ_ENUM(name, sql) FL__SQ_##name,
@@ -181,5 +232,44 @@ int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_
                         struct fl_error *err);
 int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
                    struct fl_error *err);
+
+/* People and access, in sqlite_people.c (vtable entries of flowd/auth.h's records). */
+int fl__sq_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,
+                    struct fl_error *err);
+int fl__sq_user_get(struct fl_store *s, const char *login, uint64_t id, struct fl_user_row *out,
+                    struct fl_error *err);
+int fl__sq_user_list(struct fl_store *s, struct fl_user_row **rows, size_t *n,
+                     struct fl_error *err);
+int fl__sq_user_set_disabled(struct fl_store *s, const char *login, bool disabled,
+                             struct fl_error *err);
+int fl__sq_user_set_password(struct fl_store *s, const char *login, const char *hash,
+                             struct fl_error *err);
+int fl__sq_role_add(struct fl_store *s, const char *name, const char *description, uint64_t *id,
+                    struct fl_error *err);
+int fl__sq_role_list(struct fl_store *s, struct fl_role_row **rows, size_t *n,
+                     struct fl_error *err);
+int fl__sq_user_grant_role(struct fl_store *s, const char *login, const char *role,
+                           struct fl_error *err);
+int fl__sq_department_add(struct fl_store *s, const char *name, const char *parent,
+                          const char *head, uint64_t *id, struct fl_error *err);
+int fl__sq_department_list(struct fl_store *s, struct fl_department_row **rows, size_t *n,
+                           struct fl_error *err);
+int fl__sq_managed_logins(struct fl_store *s, uint64_t user_id, struct fl_strlist *out,
+                          struct fl_error *err);
+int fl__sq_token_insert(struct fl_store *s, uint64_t user_id, const char *name, int scope,
+                        const char *hash, int64_t now_ms, uint64_t *id, struct fl_error *err);
+int fl__sq_token_find(struct fl_store *s, const char *hash, struct fl__token_rec *out,
+                      struct fl_error *err);
+int fl__sq_token_touch(struct fl_store *s, uint64_t id, int64_t now_ms, struct fl_error *err);
+int fl__sq_token_revoke(struct fl_store *s, uint64_t id, int64_t now_ms, struct fl_error *err);
+int fl__sq_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows, size_t *n,
+                      struct fl_error *err);
+int fl__sq_session_insert(struct fl_store *s, const struct fl__session_rec *r,
+                          struct fl_error *err);
+int fl__sq_session_find(struct fl_store *s, const char *hash, struct fl__session_rec *out,
+                        struct fl_error *err);
+int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms,
+                         struct fl_error *err);
+int fl__sq_session_delete(struct fl_store *s, const char *hash, struct fl_error *err);
 
 #endif
