@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "flowd/alloc.h"
+#include "flowd/auth.h"
 #include "flowd/value.h"
 #include "store/sqlite_int.h"
 
@@ -270,6 +271,55 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     return 0;
 }
 
+/* ---- record-level access in SQL ----
+ * The same rules as fl_access_task/fl_access_instance (src/service/auth_access.c), as fixed
+ * fragments with the viewer bound as parameters: ?10 login, ?11 user id, ?12 the login as a
+ * JSON string (to match the stored "owner" variable). Roles and department heads come from
+ * the users tables, so a principal loaded by fl_auth_principal_load sees the same rows here
+ * as through the pure functions. An admin viewer gets the unrestricted statement. */
+
+/* Departments the viewer heads, and all below them. */
+#define MANAGED_CTE                                                                                \
+    "WITH RECURSIVE managed(id) AS (SELECT id FROM departments WHERE head_user_id = ?11"           \
+    " UNION SELECT d.id FROM departments d JOIN managed m ON d.parent_id = m.id) "
+
+/* Comma lists are matched item by item, never as substrings. */
+#define IN_LIST(list, item) "instr(',' || " list " || ',', ',' || " item " || ',') > 0"
+
+#define TASK_VISIBLE_OF(t)                                                                         \
+    "(" t ".assignee = ?10 OR " IN_LIST(t ".candidate_users", "?10")                                \
+    " OR EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"                    \
+    " WHERE ur.user_id = ?11 AND (" IN_LIST(t ".candidate_roles", "r.name") " OR "                 \
+    IN_LIST(t ".watch_roles", "r.name") "))"                                                       \
+    " OR EXISTS (SELECT 1 FROM users mu WHERE mu.department_id IN managed"                         \
+    " AND (mu.login = " t ".assignee OR " IN_LIST(t ".candidate_users", "mu.login") ")))"
+
+#define TASK_VISIBLE TASK_VISIBLE_OF("t")
+
+#define INSTANCE_VISIBLE                                                                           \
+    " AND (i.started_by = ?10"                                                                     \
+    " OR EXISTS (SELECT 1 FROM variables ov WHERE ov.instance_id = i.id AND ov.name = 'owner'"     \
+    " AND ov.value = ?12)"                                                                         \
+    " OR i.started_by IN (SELECT mu.login FROM users mu WHERE mu.department_id IN managed)"        \
+    " OR EXISTS (SELECT 1 FROM tasks vt WHERE vt.instance_id = i.id AND " TASK_VISIBLE_OF("vt")   \
+    "))"
+
+static bool restricted(const struct fl_principal *p)
+{
+    return p && !p->admin;
+}
+
+static void bind_viewer(sqlite3_stmt *st, const struct fl_principal *p)
+{
+    struct fl_buf quoted = FL_BUF_INIT;
+    const char *login = p->login ? p->login : "";
+    fl__store_json_string(&quoted, login, strlen(login));
+    sqlite3_bind_text(st, 10, login, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)p->user_id);
+    sqlite3_bind_text(st, 12, quoted.ptr, (int)quoted.len, SQLITE_TRANSIENT);
+    fl_buf_release(&quoted);
+}
+
 /* ---- instance rows ---- */
 
 static int read_instance_row(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_instance_row *r,
@@ -285,6 +335,8 @@ static int read_instance_row(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_in
     r->incident = sqlite3_column_int(st, 6) != 0;
     r->started_at = sqlite3_column_int64(st, 7);
     r->ended_at = sqlite3_column_int64(st, 8);
+    r->started_by = fl__sq_col_text(st, 9);
+    r->owner = fl__sq_col_text(st, 10);
     (void)q;
     (void)err;
     return 0;
@@ -328,16 +380,22 @@ int fl__sq_instance_list(struct fl_store *s, const struct fl_instance_query *qy,
     *n = 0;
     if (!qy)
         qy = &none;
-    variant = (qy->active_only ? 1u : 0u) | (qy->process_key ? 2u : 0u);
+    variant = (qy->active_only ? 1u : 0u) | (qy->process_key ? 2u : 0u) |
+              (restricted(qy->viewer) ? 4u : 0u);
     if (!q->inst_list[variant]) {
         struct fl_buf sql = FL_BUF_INIT;
+        if (variant & 4u)
+            fl_buf_adds(&sql, MANAGED_CTE);
         fl_buf_adds(&sql, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"
-                          " i.status, i.incident, i.started_at, i.ended_at FROM instances i"
+                          " i.status, i.incident, i.started_at, i.ended_at, i.started_by, "
+                          FL__SQ_OWNER_COL " FROM instances i"
                           " JOIN definitions d ON d.id = i.definition_id WHERE i.id > ?1");
         if (variant & 1u)
             fl_buf_adds(&sql, " AND i.status = 0");
         if (variant & 2u)
             fl_buf_adds(&sql, " AND d.key = ?2");
+        if (variant & 4u)
+            fl_buf_adds(&sql, INSTANCE_VISIBLE);
         fl_buf_adds(&sql, " ORDER BY i.id LIMIT ?3");
         st = fl__sq_prepare_slot(q, &q->inst_list[variant], sql.ptr, err);
         fl_buf_release(&sql);
@@ -348,6 +406,8 @@ int fl__sq_instance_list(struct fl_store *s, const struct fl_instance_query *qy,
     if (variant & 2u)
         sqlite3_bind_text(st, 2, qy->process_key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)clamp_limit(qy->limit));
+    if (variant & 4u)
+        bind_viewer(st, qy->viewer);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fl_grow(&v, &cap, cnt + 1, sizeof(*v));
         read_instance_row(q, st, &v[cnt++], err);
@@ -374,7 +434,7 @@ fail:
     "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key, t.assignee,"                \
     " t.candidate_roles, t.candidate_users, t.status, t.created_at, t.due_at, t.remind_at,"        \
     " t.closed_at, t.closed_by, t.main_action_kind, t.main_action_required,"                       \
-    " t.main_action_done FROM tasks t JOIN instances i ON i.id = t.instance_id"                    \
+    " t.main_action_done, t.watch_roles FROM tasks t JOIN instances i ON i.id = t.instance_id"     \
     " JOIN definitions d ON d.id = i.definition_id"
 
 static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
@@ -398,6 +458,7 @@ static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
     r->main_action_kind = fl__sq_col_text(st, 15);
     r->main_action_required = sqlite3_column_int(st, 16) != 0;
     r->main_action_done = sqlite3_column_int(st, 17) != 0;
+    r->watch_roles = fl__sq_col_text(st, 18);
 }
 
 int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err)
@@ -436,10 +497,14 @@ int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct 
     if (!qy)
         qy = &none;
     variant = (qy->open_only ? 1u : 0u) | (qy->role ? 2u : 0u) | (qy->assignee ? 4u : 0u) |
-              (qy->instance_id ? 8u : 0u);
+              (qy->instance_id ? 8u : 0u) | (restricted(qy->viewer) ? 16u : 0u);
     if (!q->task_list[variant]) {
         struct fl_buf sql = FL_BUF_INIT;
+        if (variant & 16u)
+            fl_buf_adds(&sql, MANAGED_CTE);
         fl_buf_adds(&sql, TASK_COLUMNS " WHERE t.id > ?1");
+        if (variant & 16u)
+            fl_buf_adds(&sql, " AND " TASK_VISIBLE);
         if (variant & 1u)
             fl_buf_adds(&sql, " AND t.status = 0");
         /* Roles are stored joined by commas: match a whole item, not a substring. */
@@ -463,6 +528,8 @@ int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct 
     if (variant & 8u)
         sqlite3_bind_int64(st, 4, (sqlite3_int64)qy->instance_id);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)clamp_limit(qy->limit));
+    if (variant & 16u)
+        bind_viewer(st, qy->viewer);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fl_grow(&v, &cap, cnt + 1, sizeof(*v));
         read_task_row(st, &v[cnt++]);

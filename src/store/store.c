@@ -174,6 +174,8 @@ void fl_instance_row_release(struct fl_instance_row *r)
     free(r->process_key);
     free(r->business_key);
     free(r->variables_json);
+    free(r->started_by);
+    free(r->owner);
     memset(r, 0, sizeof(*r));
 }
 
@@ -196,6 +198,7 @@ void fl_task_row_release(struct fl_task_row *r)
     free(r->candidate_users);
     free(r->closed_by);
     free(r->main_action_kind);
+    free(r->watch_roles);
     memset(r, 0, sizeof(*r));
 }
 
