@@ -243,9 +243,13 @@ int api_problemf(struct api_req *r, int code, const char *field, const char *fmt
     return api_problem(r, code, &e);
 }
 
-static int field_error(struct fl_error *err, int code, const char *field, const char *fmt)
+/* what: "must be a string" etc. */
+static int field_error(struct fl_error *err, int code, const char *field, const char *what)
 {
-    fl_error_set(err, code, fmt, field);
+    if (!strcmp(what, "unknown"))
+        fl_error_set(err, code, "unknown field '%s'", field);
+    else
+        fl_error_set(err, code, "field '%s' %s", field, what);
     snprintf(err->field, sizeof(err->field), "%s", field);
     return code;
 }
@@ -276,7 +280,7 @@ int api_body_object(struct api_req *r, const char *const *allowed, struct fl_val
             char name[128];
             snprintf(name, sizeof(name), "%.*s", (int)(kl < 100 ? kl : 100), k);
             fl_value_unref(v);
-            return field_error(err, FL_EINVAL, name, "unknown field '%s'");
+            return field_error(err, FL_EINVAL, name, "unknown");
         }
     }
     *out = v;
@@ -291,7 +295,7 @@ int api_field_str(const struct fl_value *obj, const char *name, const char **out
     if (!v || fl_value_type(v) == FL_VNULL)
         return 0;
     if (fl_value_type(v) != FL_VSTRING)
-        return field_error(err, FL_ETYPE, name, "field '%s' must be a string");
+        return field_error(err, FL_ETYPE, name, "must be a string");
     *out = fl_value_str(v, NULL);
     return 0;
 }
@@ -304,7 +308,7 @@ int api_field_obj(const struct fl_value *obj, const char *name, const struct fl_
     if (!v || fl_value_type(v) == FL_VNULL)
         return 0;
     if (fl_value_type(v) != FL_VCONTEXT)
-        return field_error(err, FL_ETYPE, name, "field '%s' must be an object");
+        return field_error(err, FL_ETYPE, name, "must be an object");
     *out = v;
     return 0;
 }
@@ -317,7 +321,7 @@ int api_field_int(const struct fl_value *obj, const char *name, int64_t *out, bo
     if (!v || fl_value_type(v) == FL_VNULL)
         return 0;
     if (fl_value_type(v) != FL_VNUMBER || fl_value_to_int64(v, out) != 0)
-        return field_error(err, FL_ETYPE, name, "field '%s' must be an integer");
+        return field_error(err, FL_ETYPE, name, "must be an integer");
     *present = true;
     return 0;
 }
