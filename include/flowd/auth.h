@@ -288,17 +288,17 @@ bool fl_auth_secret_equal(const char *expected, const char *presented);
 
 /* ---- login rate limiting (in memory, per process) ---- */
 
-/* Sliding window of failed logins per login name and per client address: more than
- * max_failures failures within window_ms refuse further attempts with FL_EBUSY until the
- * oldest failure leaves the window. A success clears the login's failures (not the
+/* Sliding window of failed logins per login name and per client address: after
+ * max_failures failures within window_ms further attempts are refused with FL_EBUSY until
+ * the oldest of them leaves the window. A success clears the login's failures (not the
  * address's). Thread-safe (one mutex). Memory bounded: at most max_keys keys, the least
  * recently failed dropped first. */
 struct fl_ratelimit;
 
 struct fl_ratelimit_options {
-    unsigned max_failures; /* 0 = 5 */
+    unsigned max_failures; /* 0 = 5 (at most 15) */
     int64_t window_ms;     /* 0 = 15 minutes */
-    size_t max_keys;       /* 0 = 65536 */
+    size_t max_keys;       /* 0 = 4096 (about 2.5 MB) */
 };
 
 /* Create a limiter (opt may be NULL). Caller frees. */
