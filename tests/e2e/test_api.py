@@ -38,7 +38,8 @@ def check(cond, what):
 class Server:
     def __init__(self):
         env = dict(os.environ)
-        env["FLOWD_DEV_TOKENS"] = ",".join("%s=%s" % (t, u) for u, t in TOKENS.items())
+        env["FLOWD_ARGON2_MEMORY_KIB"] = "64"
+        env["FLOWD_ARGON2_ITERATIONS"] = "1"
         env.pop("FLOWD_DB", None)
         self.log = open(os.path.join(TMP, "server.log"), "a")
         self.p = subprocess.Popen([FLOWD, "serve", "--db", DB, "--port", "0", "--threads", "4"],
@@ -80,27 +81,29 @@ def request(port, method, path, body=None, token=None, headers=None, raw=None, c
     return r.status, doc, payload, r
 
 
+def cli(*args, stdin=None):
+    env = dict(os.environ, FLOWD_ARGON2_MEMORY_KIB="64", FLOWD_ARGON2_ITERATIONS="1")
+    env.pop("FLOWD_DB", None)
+    r = subprocess.run([FLOWD] + list(args) + ["--db", DB], input=stdin, capture_output=True,
+                       text=True, env=env)
+    check(r.returncode == 0, "flowd %s: %s" % (" ".join(args), r.stderr))
+    return r.stdout
+
+
 def add_people():
-    """Users, roles and tokens straight into the store (the people CLI is not needed)."""
-    db = sqlite3.connect(DB, timeout=10)
-    cur = db.cursor()
+    """Roles, users and tokens through the people CLI (the server is running: WAL)."""
     for name in ("sales_manager", "head_of_sales", "accountant", "event_manager"):
-        cur.execute("INSERT INTO roles(name) VALUES(?)", (name,))
-    for login, admin, roles in (("admin", 1, []), ("anna", 0, ["sales_manager", "head_of_sales",
-                                                                "accountant", "event_manager"]),
-                                ("bob", 0, [])):
-        cur.execute("INSERT INTO users(login, admin, created_at) VALUES(?, ?, 0)",
-                    (login, admin))
-        uid = cur.lastrowid
-        for role in roles:
-            cur.execute("INSERT INTO user_roles(user_id, role_id) "
-                        "SELECT ?, id FROM roles WHERE name = ?", (uid, role))
-        text = "fl_" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
-        cur.execute("INSERT INTO api_tokens(hash, name, user_id, scope, created_at) "
-                    "VALUES(?, 'test', ?, 3, 0)", (hashlib.sha256(text.encode()).hexdigest(), uid))
-        TOKENS[login] = text
-    db.commit()
-    db.close()
+        cli("role", "add", name)
+    cli("user", "add", "admin", "--admin", "--password-stdin", stdin="admin-pw-1\n")
+    cli("user", "add", "anna", "--role", "sales_manager", "--role", "head_of_sales",
+        "--role", "accountant", "--role", "event_manager", "--password-stdin",
+        stdin="anna-pw-1\n")
+    cli("user", "add", "bob", "--password-stdin", stdin="bob-pw-1\n")
+    for login, scope in (("admin", "admin"), ("anna", "write"), ("bob", "write")):
+        TOKENS[login] = json.loads(cli("token", "create", "--user", login, "--scope", scope,
+                                       "--json"))["token"]
+    TOKENS["anna_read"] = json.loads(cli("token", "create", "--user", "anna", "--scope", "read",
+                                         "--json"))["token"]
 
 
 def route_table():
@@ -147,9 +150,6 @@ def main():
     srv = Server()
     port = srv.port
     add_people()
-    srv.stop()
-    srv = Server()  # picks up the tokens (dev builds read them at start)
-    port = srv.port
     admin = TOKENS["admin"]
 
     # -- public routes, metrics
@@ -258,6 +258,40 @@ def main():
     st, doc, _, _ = request(port, "GET", "/api/v1/instances/%d" % iid, token=TOKENS["bob"])
     problem(st, doc, 404)
 
+    # -- a read-scope token reads but may not write
+    st, doc, _, _ = request(port, "GET", "/api/v1/processes", token=TOKENS["anna_read"])
+    check(st == 200, "read token reads: %r" % doc)
+    st, doc, _, _ = request(port, "POST", "/api/v1/instances", {"process_key": "sales"},
+                            TOKENS["anna_read"])
+    problem(st, doc, 403)
+
+    # -- login: cookie session; writes need the CSRF token
+    st, doc, _, r = request(port, "POST", "/api/v1/login", {"login": "anna",
+                                                             "password": "wrong"})
+    problem(st, doc, 401)
+    st, doc, _, r = request(port, "POST", "/api/v1/login", {"login": "anna",
+                                                             "password": "anna-pw-1"})
+    check(st == 200 and doc["csrf_token"], "login: %r" % doc)
+    csrf = doc["csrf_token"]
+    cookie = r.getheader("Set-Cookie")
+    check(cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie, "cookie %r" % cookie)
+    sess = {"Cookie": cookie.split(";")[0]}
+    st, doc, _, _ = request(port, "GET", "/api/v1/processes", headers=sess)
+    check(st == 200, "session reads: %r" % doc)
+    st, doc, _, _ = request(port, "POST", "/api/v1/instances", {"process_key": "sales"},
+                            headers=sess)
+    problem(st, doc, 403)
+    st, doc, _, _ = request(port, "POST", "/api/v1/instances", {"process_key": "sales"},
+                            headers=dict(sess, **{"X-CSRF-Token": "not-it"}))
+    problem(st, doc, 403)
+    st, doc, _, _ = request(port, "POST", "/api/v1/instances", {"process_key": "sales",
+                                                                "business_key": "COOKIE"},
+                            headers=dict(sess, **{"X-CSRF-Token": csrf}))
+    check(st == 201 and doc["started_by"] == "anna", "cookie write with CSRF: %r" % doc)
+    st, doc, _, _ = request(port, "GET", "/api/v1/processes",
+                            headers={"Cookie": "flowd_session=forged"})
+    problem(st, doc, 401)
+
     # -- lists and pagination
     ids = []
     for i in range(5):
@@ -274,7 +308,8 @@ def main():
         if doc["next_after"] is None:
             break
         after = doc["next_after"]
-    check(seen == ids, "cursor pagination: %r vs %r" % (seen, ids))
+    check([i for i in seen if i in ids] == ids and len(seen) == len(set(seen)) and
+          seen == sorted(seen), "cursor pagination: %r vs %r" % (seen, ids))
     st, doc, _, _ = request(port, "GET", "/api/v1/tasks?instance=%d" % ids[0], token=admin)
     check(st == 200 and len(doc["items"]) == 1, "tasks of instance: %r" % doc)
     tid = doc["items"][0]["id"]
