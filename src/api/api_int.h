@@ -204,5 +204,14 @@ int api_task_unclaim(struct api_req *r);
 int api_task_assign(struct api_req *r);
 int api_task_complete(struct api_req *r);
 int api_task_action(struct api_req *r);
+int api_user_list(struct api_req *r);
+int api_user_add(struct api_req *r);
+int api_role_list(struct api_req *r);
+int api_role_add(struct api_req *r);
+int api_department_list(struct api_req *r);
+int api_department_add(struct api_req *r);
+int api_token_list(struct api_req *r);
+int api_token_create(struct api_req *r);
+int api_token_revoke(struct api_req *r);
 
 #endif

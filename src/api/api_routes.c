@@ -27,6 +27,15 @@ const struct api_route api_routes[] = {
     {"POST", "/api/v1/tasks/{id}/assign", api_task_assign, 0},
     {"POST", "/api/v1/tasks/{id}/complete", api_task_complete, 0},
     {"POST", "/api/v1/tasks/{id}/action", api_task_action, 0},
+    {"GET", "/api/v1/users", api_user_list, API_ADMIN},
+    {"POST", "/api/v1/users", api_user_add, API_ADMIN},
+    {"GET", "/api/v1/roles", api_role_list, API_ADMIN},
+    {"POST", "/api/v1/roles", api_role_add, API_ADMIN},
+    {"GET", "/api/v1/departments", api_department_list, API_ADMIN},
+    {"POST", "/api/v1/departments", api_department_add, API_ADMIN},
+    {"GET", "/api/v1/tokens", api_token_list, API_ADMIN},
+    {"POST", "/api/v1/tokens", api_token_create, API_ADMIN},
+    {"POST", "/api/v1/tokens/{id}/revoke", api_token_revoke, API_ADMIN},
 };
 
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -386,6 +386,43 @@ def main():
           and re.search(r"^flowd_open_tasks \d+$", text, re.M) and
           re.search(r"^flowd_active_instances \d+$", text, re.M), "metrics")
 
+    # -- people routes (administrators only)
+    st, doc, _, _ = request(port, "POST", "/api/v1/roles", {"name": "auditor"}, admin)
+    check(st == 201 and doc["name"] == "auditor", "role add: %r" % doc)
+    st, doc, _, _ = request(port, "POST", "/api/v1/roles", {"name": "auditor"}, admin)
+    problem(st, doc, 409)
+    st, doc, _, _ = request(port, "GET", "/api/v1/roles", token=admin)
+    check("auditor" in [x["name"] for x in doc["items"]], "roles: %r" % doc)
+    st, doc, _, _ = request(port, "POST", "/api/v1/departments", {"name": "Sales",
+                                                                  "head": "anna"}, admin)
+    check(st == 201, "department add: %r" % doc)
+    st, doc, _, _ = request(port, "GET", "/api/v1/departments", token=admin)
+    check(doc["items"][0]["head"] == "anna", "departments: %r" % doc)
+    st, doc, _, _ = request(port, "POST", "/api/v1/users",
+                            {"login": "carl", "password": "carl-pw-1", "roles": ["auditor"],
+                             "department": "Sales"}, admin)
+    check(st == 201 and doc["roles"] == ["auditor"], "user add: %r" % doc)
+    st, doc, _, _ = request(port, "POST", "/api/v1/users", {"login": "dora", "admin": "yes"},
+                            admin)
+    problem(st, doc, 400, "admin")
+    st, doc, _, _ = request(port, "GET", "/api/v1/users", token=admin)
+    check("carl" in [u["login"] for u in doc["items"]], "users: %r" % doc)
+    st, doc, _, _ = request(port, "GET", "/api/v1/users", token=anna)
+    problem(st, doc, 403)
+    st, doc, _, _ = request(port, "POST", "/api/v1/tokens", {"user": "carl", "scope": "read"},
+                            admin)
+    check(st == 201 and doc["token"].startswith("fl_"), "token create: %r" % doc)
+    carl, carl_id = doc["token"], doc["id"]
+    st, doc, _, _ = request(port, "GET", "/api/v1/tasks", token=carl)
+    check(st == 200, "carl's token works: %r" % doc)
+    st, doc, _, _ = request(port, "GET", "/api/v1/tokens?user=carl", token=admin)
+    check([t["id"] for t in doc["items"]] == [carl_id] and "token" not in doc["items"][0],
+          "tokens listed without secrets: %r" % doc)
+    st, _, _, _ = request(port, "POST", "/api/v1/tokens/%d/revoke" % carl_id, {}, admin)
+    check(st == 204, "revoke: %d" % st)
+    st, doc, _, _ = request(port, "GET", "/api/v1/tasks", token=carl)
+    problem(st, doc, 401)
+
     # -- kill -9 during a stream of completions: every acknowledged one survives
     started = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
