@@ -169,6 +169,27 @@ void fl_task_rows_free(struct fl_task_row *rows, size_t n);
 int fl_store_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
                         struct fl_error *err);
 
+/* ---- idempotency records (the HTTP API's first answers) ---- */
+
+struct fl_idem_row {
+    char *scope;     /* principal, method and route, key */
+    char body_hash[65];
+    int status;
+    char *content_type, *location; /* or NULL */
+    char *body;
+    size_t body_len;
+    int64_t created_at;
+};
+
+/* Load the record of scope. FL_ENOTFOUND. Caller releases. */
+int fl_store_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                      struct fl_error *err);
+
+/* Keep a record; a second one for the same scope is ignored (the first answer stays). */
+int fl_store_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err);
+
+void fl_idem_row_release(struct fl_idem_row *r);
+
 /* ---- jobs ---- */
 
 /* The instance id that owns job id (to route a job command). FL_ENOTFOUND. */

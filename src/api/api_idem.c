@@ -1,8 +1,9 @@
-/* Idempotency-Key for POST requests: the first answer to (principal, route, key) is kept
- * and replayed to every retry; a retry with another body answers 422, one that arrives
- * while the first is still running 409. A 5xx answer is not kept (the retry runs again).
- * NEEDSWORK: records live in memory (bounded, oldest dropped first), so a retry after a
- * server restart runs the command again; they belong in a store table. */
+/* Idempotency-Key for POST requests: the first answer to (principal, method and route,
+ * key) is kept in the store and replayed to every retry, also after a restart; a retry
+ * with another body answers 422, one that arrives while the first is still running 409
+ * (running requests are tracked in memory). A 5xx answer is not kept, so the retry runs.
+ * The record is written after the command committed: a crash between the two lets a
+ * retry run the command again (NEEDSWORK: write it in the command's transaction). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,18 +11,9 @@
 #include "flowd/alloc.h"
 #include "flowd/sha256.h"
 
-#define IDEM_MAX_ENTRIES 10000
-
 struct api_idem_entry {
-    struct api_idem_entry *next; /* oldest first */
-    char *scope;                 /* "login\nMETHOD pattern\nkey" */
-    char body_hash[65];
-    bool done;
-    int status;
-    const char *ctype; /* static strings only */
-    char *body;
-    size_t len;
-    char *location;
+    struct api_idem_entry *next;
+    char *scope; /* "login\nMETHOD pattern\nkey" */
 };
 
 static char *scope_of(struct api_req *r, const char *key)
@@ -32,78 +24,86 @@ static char *scope_of(struct api_req *r, const char *key)
     return fl_buf_detach(&b, NULL);
 }
 
-static void entry_free(struct api_idem_entry *e)
+/* The static content type a stored one names (responses keep static strings). */
+static const char *static_ctype(const char *t)
 {
-    free(e->scope);
-    free(e->body);
-    free(e->location);
-    free(e);
+    static const char *const known[] = {"application/json", "application/problem+json",
+                                        "application/xml", "text/plain; version=0.0.4"};
+    for (size_t i = 0; t && i < sizeof(known) / sizeof(known[0]); i++)
+        if (!strcmp(t, known[i]))
+            return known[i];
+    return "application/octet-stream";
 }
 
-static struct api_idem_entry *find(struct fl_server *srv, const char *scope,
-                                   struct api_idem_entry ***link)
+static bool running(struct fl_server *srv, const char *scope, bool remove)
 {
-    struct api_idem_entry **pp = &srv->idem;
-    for (; *pp; pp = &(*pp)->next) {
+    for (struct api_idem_entry **pp = &srv->idem; *pp; pp = &(*pp)->next) {
         if (!strcmp((*pp)->scope, scope)) {
-            if (link)
-                *link = pp;
-            return *pp;
+            if (remove) {
+                struct api_idem_entry *e = *pp;
+                *pp = e->next;
+                free(e->scope);
+                free(e);
+            }
+            return true;
         }
     }
-    return NULL;
+    return false;
 }
 
 int api_idem_check(struct api_req *r)
 {
     struct fl_server *srv = r->srv;
     const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
-    struct api_idem_entry *e, **tail;
+    struct fl_idem_row row;
+    struct fl_store *s = NULL;
+    struct fl_error e;
     char *scope;
-    size_t count = 0;
-    int rc = -1;
+    int rc = -1, found;
 
     if (!key)
         return -1;
     if (!*key || strlen(key) > API_IDEM_MAX_KEY)
         return api_problemf(r, FL_EINVAL, "Idempotency-Key",
                             "Idempotency-Key must be 1 to %d characters", API_IDEM_MAX_KEY);
+    fl_error_clear(&e);
     fl_sha256_hex(r->body.ptr, r->body.len, r->body_hash);
     scope = scope_of(r, key);
+    /* Under the lock from lookup to registration, so two first tries cannot both run. */
     pthread_mutex_lock(&srv->idem_lock);
-    e = find(srv, scope, NULL);
-    if (e && strcmp(e->body_hash, r->body_hash) != 0) {
-        rc = api_problemf(r, FL_EREFUSED, "Idempotency-Key",
-                          "this Idempotency-Key was used with another request body");
-    } else if (e && !e->done) {
+    if (running(srv, scope, false)) {
         rc = api_problemf(r, FL_ECONFLICT, "Idempotency-Key",
                           "a request with this Idempotency-Key is still running");
-    } else if (e) {
-        r->status = e->status;
-        r->ctype = e->ctype;
-        fl_buf_reset(&r->out);
-        fl_buf_add(&r->out, e->body, e->len);
-        snprintf(r->location, sizeof(r->location), "%s", e->location ? e->location : "");
-        rc = API_DONE;
-    } else {
-        /* Register as running; drop the oldest finished records past the cap. */
-        for (tail = &srv->idem; *tail; tail = &(*tail)->next)
-            count++;
-        while (count >= IDEM_MAX_ENTRIES && srv->idem && srv->idem->done) {
-            struct api_idem_entry *old = srv->idem;
-            srv->idem = old->next;
-            entry_free(old);
-            count--;
+        goto out;
+    }
+    if ((found = api_reader_get(srv, &s, &e)) == 0) {
+        found = fl_store_idem_get(s, scope, &row, &e);
+        api_reader_put(srv, s);
+    }
+    if (found == 0) {
+        if (strcmp(row.body_hash, r->body_hash) != 0) {
+            rc = api_problemf(r, FL_EREFUSED, "Idempotency-Key",
+                              "this Idempotency-Key was used with another request body");
+        } else {
+            r->status = row.status;
+            r->ctype = static_ctype(row.content_type);
+            fl_buf_reset(&r->out);
+            fl_buf_add(&r->out, row.body, row.body_len);
+            snprintf(r->location, sizeof(r->location), "%s", row.location ? row.location : "");
+            rc = API_DONE;
         }
-        for (tail = &srv->idem; *tail; tail = &(*tail)->next)
-            ;
-        e = fl_calloc(1, sizeof(*e));
-        e->scope = scope;
+        fl_idem_row_release(&row);
+    } else if (found != FL_ENOTFOUND) {
+        rc = api_problem(r, found, &e);
+    } else {
+        struct api_idem_entry *n = fl_calloc(1, sizeof(*n));
+        n->scope = scope;
         scope = NULL;
-        memcpy(e->body_hash, r->body_hash, sizeof(e->body_hash));
-        *tail = e;
+        n->next = srv->idem;
+        srv->idem = n;
         snprintf(r->idem_key, sizeof(r->idem_key), "%s", key);
     }
+out:
     pthread_mutex_unlock(&srv->idem_lock);
     free(scope);
     return rc;
@@ -112,22 +112,29 @@ int api_idem_check(struct api_req *r)
 void api_idem_save(struct api_req *r)
 {
     struct fl_server *srv = r->srv;
-    struct api_idem_entry *e, **link = NULL;
+    struct fl_idem_row row;
+    struct fl_error e;
     char *scope = scope_of(r, r->idem_key);
-    pthread_mutex_lock(&srv->idem_lock);
-    e = find(srv, scope, &link);
-    if (e && r->status >= 500) {
-        *link = e->next;
-        entry_free(e);
-    } else if (e) {
-        e->done = true;
-        e->status = r->status;
-        e->ctype = r->ctype;
-        e->len = r->out.len;
-        e->body = fl_malloc(r->out.len + 1);
-        memcpy(e->body, r->out.ptr, r->out.len + 1);
-        e->location = r->location[0] ? fl_strdup(r->location) : NULL;
+
+    if (r->status < 500) {
+        memset(&row, 0, sizeof(row));
+        row.scope = scope;
+        memcpy(row.body_hash, r->body_hash, sizeof(row.body_hash));
+        row.status = r->status;
+        row.content_type = r->ctype ? fl_strdup(r->ctype) : NULL;
+        row.location = r->location[0] ? r->location : NULL;
+        row.body = r->out.ptr;
+        row.body_len = r->out.len;
+        row.created_at = api_now_us() / 1000;
+        pthread_mutex_lock(&srv->admin_lock);
+        if (fl_store_idem_put(srv->admin, &row, &e) != 0)
+            fprintf(srv->log, "level=error msg=\"cannot keep idempotency record\" err=\"%s\"\n",
+                    e.msg);
+        pthread_mutex_unlock(&srv->admin_lock);
+        free(row.content_type);
     }
+    pthread_mutex_lock(&srv->idem_lock);
+    running(srv, scope, true);
     pthread_mutex_unlock(&srv->idem_lock);
     free(scope);
     r->idem_key[0] = '\0';
@@ -138,6 +145,7 @@ void api_idem_release(struct fl_server *srv)
     while (srv->idem) {
         struct api_idem_entry *e = srv->idem;
         srv->idem = e->next;
-        entry_free(e);
+        free(e->scope);
+        free(e);
     }
 }

@@ -60,6 +60,10 @@
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")        \
     X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")               \
     X(TASK_STATUS, "SELECT status FROM tasks WHERE id = ?1")                                       \
+    X(IDEM_GET, "SELECT body_hash, status, content_type, location, body, created_at"               \
+                " FROM idempotency WHERE scope = ?1")                                              \
+    X(IDEM_PUT, "INSERT OR IGNORE INTO idempotency(scope, body_hash, status, content_type,"        \
+                " location, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
     X(COUNT_OPEN, "SELECT (SELECT count(*) FROM tasks WHERE status = 0),"                          \
                   " (SELECT count(*) FROM instances WHERE status = 0)")                           \
     X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
@@ -232,6 +236,9 @@ int fl__sq_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row 
 int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct fl_task_row **rows,
                      size_t *n, struct fl_error *err);
 int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
+int fl__sq_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                    struct fl_error *err);
+int fl__sq_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err);
 int fl__sq_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
                       struct fl_error *err);
 int fl__sq_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,

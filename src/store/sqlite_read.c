@@ -2,6 +2,7 @@
  * list (instances, tasks, history) with their filters and id cursors, routing lookups and
  * the id high-water marks. List statements are assembled from fixed SQL fragments, one per
  * filter combination, and cached; filter values are always bound parameters. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -619,5 +620,40 @@ int fl__sq_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return fl__sq_fail(q, rc, err, "cannot count open records");
+    return 0;
+}
+
+int fl__sq_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                    struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_IDEM_GET, err);
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    fl__sq_bind_text(st, 1, scope);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 0);
+        const void *body = sqlite3_column_blob(st, 4);
+        size_t len = (size_t)sqlite3_column_bytes(st, 4);
+        out->scope = fl_strdup(scope);
+        snprintf(out->body_hash, sizeof(out->body_hash), "%s", h ? (const char *)h : "");
+        out->status = sqlite3_column_int(st, 1);
+        out->content_type = fl__sq_col_text(st, 2);
+        out->location = fl__sq_col_text(st, 3);
+        out->body = fl_malloc(len + 1);
+        if (len)
+            memcpy(out->body, body, len);
+        out->body[len] = '\0';
+        out->body_len = len;
+        out->created_at = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return fl_error_set(err, FL_ENOTFOUND, "no idempotency record");
+    if (rc != SQLITE_ROW)
+        return fl__sq_fail(q, rc, err, "cannot read idempotency record");
     return 0;
 }

@@ -78,6 +78,11 @@ static const char *const migrations[] = {
     " created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX sessions_user ON sessions (user_id);",
+    /* 3: first answers to POST requests by Idempotency-Key (scope = principal, route, key) */
+    "CREATE TABLE idempotency ("
+    " scope TEXT PRIMARY KEY, body_hash TEXT NOT NULL, status INTEGER NOT NULL,"
+    " content_type TEXT, location TEXT, body BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -393,3 +393,24 @@ int fl__sq_task_set_assignee(struct fl_store *s, uint64_t id, const char *assign
         return fl_error_set(err, FL_ENOTFOUND, "no task %llu", (unsigned long long)id);
     return fl_error_set(err, FL_ECONFLICT, "task %llu is closed", (unsigned long long)id);
 }
+
+int fl__sq_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_IDEM_PUT, err);
+    int rc;
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    fl__sq_bind_text(st, 1, row->scope);
+    fl__sq_bind_text(st, 2, row->body_hash);
+    sqlite3_bind_int(st, 3, row->status);
+    fl__sq_bind_text(st, 4, row->content_type);
+    fl__sq_bind_text(st, 5, row->location);
+    sqlite3_bind_blob(st, 6, row->body ? row->body : "", (int)row->body_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, row->created_at);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot store idempotency record");
+    return 0;
+}

@@ -124,6 +124,28 @@ int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
     return s->ops->task_get(s, id, out, err);
 }
 
+int fl_store_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                      struct fl_error *err)
+{
+    return s->ops->idem_get(s, scope, out, err);
+}
+
+int fl_store_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err)
+{
+    return s->ops->idem_put(s, row, err);
+}
+
+void fl_idem_row_release(struct fl_idem_row *r)
+{
+    if (!r)
+        return;
+    free(r->scope);
+    free(r->content_type);
+    free(r->location);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
 int fl_store_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
                         struct fl_error *err)
 {

@@ -58,6 +58,9 @@ struct fl_store_ops {
     int (*task_list)(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
                      size_t *n, struct fl_error *err);
     int (*task_get)(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
+    int (*idem_get)(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                    struct fl_error *err);
+    int (*idem_put)(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err);
     int (*count_open)(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
                       struct fl_error *err);
     int (*task_set_assignee)(struct fl_store *s, uint64_t id, const char *assignee,

@@ -346,9 +346,9 @@ def main():
 
     # -- Idempotency-Key: the retry answers the first answer, a changed body 422
     key = {"Idempotency-Key": "start-once-1"}
-    body = {"process_key": "sales", "business_key": "IDEM"}
-    st1, doc1, raw1, _ = request(port, "POST", "/api/v1/instances", body, admin, key)
-    st2, doc2, raw2, _ = request(port, "POST", "/api/v1/instances", body, admin, key)
+    idem_body = {"process_key": "sales", "business_key": "IDEM"}
+    st1, doc1, raw1, _ = request(port, "POST", "/api/v1/instances", idem_body, admin, key)
+    st2, doc2, raw2, _ = request(port, "POST", "/api/v1/instances", idem_body, admin, key)
     check(st1 == 201 and st2 == 201 and raw1 == raw2, "idempotent replay")
     st, doc, _, _ = request(port, "GET", "/api/v1/instances?limit=1000", token=admin)
     check(sum(i["business_key"] == "IDEM" for i in doc["items"]) == 1, "started once")
@@ -470,6 +470,10 @@ def main():
     for tid_ in acked:
         st, doc, _, _ = request(port, "GET", "/api/v1/tasks/%d" % tid_, token=admin)
         check(st == 200 and doc["status"] == "completed", "acked completion survived: %r" % doc)
+
+    # -- the first answer to an Idempotency-Key survives the restart
+    st3, _, raw3, _ = request(port, "POST", "/api/v1/instances", idem_body, admin, key)
+    check(st3 == 201 and raw3 == raw1, "idempotent replay after restart")
 
     # -- SIGTERM: clean exit 0
     check(srv.stop() == 0, "SIGTERM exits 0")
