@@ -142,8 +142,8 @@ int fl_password_hash(const char *password, const struct fl_argon2_cost *c, char 
     }
     if ((rc = fl_random_bytes(salt, sizeof(salt), err)) != 0)
         return rc;
-    enc_len = argon2_encodedlen(c->t_cost, c->m_cost_kib, c->parallelism, SALT_LEN, HASH_LEN,
-                                Argon2_id);
+    enc_len =
+        argon2_encodedlen(c->t_cost, c->m_cost_kib, c->parallelism, SALT_LEN, HASH_LEN, Argon2_id);
     enc = fl_malloc(enc_len);
     rc = argon2id_hash_encoded(c->t_cost, c->m_cost_kib, c->parallelism, password, len, salt,
                                SALT_LEN, HASH_LEN, enc, enc_len);
@@ -172,8 +172,7 @@ bool fl_password_verify(const char *encoded, const char *password)
 int fl_password_generate(char **out, struct fl_error *err)
 {
     /* 20 symbols of 62 without modulo bias (reject bytes >= 248): about 119 bits. */
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     char *p = fl_malloc(21);
     size_t got = 0;
     int rc = 0;
@@ -235,8 +234,7 @@ int fl_auth_principal_load(struct fl_store *s, uint64_t user_id, enum fl_scope s
         return rc;
     if (u.disabled) {
         fl_user_row_release(&u);
-        return fl_error_set(err, FL_ENOTFOUND, "user %llu not found",
-                            (unsigned long long)user_id);
+        return fl_error_set(err, FL_ENOTFOUND, "user %llu not found", (unsigned long long)user_id);
     }
     out->user_id = u.id;
     out->login = u.login;
@@ -325,8 +323,8 @@ int fl_auth_token_revoke(struct fl_store *s, uint64_t id, int64_t now_ms, struct
     return s->ops->token_revoke(s, id, now_ms, err);
 }
 
-int fl_auth_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows,
-                       size_t *n, struct fl_error *err)
+int fl_auth_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows, size_t *n,
+                       struct fl_error *err)
 {
     return s->ops->token_list(s, login, rows, n, err);
 }

@@ -17,10 +17,10 @@
 #define KEY_MAX 160
 
 struct rl_entry {
-    char key[KEY_MAX];  /* "" = free slot */
+    char key[KEY_MAX];                /* "" = free slot */
     int64_t times[MAX_FAILURES_KEPT]; /* ring of failure times */
-    unsigned n, head;   /* failures kept; index of the oldest */
-    int64_t last;       /* latest failure */
+    unsigned n, head;                 /* failures kept; index of the oldest */
+    int64_t last;                     /* latest failure */
 };
 
 struct fl_ratelimit {

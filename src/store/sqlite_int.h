@@ -39,7 +39,7 @@
                 " FROM definitions ORDER BY id DESC")                                              \
     X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
                    " incident, started_at, ended_at, revision, started_by)"                        \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                      \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                  \
     X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"           \
                    " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"             \
                    " AND definition_id = ?2 AND started_at = ?6")                                  \
@@ -57,7 +57,7 @@
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
                    " remind_at, main_action_kind, main_action_required, main_action_done,"         \
                    " watch_roles)"                                                                 \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")        \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")   \
     X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
                   " WHERE id = ?1")                                                                \
     X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                        \
@@ -78,8 +78,8 @@
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
     X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \
-                " i.status, i.incident, i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL   \
-                " FROM instances i JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")                   \
+                " i.status, i.incident, i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL \
+                " FROM instances i JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")  \
     X(TASK_GET, "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key,"                \
                 " t.assignee, t.candidate_roles, t.candidate_users, t.status,"                     \
                 " t.created_at, t.due_at, t.remind_at, t.closed_at, t.closed_by,"                  \
@@ -93,7 +93,7 @@
     X(MAX_TOKEN, "SELECT max(id) FROM tokens")                                                     \
     X(MAX_TASK, "SELECT max(id) FROM tasks")                                                       \
     X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
-    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                              \
+    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                               \
     FL__SQ_PEOPLE_STMTS(X)
 
 /* People and access (sqlite_people.c). */

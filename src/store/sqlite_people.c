@@ -185,8 +185,7 @@ int fl__sq_user_get(struct fl_store *s, const char *login, uint64_t id, struct f
     return rc;
 }
 
-int fl__sq_user_list(struct fl_store *s, struct fl_user_row **rows, size_t *n,
-                     struct fl_error *err)
+int fl__sq_user_list(struct fl_store *s, struct fl_user_row **rows, size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_USER_LIST, err);
@@ -294,8 +293,7 @@ int fl__sq_role_add(struct fl_store *s, const char *name, const char *descriptio
     return 0;
 }
 
-int fl__sq_role_list(struct fl_store *s, struct fl_role_row **rows, size_t *n,
-                     struct fl_error *err)
+int fl__sq_role_list(struct fl_store *s, struct fl_role_row **rows, size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_ROLE_LIST, err);
@@ -525,8 +523,7 @@ int fl__sq_token_list(struct fl_store *s, const char *login, struct fl_token_row
     return 0;
 }
 
-int fl__sq_session_insert(struct fl_store *s, const struct fl__session_rec *r,
-                          struct fl_error *err)
+int fl__sq_session_insert(struct fl_store *s, const struct fl__session_rec *r, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_SESSION_INSERT, err);
@@ -569,8 +566,7 @@ int fl__sq_session_find(struct fl_store *s, const char *hash, struct fl__session
     return fl__sq_fail(q, rc, err, "cannot read session");
 }
 
-int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms,
-                         struct fl_error *err)
+int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_SESSION_TOUCH, err);

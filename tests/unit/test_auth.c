@@ -57,11 +57,8 @@ static int db_teardown(void **state)
 static uint64_t add_user(struct fl_store *s, const char *login, const char *password, bool admin,
                          const char *dept, const char *const *roles, size_t n_roles)
 {
-    struct fl_user_new u = {.login = login,
-                            .admin = admin,
-                            .department = dept,
-                            .roles = roles,
-                            .n_roles = n_roles};
+    struct fl_user_new u = {
+        .login = login, .admin = admin, .department = dept, .roles = roles, .n_roles = n_roles};
     char *hash = NULL;
     uint64_t id = 0;
     struct fl_error e;
@@ -229,17 +226,17 @@ static void test_tokens(void **state)
                      0);
     assert_int_equal(strlen(text), 46);
     assert_memory_equal(text, "fl_", 3);
-    assert_int_equal(strspn(text + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                     43);
+    assert_int_equal(
+        strspn(text + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
     /* admin scope only for admins; unknown users not at all */
     assert_int_equal(fl_auth_token_create(d->s, "ann", NULL, FL_SCOPE_ADMIN, T0, bad, &uid, NULL),
                      FL_EREFUSED);
     assert_string_equal(bad, "");
     assert_int_equal(fl_auth_token_create(d->s, "ghost", NULL, FL_SCOPE_READ, T0, bad, &uid, NULL),
                      FL_ENOTFOUND);
-    assert_int_equal(fl_auth_token_create(d->s, "root", "ops", FL_SCOPE_ADMIN, T0, admin_text,
-                                          &admin_id, NULL),
-                     0);
+    assert_int_equal(
+        fl_auth_token_create(d->s, "root", "ops", FL_SCOPE_ADMIN, T0, admin_text, &admin_id, NULL),
+        0);
     assert_string_not_equal(text, admin_text);
 
     assert_int_equal(fl_auth_token_verify(d->s, text, T0 + 5, &uid, &scope, NULL), 0);
@@ -364,8 +361,7 @@ static void test_sessions(void **state)
                      FL_ENOTFOUND);
     assert_int_equal(fl_auth_session_check(d->s, s2.id, &pol, T0, &uid, NULL, NULL), 0);
     assert_int_equal(fl_auth_session_end(d->s, s2.id, NULL), 0);
-    assert_int_equal(fl_auth_session_check(d->s, s2.id, &pol, T0, &uid, NULL, NULL),
-                     FL_ENOTFOUND);
+    assert_int_equal(fl_auth_session_check(d->s, s2.id, &pol, T0, &uid, NULL, NULL), FL_ENOTFOUND);
 
     /* disabling a user ends their sessions; enabling does not revive them */
     assert_int_equal(fl_auth_session_create(d->s, ann, NULL, T0, &s2, NULL), 0);
@@ -488,14 +484,14 @@ static void test_departments(void **state)
 #define MATRIX_XML                                                                                 \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                                 \
     "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                 \
-    " xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\""                                       \
+    " xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\""                                        \
     " xmlns:flowd=\"https://flowd.dev/schema/bpmn/1.0\" id=\"d\" targetNamespace=\"t\">\n"         \
     "  <bpmn:process id=\"review\" isExecutable=\"true\">\n"                                       \
     "    <bpmn:startEvent id=\"s\"/>\n"                                                            \
     "    <bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"rv\"/>\n"                        \
     "    <bpmn:userTask id=\"rv\" name=\"Review\" camunda:assignee=\"=who\""                       \
     " camunda:candidateGroups=\"sales_manager\">\n"                                                \
-    "      <bpmn:extensionElements><flowd:stage><flowd:raci responsible=\"sales_manager\""          \
+    "      <bpmn:extensionElements><flowd:stage><flowd:raci responsible=\"sales_manager\""         \
     " accountable=\"head_of_sales\" consulted=\"lawyer\" informed=\"auditor\"/>"                   \
     "</flowd:stage></bpmn:extensionElements>\n"                                                    \
     "    </bpmn:userTask>\n"                                                                       \
@@ -580,10 +576,8 @@ struct expect {
 static void test_access_matrix(void **state)
 {
     struct db *d = *state;
-    struct fl_service_options o = {.db_url = d->url,
-                                   .synchronous = 0,
-                                   .synchronous_set = true,
-                                   .clock_ms = clock_t0};
+    struct fl_service_options o = {
+        .db_url = d->url, .synchronous = 0, .synchronous_set = true, .clock_ms = clock_t0};
     struct fl_service *svc = NULL;
     struct fl_deploy_result dr[2];
     uint64_t tid[3], iid[3], id;
@@ -602,18 +596,18 @@ static void test_access_matrix(void **state)
     assert_int_equal(fl_auth_role_add(d->s, "lawyer", NULL, &id, NULL), 0);
     assert_int_equal(fl_auth_role_add(d->s, "auditor", NULL, &id, NULL), 0);
     assert_int_equal(fl_auth_role_add(d->s, "accountant", NULL, &id, NULL), 0);
-    add_user(d->s, "ed", NULL, false, "Sales EU", NULL, 0);   /* executor (assignee) */
-    add_user(d->s, "sam", NULL, false, "Sales", NULL, 0);     /* executor in the top dept */
-    add_user(d->s, "cara", NULL, false, "Ops", sm, 1);        /* candidate by role */
-    add_user(d->s, "cuz", NULL, false, NULL, NULL, 0);        /* candidate by name */
-    add_user(d->s, "lars", NULL, false, NULL, law, 1);        /* consulted */
-    add_user(d->s, "ida", NULL, false, NULL, aud, 1);         /* informed */
-    add_user(d->s, "acct", NULL, false, NULL, acc, 1);        /* candidate role of T3 */
-    add_user(d->s, "starter", NULL, false, NULL, NULL, 0);    /* started I1 */
-    add_user(d->s, "olga", NULL, false, NULL, NULL, 0);       /* owner of I1 */
-    add_user(d->s, "otto", NULL, false, "Ops", NULL, 0);      /* stranger in a dept */
-    add_user(d->s, "root", NULL, true, NULL, NULL, 0);        /* admin */
-    add_user(d->s, "nobody", NULL, false, NULL, NULL, 0);     /* stranger */
+    add_user(d->s, "ed", NULL, false, "Sales EU", NULL, 0); /* executor (assignee) */
+    add_user(d->s, "sam", NULL, false, "Sales", NULL, 0);   /* executor in the top dept */
+    add_user(d->s, "cara", NULL, false, "Ops", sm, 1);      /* candidate by role */
+    add_user(d->s, "cuz", NULL, false, NULL, NULL, 0);      /* candidate by name */
+    add_user(d->s, "lars", NULL, false, NULL, law, 1);      /* consulted */
+    add_user(d->s, "ida", NULL, false, NULL, aud, 1);       /* informed */
+    add_user(d->s, "acct", NULL, false, NULL, acc, 1);      /* candidate role of T3 */
+    add_user(d->s, "starter", NULL, false, NULL, NULL, 0);  /* started I1 */
+    add_user(d->s, "olga", NULL, false, NULL, NULL, 0);     /* owner of I1 */
+    add_user(d->s, "otto", NULL, false, "Ops", NULL, 0);    /* stranger in a dept */
+    add_user(d->s, "root", NULL, true, NULL, NULL, 0);      /* admin */
+    add_user(d->s, "nobody", NULL, false, NULL, NULL, 0);   /* stranger */
 
     assert_int_equal(fl_service_open(&o, &svc, NULL), 0);
     assert_int_equal(fl_service_deploy(svc, MATRIX_XML, strlen(MATRIX_XML), dr, 2, &n, NULL), 0);
@@ -627,22 +621,22 @@ static void test_access_matrix(void **state)
 
     static const struct expect matrix[] = {
         /*            T1 T2 T3     I1 I2 I3 */
-        {"ed", {2, 0, 0}, {2, 0, 2}},       /* assignee of T1, started I3 */
-        {"sam", {0, 2, 0}, {0, 2, 0}},      /* assignee of T2, started I2 */
-        {"cara", {2, 2, 0}, {2, 2, 0}},     /* candidate role sales_manager */
-        {"cuz", {0, 0, 2}, {0, 0, 2}},      /* candidate user of T3 */
-        {"acct", {0, 0, 2}, {0, 0, 2}},     /* candidate role accountant */
-        {"sally", {2, 2, 0}, {2, 2, 2}},    /* head of Sales: ed (sub-dept) and sam; T3 is
-                                             * for accountants, but ed started I3 */
-        {"eva", {2, 0, 0}, {2, 0, 2}},      /* head of Sales EU: ed only */
-        {"oscar", {0, 0, 0}, {0, 0, 0}},    /* head of Ops: cara's department, no tasks */
-        {"lars", {1, 1, 0}, {1, 1, 0}},     /* consulted: read only */
-        {"ida", {1, 1, 0}, {1, 1, 0}},      /* informed: read only */
-        {"starter", {0, 0, 0}, {2, 0, 0}},  /* started I1 */
-        {"olga", {0, 0, 0}, {2, 0, 0}},     /* owner of I1 */
-        {"root", {2, 2, 2}, {2, 2, 2}},     /* admin */
-        {"otto", {0, 0, 0}, {0, 0, 0}},     /* stranger in a department */
-        {"nobody", {0, 0, 0}, {0, 0, 0}},   /* stranger */
+        {"ed", {2, 0, 0}, {2, 0, 2}},      /* assignee of T1, started I3 */
+        {"sam", {0, 2, 0}, {0, 2, 0}},     /* assignee of T2, started I2 */
+        {"cara", {2, 2, 0}, {2, 2, 0}},    /* candidate role sales_manager */
+        {"cuz", {0, 0, 2}, {0, 0, 2}},     /* candidate user of T3 */
+        {"acct", {0, 0, 2}, {0, 0, 2}},    /* candidate role accountant */
+        {"sally", {2, 2, 0}, {2, 2, 2}},   /* head of Sales: ed (sub-dept) and sam; T3 is
+                                            * for accountants, but ed started I3 */
+        {"eva", {2, 0, 0}, {2, 0, 2}},     /* head of Sales EU: ed only */
+        {"oscar", {0, 0, 0}, {0, 0, 0}},   /* head of Ops: cara's department, no tasks */
+        {"lars", {1, 1, 0}, {1, 1, 0}},    /* consulted: read only */
+        {"ida", {1, 1, 0}, {1, 1, 0}},     /* informed: read only */
+        {"starter", {0, 0, 0}, {2, 0, 0}}, /* started I1 */
+        {"olga", {0, 0, 0}, {2, 0, 0}},    /* owner of I1 */
+        {"root", {2, 2, 2}, {2, 2, 2}},    /* admin */
+        {"otto", {0, 0, 0}, {0, 0, 0}},    /* stranger in a department */
+        {"nobody", {0, 0, 0}, {0, 0, 0}},  /* stranger */
     };
 
     struct fl_task_row *all_tasks;
