@@ -290,7 +290,7 @@ bool fl_auth_secret_equal(const char *expected, const char *presented);
 /* ---- login rate limiting (in memory, per process) ---- */
 
 /* Sliding window of failed logins per login name and per client address: after
- * max_failures failures within window_ms further attempts are refused with FL_EBUSY until
+ * max_failures failures within window_ms further attempts are refused with FL_ETOOMANY until
  * the oldest of them leaves the window. A success clears the login's failures (not the
  * address's). Thread-safe (one mutex). Memory bounded: at most max_keys keys, the least
  * recently failed dropped first. */
@@ -306,8 +306,8 @@ struct fl_ratelimit_options {
 struct fl_ratelimit *fl_ratelimit_new(const struct fl_ratelimit_options *opt);
 void fl_ratelimit_free(struct fl_ratelimit *rl);
 
-/* May login from address try now? 0, or FL_EBUSY with *retry_after_ms (may be NULL) set.
- * login or address may be NULL (not checked). */
+/* May login from address try now? 0, or FL_ETOOMANY (HTTP 429) with *retry_after_ms (may be NULL)
+ * set. login or address may be NULL (not checked). */
 int fl_ratelimit_check(struct fl_ratelimit *rl, const char *login, const char *address,
                        int64_t now_ms, int64_t *retry_after_ms);
 

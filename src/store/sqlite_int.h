@@ -131,8 +131,9 @@
                       " SELECT login FROM users WHERE department_id IN managed ORDER BY login")    \
     X(TOKEN_INSERT, "INSERT INTO api_tokens(hash, name, user_id, scope, created_at)"               \
                     " VALUES(?1, ?2, ?3, ?4, ?5)")                                                 \
-    X(TOKEN_FIND, "SELECT t.id, t.user_id, t.scope, t.hash, t.revoked_at, u.disabled"              \
-                  " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1")         \
+    X(TOKEN_FIND,                                                                                  \
+      "SELECT t.id, t.user_id, t.scope, t.hash, t.revoked_at, u.disabled, t.last_used_at"          \
+      " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1")                     \
     X(TOKEN_TOUCH, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")                        \
     X(TOKEN_REVOKE, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1")   \
     X(TOKEN_LIST, "SELECT t.id, t.name, t.user_id, u.login, t.scope, t.created_at,"                \

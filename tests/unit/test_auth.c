@@ -272,6 +272,15 @@ static void test_tokens(void **state)
     assert_int_equal(rows[0].last_used_at, T0 + 5);
     assert_int_equal(rows[0].revoked_at, 0);
     fl_token_rows_free(rows, n);
+    /* use is recorded at most once a minute */
+    assert_int_equal(fl_auth_token_verify(d->s, text, T0 + 30000, &uid, &scope, NULL), 0);
+    assert_int_equal(fl_auth_token_list(d->s, "ann", &rows, &n, NULL), 0);
+    assert_int_equal(rows[0].last_used_at, T0 + 5);
+    fl_token_rows_free(rows, n);
+    assert_int_equal(fl_auth_token_verify(d->s, text, T0 + 60005, &uid, &scope, NULL), 0);
+    assert_int_equal(fl_auth_token_list(d->s, "ann", &rows, &n, NULL), 0);
+    assert_int_equal(rows[0].last_used_at, T0 + 60005);
+    fl_token_rows_free(rows, n);
 
     /* a disabled owner's token stops working */
     assert_int_equal(fl_auth_user_set_disabled(d->s, "ann", true, NULL), 0);
@@ -371,6 +380,26 @@ static void test_sessions(void **state)
     assert_int_equal(fl_auth_user_set_disabled(d->s, "ann", false, NULL), 0);
     assert_int_equal(fl_auth_session_check(d->s, s2.id, NULL, T0 + 60001, &uid, NULL, NULL),
                      FL_ENOTFOUND);
+
+    /* a new password ends the sessions opened with the old one */
+    char *h = NULL;
+    assert_int_equal(fl_auth_session_create(d->s, ann, NULL, T0, &s2, NULL), 0);
+    assert_int_equal(fl_password_hash("new", &cheap, &h, NULL), 0);
+    assert_int_equal(fl_auth_user_set_password(d->s, "ann", h, NULL), 0);
+    assert_int_equal(fl_auth_user_set_password(d->s, "ghost", h, NULL), FL_ENOTFOUND);
+    free(h);
+    assert_int_equal(fl_auth_session_check(d->s, s2.id, NULL, T0 + 1, &uid, NULL, NULL),
+                     FL_ENOTFOUND);
+
+    /* a session of the idle step: a check inside the step writes nothing, yet the session
+     * stays alive until idle after the last recorded use */
+    struct fl_session_policy pol2 = {.idle_ms = 10000, .absolute_ms = 100000};
+    assert_int_equal(fl_auth_session_create(d->s, ann, &pol2, T0, &s2, NULL), 0);
+    assert_int_equal(fl_auth_session_check(d->s, s2.id, &pol2, T0 + 500, &uid, NULL, NULL), 0);
+    assert_int_equal(fl_auth_session_check(d->s, s2.id, &pol2, T0 + 9999, &uid, NULL, NULL), 0);
+    assert_int_equal(fl_auth_session_check(d->s, s2.id, &pol2, T0 + 19998, &uid, NULL, NULL), 0);
+    assert_int_equal(fl_auth_session_check(d->s, s2.id, &pol2, T0 + 29998, &uid, NULL, NULL),
+                     FL_ENOTFOUND);
 }
 
 /* ---- rate limit ---- */
@@ -389,23 +418,25 @@ static void test_ratelimit(void **state)
         fl_ratelimit_record(rl, "ann", "10.0.0.1", false, T0 + i * 1000);
     }
     /* sixth attempt refused until the first failure is 15 minutes old */
-    assert_int_equal(fl_ratelimit_check(rl, "ann", NULL, T0 + 5000, &retry), FL_EBUSY);
+    assert_int_equal(fl_ratelimit_check(rl, "ann", NULL, T0 + 5000, &retry), FL_ETOOMANY);
     assert_int_equal(retry, 15 * 60000 - 5000);
-    assert_int_equal(fl_ratelimit_check(rl, NULL, "10.0.0.1", T0 + 5000, &retry), FL_EBUSY);
+    assert_int_equal(fl_err_http_status(FL_ETOOMANY), 429);
+    assert_string_equal(fl_err_name(FL_ETOOMANY), "TOOMANY");
+    assert_int_equal(fl_ratelimit_check(rl, NULL, "10.0.0.1", T0 + 5000, &retry), FL_ETOOMANY);
     /* another login from another address is not affected */
     assert_int_equal(fl_ratelimit_check(rl, "bob", "10.0.0.2", T0 + 5000, &retry), 0);
     /* the same address trying another login is */
-    assert_int_equal(fl_ratelimit_check(rl, "bob", "10.0.0.1", T0 + 5000, &retry), FL_EBUSY);
+    assert_int_equal(fl_ratelimit_check(rl, "bob", "10.0.0.1", T0 + 5000, &retry), FL_ETOOMANY);
     /* the window slides: one failure left it, one attempt allowed */
     assert_int_equal(fl_ratelimit_check(rl, "ann", "10.0.0.1", T0 + 15 * 60000, &retry), 0);
     fl_ratelimit_record(rl, "ann", "10.0.0.1", false, T0 + 15 * 60000);
-    assert_int_equal(fl_ratelimit_check(rl, "ann", NULL, T0 + 15 * 60000 + 1, &retry), FL_EBUSY);
+    assert_int_equal(fl_ratelimit_check(rl, "ann", NULL, T0 + 15 * 60000 + 1, &retry), FL_ETOOMANY);
     assert_int_equal(retry, 1000 - 1);
     /* a success clears the login's failures, not the address's */
     fl_ratelimit_record(rl, "ann", "10.0.0.1", true, T0 + 15 * 60000 + 2);
     assert_int_equal(fl_ratelimit_check(rl, "ann", NULL, T0 + 15 * 60000 + 3, &retry), 0);
     assert_int_equal(fl_ratelimit_check(rl, NULL, "10.0.0.1", T0 + 15 * 60000 + 3, &retry),
-                     FL_EBUSY);
+                     FL_ETOOMANY);
     fl_ratelimit_free(rl);
 
     /* bounded memory: many addresses, few keys; the newest keep their count */
@@ -417,7 +448,7 @@ static void test_ratelimit(void **state)
         fl_ratelimit_record(rl, NULL, addr, false, T0 + i);
         fl_ratelimit_record(rl, NULL, addr, false, T0 + i);
     }
-    assert_int_equal(fl_ratelimit_check(rl, NULL, "192.0.2.49", T0 + 100, &retry), FL_EBUSY);
+    assert_int_equal(fl_ratelimit_check(rl, NULL, "192.0.2.49", T0 + 100, &retry), FL_ETOOMANY);
     assert_int_equal(fl_ratelimit_check(rl, NULL, "192.0.2.0", T0 + 100, &retry), 0);
     fl_ratelimit_free(rl);
     fl_ratelimit_free(NULL);
