@@ -23,7 +23,8 @@ enum fl_scope {
     FL_SCOPE_NONE = 0,
     FL_SCOPE_READ = 1,  /* GET only */
     FL_SCOPE_WRITE = 2, /* commands on records the user may see */
-    FL_SCOPE_ADMIN = 3  /* also users, roles, departments, tokens, deployments (user must be admin) */
+    FL_SCOPE_ADMIN =
+        3 /* also users, roles, departments, tokens, deployments (user must be admin) */
 };
 
 /* "read", "write", "admin"; NULL for anything else. */
@@ -38,9 +39,9 @@ struct fl_principal {
     uint64_t user_id;
     char *login;
     bool admin;
-    uint64_t department_id;   /* 0 = none */
-    struct fl_strlist roles;  /* role names the user holds */
-    enum fl_scope scope;      /* FL_SCOPE_ADMIN for a session; the token's scope otherwise */
+    uint64_t department_id;  /* 0 = none */
+    struct fl_strlist roles; /* role names the user holds */
+    enum fl_scope scope;     /* FL_SCOPE_ADMIN for a session; the token's scope otherwise */
     /* Logins of every user in a department this user heads or in any of its
      * sub-departments (the user's own login included when they are such a member). */
     struct fl_strlist managed_logins;
@@ -55,8 +56,8 @@ void fl_principal_release(struct fl_principal *p);
 /* How much of a record a principal may see. NONE must answer 404 (never 403). */
 enum fl_access {
     FL_ACCESS_NONE = 0,
-    FL_ACCESS_READ = 1,  /* RACI consulted/informed: see, not act */
-    FL_ACCESS_WRITE = 2  /* may act on it (still subject to the principal's scope) */
+    FL_ACCESS_READ = 1, /* RACI consulted/informed: see, not act */
+    FL_ACCESS_WRITE = 2 /* may act on it (still subject to the principal's scope) */
 };
 
 /* Access of p to task t: admin all; WRITE when p is the assignee, a candidate user, holds a
@@ -116,8 +117,8 @@ int fl_random_bytes(void *buf, size_t n, struct fl_error *err);
 struct fl_user_row {
     uint64_t id;
     char *login;
-    char *display_name; /* or NULL */
-    char *email;        /* or NULL */
+    char *display_name;  /* or NULL */
+    char *email;         /* or NULL */
     char *password_hash; /* encoded argon2id, or NULL (no password login) */
     bool disabled, admin;
     uint64_t department_id; /* 0 = none */
@@ -130,20 +131,20 @@ void fl_user_row_release(struct fl_user_row *r);
 void fl_user_rows_free(struct fl_user_row *rows, size_t n);
 
 struct fl_user_new {
-    const char *login;        /* 1..64 of [A-Za-z0-9._@-], required */
-    const char *display_name; /* may be NULL */
-    const char *email;        /* may be NULL */
+    const char *login;         /* 1..64 of [A-Za-z0-9._@-], required */
+    const char *display_name;  /* may be NULL */
+    const char *email;         /* may be NULL */
     const char *password_hash; /* encoded hash (fl_password_hash) or NULL */
     bool admin;
-    const char *department; /* name, or NULL; FL_ENOTFOUND when missing */
+    const char *department;   /* name, or NULL; FL_ENOTFOUND when missing */
     const char *const *roles; /* names; each must exist (FL_ENOTFOUND) */
     size_t n_roles;
 };
 
 /* Insert a user; FL_ECONFLICT when the login exists, FL_EINVAL for a bad login. Wraps its
  * own transaction. Fills *id. */
-int fl_auth_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms,
-                     uint64_t *id, struct fl_error *err);
+int fl_auth_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,
+                     struct fl_error *err);
 
 /* Load a user by login (id 0) or id (login NULL), with roles. FL_ENOTFOUND. Caller releases. */
 int fl_auth_user_get(struct fl_store *s, const char *login, uint64_t id, struct fl_user_row *out,
@@ -169,8 +170,8 @@ struct fl_role_row {
 void fl_role_rows_free(struct fl_role_row *rows, size_t n);
 
 /* Add a role (name 1..64 of [A-Za-z0-9._-]); FL_ECONFLICT when it exists. */
-int fl_auth_role_add(struct fl_store *s, const char *name, const char *description,
-                     uint64_t *id, struct fl_error *err);
+int fl_auth_role_add(struct fl_store *s, const char *name, const char *description, uint64_t *id,
+                     struct fl_error *err);
 
 /* All roles in name order. Caller frees. */
 int fl_auth_role_list(struct fl_store *s, struct fl_role_row **rows, size_t *n,
@@ -183,7 +184,7 @@ int fl_auth_user_grant_role(struct fl_store *s, const char *login, const char *r
 struct fl_department_row {
     uint64_t id;
     char *name;
-    uint64_t parent_id; /* 0 = top */
+    uint64_t parent_id;    /* 0 = top */
     uint64_t head_user_id; /* 0 = none */
     char *head_login;      /* or NULL */
 };
@@ -248,8 +249,8 @@ int fl_auth_token_verify(struct fl_store *s, const char *text, int64_t now_ms, u
 int fl_auth_token_revoke(struct fl_store *s, uint64_t id, int64_t now_ms, struct fl_error *err);
 
 /* Tokens of login (NULL = all), newest first, without secrets. Caller frees. */
-int fl_auth_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows,
-                       size_t *n, struct fl_error *err);
+int fl_auth_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows, size_t *n,
+                       struct fl_error *err);
 
 /* ---- sessions ---- */
 
@@ -289,7 +290,7 @@ bool fl_auth_secret_equal(const char *expected, const char *presented);
 /* ---- login rate limiting (in memory, per process) ---- */
 
 /* Sliding window of failed logins per login name and per client address: after
- * max_failures failures within window_ms further attempts are refused with FL_EBUSY until
+ * max_failures failures within window_ms further attempts are refused with FL_ETOOMANY until
  * the oldest of them leaves the window. A success clears the login's failures (not the
  * address's). Thread-safe (one mutex). Memory bounded: at most max_keys keys, the least
  * recently failed dropped first. */
@@ -305,8 +306,8 @@ struct fl_ratelimit_options {
 struct fl_ratelimit *fl_ratelimit_new(const struct fl_ratelimit_options *opt);
 void fl_ratelimit_free(struct fl_ratelimit *rl);
 
-/* May login from address try now? 0, or FL_EBUSY with *retry_after_ms (may be NULL) set.
- * login or address may be NULL (not checked). */
+/* May login from address try now? 0, or FL_ETOOMANY (HTTP 429) with *retry_after_ms (may be NULL)
+ * set. login or address may be NULL (not checked). */
 int fl_ratelimit_check(struct fl_ratelimit *rl, const char *login, const char *address,
                        int64_t now_ms, int64_t *retry_after_ms);
 

@@ -14,7 +14,7 @@
 #include "flowd/err.h"
 #include "flowd/model.h"
 
-struct fl_store; /* opaque */
+struct fl_store;     /* opaque */
 struct fl_principal; /* flowd/auth.h */
 
 struct fl_store_options {

@@ -28,8 +28,15 @@ static const char role_usage[] =
     "       flowd role list\n\n"
     "Add a process role (sales_manager, accountant, ...), or list roles.\n";
 
-enum { OPT_ADMIN = CLI_OPT_CMD, OPT_NAME, OPT_EMAIL, OPT_DEPARTMENT, OPT_ROLE, OPT_PWSTDIN,
-       OPT_DESCRIPTION };
+enum {
+    OPT_ADMIN = CLI_OPT_CMD,
+    OPT_NAME,
+    OPT_EMAIL,
+    OPT_DEPARTMENT,
+    OPT_ROLE,
+    OPT_PWSTDIN,
+    OPT_DESCRIPTION
+};
 
 int cli_people_open(const struct cli_common *c, struct fl_store **out, struct fl_error *err)
 {
@@ -267,7 +274,8 @@ static int run_user(const struct cli_command *cmd, int argc, char **argv)
 static int role_add(struct cli_common *c, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS, {"description", required_argument, NULL, OPT_DESCRIPTION},
+        CLI_COMMON_LONGOPTS,
+        {"description", required_argument, NULL, OPT_DESCRIPTION},
         {NULL, 0, NULL, 0}};
     const char *description = NULL;
     struct fl_store *s = NULL;

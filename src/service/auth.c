@@ -27,6 +27,7 @@
 
 #define SESSION_IDLE_MS (30 * 60 * 1000LL)
 #define SESSION_ABSOLUTE_MS (12 * 60 * 60 * 1000LL)
+#define TOKEN_TOUCH_MS (60 * 1000LL)
 
 int fl_random_bytes(void *buf, size_t n, struct fl_error *err)
 {
@@ -142,8 +143,8 @@ int fl_password_hash(const char *password, const struct fl_argon2_cost *c, char 
     }
     if ((rc = fl_random_bytes(salt, sizeof(salt), err)) != 0)
         return rc;
-    enc_len = argon2_encodedlen(c->t_cost, c->m_cost_kib, c->parallelism, SALT_LEN, HASH_LEN,
-                                Argon2_id);
+    enc_len =
+        argon2_encodedlen(c->t_cost, c->m_cost_kib, c->parallelism, SALT_LEN, HASH_LEN, Argon2_id);
     enc = fl_malloc(enc_len);
     rc = argon2id_hash_encoded(c->t_cost, c->m_cost_kib, c->parallelism, password, len, salt,
                                SALT_LEN, HASH_LEN, enc, enc_len);
@@ -172,8 +173,7 @@ bool fl_password_verify(const char *encoded, const char *password)
 int fl_password_generate(char **out, struct fl_error *err)
 {
     /* 20 symbols of 62 without modulo bias (reject bytes >= 248): about 119 bits. */
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     char *p = fl_malloc(21);
     size_t got = 0;
     int rc = 0;
@@ -235,8 +235,7 @@ int fl_auth_principal_load(struct fl_store *s, uint64_t user_id, enum fl_scope s
         return rc;
     if (u.disabled) {
         fl_user_row_release(&u);
-        return fl_error_set(err, FL_ENOTFOUND, "user %llu not found",
-                            (unsigned long long)user_id);
+        return fl_error_set(err, FL_ENOTFOUND, "user %llu not found", (unsigned long long)user_id);
     }
     out->user_id = u.id;
     out->login = u.login;
@@ -315,8 +314,11 @@ int fl_auth_token_verify(struct fl_store *s, const char *text, int64_t now_ms, u
         return fl_error_set(err, FL_ENOTFOUND, "invalid token");
     *user_id = t.user_id;
     *scope = (enum fl_scope)t.scope;
-    /* last_used_at is bookkeeping: a read-only or busy store must not fail the request. */
-    s->ops->token_touch(s, t.id, now_ms, NULL);
+    /* last_used_at is bookkeeping: a read-only or busy store must not fail the request,
+     * and it is written at most once a minute so that a busy integration does not turn
+     * every request into a write. */
+    if (now_ms - t.last_used_at >= TOKEN_TOUCH_MS)
+        s->ops->token_touch(s, t.id, now_ms, NULL);
     return 0;
 }
 
@@ -325,8 +327,8 @@ int fl_auth_token_revoke(struct fl_store *s, uint64_t id, int64_t now_ms, struct
     return s->ops->token_revoke(s, id, now_ms, err);
 }
 
-int fl_auth_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows,
-                       size_t *n, struct fl_error *err)
+int fl_auth_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows, size_t *n,
+                       struct fl_error *err)
 {
     return s->ops->token_list(s, login, rows, n, err);
 }
@@ -394,7 +396,11 @@ int fl_auth_session_check(struct fl_store *s, const char *id, const struct fl_se
     *user_id = r.user_id;
     if (csrf)
         snprintf(csrf, FL_SESSION_TEXT_MAX, "%s", r.csrf);
-    s->ops->session_touch(s, hash, now_ms, NULL);
+    /* Sliding the idle timeout is a write: do it only when a tenth of the idle time (at
+     * most a minute) has passed, so a page's burst of requests costs one write. The idle
+     * limit is thereby enforced to within that step. */
+    if (now_ms - r.last_seen_at >= (idle / 10 < TOKEN_TOUCH_MS ? idle / 10 : TOKEN_TOUCH_MS))
+        s->ops->session_touch(s, hash, now_ms, NULL);
     return 0;
 }
 

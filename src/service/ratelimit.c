@@ -17,10 +17,10 @@
 #define KEY_MAX 160
 
 struct rl_entry {
-    char key[KEY_MAX];  /* "" = free slot */
+    char key[KEY_MAX];                /* "" = free slot */
     int64_t times[MAX_FAILURES_KEPT]; /* ring of failure times */
-    unsigned n, head;   /* failures kept; index of the oldest */
-    int64_t last;       /* latest failure */
+    unsigned n, head;                 /* failures kept; index of the oldest */
+    int64_t last;                     /* latest failure */
 };
 
 struct fl_ratelimit {
@@ -156,7 +156,7 @@ int fl_ratelimit_check(struct fl_ratelimit *rl, const char *login, const char *a
         a = b;
     if (retry_after_ms)
         *retry_after_ms = a > 0 ? a : 0;
-    return a > 0 ? FL_EBUSY : 0;
+    return a > 0 ? FL_ETOOMANY : 0;
 }
 
 static void fail_key(struct fl_ratelimit *rl, char kind, const char *name, int64_t now_ms)

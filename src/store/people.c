@@ -50,8 +50,8 @@ static int bad(struct fl_error *err, const char *field, const char *what, const 
     return rc;
 }
 
-int fl_auth_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms,
-                     uint64_t *id, struct fl_error *err)
+int fl_auth_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,
+                     struct fl_error *err)
 {
     *id = 0;
     if (!valid_name(u->login, true))
@@ -100,8 +100,8 @@ int fl_auth_user_set_password(struct fl_store *s, const char *login, const char 
     return s->ops->user_set_password(s, login, password_hash, err);
 }
 
-int fl_auth_role_add(struct fl_store *s, const char *name, const char *description,
-                     uint64_t *id, struct fl_error *err)
+int fl_auth_role_add(struct fl_store *s, const char *name, const char *description, uint64_t *id,
+                     struct fl_error *err)
 {
     *id = 0;
     if (!valid_name(name, false))

@@ -39,7 +39,7 @@
                 " FROM definitions ORDER BY id DESC")                                              \
     X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
                    " incident, started_at, ended_at, revision, started_by)"                        \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                      \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                  \
     X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"           \
                    " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"             \
                    " AND definition_id = ?2 AND started_at = ?6")                                  \
@@ -57,7 +57,7 @@
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
                    " remind_at, main_action_kind, main_action_required, main_action_done,"         \
                    " watch_roles)"                                                                 \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")        \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")   \
     X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")               \
     X(TASK_STATUS, "SELECT status FROM tasks WHERE id = ?1")                                       \
     X(IDEM_GET, "SELECT body_hash, status, content_type, location, body, created_at"               \
@@ -86,8 +86,8 @@
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
     X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \
-                " i.status, i.incident, i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL   \
-                " FROM instances i JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")                   \
+                " i.status, i.incident, i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL \
+                " FROM instances i JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")  \
     X(TASK_GET, "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key,"                \
                 " t.assignee, t.candidate_roles, t.candidate_users, t.status,"                     \
                 " t.created_at, t.due_at, t.remind_at, t.closed_at, t.closed_by,"                  \
@@ -101,7 +101,7 @@
     X(MAX_TOKEN, "SELECT max(id) FROM tokens")                                                     \
     X(MAX_TASK, "SELECT max(id) FROM tasks")                                                       \
     X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
-    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                              \
+    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                               \
     FL__SQ_PEOPLE_STMTS(X)
 
 /* People and access (sqlite_people.c). */
@@ -139,8 +139,9 @@
                       " SELECT login FROM users WHERE department_id IN managed ORDER BY login")    \
     X(TOKEN_INSERT, "INSERT INTO api_tokens(hash, name, user_id, scope, created_at)"               \
                     " VALUES(?1, ?2, ?3, ?4, ?5)")                                                 \
-    X(TOKEN_FIND, "SELECT t.id, t.user_id, t.scope, t.hash, t.revoked_at, u.disabled"              \
-                  " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1")         \
+    X(TOKEN_FIND,                                                                                  \
+      "SELECT t.id, t.user_id, t.scope, t.hash, t.revoked_at, u.disabled, t.last_used_at"          \
+      " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1")                     \
     X(TOKEN_TOUCH, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")                        \
     X(TOKEN_REVOKE, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1")   \
     X(TOKEN_LIST, "SELECT t.id, t.name, t.user_id, u.login, t.scope, t.created_at,"                \

@@ -185,8 +185,7 @@ int fl__sq_user_get(struct fl_store *s, const char *login, uint64_t id, struct f
     return rc;
 }
 
-int fl__sq_user_list(struct fl_store *s, struct fl_user_row **rows, size_t *n,
-                     struct fl_error *err)
+int fl__sq_user_list(struct fl_store *s, struct fl_user_row **rows, size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_USER_LIST, err);
@@ -263,15 +262,27 @@ int fl__sq_user_set_password(struct fl_store *s, const char *login, const char *
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st;
+    uint64_t uid;
+    bool own;
     int rc;
-    if ((rc = update_user(q, FL__SQ_USER_SET_PASSWORD, login, &st, err)) != 0)
+    if ((rc = tx_begin(s, &own, err)) != 0)
         return rc;
+    if ((rc = find_id(q, FL__SQ_USER_ID, login, "user", &uid, err)) != 0)
+        goto out;
+    if ((rc = update_user(q, FL__SQ_USER_SET_PASSWORD, login, &st, err)) != 0)
+        goto out;
     fl__sq_bind_text(st, 2, hash);
     if ((rc = step_done(q, st, err, "cannot update user")) != 0)
-        return rc;
-    if (sqlite3_changes(q->db) != 1)
-        return fl_error_set(err, FL_ENOTFOUND, "user '%s' not found", login);
-    return 0;
+        goto out;
+    /* A new password ends every session opened with the old one (a stolen cookie too). */
+    if (!(st = fl__sq_stmt(q, FL__SQ_USER_END_SESSIONS, err))) {
+        rc = FAIL_CODE(err);
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)uid);
+    rc = step_done(q, st, err, "cannot end sessions");
+out:
+    return tx_end(s, own, rc, err);
 }
 
 int fl__sq_role_add(struct fl_store *s, const char *name, const char *description, uint64_t *id,
@@ -294,8 +305,7 @@ int fl__sq_role_add(struct fl_store *s, const char *name, const char *descriptio
     return 0;
 }
 
-int fl__sq_role_list(struct fl_store *s, struct fl_role_row **rows, size_t *n,
-                     struct fl_error *err)
+int fl__sq_role_list(struct fl_store *s, struct fl_role_row **rows, size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_ROLE_LIST, err);
@@ -453,6 +463,7 @@ int fl__sq_token_find(struct fl_store *s, const char *hash, struct fl__token_rec
         copy_text(out->hash, sizeof(out->hash), sqlite3_column_text(st, 3));
         out->revoked_at = sqlite3_column_int64(st, 4);
         out->user_disabled = sqlite3_column_int(st, 5) != 0;
+        out->last_used_at = sqlite3_column_int64(st, 6);
     }
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
@@ -525,8 +536,7 @@ int fl__sq_token_list(struct fl_store *s, const char *login, struct fl_token_row
     return 0;
 }
 
-int fl__sq_session_insert(struct fl_store *s, const struct fl__session_rec *r,
-                          struct fl_error *err)
+int fl__sq_session_insert(struct fl_store *s, const struct fl__session_rec *r, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_SESSION_INSERT, err);
@@ -569,8 +579,7 @@ int fl__sq_session_find(struct fl_store *s, const char *hash, struct fl__session
     return fl__sq_fail(q, rc, err, "cannot read session");
 }
 
-int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms,
-                         struct fl_error *err)
+int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_SESSION_TOUCH, err);

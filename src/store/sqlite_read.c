@@ -284,26 +284,30 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     "WITH RECURSIVE managed(id) AS (SELECT id FROM departments WHERE head_user_id = ?11"           \
     " UNION SELECT d.id FROM departments d JOIN managed m ON d.parent_id = m.id) "
 
-/* Comma lists are matched item by item, never as substrings. */
-#define IN_LIST(list, item) "instr(',' || " list " || ',', ',' || " item " || ',') > 0"
-
-#define TASK_VISIBLE_OF(t)                                                                         \
-    "(" t ".assignee = ?10 OR " IN_LIST(t ".candidate_users", "?10")                                \
+/* Comma lists are matched item by item, never as substrings: instr over ",list,". */
+#define TASK_VISIBLE                                                                               \
+    "(t.assignee = ?10"                                                                            \
+    " OR instr(',' || t.candidate_users || ',', ',' || ?10 || ',') > 0"                            \
     " OR EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"                    \
-    " WHERE ur.user_id = ?11 AND (" IN_LIST(t ".candidate_roles", "r.name") " OR "                 \
-    IN_LIST(t ".watch_roles", "r.name") "))"                                                       \
+    " WHERE ur.user_id = ?11"                                                                      \
+    " AND (instr(',' || t.candidate_roles || ',', ',' || r.name || ',') > 0"                       \
+    " OR instr(',' || t.watch_roles || ',', ',' || r.name || ',') > 0))"                           \
     " OR EXISTS (SELECT 1 FROM users mu WHERE mu.department_id IN managed"                         \
-    " AND (mu.login = " t ".assignee OR " IN_LIST(t ".candidate_users", "mu.login") ")))"
+    " AND (mu.login = t.assignee"                                                                  \
+    " OR instr(',' || t.candidate_users || ',', ',' || mu.login || ',') > 0)))"
 
-#define TASK_VISIBLE TASK_VISIBLE_OF("t")
-
+/* The task subquery names its table t too: the instance list has no outer t. */
 #define INSTANCE_VISIBLE                                                                           \
     " AND (i.started_by = ?10"                                                                     \
     " OR EXISTS (SELECT 1 FROM variables ov WHERE ov.instance_id = i.id AND ov.name = 'owner'"     \
     " AND ov.value = ?12)"                                                                         \
     " OR i.started_by IN (SELECT mu.login FROM users mu WHERE mu.department_id IN managed)"        \
-    " OR EXISTS (SELECT 1 FROM tasks vt WHERE vt.instance_id = i.id AND " TASK_VISIBLE_OF("vt")   \
-    "))"
+    " OR EXISTS (SELECT 1 FROM tasks t WHERE t.instance_id = i.id AND " TASK_VISIBLE "))"
+
+#define INSTANCE_COLUMNS                                                                           \
+    "SELECT i.id, i.definition_id, d.key, d.version, i.business_key, i.status, i.incident,"        \
+    " i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL " FROM instances i"               \
+    " JOIN definitions d ON d.id = i.definition_id"
 
 static bool restricted(const struct fl_principal *p)
 {
@@ -387,10 +391,7 @@ int fl__sq_instance_list(struct fl_store *s, const struct fl_instance_query *qy,
         struct fl_buf sql = FL_BUF_INIT;
         if (variant & 4u)
             fl_buf_adds(&sql, MANAGED_CTE);
-        fl_buf_adds(&sql, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"
-                          " i.status, i.incident, i.started_at, i.ended_at, i.started_by, "
-                          FL__SQ_OWNER_COL " FROM instances i"
-                          " JOIN definitions d ON d.id = i.definition_id WHERE i.id > ?1");
+        fl_buf_adds(&sql, INSTANCE_COLUMNS " WHERE i.id > ?1");
         if (variant & 1u)
             fl_buf_adds(&sql, " AND i.status = 0");
         if (variant & 2u)

@@ -115,8 +115,7 @@ out:
 static const char *starter(const struct fl_effects *fx)
 {
     for (size_t i = 0; fx && i < fx->n; i++)
-        if (fx->items[i].kind == FL_FX_EVENT &&
-            fx->items[i].u.event.type == FL_EV_INSTANCE_STARTED)
+        if (fx->items[i].kind == FL_FX_EVENT && fx->items[i].u.event.type == FL_EV_INSTANCE_STARTED)
             return fx->items[i].u.event.actor;
     return NULL;
 }

@@ -13,7 +13,7 @@ struct fl__token_rec {
     uint64_t id, user_id;
     int scope;
     char hash[65];
-    int64_t revoked_at;
+    int64_t last_used_at, revoked_at;
     bool user_disabled;
 };
 
