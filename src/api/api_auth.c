@@ -141,9 +141,9 @@ int api_login(struct api_req *r)
         goto problem;
     }
     client_address(r, addr, sizeof(addr));
-    if (fl_ratelimit_check(r->srv->ratelimit, login, addr, now_ms(), &retry) != 0) {
-        rc = api_problem_status(r, 429, "busy", "too many login attempts",
-                                "too many failed logins; try again later");
+    if ((rc = fl_ratelimit_check(r->srv->ratelimit, login, addr, now_ms(), &retry)) != 0) {
+        rc = api_problemf(r, rc, NULL, "too many failed logins; try again in %lld s",
+                          (long long)(retry + 999) / 1000);
         goto out;
     }
     pthread_mutex_lock(&r->srv->admin_lock);

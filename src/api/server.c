@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "api/api_int.h"
 #include "flowd/alloc.h"
 #include "flowd/model.h"
@@ -265,6 +267,9 @@ int fl_server_start(const struct fl_server_options *opt, struct fl_server **out,
         return fl_error_set(err, FL_EINVAL, "'%s' is not an IPv4 address", opt->addr);
     if (opt->port > 65535)
         return fl_error_set(err, FL_EINVAL, "port %u is out of range", opt->port);
+    /* libxml2 wants its one-time setup before threads parse (deploys run on MHD threads
+     * while the writer compiles models). */
+    xmlInitParser();
     srv = fl_calloc(1, sizeof(*srv));
     srv->db_url = fl_strdup(opt->db_url);
     srv->log = opt->log ? opt->log : stderr;
