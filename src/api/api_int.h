@@ -64,6 +64,7 @@ struct fl_server {
     pthread_cond_t flight_cond;
     size_t in_flight; /* commands submitted, not yet answered */
     _Atomic uint64_t next_req_id;
+    atomic_bool stopping; /* set by fl_server_stop: new requests get 503 */
     struct api_metrics metrics;
     /* People records (sessions, users, tokens) are written on this connection, under
      * admin_lock: they are rare and outside the process engine's group commit. */

@@ -116,6 +116,9 @@ static int dispatch(struct api_req *r)
     const struct api_route *rt;
     int rc;
 
+    /* Keep-alive clients would otherwise keep the drain below from ever ending. */
+    if (atomic_load(&r->srv->stopping))
+        return api_problemf(r, FL_ECLOSED, NULL, "the server is shutting down");
     if (r->route == -1)
         return api_problem_status(r, 404, "notfound", "not found", "no such route");
     if (r->route == -2)
@@ -158,6 +161,8 @@ static enum MHD_Result respond(struct api_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
     if (r->location[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (atomic_load(&r->srv->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->set_cookie[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
     snprintf(rid, sizeof(rid), "%llu", (unsigned long long)r->req_id);
@@ -230,6 +235,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!r)
         return;
+    /* Resumed but never answered (the client went away): the command is done all the
+     * same, and fl_server_stop waits for it. */
+    if (r->cont)
+        flight_done(srv);
     now = time(NULL);
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -320,7 +329,9 @@ void fl_server_stop(struct fl_server *srv)
         return;
     if (srv->daemon) {
         /* Stop accepting, then let every submitted command come back and be answered. */
-        MHD_socket ls = MHD_quiesce_daemon(srv->daemon);
+        MHD_socket ls;
+        atomic_store(&srv->stopping, true);
+        ls = MHD_quiesce_daemon(srv->daemon);
         if (ls != MHD_INVALID_SOCKET)
             close(ls); /* quiesce hands the listening socket to us */
         pthread_mutex_lock(&srv->flight_lock);

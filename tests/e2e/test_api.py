@@ -35,8 +35,12 @@ def check(cond, what):
         raise SystemExit(1)
 
 
+SERVERS = []
+
+
 class Server:
     def __init__(self):
+        SERVERS.append(self)
         env = dict(os.environ)
         env["FLOWD_ARGON2_MEMORY_KIB"] = "64"
         env["FLOWD_ARGON2_ITERATIONS"] = "1"
@@ -488,6 +492,10 @@ if __name__ == "__main__":
     try:
         main()
     finally:
+        for s in SERVERS:
+            if s.p.poll() is None:
+                s.p.kill()
+                s.p.wait()
         if not FAILED:
             shutil.rmtree(TMP, ignore_errors=True)
         else:
