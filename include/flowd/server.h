@@ -15,12 +15,12 @@
 struct fl_server; /* opaque */
 
 struct fl_server_options {
-    const char *db_url;  /* see fl_store_open */
-    const char *addr;    /* IPv4 address to bind; NULL = "127.0.0.1" */
-    unsigned port;       /* 0 = any free port (see fl_server_port) */
-    unsigned threads;    /* MHD worker threads; 0 = 4 */
-    FILE *log;           /* logfmt request log; NULL = stderr */
-    int synchronous;     /* SQLite synchronous level of the writer (see fl_service_options) */
+    const char *db_url; /* see fl_store_open */
+    const char *addr;   /* IPv4 address to bind; NULL = "127.0.0.1" */
+    unsigned port;      /* 0 = any free port (see fl_server_port) */
+    unsigned threads;   /* MHD worker threads; 0 = 4 */
+    FILE *log;          /* logfmt request log; NULL = stderr */
+    int synchronous;    /* SQLite synchronous level of the writer (see fl_service_options) */
     bool synchronous_set;
 };
 

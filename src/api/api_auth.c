@@ -63,8 +63,8 @@ static int by_cookie(struct api_req *r, const char *sid)
 
 int api_authenticate(struct api_req *r)
 {
-    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *c;
     if (h) {
         if (strncasecmp(h, "Bearer ", 7) != 0)

@@ -120,8 +120,8 @@ static void started(struct api_req *r, const struct fl_result *res)
 
 int api_instance_start(struct api_req *r)
 {
-    static const char *const allowed[] = {"process_key", "version", "business_key",
-                                          "variables", NULL};
+    static const char *const allowed[] = {"process_key", "version", "business_key", "variables",
+                                          NULL};
     struct fl_command cmd = {.kind = FL_CMD_START};
     struct fl_value *body = NULL;
     const struct fl_value *vars = NULL;

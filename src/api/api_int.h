@@ -43,11 +43,10 @@ struct api_route {
     unsigned flags;
 };
 
-
 struct api_metrics {
     _Atomic uint64_t requests[API_MAX_ROUTES + 1][6]; /* by route (last: unmatched), class */
-    _Atomic uint64_t by_status[600];                   /* by exact status */
-    _Atomic uint64_t lat_count[API_N_LAT_BUCKETS];     /* command latency, cumulative later */
+    _Atomic uint64_t by_status[600];                  /* by exact status */
+    _Atomic uint64_t lat_count[API_N_LAT_BUCKETS];    /* command latency, cumulative later */
     _Atomic uint64_t lat_sum_us, lat_n;
 };
 

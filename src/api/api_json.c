@@ -20,11 +20,21 @@ void api_jstr(struct fl_buf *b, const char *s)
     fl_buf_addc(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fl_buf_adds(b, "\\\""); break;
-        case '\\': fl_buf_adds(b, "\\\\"); break;
-        case '\n': fl_buf_adds(b, "\\n"); break;
-        case '\r': fl_buf_adds(b, "\\r"); break;
-        case '\t': fl_buf_adds(b, "\\t"); break;
+        case '"':
+            fl_buf_adds(b, "\\\"");
+            break;
+        case '\\':
+            fl_buf_adds(b, "\\\\");
+            break;
+        case '\n':
+            fl_buf_adds(b, "\\n");
+            break;
+        case '\r':
+            fl_buf_adds(b, "\\r");
+            break;
+        case '\t':
+            fl_buf_adds(b, "\\t");
+            break;
         default:
             if (*p < 0x20)
                 fl_buf_addf(b, "\\u%04x", *p);

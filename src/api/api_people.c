@@ -78,8 +78,8 @@ int api_user_list(struct api_req *r)
 
 int api_user_add(struct api_req *r)
 {
-    static const char *const allowed[] = {"login",  "password",   "display_name", "email",
-                                          "admin",  "department", "roles",        NULL};
+    static const char *const allowed[] = {"login", "password",   "display_name", "email",
+                                          "admin", "department", "roles",        NULL};
     struct fl_user_new u = {0};
     struct fl_value *body = NULL;
     const struct fl_value *v;
@@ -354,8 +354,9 @@ int api_token_create(struct api_req *r)
         (rc = api_field_str(body, "name", &name, &e)) != 0)
         goto problem;
     if (!user || !scope_text || fl_scope_parse(scope_text, &scope) != 0) {
-        rc = fl_error_set(&e, FL_EINVAL, "fields 'user' and 'scope' (read, write or admin) "
-                                         "are required");
+        rc = fl_error_set(&e, FL_EINVAL,
+                          "fields 'user' and 'scope' (read, write or admin) "
+                          "are required");
         snprintf(e.field, sizeof(e.field), "%s", user ? "scope" : "user");
         goto problem;
     }

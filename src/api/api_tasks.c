@@ -82,8 +82,8 @@ static bool in_dept(const struct task_filter *f, const struct fl_task_row *t)
 
 static bool keep(const struct task_filter *f, const struct fl_task_row *t)
 {
-    if (f->mine && !((t->assignee && !strcmp(t->assignee, f->me)) ||
-                     csv_has(t->candidate_users, f->me)))
+    if (f->mine &&
+        !((t->assignee && !strcmp(t->assignee, f->me)) || csv_has(t->candidate_users, f->me)))
         return false;
     if (f->overdue && !(t->status == FL_TASK_OPEN && t->due_at && t->due_at < f->now))
         return false;
@@ -94,8 +94,7 @@ static bool keep(const struct task_filter *f, const struct fl_task_row *t)
     return true;
 }
 
-static int load_dept(struct api_req *r, struct fl_store *s, const char *dept,
-                     struct task_filter *f)
+static int load_dept(struct api_req *r, struct fl_store *s, const char *dept, struct task_filter *f)
 {
     struct fl_user_row *users = NULL;
     struct fl_error e;
@@ -256,8 +255,7 @@ static int require_open_write(struct api_req *r, struct fl_store *s, struct fl_t
     }
     if (t->status != FL_TASK_OPEN) {
         fl_task_row_release(t);
-        api_problemf(r, FL_ECONFLICT, NULL, "task %llu is already %s",
-                     (unsigned long long)r->id,
+        api_problemf(r, FL_ECONFLICT, NULL, "task %llu is already %s", (unsigned long long)r->id,
                      t->status == FL_TASK_COMPLETED ? "completed" : "cancelled");
         return -1;
     }
@@ -287,12 +285,14 @@ static int change_assignee(struct api_req *r, enum claim_kind kind, const char *
         return API_DONE;
     }
     if (kind == CLAIM && t.assignee && strcmp(t.assignee, r->who.login) != 0) {
-        rc = fl_error_set(&e, FL_ECONFLICT, "task %llu is claimed by %s",
-                          (unsigned long long)r->id, t.assignee);
+        rc = fl_error_set(&e, FL_ECONFLICT, "task %llu is claimed by %s", (unsigned long long)r->id,
+                          t.assignee);
     } else if (kind == UNCLAIM && t.assignee && strcmp(t.assignee, r->who.login) != 0 &&
                !r->who.admin && r->who.managed_logins.n == 0) {
-        rc = fl_error_set(&e, FL_EREFUSED, "only %s, a department head or an administrator "
-                          "may unclaim this task", t.assignee);
+        rc = fl_error_set(&e, FL_EREFUSED,
+                          "only %s, a department head or an administrator "
+                          "may unclaim this task",
+                          t.assignee);
     } else if (kind == ASSIGN && !r->who.admin && r->who.managed_logins.n == 0) {
         rc = fl_error_set(&e, FL_EREFUSED,
                           "only a department head or an administrator may assign tasks");

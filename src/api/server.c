@@ -132,8 +132,7 @@ static int dispatch(struct api_req *r)
     if (r->authed && api_authorize(r, (rt->flags & API_ADMIN) != 0) == API_DONE)
         return API_DONE;
     if (r->too_big)
-        return api_problemf(r, FL_ETOOBIG, NULL, "the request body exceeds %zu bytes",
-                            r->body.max);
+        return api_problemf(r, FL_ETOOBIG, NULL, "the request body exceeds %zu bytes", r->body.max);
     if (!strcmp(r->method, "POST") && (rc = api_idem_check(r)) == API_DONE)
         return API_DONE;
     return rt->fn(r);
@@ -173,8 +172,8 @@ static enum MHD_Result respond(struct api_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     struct fl_server *srv = cls;
     struct api_req *r = *con_cls;
@@ -192,7 +191,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->req_id = atomic_fetch_add(&srv->next_req_id, 1) + 1;
         r->route = api_route_match(r, method, url);
         max = (r->route >= 0 && (api_routes[r->route].flags & API_BIGBODY)) ? FL_BPMN_MAX_BYTES
-                                                                           : API_MAX_JSON_BODY;
+                                                                            : API_MAX_JSON_BODY;
         fl_buf_init(&r->body, max);
         fl_buf_init(&r->out, 0);
         /* A declared length past the cap is refused without reading the body. */
@@ -298,12 +297,11 @@ int fl_server_start(const struct fl_server_options *opt, struct fl_server **out,
         goto fail;
     threads = opt->threads ? opt->threads : DEFAULT_THREADS;
     srv->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_ITC | MHD_USE_ERROR_LOG,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+            MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->daemon) {
         rc = fl_error_set(err, FL_EIO, "cannot listen on %s:%u",
                           opt->addr ? opt->addr : "127.0.0.1", opt->port);

@@ -26,8 +26,7 @@ static int parse_num(const char *what, const char *s, long max, long *out)
     errno = 0;
     v = strtol(s, &end, 10);
     if (!*s || *end || errno || v < 0 || v > max) {
-        fprintf(stderr, "flowd serve: %s must be a number from 0 to %ld, not '%s'\n", what,
-                max, s);
+        fprintf(stderr, "flowd serve: %s must be a number from 0 to %ld, not '%s'\n", what, max, s);
         return -1;
     }
     *out = v;
@@ -110,13 +109,24 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
         db_flag |= !strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5);
     while ((o = cli_getopt(&c, argc, argv, longopts)) != CLI_GETOPT_END) {
         switch (o) {
-        case CLI_GETOPT_HELP: return 0;
-        case CLI_GETOPT_ERROR: return 1;
-        case OPT_CONFIG: config = optarg; break;
-        case OPT_ADDR: addr = optarg; break;
-        case OPT_PORT: port = optarg; break;
-        case OPT_THREADS: threads = optarg; break;
-        default: return 1;
+        case CLI_GETOPT_HELP:
+            return 0;
+        case CLI_GETOPT_ERROR:
+            return 1;
+        case OPT_CONFIG:
+            config = optarg;
+            break;
+        case OPT_ADDR:
+            addr = optarg;
+            break;
+        case OPT_PORT:
+            port = optarg;
+            break;
+        case OPT_THREADS:
+            threads = optarg;
+            break;
+        default:
+            return 1;
         }
     }
     if (optind < argc)

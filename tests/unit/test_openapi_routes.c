@@ -72,7 +72,8 @@ static void test_spec_matches_routes(void **state)
     for (size_t i = 0; i < n_routes; i++) {
         bool found = false;
         for (size_t j = 0; j < n_ops; j++) {
-            if (!strcmp(ops[j].method, routes[i].method) && !strcmp(ops[j].path, routes[i].pattern)) {
+            if (!strcmp(ops[j].method, routes[i].method) &&
+                !strcmp(ops[j].path, routes[i].pattern)) {
                 found = true;
                 ops[j].matched = true;
             }
