@@ -117,6 +117,10 @@ struct fl_bpmn_doc {
  * on any input. Caller frees *out with fl_bpmn_doc_free. */
 int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct fl_error *err);
 
+/* Initialise the XML library once per process, before threads parse (libxml2 2.9 is not
+ * safe on a first parse racing another). Idempotent; the service calls it at open. */
+void fl_bpmn_global_init(void);
+
 /* Free a document and all its models. NULL-safe. */
 void fl_bpmn_doc_free(struct fl_bpmn_doc *doc);
 

@@ -220,8 +220,7 @@ int cli_var_parse(const char *arg, struct fl_value *ctx, struct fl_error *err)
         type_len = (size_t)(eq - type);
     }
     if (!name_ok(arg, name_len))
-        return fl_error_set(err, FL_EUSAGE, "--var '%s': missing or malformed variable name",
-                            arg);
+        return fl_error_set(err, FL_EUSAGE, "--var '%s': missing or malformed variable name", arg);
     val = eq + 1;
     val_len = strlen(val);
 
@@ -246,8 +245,8 @@ int cli_var_parse(const char *arg, struct fl_value *ctx, struct fl_error *err)
         else if (!strcmp(val, "false"))
             v = fl_value_bool(false);
         else
-            return fl_error_set(err, FL_ETYPE,
-                                "--var '%s': '%s' is not a boolean (true or false)", arg, val);
+            return fl_error_set(err, FL_ETYPE, "--var '%s': '%s' is not a boolean (true or false)",
+                                arg, val);
     } else if (TYPE_IS("json")) {
         fl_error_clear(&jerr);
         if (fl_value_from_json(val, val_len, &v, &jerr) != 0) {
@@ -259,8 +258,8 @@ int cli_var_parse(const char *arg, struct fl_value *ctx, struct fl_error *err)
         }
     } else if (TYPE_IS("date")) {
         if (date_value(val, val_len, &v) != 0)
-            return fl_error_set(err, FL_ETYPE, "--var '%s': '%s' is not a date (YYYY-MM-DD)",
-                                arg, val);
+            return fl_error_set(err, FL_ETYPE, "--var '%s': '%s' is not a date (YYYY-MM-DD)", arg,
+                                val);
     } else {
         return fl_error_set(err, FL_EUSAGE,
                             "--var '%s': unknown type '%.*s' (number, string, bool, json, date)",
@@ -344,8 +343,7 @@ int cli_db_require(const struct cli_common *c, struct fl_error *err)
             return fl_error_set(err, FL_ENOTFOUND,
                                 "no database at '%s' (deploy a model first, or give --db PATH)",
                                 path);
-        return fl_error_set(err, FL_EIO, "cannot open database '%s': %s", path,
-                            strerror(errno));
+        return fl_error_set(err, FL_EIO, "cannot open database '%s': %s", path, strerror(errno));
     }
     return 0;
 }
@@ -359,8 +357,7 @@ int cli_store_open_ro(const struct cli_common *c, struct fl_store **out, struct 
     return fl_store_open(c->db, &opt, out, err);
 }
 
-int cli_service_open(const struct cli_common *c, struct fl_service **out,
-                     struct fl_error *err)
+int cli_service_open(const struct cli_common *c, struct fl_service **out, struct fl_error *err)
 {
     struct fl_service_options opt = {0};
     opt.db_url = c->db;
@@ -368,8 +365,7 @@ int cli_service_open(const struct cli_common *c, struct fl_service **out,
     return fl_service_open(&opt, out, err);
 }
 
-int cli_service_run(struct fl_service *svc, const struct fl_command *cmd,
-                    struct fl_result *res)
+int cli_service_run(struct fl_service *svc, const struct fl_command *cmd, struct fl_result *res)
 {
     int rc;
 

@@ -26,8 +26,8 @@ struct cli_command {
     const char *usage;   /* full text for `flowd help NAME` and `NAME --help` */
 };
 
-extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start,
-    cli_cmd_tasks, cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
+extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start, cli_cmd_tasks,
+    cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
 
 /* Options every subcommand takes, and the clock it works with. */
 struct cli_common {
@@ -38,12 +38,22 @@ struct cli_common {
     bool now_fixed; /* now_ms came from $FLOWD_NOW */
 };
 
+/* Rows asked of the store per page of a listing. Debug builds (the test builds) use tiny
+ * pages so the end-to-end tests walk the paging code on every listing. */
+#ifdef NDEBUG
+#define CLI_PAGE_ROWS 500
+#else
+#define CLI_PAGE_ROWS 3
+#endif
+
 /* getopt_long values of the common long options; commands number theirs from CLI_OPT_CMD. */
 enum { CLI_OPT_DB = 0x100, CLI_OPT_JSON, CLI_OPT_HELP, CLI_OPT_CMD = 0x200 };
 
-#define CLI_COMMON_LONGOPTS                                                                \
-    {"db", required_argument, NULL, CLI_OPT_DB}, {"json", no_argument, NULL, CLI_OPT_JSON}, \
-        {"help", no_argument, NULL, CLI_OPT_HELP}
+#define CLI_COMMON_LONGOPTS                                                                        \
+    {"db", required_argument, NULL, CLI_OPT_DB}, {"json", no_argument, NULL, CLI_OPT_JSON},        \
+    {                                                                                              \
+        "help", no_argument, NULL, CLI_OPT_HELP                                                    \
+    }
 
 /* What cli_getopt returns besides a command's own option. */
 enum { CLI_GETOPT_END = -1, CLI_GETOPT_HELP = -2, CLI_GETOPT_ERROR = -3 };
@@ -94,13 +104,11 @@ int cli_db_require(const struct cli_common *c, struct fl_error *err);
 int cli_store_open_ro(const struct cli_common *c, struct fl_store **out, struct fl_error *err);
 
 /* Open the service (the writer) on c's database, creating it if missing. Caller closes. */
-int cli_service_open(const struct cli_common *c, struct fl_service **out,
-                     struct fl_error *err);
+int cli_service_open(const struct cli_common *c, struct fl_service **out, struct fl_error *err);
 
 /* Run one command through the service and wait for its durable outcome. Returns res->rc
  * (0 or negative); res->err holds the detail. */
-int cli_service_run(struct fl_service *svc, const struct fl_command *cmd,
-                    struct fl_result *res);
+int cli_service_run(struct fl_service *svc, const struct fl_command *cmd, struct fl_result *res);
 
 /* Show what a command left an instance in (cmd_start.c): the headline (a single word
  * such as "started" leads the instance line instead of a line of its own), its state, open
@@ -196,6 +204,10 @@ int cli_json_open_tasks(struct fl_store *s, struct cli_json *j, uint64_t instanc
  * adds "incidents": [...] to j (when j is not NULL); *count gets how many. */
 int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64_t after_seq,
                   struct cli_json *j, size_t *count, struct fl_error *err);
+
+/* The message of an incident event: its detail's "error" (or "message") member when the
+ * detail is a JSON object that has one, else the detail text itself. Caller frees. */
+char *cli_incident_message(const char *detail);
 
 /* Largest history sequence number of an instance so far (0 when none). */
 int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out,

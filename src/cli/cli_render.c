@@ -27,8 +27,7 @@ static void json_list(struct cli_json *j, const char *key, const char *csv)
     cli_json_end(j);
 }
 
-void cli_json_task(struct cli_json *j, const char *key, const struct fl_task_row *t,
-                   int64_t now_ms)
+void cli_json_task(struct cli_json *j, const char *key, const struct fl_task_row *t, int64_t now_ms)
 {
     const char *mark = cli_task_mark(t, now_ms);
 
@@ -97,8 +96,8 @@ void cli_task_table_add(struct cli_table *t, const struct fl_task_row *r, bool w
     snprintf(id, sizeof(id), "%llu", (unsigned long long)r->id);
     snprintf(inst, sizeof(inst), "%llu", (unsigned long long)r->instance_id);
     if (r->due_at)
-        snprintf(due, sizeof(due), "%s%s%s%s", cli_time(r->due_at, false, tb),
-                 mark[0] ? " (" : "", mark, mark[0] ? ")" : "");
+        snprintf(due, sizeof(due), "%s%s%s%s", cli_time(r->due_at, false, tb), mark[0] ? " (" : "",
+                 mark, mark[0] ? ")" : "");
     else
         strcpy(due, "-");
     if (r->main_action_kind)
@@ -117,13 +116,15 @@ void cli_task_table_add(struct cli_table *t, const struct fl_task_row *r, bool w
                       r->candidate_roles, r->assignee, due, action);
 }
 
-/* Call the store page by page (its listings are capped) for the open tasks of one
- * instance, handing each row to add. */
+/* Call the store page by page (its listings are capped, at a size that is its own business:
+ * only an empty page ends the walk) for the open tasks of one instance, handing each row
+ * to add. */
 static int each_open_task(struct fl_store *s, uint64_t instance_id,
                           void (*add)(void *arg, const struct fl_task_row *r), void *arg,
                           struct fl_error *err)
 {
-    struct fl_task_query q = {.open_only = true, .instance_id = instance_id, .limit = 500};
+    struct fl_task_query q = {
+        .open_only = true, .instance_id = instance_id, .limit = CLI_PAGE_ROWS};
     struct fl_task_row *rows;
     size_t n;
     int rc;
@@ -139,7 +140,7 @@ static int each_open_task(struct fl_store *s, uint64_t instance_id,
         if (n)
             q.after_id = rows[n - 1].id;
         fl_task_rows_free(rows, n);
-        if (n < q.limit)
+        if (n == 0)
             return 0;
     }
 }
@@ -218,9 +219,7 @@ int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out
     return 0;
 }
 
-/* The message of an incident event: its detail's "error" (or "message") member when the
- * detail is a JSON object that has one, else the detail text itself. Caller frees. */
-static char *incident_message(const char *detail)
+char *cli_incident_message(const char *detail)
 {
     struct fl_value *v = NULL;
     const struct fl_value *m;
@@ -288,7 +287,7 @@ int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64
         char *msg;
         if (e->type != FL_EV_INCIDENT_RAISED || e->seq <= after_seq)
             continue;
-        msg = incident_message(e->detail);
+        msg = cli_incident_message(e->detail);
         if (j) {
             cli_json_object(j, NULL);
             cli_json_uint(j, "incident_id", e->ref_id);

@@ -65,8 +65,7 @@ out:
 }
 
 /* Run cmd (for task_id) through the service and report the instance. */
-static int run_task_command(const struct cli_common *c, struct fl_command *cmd,
-                            const char *verb)
+static int run_task_command(const struct cli_common *c, struct fl_command *cmd, const char *verb)
 {
     struct fl_error err;
     struct fl_service *svc = NULL;
@@ -148,9 +147,8 @@ out:
     return ex;
 }
 
-const struct cli_command cli_cmd_complete = {"complete", run_complete,
-                                             "complete a task, optionally setting variables",
-                                             complete_usage};
+const struct cli_command cli_cmd_complete = {
+    "complete", run_complete, "complete a task, optionally setting variables", complete_usage};
 
 static int run_action(const struct cli_command *command, int argc, char **argv)
 {
@@ -189,6 +187,5 @@ static int run_action(const struct cli_command *command, int argc, char **argv)
     return run_task_command(&c, &cmd, "recorded the main action of");
 }
 
-const struct cli_command cli_cmd_action = {"action", run_action,
-                                           "record the main action of a task",
+const struct cli_command cli_cmd_action = {"action", run_action, "record the main action of a task",
                                            action_usage};

@@ -133,9 +133,8 @@ out:
     return ex;
 }
 
-const struct cli_command cli_cmd_deploy = {"deploy", run_deploy,
-                                           "deploy a BPMN file (a new version if it changed)",
-                                           deploy_usage};
+const struct cli_command cli_cmd_deploy = {
+    "deploy", run_deploy, "deploy a BPMN file (a new version if it changed)", deploy_usage};
 
 static const char definitions_usage[] =
     "usage: flowd definitions [options]\n\n"
@@ -161,7 +160,8 @@ static int run_definitions(const struct cli_command *cmd, int argc, char **argv)
         return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
 
     fl_error_clear(&err);
-    if ((rc = cli_store_open_ro(&c, &s, &err)) || (rc = fl_store_definition_list(s, &rows, &n, &err))) {
+    if ((rc = cli_store_open_ro(&c, &s, &err)) ||
+        (rc = fl_store_definition_list(s, &rows, &n, &err))) {
         ex = cli_fail(rc, &err);
         goto out;
     }
@@ -207,6 +207,5 @@ out:
     return ex;
 }
 
-const struct cli_command cli_cmd_definitions = {"definitions", run_definitions,
-                                                "list deployed process definitions",
-                                                definitions_usage};
+const struct cli_command cli_cmd_definitions = {
+    "definitions", run_definitions, "list deployed process definitions", definitions_usage};

@@ -5,12 +5,11 @@
 
 #include "cli/cli.h"
 
-static const char instances_usage[] =
-    "usage: flowd instances [options]\n\n"
-    "List instances (cases), oldest first.\n\n"
-    "options:\n"
-    "  --active        only active instances\n"
-    "  --process KEY   only instances of process KEY\n";
+static const char instances_usage[] = "usage: flowd instances [options]\n\n"
+                                      "List instances (cases), oldest first.\n\n"
+                                      "options:\n"
+                                      "  --active        only active instances\n"
+                                      "  --process KEY   only instances of process KEY\n";
 
 enum { OPT_ACTIVE = CLI_OPT_CMD, OPT_PROCESS };
 
@@ -34,7 +33,7 @@ static int run_instances(const struct cli_command *cmd, int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct cli_common c;
     struct fl_error err;
-    struct fl_instance_query q = {.limit = 500};
+    struct fl_instance_query q = {.limit = CLI_PAGE_ROWS};
     struct fl_store *s = NULL;
     struct fl_instance_row *rows;
     struct cli_table t;
@@ -86,7 +85,7 @@ static int run_instances(const struct cli_command *cmd, int argc, char **argv)
             q.after_id = rows[n - 1].id;
         if (rows)
             fl_instance_rows_free(rows, n);
-        if (n < q.limit)
+        if (n == 0) /* the store may cap a page below q.limit: only empty ends */
             break;
     }
     if (c.json) {
@@ -107,5 +106,5 @@ static int run_instances(const struct cli_command *cmd, int argc, char **argv)
     return rc ? cli_fail(rc, &err) : 0;
 }
 
-const struct cli_command cli_cmd_instances = {"instances", run_instances,
-                                              "list instances (cases)", instances_usage};
+const struct cli_command cli_cmd_instances = {"instances", run_instances, "list instances (cases)",
+                                              instances_usage};

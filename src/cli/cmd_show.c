@@ -47,6 +47,23 @@ out:
     fl_value_unref(v);
 }
 
+/* The incidents of the history, the reason a case is stuck, before the history itself. */
+static void print_incidents(const struct fl_event_row *rows, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        char *msg;
+        if (rows[i].type != FL_EV_INCIDENT_RAISED)
+            continue;
+        if (!any)
+            printf("incidents:\n");
+        any = true;
+        msg = cli_incident_message(rows[i].detail);
+        printf("  at '%s': %s\n", rows[i].node_id ? rows[i].node_id : "?", msg);
+        free(msg);
+    }
+}
+
 static void print_history(const struct fl_event_row *rows, size_t n)
 {
     struct cli_table t;
@@ -144,6 +161,7 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
     print_variables(inst.variables_json);
     if ((rc = cli_print_open_tasks(s, id, c.now_ms, &err)))
         goto out;
+    print_incidents(events, n_events);
     print_history(events, n_events);
 out:
     if (json_open)
@@ -156,6 +174,5 @@ out:
     return rc ? cli_fail(rc, &err) : 0;
 }
 
-const struct cli_command cli_cmd_show = {"show", run_show,
-                                         "show an instance: state, variables, tasks, history",
-                                         show_usage};
+const struct cli_command cli_cmd_show = {
+    "show", run_show, "show an instance: state, variables, tasks, history", show_usage};

@@ -70,11 +70,11 @@ int cli_report_instance(const struct cli_common *c, const char *headline, uint64
         printf("%s%sinstance %llu of %s version %d%s%s%s: %s%s\n",
                strchr(headline, ' ') ? "" : headline, strchr(headline, ' ') ? "" : " ",
                (unsigned long long)inst.id, inst.process_key ? inst.process_key : "?",
-               (int)inst.version,
-               inst.business_key ? " (business key " : "",
+               (int)inst.version, inst.business_key ? " (business key " : "",
                inst.business_key ? inst.business_key : "", inst.business_key ? ")" : "",
                cli_instance_status_name(inst.status), inst.incident ? ", incident" : "");
-        if (inst.status == FL_INSTANCE_ACTIVE && (rc = cli_print_open_tasks(s, instance_id, c->now_ms, &err)))
+        if (inst.status == FL_INSTANCE_ACTIVE &&
+            (rc = cli_print_open_tasks(s, instance_id, c->now_ms, &err)))
             goto out;
         fflush(stdout);
         if ((rc = cli_incidents(s, &inst, after_seq, NULL, &n_incidents, &err)))
@@ -180,6 +180,5 @@ out:
     return ex;
 }
 
-const struct cli_command cli_cmd_start = {"start", run_start,
-                                          "start an instance of a process with variables",
-                                          start_usage};
+const struct cli_command cli_cmd_start = {
+    "start", run_start, "start an instance of a process with variables", start_usage};

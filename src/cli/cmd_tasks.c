@@ -27,7 +27,7 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct cli_common c;
     struct fl_error err;
-    struct fl_task_query q = {.open_only = true, .limit = 500};
+    struct fl_task_query q = {.open_only = true, .limit = CLI_PAGE_ROWS};
     struct fl_store *s = NULL;
     struct fl_task_row *rows;
     struct cli_table t;
@@ -86,7 +86,7 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
             q.after_id = rows[n - 1].id;
         if (rows)
             fl_task_rows_free(rows, n);
-        if (n < q.limit)
+        if (n == 0) /* the store may cap a page below q.limit: only empty ends */
             break;
     }
     if (c.json) {
@@ -107,6 +107,5 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
     return rc ? cli_fail(rc, &err) : 0;
 }
 
-const struct cli_command cli_cmd_tasks = {"tasks", run_tasks,
-                                          "list open tasks (by role, assignee or instance)",
-                                          tasks_usage};
+const struct cli_command cli_cmd_tasks = {
+    "tasks", run_tasks, "list open tasks (by role, assignee or instance)", tasks_usage};

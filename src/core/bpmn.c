@@ -335,7 +335,7 @@ int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct f
         rc = fl_error_set(err, FL_EPARSE, "empty document");
         goto out;
     }
-    xmlInitParser();
+    xmlInitParser(); /* cheap after fl_bpmn_global_init; covers callers that skipped it */
     if ((rc = parse(&rd)) < 0)
         goto out;
     if (rd.doc->intSubset && rd.doc->intSubset->entities &&
@@ -406,5 +406,11 @@ out:
         xmlFreeDoc(rd.doc);
     free(rd.expr_lang);
     free(rd.line_starts);
+    free(rd.chars_before);
     return rc;
+}
+
+void fl_bpmn_global_init(void)
+{
+    xmlInitParser();
 }

@@ -14,6 +14,7 @@
 
 #include "flowd/model.h"
 
+#define FL__BPMN_BLOCK 512
 #define FL__NS_BPMN "http://www.omg.org/spec/BPMN/20100524/MODEL"
 #define FL__NS_CAMUNDA "http://camunda.org/schema/1.0/bpmn"
 #define FL__NS_ZEEBE "http://camunda.org/schema/zeebe/1.0"
@@ -24,6 +25,7 @@ struct fl__bpmn_reader {
     size_t len;
     size_t *line_starts; /* offset of the first byte of each line (index 0 = line 1) */
     size_t n_lines;
+    size_t *chars_before; /* characters before each FL__BPMN_BLOCK-byte block, for columns */
     xmlDoc *doc;
     char *expr_lang;   /* definitions@expressionLanguage, or NULL */
     xmlHashTable *ids; /* every id of an element read, to find duplicates */

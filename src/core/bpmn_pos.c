@@ -13,24 +13,47 @@
 
 void fl__bpmn_lines_init(struct fl__bpmn_reader *rd)
 {
-    size_t cap = 0, i;
+    size_t cap = 0, i, c;
     rd->n_lines = 0;
     fl_grow(&rd->line_starts, &cap, 1, sizeof(size_t));
     rd->line_starts[rd->n_lines++] = 0;
     for (i = 0; i < rd->len; i++) {
-        char c = rd->xml[i];
+        char ch = rd->xml[i];
         /* libxml2 normalises CR LF and lone CR to LF, so both end a line */
-        if (c == '\n' || (c == '\r' && (i + 1 >= rd->len || rd->xml[i + 1] != '\n'))) {
+        if (ch == '\n' || (ch == '\r' && (i + 1 >= rd->len || rd->xml[i + 1] != '\n'))) {
             fl_grow(&rd->line_starts, &cap, rd->n_lines + 1, sizeof(size_t));
             rd->line_starts[rd->n_lines++] = i + 1;
         }
     }
+    /* running character counts per block, so a column on a long line (a whole document
+     * on one line is common) costs at most one block's scan, not the line's */
+    rd->chars_before = fl_calloc(rd->len / FL__BPMN_BLOCK + 1, sizeof(size_t));
+    for (i = 0, c = 0; i <= rd->len; i++) {
+        if (i % FL__BPMN_BLOCK == 0)
+            rd->chars_before[i / FL__BPMN_BLOCK] = c;
+        if (i < rd->len && ((unsigned char)rd->xml[i] & 0xC0) != 0x80) /* UTF-8 lead bytes */
+            c++;
+    }
+}
+
+/* Characters in the source before byte offset off. */
+static size_t chars_before(const struct fl__bpmn_reader *rd, size_t off)
+{
+    size_t i = off / FL__BPMN_BLOCK * FL__BPMN_BLOCK, c = rd->chars_before[off / FL__BPMN_BLOCK];
+    for (; i < off; i++)
+        if (((unsigned char)rd->xml[i] & 0xC0) != 0x80)
+            c++;
+    return c;
 }
 
 /* Line and column of byte offset off of the source. */
 static void pos_of_offset(const struct fl__bpmn_reader *rd, size_t off, int *line, int *col)
 {
-    size_t lo = 0, hi = rd->n_lines, i, c = 1;
+    size_t lo = 0, hi = rd->n_lines;
+    if (!rd->chars_before) {
+        *line = *col = 0;
+        return;
+    }
     if (off > rd->len)
         off = rd->len;
     while (hi - lo > 1) { /* last line start <= off */
@@ -40,11 +63,8 @@ static void pos_of_offset(const struct fl__bpmn_reader *rd, size_t off, int *lin
         else
             hi = mid;
     }
-    for (i = rd->line_starts[lo]; i < off; i++)
-        if (((unsigned char)rd->xml[i] & 0xC0) != 0x80) /* count UTF-8 lead bytes only */
-            c++;
     *line = (int)lo + 1;
-    *col = (int)c;
+    *col = (int)(chars_before(rd, off) - chars_before(rd, rd->line_starts[lo]) + 1);
 }
 
 /* Byte offset of node's '<' in the source, or (size_t)-1 when not known. */

@@ -2,7 +2,6 @@
  * helpers, and the string, number, boolean, conversion and context functions. Every
  * function checks its argument types and returns null (with a diagnostic) on misuse, as
  * FEEL requires; none of them can fail hard. */
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,14 +101,85 @@ static struct fl_value *f_substring(struct feel_eval *ev, struct fl_value **a, s
     return fl__value_string(s + b0, b1 - b0);
 }
 
+/* Simple case mapping for the scripts business text uses most (Latin, Greek, Cyrillic);
+ * other code points are left alone. Locale-independent on purpose. */
+static uint32_t map_case(uint32_t c, bool upper)
+{
+    if (upper) {
+        if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) ||
+            (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) || (c >= 0x430 && c <= 0x44F))
+            return c - 32;
+        if (c >= 0x450 && c <= 0x45F)
+            return c - 80;
+        if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && (c & 1))
+            return c - 1;
+        if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && !(c & 1))
+            return c - 1;
+        if (c == 0xFF)
+            return 0x178;
+    } else {
+        if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
+            (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) || (c >= 0x410 && c <= 0x42F))
+            return c + 32;
+        if (c >= 0x400 && c <= 0x40F)
+            return c + 80;
+        if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && !(c & 1))
+            return c + 1;
+        if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && (c & 1))
+            return c + 1;
+        if (c == 0x178)
+            return 0xFF;
+    }
+    return c;
+}
+
+static void put_utf8(struct fl_buf *b, uint32_t cp)
+{
+    char o[4];
+    size_t n;
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        o[0] = (char)(0xF0 | (cp >> 18));
+        o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    fl_buf_add(b, o, n);
+}
+
 static struct fl_value *change_case(struct fl_value *v, bool upper)
 {
-    struct fl_value *r = fl__value_string(v->u.str.s, v->u.str.len);
-    for (size_t i = 0; i < r->u.str.len; i++) {
-        unsigned char c = (unsigned char)r->u.str.s[i];
-        if (c < 0x80)
-            r->u.str.s[i] = (char)(upper ? toupper(c) : tolower(c));
+    struct fl_buf b = FL_BUF_INIT;
+    const unsigned char *p = (const unsigned char *)v->u.str.s, *end = p + v->u.str.len;
+    while (p < end) {
+        uint32_t c = *p;
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+        if ((size_t)(end - p) < n)
+            n = (size_t)(end - p);
+        if (n == 2)
+            c = ((c & 0x1F) << 6) | (p[1] & 0x3F);
+        else if (n == 3)
+            c = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        else if (n == 4)
+            c = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) |
+                (p[3] & 0x3F);
+        p += n;
+        put_utf8(&b, map_case(c, upper));
     }
+    struct fl_value *r = fl__value_string(b.ptr, b.len);
+    fl_buf_release(&b);
     return r;
 }
 
@@ -235,7 +305,8 @@ static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, siz
     struct fl__regex *re = regex_arg(ev, a, n, 1, 3);
     if (!re)
         return fl_value_null();
-    struct fl_buf out = FL_BUF_INIT;
+    struct fl_buf out;
+    fl_buf_init(&out, FEEL_MAX_STRING);
     const char *s = a[0]->u.str.s, *rep = a[2]->u.str.s;
     size_t len = a[0]->u.str.len, pos = 0, rn = a[2]->u.str.len;
     int rc;
@@ -265,9 +336,10 @@ static struct fl_value *f_replace(struct feel_eval *ev, struct fl_value **a, siz
         }
     }
     fl__regex_free(re);
-    if (rc < 0) {
+    if (rc < 0 || out.err) {
         fl_buf_release(&out);
-        return fl__feel_error(ev, "regular expression too costly to evaluate");
+        return fl__feel_error(ev, rc < 0 ? "regular expression too costly to evaluate"
+                                         : "string too long");
     }
     if (pos < len)
         fl_buf_add(&out, s + pos, len - pos);
@@ -311,8 +383,9 @@ static struct fl_value *f_string_join(struct feel_eval *ev, struct fl_value **a,
         return fl_value_ref(a[0]); /* a single item is a list of one */
     if (T(a[0]) != FL_VLIST || (n > 1 && T(a[1]) != FL_VSTRING && T(a[1]) != FL_VNULL))
         return bad(ev, "string join");
-    struct fl_buf out = FL_BUF_INIT;
+    struct fl_buf out;
     bool first = true;
+    fl_buf_init(&out, FEEL_MAX_STRING);
     for (size_t i = 0; i < a[0]->u.list.len; i++) {
         const struct fl_value *it = a[0]->u.list.items[i];
         if (T(it) == FL_VNULL)
@@ -325,6 +398,10 @@ static struct fl_value *f_string_join(struct feel_eval *ev, struct fl_value **a,
             fl_buf_add(&out, a[1]->u.str.s, a[1]->u.str.len);
         fl_buf_add(&out, it->u.str.s, it->u.str.len);
         first = false;
+    }
+    if (out.err) {
+        fl_buf_release(&out);
+        return fl__feel_error(ev, "string too long");
     }
     struct fl_value *r = fl__value_string(out.ptr, out.len);
     fl_buf_release(&out);

@@ -303,10 +303,18 @@ static struct fl_value *copy_list(const struct fl_value *l, size_t extra)
     return r;
 }
 
+static struct fl_value *too_many(struct feel_eval *ev, struct fl_value *partial)
+{
+    fl_value_unref(partial);
+    return fl__feel_error(ev, "list too long (over %d items)", FEEL_MAX_ITEMS);
+}
+
 static struct fl_value *f_append(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
     if (T(a[0]) != FL_VLIST)
         return bad(ev, "append");
+    if (a[0]->u.list.len + n > FEEL_MAX_ITEMS)
+        return too_many(ev, NULL);
     struct fl_value *r = copy_list(a[0], n - 1);
     for (size_t i = 1; i < n; i++)
         fl_value_list_push(r, fl_value_ref(a[i]));
@@ -321,6 +329,8 @@ static struct fl_value *f_concatenate(struct feel_eval *ev, struct fl_value **a,
             fl_value_unref(r);
             return bad(ev, "concatenate");
         }
+        if (r->u.list.len + a[i]->u.list.len > FEEL_MAX_ITEMS)
+            return too_many(ev, r);
         for (size_t k = 0; k < a[i]->u.list.len; k++)
             fl_value_list_push(r, fl_value_ref(a[i]->u.list.items[k]));
     }
@@ -407,6 +417,8 @@ static struct fl_value *f_union(struct feel_eval *ev, struct fl_value **a, size_
             fl_value_unref(r);
             return bad(ev, "union");
         }
+        if (r->u.list.len + a[i]->u.list.len > FEEL_MAX_ITEMS)
+            return too_many(ev, r);
         for (size_t k = 0; k < a[i]->u.list.len; k++)
             if (!list_has(r, a[i]->u.list.items[k]))
                 fl_value_list_push(r, fl_value_ref(a[i]->u.list.items[k]));
@@ -426,15 +438,21 @@ static struct fl_value *f_distinct(struct feel_eval *ev, struct fl_value **a, si
     return r;
 }
 
-static void flatten_into(struct fl_value *r, const struct fl_value *l, int depth)
+/* false when the result would pass FEEL_MAX_ITEMS */
+static bool flatten_into(struct fl_value *r, const struct fl_value *l, int depth)
 {
     for (size_t i = 0; i < l->u.list.len; i++) {
         const struct fl_value *it = l->u.list.items[i];
-        if (T(it) == FL_VLIST && depth < FEEL_MAX_DEPTH)
-            flatten_into(r, it, depth + 1);
-        else
+        if (T(it) == FL_VLIST && depth < FEEL_MAX_DEPTH) {
+            if (!flatten_into(r, it, depth + 1))
+                return false;
+        } else {
+            if (r->u.list.len >= FEEL_MAX_ITEMS)
+                return false;
             fl_value_list_push(r, fl_value_ref(it));
+        }
     }
+    return true;
 }
 
 static struct fl_value *f_flatten(struct feel_eval *ev, struct fl_value **a, size_t n)
@@ -443,7 +461,8 @@ static struct fl_value *f_flatten(struct feel_eval *ev, struct fl_value **a, siz
     if (T(a[0]) != FL_VLIST)
         return bad(ev, "flatten");
     struct fl_value *r = fl_value_list_new();
-    flatten_into(r, a[0], 0);
+    if (!flatten_into(r, a[0], 0))
+        return too_many(ev, r);
     return r;
 }
 

@@ -17,6 +17,8 @@
 #define FEEL_MAX_LIST 100000      /* items a range or loop may produce */
 #define FEEL_MAX_STEPS 10000000   /* evaluation steps of one fl_feel_eval */
 #define FEEL_MAX_SOURCE ((size_t)1 << 20)
+#define FEEL_MAX_ITEMS 1000000             /* items a list function may return */
+#define FEEL_MAX_STRING ((size_t)16 << 20) /* bytes a string operation may return */
 
 enum feel_tok {
     TK_EOF,

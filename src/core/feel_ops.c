@@ -199,7 +199,6 @@ struct fl_value *fl__feel_arith(struct feel_eval *ev, int op, const struct fl_va
                                 const struct fl_value *b)
 {
     struct fl_dec r;
-    (void)ev;
     enum fl_vtype ta = fl_value_type(a), tb = fl_value_type(b);
     if (ta == FL_VNULL || tb == FL_VNULL)
         return fl_value_null();
@@ -215,6 +214,8 @@ struct fl_value *fl__feel_arith(struct feel_eval *ev, int op, const struct fl_va
     }
     if (op == TK_PLUS && ta == FL_VSTRING && tb == FL_VSTRING) {
         struct fl_buf buf = FL_BUF_INIT;
+        if (a->u.str.len + b->u.str.len > FEEL_MAX_STRING)
+            return fl__feel_error(ev, "string too long (over %zu bytes)", FEEL_MAX_STRING);
         fl_buf_add(&buf, a->u.str.s, a->u.str.len);
         fl_buf_add(&buf, b->u.str.s, b->u.str.len);
         struct fl_value *v = fl__value_string(buf.ptr, buf.len);

@@ -2,6 +2,7 @@
  * queue callers submit to from any thread, the synchronous helpers (run, deploy) built on
  * it, and the draining close. Commands are deep-copied at submit -- variables as JSON text,
  * because values are reference-counted without locks and must not cross threads. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +18,13 @@
 int fl_service_open(const struct fl_service_options *opt, struct fl_service **out,
                     struct fl_error *err)
 {
+    static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
     struct fl_store_options so = {.create = true};
     struct fl_service *svc;
     int rc;
 
     *out = NULL;
+    pthread_once(&xml_once, fl_bpmn_global_init);
     if (!opt || !opt->db_url)
         return fl_error_set(err, FL_EINVAL, "service needs a database url");
     so.synchronous = opt->synchronous;
@@ -246,10 +249,8 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
     memset(&d, 0, sizeof(d));
     if (!svc || !xml)
         return fl_error_set(err, FL_EINVAL, "nothing to deploy");
-    /* Validate on the caller's thread: a bad model never reaches the writer.
-     * NEEDSWORK: libxml2 2.9 wants xmlInitParser() once before threads parse; the reader
-     * calls it per parse, which can race if the very first two parses of the process run
-     * at once here and on the writer (model cache). The CLI and bench deploy first. */
+    /* Validate on the caller's thread: a bad model never reaches the writer. (libxml2 was
+     * initialised once in fl_service_open, so this parse may race the writer's.) */
     if ((rc = fl_bpmn_read(xml, len, &doc, err)) != 0)
         return rc;
     if (doc->n_processes == 0) {

@@ -20,6 +20,13 @@ run 0 start --help
 has "--var NAME=VALUE"
 run 0 version
 has "flowd "
+for cmd in deploy definitions start tasks complete action instances show; do
+    run 0 help "$cmd"
+    has "usage: flowd $cmd"
+    has "--db PATH"
+    run 0 "$cmd" --help
+    has "usage: flowd $cmd"
+done
 run 1
 run 1 frobnicate
 one_error_line
@@ -46,10 +53,13 @@ err_has "line"
 # ---- deploy: new, unchanged, changed ----
 run 0 deploy "$data/approval.bpmn"
 has "deployed approval version 1"
+[ "$(wc -l <"$err")" -eq 1 ] || fail "expected one warning"
+err_has "flowd: warning: $data/approval.bpmn: RACI of user task 'prepare' names no accountable role (element 'prepare', line"
 run 0 deploy "$data/approval.bpmn"
 has "unchanged approval version 1"
 run 0 deploy "$data/approval.bpmn" --json
-json 'r = d["deployed"]; assert len(r) == 1 and r[0]["key"] == "approval" and r[0]["version"] == 1 and r[0]["created"] is False, r'
+json 'r = d["deployed"]; assert len(r) == 1 and r[0]["key"] == "approval" and r[0]["version"] == 1 and r[0]["created"] is False, r
+w = r[0]["warnings"]; assert len(w) == 1 and w[0]["element"] == "prepare" and "accountable" in w[0]["message"] and w[0]["line"] > 0, w'
 run 0 deploy --json "$data/triage.bpmn"
 json 'assert d["deployed"][0]["created"] is True and d["deployed"][0]["version"] == 1'
 sed 's/name="Approval"/name="Approval (v2)"/' "$data/approval.bpmn" >"$tmp/approval2.bpmn"
@@ -170,10 +180,15 @@ err_has "incident"
 err_has "priority"
 run 0 instances --json
 jget i_triage '[x["id"] for x in d["instances"] if x["business_key"] == "T-1"][0]'
+run 0 show "$i_triage"
+has "incidents:"
+has "at 'priority_gw': condition of flow"
 run 0 show "$i_triage" --json
 json 'assert d["instance"]["incident"] is True and len(d["incidents"]) == 1 and d["incidents"][0]["node_id"] == "priority_gw", d["incidents"]'
-run 0 start triage --var priority=high --json
-json 'assert [t["name"] for t in d["open_tasks"]] == ["Handle now"] and d["incidents"] == []'
+run 0 start triage --var priority=high --business-key $'Q"\\\t1' --var 'client=ООО «Ромашка»' --json
+json 'assert [t["name"] for t in d["open_tasks"]] == ["Handle now"] and d["incidents"] == []
+assert d["instance"]["business_key"] == "Q" + chr(34) + chr(92) + chr(9) + "1", d["instance"]
+assert d["instance"]["variables"]["client"] == "ООО «Ромашка»"'
 run 0 start approval --business-key DEAL-3 --json
 jget t3 'd["open_tasks"][0]["id"]'
 run 0 action "$t3" --kind document

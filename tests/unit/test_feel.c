@@ -42,7 +42,7 @@ static void check_env(const char *src, const char *vars_json, const char *want,
     struct fl_value *r = fl_feel_eval(e, &env, &diag);
     fl_value_to_text(r, &b);
     if (strcmp(b.ptr, want) != 0) {
-        fprintf(stderr, "'%s' gave '%s' (%s), want '%s'\n", src, b.ptr, diag.msg, want);
+        fprintf(stderr, "'%s' gave '%.200s' (%s), want '%s'\n", src, b.ptr, diag.msg, want);
         fail();
     }
     if (want_diag)
@@ -173,6 +173,10 @@ static void test_loops_functions(void **state)
     check("substring(string: \"hello\", start position: 2)", "ello");
     check("string length(\"h\xc3\xa9llo\")", "5");
     check("upper case(\"abc\")", "ABC");
+    check("upper case(\"stra\xc3\x9f" "e \xc3\xa9t\xc3\xa9 \xc5\x82\xc3\xb3" "d\xc5\xba\")",
+          "STRA\xc3\x9f" "E \xc3\x89T\xc3\x89 \xc5\x81\xc3\x93" "D\xc5\xb9");
+    check("lower case(\"\xd0\x9c\xd0\x9e\xd0\xa1\xd0\x9a\xd0\x92\xd0\x90 \xc3\x84\")",
+          "\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0 \xc3\xa4");
     check("sort([3, 1, 2], function(a, b) a > b)", "[3, 2, 1]");
     check("count([1, 2, 3])", "3");
     check("max(1, 5, 2)", "5");
@@ -267,6 +271,11 @@ static void test_limits(void **state)
     /* a huge iteration is cut off, not run */
     check_env("count(for x in 1..100000000 return x)", NULL, "null", "range too large", false);
     check_env("{f: function(n) f(n + 1), r: f(1)}.r", NULL, "null", "too deeply", false);
+    /* doubling strings and lists is stopped before memory runs out */
+    check_env("(for i in 1..40 return if i = 1 then \"xxxxxxxx\" else partial[-1] + "
+              "partial[-1])[-1]", NULL, "null", "string too long", false);
+    check_env("(for i in 1..40 return if i = 1 then [1, 2] else concatenate(partial[-1], "
+              "partial[-1]))[-1]", NULL, "null", "list too long", false);
     /* found by fuzz_feel: calling a computed non-function value used it after freeing */
     check_env("[1 + 1][1](\"x\")", NULL, "null", "cannot call a value of type number", false);
     check_env("number-[10](\"1,000,000.0;\", \",\", \".\")", NULL, "null", NULL, false);
