@@ -12,8 +12,12 @@
 
 static const char user_usage[] =
     "usage: flowd user add LOGIN [options]\n"
-    "       flowd user list\n\n"
-    "Add a user, or list users with their department and roles.\n\n"
+    "       flowd user list\n"
+    "       flowd user passwd LOGIN [--password-stdin]\n"
+    "       flowd user disable|enable LOGIN\n\n"
+    "Add a user, list users with their department and roles, set a new password (which\n"
+    "ends the user's sessions), or disable a user (no login, tokens refused, sessions ended)\n"
+    "and enable them again.\n\n"
     "options of add:\n"
     "  --admin              the user administers flowd\n"
     "  --name NAME          display name\n"
@@ -258,17 +262,86 @@ static int user_list(struct cli_common *c, int argc, char **argv)
     return rc ? cli_fail(rc, &err) : 0;
 }
 
+/* passwd (verb 2), disable (3), enable (4): one LOGIN operand. */
+static int user_change(struct cli_common *c, int verb, int argc, char **argv)
+{
+    static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
+                                             {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
+                                             {NULL, 0, NULL, 0}};
+    bool pw_stdin = false;
+    char *password = NULL, *hash = NULL;
+    struct fl_store *s = NULL;
+    struct fl_error err;
+    const char *login;
+    int rc = 0, opt;
+
+    fl_error_clear(&err);
+    while ((opt = cli_getopt(c, argc, argv, longopts)) != CLI_GETOPT_END) {
+        if (opt == OPT_PWSTDIN && verb != 2)
+            return cli_usage_error(c, "--password-stdin is only for passwd");
+        if (opt != OPT_PWSTDIN)
+            return opt == CLI_GETOPT_HELP ? 0 : 1;
+        pw_stdin = true;
+    }
+    if (optind >= argc)
+        return cli_usage_error(c, "missing LOGIN");
+    if (optind + 1 < argc)
+        return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
+    login = argv[optind];
+    if ((rc = cli_db_require(c, &err)) == 0 && verb == 2) {
+        rc = pw_stdin ? read_password(&password, &err) : fl_password_generate(&password, &err);
+        if (rc == 0)
+            rc = fl_password_hash(password, NULL, &hash, &err);
+    }
+    if (rc == 0)
+        rc = cli_people_open(c, &s, &err);
+    if (rc == 0)
+        rc = verb == 2 ? fl_auth_user_set_password(s, login, hash, &err)
+                       : fl_auth_user_set_disabled(s, login, verb == 3, &err);
+    if (rc == 0) {
+        static const char *const done[] = {"", "", "password changed", "disabled", "enabled"};
+        if (c->json) {
+            struct cli_json j;
+            cli_json_init(&j);
+            cli_json_object(&j, NULL);
+            cli_json_str(&j, "login", login);
+            if (verb == 2 && !pw_stdin)
+                cli_json_str(&j, "password", password);
+            else if (verb != 2)
+                cli_json_bool(&j, "disabled", verb == 3);
+            cli_json_end(&j);
+            rc = cli_json_emit(&j);
+        } else {
+            printf("user '%s' %s\n", login, done[verb]);
+            if (verb == 2 && !pw_stdin) {
+                printf("password: %s\n", password);
+                fputs("flowd: note: the password is shown only this once\n", stderr);
+            }
+        }
+    }
+    fl_store_close(s);
+    if (password)
+        memset(password, 0, strlen(password));
+    free(password);
+    free(hash);
+    return rc ? cli_fail(rc, &err) : 0;
+}
+
 static int run_user(const struct cli_command *cmd, int argc, char **argv)
 {
-    static const char *const verbs[] = {"add", "list"};
+    static const char *const verbs[] = {"add", "list", "passwd", "disable", "enable"};
     struct cli_common c;
     int ex, v;
     if ((ex = cli_common_init(&c, cmd)))
         return ex;
-    v = cli_people_verb(&c, argc, argv, verbs, 2);
+    v = cli_people_verb(&c, argc, argv, verbs, 5);
     if (v < 0)
         return v == -2 ? 0 : 1;
-    return v == 0 ? user_add(&c, argc - 1, argv + 1) : user_list(&c, argc - 1, argv + 1);
+    if (v == 0)
+        return user_add(&c, argc - 1, argv + 1);
+    if (v == 1)
+        return user_list(&c, argc - 1, argv + 1);
+    return user_change(&c, v, argc - 1, argv + 1);
 }
 
 static int role_add(struct cli_common *c, int argc, char **argv)
@@ -374,5 +447,6 @@ static int run_role(const struct cli_command *cmd, int argc, char **argv)
     return v == 0 ? role_add(&c, argc - 1, argv + 1) : role_list(&c, argc - 1, argv + 1);
 }
 
-const struct cli_command cli_cmd_user = {"user", run_user, "add or list users", user_usage};
+const struct cli_command cli_cmd_user = {"user", run_user, "add, list, disable users; passwords",
+                                         user_usage};
 const struct cli_command cli_cmd_role = {"role", run_role, "add or list roles", role_usage};

@@ -223,6 +223,44 @@ int fl_auth_check_password(struct fl_store *s, const char *login, const char *pa
     return 0;
 }
 
+int fl_auth_bootstrap_admin(struct fl_store *s, const char *login, const char *password,
+                            int64_t now_ms, bool *created, char **generated, struct fl_error *err)
+{
+    struct fl_user_new u = {.login = login, .admin = true};
+    struct fl_user_row *rows = NULL;
+    char *pw = NULL, *hash = NULL;
+    uint64_t id;
+    size_t n = 0;
+    int rc;
+    *created = false;
+    if (generated)
+        *generated = NULL;
+    if ((rc = s->ops->user_list(s, &rows, &n, err)) != 0)
+        return rc;
+    fl_user_rows_free(rows, n);
+    if (n > 0)
+        return 0;
+    if (!password) {
+        if (!generated)
+            return fl_error_set(err, FL_EINVAL, "no password for the first admin");
+        if ((rc = fl_password_generate(&pw, err)) != 0)
+            return rc;
+    }
+    if ((rc = fl_password_hash(password ? password : pw, NULL, &hash, err)) == 0) {
+        u.password_hash = hash;
+        rc = fl_auth_user_add(s, &u, now_ms, &id, err);
+    }
+    free(hash);
+    if (rc) {
+        free(pw);
+        return rc;
+    }
+    *created = true;
+    if (generated)
+        *generated = pw;
+    return 0;
+}
+
 /* ---- principal ---- */
 
 int fl_auth_principal_load(struct fl_store *s, uint64_t user_id, enum fl_scope scope,

@@ -129,6 +129,32 @@ if command -v sqlite3 >/dev/null; then
     ! sqlite3 -readonly "$FLOWD_DB" .dump | grep -qF -- "alice pw" || fail "clear password stored"
 fi
 
+# ---- new password, disable, enable ----
+run 0 user passwd alice --password-stdin <<<"alice pw 2"
+has "user 'alice' password changed"
+lacks "password:"
+run 0 user passwd second --json
+jget pw3 'd["password"]'
+[ "${#pw3}" -eq 20 ] && [ "$pw3" != "$pw2" ] || fail "new generated password '$pw3'"
+run 2 user passwd ghost --password-stdin <<<"x"
+one_error_line
+run 1 user disable alice --password-stdin
+one_error_line
+run 1 user disable
+one_error_line
+run 0 user disable bob
+has "user 'bob' disabled"
+run 0 user list --json
+json 'assert [u["disabled"] for u in d["users"] if u["login"] == "bob"] == [True]'
+run 0 user enable bob --json
+json 'assert d == {"login": "bob", "disabled": False}'
+run 2 user enable ghost
+one_error_line
+if command -v sqlite3 >/dev/null; then
+    [ "$(sqlite3 -readonly "$FLOWD_DB" "SELECT count(*) FROM users WHERE disabled")" = 0 ] ||
+        fail "a user is still disabled"
+fi
+
 # ---- tokens ----
 run 0 token create --user alice --scope write --name ci
 has "token 1 for 'alice' (write)"

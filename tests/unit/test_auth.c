@@ -208,6 +208,47 @@ static void test_users(void **state)
     fl_user_rows_free(rows, n);
 }
 
+static void test_bootstrap_admin(void **state)
+{
+    struct db *d = *state;
+    struct fl_user_row u;
+    bool created;
+    char *pw = NULL;
+    uint64_t id;
+
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "admin", NULL, T0, &created, &pw, NULL), 0);
+    assert_true(created);
+    assert_non_null(pw);
+    assert_int_equal(strlen(pw), 20);
+    assert_int_equal(fl_auth_check_password(d->s, "admin", pw, &id, NULL), 0);
+    assert_int_equal(fl_auth_user_get(d->s, "admin", 0, &u, NULL), 0);
+    assert_true(u.admin);
+    fl_user_row_release(&u);
+    free(pw);
+    /* second start: users exist, nothing happens */
+    pw = NULL;
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "other", "pw", T0, &created, &pw, NULL), 0);
+    assert_false(created);
+    assert_null(pw);
+    assert_int_equal(fl_auth_user_get(d->s, "other", 0, &u, NULL), FL_ENOTFOUND);
+}
+
+static void test_bootstrap_admin_password(void **state)
+{
+    struct db *d = *state;
+    bool created;
+    uint64_t id;
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "admin", NULL, T0, &created, NULL, NULL),
+                     FL_EINVAL);
+    assert_false(created);
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "bad login", "pw", T0, &created, NULL, NULL),
+                     FL_EINVAL);
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "admin", "given pw", T0, &created, NULL, NULL),
+                     0);
+    assert_true(created);
+    assert_int_equal(fl_auth_check_password(d->s, "admin", "given pw", &id, NULL), 0);
+}
+
 /* ---- tokens ---- */
 
 static void test_tokens(void **state)
@@ -756,6 +797,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_password_hash_verify),
         cmocka_unit_test_setup_teardown(test_users, db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_bootstrap_admin, db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_bootstrap_admin_password, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_tokens, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_sessions, db_setup, db_teardown),
         cmocka_unit_test(test_ratelimit),
