@@ -119,6 +119,17 @@ size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe);
 
 /* ---- bpmn_process.c ---- */
 
+/* What a child element of a bpmn:process becomes in the model. */
+enum fl__bpmn_child {
+    FL__BPMN_CHILD_OTHER,   /* not BPMN, or read elsewhere (documentation, lanes...) */
+    FL__BPMN_CHILD_FLOW,    /* a sequence flow */
+    FL__BPMN_CHILD_IGNORED, /* describes the process or carries data; skipped on purpose */
+    FL__BPMN_CHILD_NODE,    /* everything else: a flow node (maybe of a kind flowd rejects) */
+};
+
+/* Classify child c of a bpmn:process; the reader and the "has flow nodes" test share it. */
+enum fl__bpmn_child fl__bpmn_child_kind(const xmlNode *c);
+
 /* Build the model of one bpmn:process element (validated). Caller frees *out. */
 int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_not_exec,
                           struct fl_model **out);
