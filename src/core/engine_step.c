@@ -273,9 +273,11 @@ static void sel_add(struct fl__run *r, size_t *n, uint32_t f)
     r->sel[(*n)++] = f;
 }
 
-/* Flows out of an exclusive gateway: the first true in document order, else the default.
- * Returns the count chosen (1), or -1 after raising an incident. */
-static int choose_exclusive(struct fl__run *r, const struct fl__mover *mv)
+/* Flows out of a node by their conditions: every non-default flow whose condition is
+ * true or absent -- only the first such in document order when first_only (an exclusive
+ * gateway) -- else the default flow. Returns the count chosen, or -1 after raising an
+ * incident when nothing holds and there is no default. */
+static int choose_by_condition(struct fl__run *r, const struct fl__mover *mv, bool first_only)
 {
     const struct fl_node *node = &r->m->nodes[mv->node];
     size_t n = 0;
@@ -291,48 +293,26 @@ static int choose_exclusive(struct fl__run *r, const struct fl__mover *mv)
             return -1;
         if (ok) {
             sel_add(r, &n, f);
-            return 1;
+            if (first_only)
+                return 1;
         }
     }
-    if (node->default_flow != FL_NONE) {
-        sel_add(r, &n, node->default_flow);
-        return 1;
-    }
-    fl__run_incident(r, mv, 0, "no condition of gateway '%s' is true and it has no default flow",
-                     node->id);
-    return -1;
-}
-
-/* Flows out of an activity or event: every flow whose condition is true or absent; the
- * default only when none is. Returns the count, or -1 after raising an incident. */
-static int choose_all_true(struct fl__run *r, const struct fl__mover *mv)
-{
-    const struct fl_node *node = &r->m->nodes[mv->node];
-    size_t n = 0;
-
-    for (uint32_t i = 0; i < node->n_outgoing; i++) {
-        uint32_t f = node->outgoing[i];
-        int ok = 1;
-        if (f == node->default_flow)
-            continue;
-        if (r->m->flows[f].condition)
-            ok = condition_holds(r, mv, f);
-        if (ok < 0)
-            return -1;
-        if (ok)
-            sel_add(r, &n, f);
-    }
-    if (n == 0 && node->n_outgoing > 0) {
-        if (node->default_flow == FL_NONE) {
+    if (n > 0 || node->n_outgoing == 0)
+        return (int)n;
+    if (node->default_flow == FL_NONE) {
+        if (first_only)
+            fl__run_incident(r, mv, 0,
+                             "no condition of gateway '%s' is true and it has no default flow",
+                             node->id);
+        else
             fl__run_incident(
                 r, mv, 0,
                 "no condition of the flows out of '%s' is true and it has no default flow",
                 node->id);
-            return -1;
-        }
-        sel_add(r, &n, node->default_flow);
+        return -1;
     }
-    return (int)n;
+    sel_add(r, &n, node->default_flow);
+    return 1;
 }
 
 static int choose_parallel(struct fl__run *r, const struct fl__mover *mv)
@@ -359,13 +339,13 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
 
     switch (node->kind) {
     case FL_NODE_EXCLUSIVE_GW:
-        n = node->n_outgoing ? choose_exclusive(r, mv) : 0;
+        n = choose_by_condition(r, mv, true);
         break;
     case FL_NODE_PARALLEL_GW:
         n = choose_parallel(r, mv);
         break;
     default:
-        n = choose_all_true(r, mv);
+        n = choose_by_condition(r, mv, false);
         break;
     }
     if (n < 0)
