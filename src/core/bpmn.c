@@ -128,16 +128,6 @@ int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const cha
     return 0;
 }
 
-void fl__bpmn_list_clear(struct fl_strlist *l)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l)
 {
     size_t cap = l->n;

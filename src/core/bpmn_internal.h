@@ -100,9 +100,6 @@ void fl__bpmn_warn(struct fl__bpmn_proc *p, const xmlNode *node, const char *fmt
 /* Register an id for the duplicate check; FL_EMODEL if already used. */
 int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const char *id);
 
-/* Empty l, freeing its items. */
-void fl__bpmn_list_clear(struct fl_strlist *l);
-
 /* Split a comma-separated list into l (items trimmed, empty ones skipped). */
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l);
 
