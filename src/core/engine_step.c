@@ -143,17 +143,24 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     r->inst->incident = true;
 }
 
+struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, uint64_t task_id,
+                                      enum fl_task_status status)
+{
+    struct fl_effect *e = fl__fx_push(r->fx, k);
+    e->u.task_close.id = task_id;
+    e->u.task_close.status = status;
+    e->u.task_close.actor = r->actor;
+    e->u.task_close.at = r->ctx->now_ms;
+    return e;
+}
+
 /* Close the task or job a resting token holds, as part of cancel or terminate. */
 static void close_open_work(struct fl__run *r, const struct fl_token *t)
 {
     const char *node_id = fl__node_id(r->m, t->node);
     struct fl_effect *e;
     if (t->task_id) {
-        e = fl__fx_push(r->fx, FL_FX_TASK_CLOSE);
-        e->u.task_close.id = t->task_id;
-        e->u.task_close.status = FL_TASK_CANCELLED;
-        e->u.task_close.actor = r->actor;
-        e->u.task_close.at = r->ctx->now_ms;
+        fl__run_task_effect(r, FL_FX_TASK_CLOSE, t->task_id, FL_TASK_CANCELLED);
         fl__run_event(r, FL_EV_TASK_CANCELLED, t->id, t->task_id, node_id, NULL);
     }
     if (t->job_id) {
