@@ -271,6 +271,23 @@ static void test_parse_errors(void **state)
     check_parse_error("{a 1}", 5);
 }
 
+/* sum() and product() share one fold: each over a list or varargs, null when empty or
+ * not all numbers, exact decimals. */
+static void test_sum_product(void **state)
+{
+    (void)state;
+    check("sum([1, 2, 3])", "6");
+    check("sum(1, 2, 3)", "6");
+    check("sum([0.1, 0.2])", "0.3");
+    check("sum([])", "null");
+    check("sum([1, \"a\"])", "null");
+    check("product([2, 3, 4])", "24");
+    check("product(2, 3)", "6");
+    check("product([1.5, 2])", "3");
+    check("product([])", "null");
+    check("product([2, null])", "null");
+}
+
 /* Ranges, lists and test lists: each closing-bracket error names what the form expects,
  * and a bad item or upper end is reported where it is (nothing leaks on the way out). */
 static void test_bracket_errors(void **state)
@@ -379,7 +396,8 @@ int main(void)
         cmocka_unit_test(test_loops_functions), cmocka_unit_test(test_clock),
         cmocka_unit_test(test_zones),           cmocka_unit_test(test_regex),
         cmocka_unit_test(test_parse_errors),    cmocka_unit_test(test_bracket_errors),
-        cmocka_unit_test(test_limits),          cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_sum_product),     cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
