@@ -140,6 +140,16 @@ void api_idem_save(struct api_req *r)
     r->idem_key[0] = '\0';
 }
 
+void api_idem_abandon(struct api_req *r)
+{
+    char *scope = scope_of(r, r->idem_key);
+    pthread_mutex_lock(&r->srv->idem_lock);
+    running(r->srv, scope, true);
+    pthread_mutex_unlock(&r->srv->idem_lock);
+    free(scope);
+    r->idem_key[0] = '\0';
+}
+
 void api_idem_release(struct fl_server *srv)
 {
     while (srv->idem) {

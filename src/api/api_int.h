@@ -178,6 +178,8 @@ const char *api_actor(const struct api_req *r);
 int api_idem_check(struct api_req *r);
 void api_idem_save(struct api_req *r);
 void api_idem_release(struct fl_server *srv);
+/* The request ended without an answer (client gone): forget that it runs, keep nothing. */
+void api_idem_abandon(struct api_req *r);
 
 /* ---- metrics (api_health.c) ---- */
 void api_metrics_request(struct fl_server *srv, int route, int status);

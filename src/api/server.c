@@ -238,6 +238,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
      * same, and fl_server_stop waits for it. */
     if (r->cont)
         flight_done(srv);
+    if (r->idem_key[0])
+        api_idem_abandon(r);
     now = time(NULL);
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
