@@ -25,7 +25,8 @@
     X(STORE, "store error", 500, 74)                                                       \
     X(BUSY, "busy", 503, 75)                                                               \
     X(CLOSED, "shutting down", 503, 75)                                                    \
-    X(INTERNAL, "internal error", 500, 70)
+    X(INTERNAL, "internal error", 500, 70)                                                 \
+    X(TOOMANY, "too many attempts", 429, 75)
 
 enum fl__err_index {
     FL__EIDX_OK,

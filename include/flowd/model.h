@@ -39,6 +39,9 @@ struct fl_strlist {
     size_t n;
 };
 
+/* Free l's items and leave it empty (reusable). Not thread-safe on the same list. */
+void fl_strlist_release(struct fl_strlist *l);
+
 /* Stage settings of a user task: flowd's extension elements, with Camunda 7/8 attributes
  * mapped onto the same fields. NULL/empty when not given. */
 struct fl_stage {

@@ -73,12 +73,17 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
                       struct fl_deploy_result *results, size_t max_results, size_t *n,
                       struct fl_error *err);
 
+#define FL_SERVICE_BATCH_BUCKETS 12 /* 1, 2, 4, ... 2048+ */
+
 /* Counters of the writer, for benchmarks and metrics. */
 struct fl_service_stats {
     uint64_t commands;  /* commands executed (acknowledged or refused) */
     uint64_t batches;   /* transactions committed or failed */
     uint64_t max_batch; /* most commands in one transaction */
     uint64_t retried;   /* batches re-run one command at a time after a store error */
+    /* Batches by size: [i] counts batches of at most 2^i commands (and more than 2^(i-1));
+     * the last bucket also holds every larger batch. */
+    uint64_t batch_hist[FL_SERVICE_BATCH_BUCKETS];
 };
 
 /* Snapshot of the counters (thread-safe). */

@@ -14,7 +14,8 @@
 #include "flowd/err.h"
 #include "flowd/model.h"
 
-struct fl_store; /* opaque */
+struct fl_store;     /* opaque */
+struct fl_principal; /* flowd/auth.h */
 
 struct fl_store_options {
     bool read_only;
@@ -111,6 +112,8 @@ struct fl_instance_row {
     bool incident;
     int64_t started_at, ended_at;
     char *variables_json;
+    char *started_by; /* actor of the START command, or NULL */
+    char *owner;      /* string value of the variable "owner", or NULL */
 };
 
 struct fl_instance_query {
@@ -118,6 +121,8 @@ struct fl_instance_query {
     const char *process_key; /* or NULL */
     uint64_t after_id;       /* cursor: ids greater than this */
     size_t limit;            /* 0 = 100 */
+    /* Only instances this principal may see (fl_access_instance not NONE); NULL = all. */
+    const struct fl_principal *viewer;
 };
 
 int fl_store_instance_list(struct fl_store *s, const struct fl_instance_query *q,
@@ -140,6 +145,7 @@ struct fl_task_row {
     char *closed_by;
     char *main_action_kind;
     bool main_action_required, main_action_done;
+    char *watch_roles; /* stage RACI consulted + informed roles, comma-separated, or NULL */
 };
 
 struct fl_task_query {
@@ -149,6 +155,8 @@ struct fl_task_query {
     uint64_t instance_id; /* 0 = any */
     uint64_t after_id;
     size_t limit; /* 0 = 100 */
+    /* Only tasks this principal may see (fl_access_task not NONE); NULL = all. */
+    const struct fl_principal *viewer;
 };
 
 int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
@@ -156,7 +164,38 @@ int fl_store_task_list(struct fl_store *s, const struct fl_task_query *q, struct
 int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
                       struct fl_error *err);
 void fl_task_row_release(struct fl_task_row *r);
+
+/* Set (or with NULL clear) the assignee of open task id. FL_ENOTFOUND when no such task,
+ * FL_ECONFLICT when it is closed. Needs a writable store; the caller runs it in a
+ * transaction together with the check that allowed it. */
+int fl_store_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                               struct fl_error *err);
 void fl_task_rows_free(struct fl_task_row *rows, size_t n);
+
+/* Open tasks and active instances right now (for /metrics). */
+int fl_store_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                        struct fl_error *err);
+
+/* ---- idempotency records (the HTTP API's first answers) ---- */
+
+struct fl_idem_row {
+    char *scope;     /* principal, method and route, key */
+    char body_hash[65];
+    int status;
+    char *content_type, *location; /* or NULL */
+    char *body;
+    size_t body_len;
+    int64_t created_at;
+};
+
+/* Load the record of scope. FL_ENOTFOUND. Caller releases. */
+int fl_store_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                      struct fl_error *err);
+
+/* Keep a record; a second one for the same scope is ignored (the first answer stays). */
+int fl_store_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err);
+
+void fl_idem_row_release(struct fl_idem_row *r);
 
 /* ---- jobs ---- */
 

@@ -128,16 +128,6 @@ int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const cha
     return 0;
 }
 
-void fl__bpmn_list_clear(struct fl_strlist *l)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l)
 {
     size_t cap = l->n;
@@ -208,45 +198,14 @@ static void quiet_error(void *ctx, xmlError *e)
     (void)e;
 }
 
-/* A process "has flow nodes" when any child is a BPMN element other than the ones that
- * only describe it; bpmn.io writes isExecutable="false" even on runnable drawings. */
+/* A process "has flow nodes" when the builder would make a node of any child; bpmn.io
+ * writes isExecutable="false" even on runnable drawings. */
 static bool has_flow_nodes(const xmlNode *proc)
 {
-    static const char *const not_nodes[] = {"documentation",
-                                            "extensionElements",
-                                            "laneSet",
-                                            "sequenceFlow",
-                                            "property",
-                                            "ioSpecification",
-                                            "dataObject",
-                                            "dataObjectReference",
-                                            "dataStoreReference",
-                                            "textAnnotation",
-                                            "association",
-                                            "group",
-                                            "auditing",
-                                            "monitoring",
-                                            "correlationSubscription",
-                                            "resourceRole",
-                                            "performer",
-                                            "humanPerformer",
-                                            "potentialOwner",
-                                            "supports",
-                                            "ioBinding",
-                                            "category",
-                                            NULL};
     const xmlNode *c;
-    for (c = proc->children; c; c = c->next) {
-        size_t i;
-        bool skip = false;
-        if (!fl__bpmn_in_ns(c, FL__NS_BPMN))
-            continue;
-        for (i = 0; not_nodes[i]; i++)
-            if (!strcmp((const char *)c->name, not_nodes[i]))
-                skip = true;
-        if (!skip)
+    for (c = proc->children; c; c = c->next)
+        if (fl__bpmn_child_kind(c) == FL__BPMN_CHILD_NODE)
             return true;
-    }
     return false;
 }
 

@@ -96,7 +96,7 @@ static int take_list(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
     int rc, is_expr;
     if ((rc = take_attr(p, el, attr, ns, owner, &v)) < 0 || !v)
         return rc;
-    fl__bpmn_list_clear(l); /* a later source replaces an earlier one */
+    fl_strlist_release(l); /* a later source replaces an earlier one */
     fl_feel_strip(v, &is_expr);
     if (is_expr) {
         l->items = fl_reallocarray(l->items, l->n + 1, sizeof(*l->items));
@@ -148,9 +148,9 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
     if ((rc = check_flowd_attrs(p, el, attrs)) < 0)
         return rc;
     /* a repeated flowd:raci replaces the earlier one as a whole */
-    fl__bpmn_list_clear(&s->responsible);
-    fl__bpmn_list_clear(&s->consulted);
-    fl__bpmn_list_clear(&s->informed);
+    fl_strlist_release(&s->responsible);
+    fl_strlist_release(&s->consulted);
+    fl_strlist_release(&s->informed);
     free(s->accountable);
     s->accountable = NULL;
     v = fl__bpmn_attr(el, "responsible", NULL);

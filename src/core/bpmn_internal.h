@@ -100,9 +100,6 @@ void fl__bpmn_warn(struct fl__bpmn_proc *p, const xmlNode *node, const char *fmt
 /* Register an id for the duplicate check; FL_EMODEL if already used. */
 int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const char *id);
 
-/* Empty l, freeing its items. */
-void fl__bpmn_list_clear(struct fl_strlist *l);
-
 /* Split a comma-separated list into l (items trimmed, empty ones skipped). */
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l);
 
@@ -118,6 +115,17 @@ int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const 
 size_t fl__bpmn_feel_offset(const char *src, const struct fl_error *fe);
 
 /* ---- bpmn_process.c ---- */
+
+/* What a child element of a bpmn:process becomes in the model. */
+enum fl__bpmn_child {
+    FL__BPMN_CHILD_OTHER,   /* not BPMN, or read elsewhere (documentation, lanes...) */
+    FL__BPMN_CHILD_FLOW,    /* a sequence flow */
+    FL__BPMN_CHILD_IGNORED, /* describes the process or carries data; skipped on purpose */
+    FL__BPMN_CHILD_NODE,    /* everything else: a flow node (maybe of a kind flowd rejects) */
+};
+
+/* Classify child c of a bpmn:process; the reader and the "has flow nodes" test share it. */
+enum fl__bpmn_child fl__bpmn_child_kind(const xmlNode *c);
 
 /* Build the model of one bpmn:process element (validated). Caller frees *out. */
 int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_not_exec,

@@ -86,6 +86,24 @@ static size_t skip_past(const char *s, size_t len, size_t i, const char *term)
     return len;
 }
 
+/* Offset of the '>' that ends the tag whose inside starts at i, or len: '>' may appear
+ * inside quoted attribute values, so those are stepped over. */
+static size_t tag_end(const char *s, size_t len, size_t i)
+{
+    char q = 0;
+    for (; i < len; i++) {
+        if (q) {
+            if (s[i] == q)
+                q = 0;
+        } else if (s[i] == '"' || s[i] == '\'') {
+            q = s[i];
+        } else if (s[i] == '>') {
+            break;
+        }
+    }
+    return i;
+}
+
 /* Offsets of all start tags, in document order. */
 static size_t *scan_start_tags(const char *s, size_t len, size_t *count)
 {
@@ -122,20 +140,9 @@ static size_t *scan_start_tags(const char *s, size_t len, size_t *count)
         } else if (len - i >= 2 && s[i + 1] == '/') {
             i += 2;
         } else {
-            char q = 0;
             fl_grow(&tags, &cap, n + 1, sizeof(*tags));
             tags[n++] = i;
-            /* '>' may appear inside attribute values, '<' may not */
-            for (i++; i < len; i++) {
-                if (q) {
-                    if (s[i] == q)
-                        q = 0;
-                } else if (s[i] == '"' || s[i] == '\'') {
-                    q = s[i];
-                } else if (s[i] == '>') {
-                    break;
-                }
-            }
+            i = tag_end(s, len, i + 1);
         }
     }
     *count = n;
@@ -283,23 +290,14 @@ void fl__bpmn_text_pos(const struct fl__bpmn_reader *rd, const xmlNode *node, si
 {
     const char *s = rd->xml;
     size_t i = node_offset(rd, node), n = rd->len, done = 0;
-    char q = 0;
     bool cdata = false;
     if (i == (size_t)-1) {
         fl__bpmn_node_pos(rd, node, line, col);
         return;
     }
-    for (; i < n; i++) { /* to the end of the start tag, minding quoted '>' */
-        if (q) {
-            if (s[i] == q)
-                q = 0;
-        } else if (s[i] == '"' || s[i] == '\'') {
-            q = s[i];
-        } else if (s[i] == '>') {
-            i++;
-            break;
-        }
-    }
+    i = tag_end(s, n, i);
+    if (i < n)
+        i++; /* past the '>' */
     /* walk the raw text, counting the bytes it decodes to, until off of them are behind */
     while (i < n) {
         if (!cdata && n - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)) {

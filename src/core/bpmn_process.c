@@ -31,18 +31,23 @@ static const char *const ignored_elements[] = {"property",
                                                "category",
                                                NULL};
 
-static bool in_list(const char *name, const char *const *list)
-{
-    size_t i;
-    for (i = 0; list[i]; i++)
-        if (!strcmp(name, list[i]))
-            return true;
-    return false;
-}
-
 static const char *local(const xmlNode *n)
 {
     return (const char *)n->name;
+}
+
+enum fl__bpmn_child fl__bpmn_child_kind(const xmlNode *c)
+{
+    size_t i;
+    if (!fl__bpmn_in_ns(c, FL__NS_BPMN) || !strcmp(local(c), "documentation") ||
+        !strcmp(local(c), "extensionElements") || !strcmp(local(c), "laneSet"))
+        return FL__BPMN_CHILD_OTHER;
+    if (!strcmp(local(c), "sequenceFlow"))
+        return FL__BPMN_CHILD_FLOW;
+    for (i = 0; ignored_elements[i]; i++)
+        if (!strcmp(local(c), ignored_elements[i]))
+            return FL__BPMN_CHILD_IGNORED;
+    return FL__BPMN_CHILD_NODE;
 }
 
 /* Concatenate the bpmn:documentation children of el ("\n" between), or NULL. */
@@ -447,20 +452,16 @@ static int read_children(struct fl__bpmn_proc *p)
     xmlNode *c;
     int rc;
     for (c = p->xml->children; c; c = c->next) {
-        if (!fl__bpmn_in_ns(c, FL__NS_BPMN))
-            continue;
-        if (!strcmp(local(c), "documentation") || !strcmp(local(c), "extensionElements") ||
-            !strcmp(local(c), "laneSet"))
-            continue;
-        if (!strcmp(local(c), "sequenceFlow")) {
+        enum fl__bpmn_child kind = fl__bpmn_child_kind(c);
+        if (kind == FL__BPMN_CHILD_FLOW) {
             if ((rc = add_flow(p, c)) < 0)
                 return rc;
-        } else if (in_list(local(c), ignored_elements)) {
+        } else if (kind == FL__BPMN_CHILD_IGNORED) {
             xmlChar *id = xmlGetNoNsProp(c, (const xmlChar *)"id");
             if (id)
                 xmlHashAddEntry(p->ignored, id, (void *)1);
             xmlFree(id);
-        } else if ((rc = add_node(p, c)) < 0) {
+        } else if (kind == FL__BPMN_CHILD_NODE && (rc = add_node(p, c)) < 0) {
             return rc;
         }
     }

@@ -145,15 +145,10 @@ static void do_complete_task(struct fl__run *r, const struct fl_command *cmd, si
 {
     const struct fl_token *t = &r->inst->tokens[ti];
     const char *node_id = r->m->nodes[t->node].id;
-    struct fl_effect *e;
 
     if (cmd->variables)
         fl__run_merge_vars(r, cmd->variables, t->id, node_id);
-    e = fl__fx_push(r->fx, FL_FX_TASK_CLOSE);
-    e->u.task_close.id = cmd->target_id;
-    e->u.task_close.status = FL_TASK_COMPLETED;
-    e->u.task_close.actor = r->actor;
-    e->u.task_close.at = r->ctx->now_ms;
+    fl__run_task_effect(r, FL_FX_TASK_CLOSE, cmd->target_id, FL_TASK_COMPLETED);
     fl__run_event(r, FL_EV_TASK_COMPLETED, t->id, cmd->target_id, node_id, NULL);
     resume(r, ti);
 }
@@ -194,13 +189,9 @@ static void do_record_action(struct fl__run *r, const struct fl_command *cmd, si
     t->main_action_done = true;
     e = fl__fx_push(r->fx, FL_FX_TOKEN_PUT);
     e->u.token = *t;
-    e = fl__fx_push(r->fx, FL_FX_TASK_ACTION);
-    e->u.task_close.id = cmd->target_id;
-    e->u.task_close.status = FL_TASK_OPEN;
-    e->u.task_close.actor = r->actor;
+    e = fl__run_task_effect(r, FL_FX_TASK_ACTION, cmd->target_id, FL_TASK_OPEN);
     e->u.task_close.kind = kind;
     e->u.task_close.ref = ref;
-    e->u.task_close.at = r->ctx->now_ms;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"kind\":");
     fl__json_str(b, kind);

@@ -86,6 +86,11 @@ uint64_t fl__run_id(struct fl__run *r, enum fl_id_kind kind);
 void fl__run_event(struct fl__run *r, enum fl_event_type type, uint64_t token_id, uint64_t ref_id,
                    const char *node_id, const char *detail);
 
+/* Push a task effect of kind k (TASK_CLOSE or TASK_ACTION) for task_id with status, by the
+ * run's actor at now; the caller fills kind/ref of an action and emits the event. */
+struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, uint64_t task_id,
+                                      enum fl_task_status status);
+
 /* Put token t into inst->tokens (rest) and emit TOKEN_PUT. */
 void fl__run_park(struct fl__run *r, const struct fl_token *t);
 

@@ -143,17 +143,24 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     r->inst->incident = true;
 }
 
+struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, uint64_t task_id,
+                                      enum fl_task_status status)
+{
+    struct fl_effect *e = fl__fx_push(r->fx, k);
+    e->u.task_close.id = task_id;
+    e->u.task_close.status = status;
+    e->u.task_close.actor = r->actor;
+    e->u.task_close.at = r->ctx->now_ms;
+    return e;
+}
+
 /* Close the task or job a resting token holds, as part of cancel or terminate. */
 static void close_open_work(struct fl__run *r, const struct fl_token *t)
 {
     const char *node_id = fl__node_id(r->m, t->node);
     struct fl_effect *e;
     if (t->task_id) {
-        e = fl__fx_push(r->fx, FL_FX_TASK_CLOSE);
-        e->u.task_close.id = t->task_id;
-        e->u.task_close.status = FL_TASK_CANCELLED;
-        e->u.task_close.actor = r->actor;
-        e->u.task_close.at = r->ctx->now_ms;
+        fl__run_task_effect(r, FL_FX_TASK_CLOSE, t->task_id, FL_TASK_CANCELLED);
         fl__run_event(r, FL_EV_TASK_CANCELLED, t->id, t->task_id, node_id, NULL);
     }
     if (t->job_id) {
@@ -273,9 +280,11 @@ static void sel_add(struct fl__run *r, size_t *n, uint32_t f)
     r->sel[(*n)++] = f;
 }
 
-/* Flows out of an exclusive gateway: the first true in document order, else the default.
- * Returns the count chosen (1), or -1 after raising an incident. */
-static int choose_exclusive(struct fl__run *r, const struct fl__mover *mv)
+/* Flows out of a node by their conditions: every non-default flow whose condition is
+ * true or absent -- only the first such in document order when first_only (an exclusive
+ * gateway) -- else the default flow. Returns the count chosen, or -1 after raising an
+ * incident when nothing holds and there is no default. */
+static int choose_by_condition(struct fl__run *r, const struct fl__mover *mv, bool first_only)
 {
     const struct fl_node *node = &r->m->nodes[mv->node];
     size_t n = 0;
@@ -291,48 +300,26 @@ static int choose_exclusive(struct fl__run *r, const struct fl__mover *mv)
             return -1;
         if (ok) {
             sel_add(r, &n, f);
-            return 1;
+            if (first_only)
+                return 1;
         }
     }
-    if (node->default_flow != FL_NONE) {
-        sel_add(r, &n, node->default_flow);
-        return 1;
-    }
-    fl__run_incident(r, mv, 0, "no condition of gateway '%s' is true and it has no default flow",
-                     node->id);
-    return -1;
-}
-
-/* Flows out of an activity or event: every flow whose condition is true or absent; the
- * default only when none is. Returns the count, or -1 after raising an incident. */
-static int choose_all_true(struct fl__run *r, const struct fl__mover *mv)
-{
-    const struct fl_node *node = &r->m->nodes[mv->node];
-    size_t n = 0;
-
-    for (uint32_t i = 0; i < node->n_outgoing; i++) {
-        uint32_t f = node->outgoing[i];
-        int ok = 1;
-        if (f == node->default_flow)
-            continue;
-        if (r->m->flows[f].condition)
-            ok = condition_holds(r, mv, f);
-        if (ok < 0)
-            return -1;
-        if (ok)
-            sel_add(r, &n, f);
-    }
-    if (n == 0 && node->n_outgoing > 0) {
-        if (node->default_flow == FL_NONE) {
+    if (n > 0 || node->n_outgoing == 0)
+        return (int)n;
+    if (node->default_flow == FL_NONE) {
+        if (first_only)
+            fl__run_incident(r, mv, 0,
+                             "no condition of gateway '%s' is true and it has no default flow",
+                             node->id);
+        else
             fl__run_incident(
                 r, mv, 0,
                 "no condition of the flows out of '%s' is true and it has no default flow",
                 node->id);
-            return -1;
-        }
-        sel_add(r, &n, node->default_flow);
+        return -1;
     }
-    return (int)n;
+    sel_add(r, &n, node->default_flow);
+    return 1;
 }
 
 static int choose_parallel(struct fl__run *r, const struct fl__mover *mv)
@@ -359,13 +346,13 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
 
     switch (node->kind) {
     case FL_NODE_EXCLUSIVE_GW:
-        n = node->n_outgoing ? choose_exclusive(r, mv) : 0;
+        n = choose_by_condition(r, mv, true);
         break;
     case FL_NODE_PARALLEL_GW:
         n = choose_parallel(r, mv);
         break;
     default:
-        n = choose_all_true(r, mv);
+        n = choose_by_condition(r, mv, false);
         break;
     }
     if (n < 0)

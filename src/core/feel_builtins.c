@@ -9,6 +9,7 @@
 #include "core/feel_impl.h"
 #include "core/feel_regex.h"
 #include "flowd/alloc.h"
+#include "util/utf8.h"
 
 #define T(v) fl_value_type(v)
 
@@ -133,32 +134,6 @@ static uint32_t map_case(uint32_t c, bool upper)
     return c;
 }
 
-static void put_utf8(struct fl_buf *b, uint32_t cp)
-{
-    char o[4];
-    size_t n;
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        o[0] = (char)(0xF0 | (cp >> 18));
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    fl_buf_add(b, o, n);
-}
-
 static struct fl_value *change_case(struct fl_value *v, bool upper)
 {
     struct fl_buf b = FL_BUF_INIT;
@@ -176,7 +151,7 @@ static struct fl_value *change_case(struct fl_value *v, bool upper)
             c = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) |
                 (p[3] & 0x3F);
         p += n;
-        put_utf8(&b, map_case(c, upper));
+        fl_utf8_put(&b, map_case(c, upper));
     }
     struct fl_value *r = fl__value_string(b.ptr, b.len);
     fl_buf_release(&b);

@@ -101,38 +101,35 @@ static bool numbers(const struct fl_value *l, struct fl_dec **out)
     return true;
 }
 
-static struct fl_value *f_sum(struct feel_eval *ev, struct fl_value **a, size_t n)
+/* sum() and product(): fold a non-empty list of numbers with op from start; null (with
+ * a diagnostic naming name) for anything else. */
+static struct fl_value *
+fold_numbers(struct feel_eval *ev, struct fl_value **a, size_t n, const char *name, int64_t start,
+             int (*op)(const struct fl_dec *, const struct fl_dec *, struct fl_dec *))
 {
     struct fl_value *l = items(a, n);
     struct fl_dec *v, s;
     int rc = 0;
     if (!l || l->u.list.len == 0 || !numbers(l, &v)) {
         fl_value_unref(l);
-        return bad(ev, "sum");
+        return bad(ev, name);
     }
-    fl_dec_from_int(0, &s);
+    fl_dec_from_int(start, &s);
     for (size_t i = 0; i < l->u.list.len && !rc; i++)
-        rc = fl_dec_add(&s, &v[i], &s);
+        rc = op(&s, &v[i], &s);
     fl_value_unref(l);
     free(v);
     return fl__feel_numv(ev, rc, &s);
 }
 
+static struct fl_value *f_sum(struct feel_eval *ev, struct fl_value **a, size_t n)
+{
+    return fold_numbers(ev, a, n, "sum", 0, fl_dec_add);
+}
+
 static struct fl_value *f_product(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
-    struct fl_value *l = items(a, n);
-    struct fl_dec *v, s;
-    int rc = 0;
-    if (!l || l->u.list.len == 0 || !numbers(l, &v)) {
-        fl_value_unref(l);
-        return bad(ev, "product");
-    }
-    fl_dec_from_int(1, &s);
-    for (size_t i = 0; i < l->u.list.len && !rc; i++)
-        rc = fl_dec_mul(&s, &v[i], &s);
-    fl_value_unref(l);
-    free(v);
-    return fl__feel_numv(ev, rc, &s);
+    return fold_numbers(ev, a, n, "product", 1, fl_dec_mul);
 }
 
 static bool mean_of(const struct fl_dec *v, size_t n, struct fl_dec *out)

@@ -8,6 +8,7 @@
 #include "core/feel_impl.h"
 #include "flowd/alloc.h"
 #include "flowd/timecalc.h"
+#include "util/intdiv.h"
 
 #define T(v) fl_value_type(v)
 
@@ -169,20 +170,12 @@ static struct fl_value *f_ym_duration(struct feel_eval *ev, struct fl_value **a,
     return fl__value_ymduration(months);
 }
 
-static int64_t floordiv(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
 static struct fl_value *f_now(struct feel_eval *ev, struct fl_value **a, size_t n)
 {
     (void)a;
     (void)n;
     int64_t local = ev->env ? ev->env->now_ms + (int64_t)ev->env->tz_offset_min * 60000 : 0;
-    int64_t days = floordiv(local, 86400000);
+    int64_t days = fl_floordiv64(local, 86400000);
     int64_t ms = local - days * 86400000;
     struct fl_tz tz = {FL_TZ_OFFSET, ev->env ? ev->env->tz_offset_min * 60 : 0, NULL};
     return fl__value_datetime(days, ms * 1000000, &tz);
@@ -193,7 +186,7 @@ static struct fl_value *f_today(struct feel_eval *ev, struct fl_value **a, size_
     (void)a;
     (void)n;
     int64_t local = ev->env ? ev->env->now_ms + (int64_t)ev->env->tz_offset_min * 60000 : 0;
-    return fl__value_date(floordiv(local, 86400000));
+    return fl__value_date(fl_floordiv64(local, 86400000));
 }
 
 static bool days_of(const struct fl_value *v, int64_t *days)

@@ -6,6 +6,7 @@
 
 #include "core/feel_impl.h"
 #include "flowd/alloc.h"
+#include "util/utf8.h"
 
 static bool name_start(unsigned char c)
 {
@@ -27,32 +28,6 @@ static int hexval(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-static void put_cp(struct fl_buf *b, uint32_t cp)
-{
-    char o[4];
-    size_t n;
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        o[0] = (char)(0xF0 | (cp >> 18));
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    fl_buf_add(b, o, n);
 }
 
 /* Column of byte offset off: count code points, not bytes, as an editor would. */
@@ -117,7 +92,7 @@ static int lex_string(const char *src, size_t len, size_t *pos, struct feel_toke
                 }
                 if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
                     goto bad_escape;
-                put_cp(&b, cp);
+                fl_utf8_put(&b, cp);
                 break;
             }
             default:
@@ -137,7 +112,7 @@ static int lex_string(const char *src, size_t len, size_t *pos, struct feel_toke
         fl_error_at(err, NULL, 1, column_of(src, *pos));
         return FL_EPARSE;
     }
-    if (!fl__utf8_valid(b.ptr, b.len)) {
+    if (!fl_utf8_valid(b.ptr, b.len)) {
         fl_buf_release(&b);
         fl_error_set(err, FL_EPARSE, "string literal is not valid UTF-8");
         fl_error_at(err, NULL, 1, column_of(src, *pos));
@@ -240,7 +215,7 @@ int fl__feel_lex(const char *src, size_t len, struct feel_lexer_out *out, struct
                     i++;
                 t.text = fl_strndup(src + t.off, i - t.off);
                 t.textlen = i - t.off;
-                if (!fl__utf8_valid(t.text, t.textlen)) {
+                if (!fl_utf8_valid(t.text, t.textlen)) {
                     free(t.text);
                     rc = fl_error_set(err, FL_EPARSE, "invalid UTF-8 in name");
                     fl_error_at(err, NULL, 1, t.col);

@@ -7,14 +7,7 @@
 
 #include "core/feel_impl.h"
 #include "flowd/timecalc.h"
-
-static int64_t floordiv64(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
+#include "util/intdiv.h"
 
 static fl_i128 floordiv128(fl_i128 a, fl_i128 b)
 {
@@ -55,7 +48,7 @@ static int64_t add_months_days(int64_t days, int64_t months)
     unsigned m, d;
     fl_civil_from_days(days, &y, &m, &d);
     int64_t mi = y * 12 + (m - 1) + months;
-    y = floordiv64(mi, 12);
+    y = fl_floordiv64(mi, 12);
     m = (unsigned)(mi - y * 12) + 1;
     static const unsigned dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     unsigned last = dm[m - 1];

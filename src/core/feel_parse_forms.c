@@ -226,6 +226,59 @@ bad:
     return NULL;
 }
 
+/* A range node of col with lower end lo (taken) and the given lower-bound flags. */
+static struct feel_node *n_range(struct feel_node *lo, int col, int flags)
+{
+    struct feel_node *n = fl__fp_node_new(N_RANGE, col);
+    n->flags = (uint8_t)flags;
+    fl__fp_add_kid(n, lo);
+    return n;
+}
+
+/* '..' current after range n's lower end: parse the upper end and the closing ']' (closed)
+ * or ')' / '[' (open). Returns n, or NULL after freeing it (what: the closers expected). */
+static struct feel_node *range_rest(struct parser *p, struct feel_node *n, const char *what)
+{
+    fl__fp_advance(p);
+    struct feel_node *hi = fl__fp_parse_expr(p);
+    if (!hi) {
+        fl__feel_node_free(n);
+        return NULL;
+    }
+    fl__fp_add_kid(n, hi);
+    int k = fl__fp_peek(p)->kind;
+    if (k == TK_RBRACK) {
+        n->flags |= RANGE_HI_CLOSED;
+    } else if (k != TK_RPAREN && k != TK_LBRACK) {
+        fl__feel_node_free(n);
+        return fl__fp_unexpected(p, what);
+    }
+    fl__fp_advance(p);
+    return n;
+}
+
+/* After n's first item: add ", item" while a comma follows (item parses one), then expect
+ * close. Returns n, or NULL after freeing it (what: the message if close is missing). */
+static struct feel_node *items_rest(struct parser *p, struct feel_node *n,
+                                    struct feel_node *(*item)(struct parser *), int close,
+                                    const char *what)
+{
+    while (fl__fp_peek(p)->kind == TK_COMMA) {
+        fl__fp_advance(p);
+        struct feel_node *it = item(p);
+        if (!it) {
+            fl__feel_node_free(n);
+            return NULL;
+        }
+        fl__fp_add_kid(n, it);
+    }
+    if (!fl__fp_expect(p, close, what)) {
+        fl__feel_node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
 /* '(' already current: parenthesised expression, range "(a..b]", or test list "(< 5, 7)". */
 struct feel_node *fl__fp_parse_paren(struct parser *p)
 {
@@ -238,42 +291,12 @@ struct feel_node *fl__fp_parse_paren(struct parser *p)
     }
     if (!first)
         return NULL;
-    if (fl__fp_peek(p)->kind == TK_DOTDOT && first->kind != N_TEST_CMP) {
-        fl__fp_advance(p);
-        n = fl__fp_node_new(N_RANGE, col);
-        fl__fp_add_kid(n, first);
-        struct feel_node *hi = fl__fp_parse_expr(p);
-        if (!hi) {
-            fl__feel_node_free(n);
-            return NULL;
-        }
-        fl__fp_add_kid(n, hi);
-        if (fl__fp_peek(p)->kind == TK_RBRACK) {
-            n->flags |= RANGE_HI_CLOSED;
-        } else if (fl__fp_peek(p)->kind != TK_RPAREN && fl__fp_peek(p)->kind != TK_LBRACK) {
-            fl__feel_node_free(n);
-            return fl__fp_unexpected(p, "')' or ']'");
-        }
-        fl__fp_advance(p);
-        return n;
-    }
+    if (fl__fp_peek(p)->kind == TK_DOTDOT && first->kind != N_TEST_CMP)
+        return range_rest(p, n_range(first, col, 0), "')' or ']'");
     if (fl__fp_peek(p)->kind == TK_COMMA || first->kind == N_TEST_CMP) {
         n = fl__fp_node_new(N_TEST_LIST, col);
         fl__fp_add_kid(n, first);
-        while (fl__fp_peek(p)->kind == TK_COMMA) {
-            fl__fp_advance(p);
-            struct feel_node *t = fl__fp_parse_unary_test(p);
-            if (!t) {
-                fl__feel_node_free(n);
-                return NULL;
-            }
-            fl__fp_add_kid(n, t);
-        }
-        if (!fl__fp_expect(p, TK_RPAREN, "')'")) {
-            fl__feel_node_free(n);
-            return NULL;
-        }
-        return n;
+        return items_rest(p, n, fl__fp_parse_unary_test, TK_RPAREN, "')'");
     }
     if (!fl__fp_expect(p, TK_RPAREN, "')'")) {
         fl__feel_node_free(first);
@@ -294,46 +317,16 @@ struct feel_node *fl__fp_parse_bracket(struct parser *p)
     struct feel_node *first = fl__fp_parse_expr(p);
     if (!first)
         return NULL;
-    if (fl__fp_peek(p)->kind == TK_DOTDOT) {
-        fl__fp_advance(p);
-        n = fl__fp_node_new(N_RANGE, open->col);
-        n->flags = open->kind == TK_LBRACK ? RANGE_LO_CLOSED : 0;
-        fl__fp_add_kid(n, first);
-        struct feel_node *hi = fl__fp_parse_expr(p);
-        if (!hi) {
-            fl__feel_node_free(n);
-            return NULL;
-        }
-        fl__fp_add_kid(n, hi);
-        int k = fl__fp_peek(p)->kind;
-        if (k == TK_RBRACK)
-            n->flags |= RANGE_HI_CLOSED;
-        else if (k != TK_RPAREN && k != TK_LBRACK) {
-            fl__feel_node_free(n);
-            return fl__fp_unexpected(p, "']', ')' or '['");
-        }
-        fl__fp_advance(p);
-        return n;
-    }
+    if (fl__fp_peek(p)->kind == TK_DOTDOT)
+        return range_rest(p,
+                          n_range(first, open->col, open->kind == TK_LBRACK ? RANGE_LO_CLOSED : 0),
+                          "']', ')' or '['");
     if (open->kind != TK_LBRACK) {
         fl__feel_node_free(first);
         return fl__fp_unexpected(p, "'..'");
     }
     n = fl__fp_node_new(N_LIST, open->col);
     fl__fp_add_kid(n, first);
-    while (fl__fp_peek(p)->kind == TK_COMMA) {
-        fl__fp_advance(p);
-        struct feel_node *it = fl__fp_parse_expr(p);
-        if (!it) {
-            fl__feel_node_free(n);
-            return NULL;
-        }
-        fl__fp_add_kid(n, it);
-    }
-    if (!fl__fp_expect(p, TK_RBRACK, "',' or ']'")) {
-        fl__feel_node_free(n);
-        return NULL;
-    }
-    return n;
+    return items_rest(p, n, fl__fp_parse_expr, TK_RBRACK, "',' or ']'");
 }
 

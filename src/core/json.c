@@ -7,6 +7,7 @@
 
 #include "core/value_impl.h"
 #include "flowd/alloc.h"
+#include "util/utf8.h"
 
 struct reader {
     const char *s;
@@ -64,32 +65,6 @@ static int hex4(struct reader *r, uint32_t *out)
     return 0;
 }
 
-static void put_utf8(struct fl_buf *b, uint32_t cp)
-{
-    char o[4];
-    size_t n;
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        o[0] = (char)(0xF0 | (cp >> 18));
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    fl_buf_add(b, o, n);
-}
-
 /* Decode the string at r->pos (on the opening quote) into r->tmp. */
 static int read_string(struct reader *r)
 {
@@ -100,7 +75,7 @@ static int read_string(struct reader *r)
         while (r->pos < r->len && r->s[r->pos] != '"' && r->s[r->pos] != '\\' &&
                (unsigned char)r->s[r->pos] >= 0x20)
             r->pos++;
-        if (!fl__utf8_valid(r->s + start, r->pos - start)) {
+        if (!fl_utf8_valid(r->s + start, r->pos - start)) {
             r->pos = start;
             return fail(r, "invalid UTF-8 in string");
         }
@@ -141,7 +116,7 @@ static int read_string(struct reader *r)
                     return fail(r, "unpaired surrogate in \\u escape");
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            put_utf8(&r->tmp, cp);
+            fl_utf8_put(&r->tmp, cp);
             break;
         }
         default:

@@ -5,7 +5,7 @@
 
 #include "flowd/model.h"
 
-static void strlist_release(struct fl_strlist *l)
+void fl_strlist_release(struct fl_strlist *l)
 {
     size_t i;
     for (i = 0; i < l->n; i++)
@@ -22,10 +22,10 @@ static void stage_free(struct fl_stage *s)
     free(s->duration);
     free(s->remind_before);
     free(s->calendar);
-    strlist_release(&s->responsible);
+    fl_strlist_release(&s->responsible);
     free(s->accountable);
-    strlist_release(&s->consulted);
-    strlist_release(&s->informed);
+    fl_strlist_release(&s->consulted);
+    fl_strlist_release(&s->informed);
     free(s->expected_result);
     free(s->result_format);
     free(s->channel);
@@ -33,8 +33,8 @@ static void stage_free(struct fl_stage *s)
     free(s->main_action_kind);
     free(s->main_action_ref);
     free(s->assignee);
-    strlist_release(&s->candidate_groups);
-    strlist_release(&s->candidate_users);
+    fl_strlist_release(&s->candidate_groups);
+    fl_strlist_release(&s->candidate_users);
     free(s->due_date);
     free(s->follow_up_date);
     free(s);

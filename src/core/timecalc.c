@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flowd/timecalc.h"
+#include "util/intdiv.h"
 
 #define MS_PER_DAY INT64_C(86400000)
 
@@ -30,14 +31,6 @@ void fl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *d = doy - (153 * mp + 2) / 5 + 1;
     *m = mp < 10 ? mp + 3 : mp - 9;
     *y = yy + (*m <= 2);
-}
-
-static int64_t floordiv(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
 }
 
 static unsigned last_day(int64_t y, unsigned m)
@@ -137,14 +130,14 @@ bad:
 int64_t fl_iso_duration_add(int64_t t_ms, const struct fl_iso_duration *d)
 {
     int sign = d->negative ? -1 : 1;
-    int64_t days = floordiv(t_ms, MS_PER_DAY);
+    int64_t days = fl_floordiv64(t_ms, MS_PER_DAY);
     int64_t ms_of_day = t_ms - days * MS_PER_DAY;
     int64_t y;
     unsigned m, dd;
     if (d->years || d->months) {
         fl_civil_from_days(days, &y, &m, &dd);
         int64_t mi = y * 12 + (m - 1) + sign * ((int64_t)d->years * 12 + d->months);
-        y = floordiv(mi, 12);
+        y = fl_floordiv64(mi, 12);
         m = (unsigned)(mi - y * 12) + 1;
         if (dd > last_day(y, m))
             dd = last_day(y, m);
@@ -157,7 +150,7 @@ int64_t fl_iso_duration_add(int64_t t_ms, const struct fl_iso_duration *d)
 
 char *fl_time_format(int64_t t_ms, char *out)
 {
-    int64_t days = floordiv(t_ms, MS_PER_DAY);
+    int64_t days = fl_floordiv64(t_ms, MS_PER_DAY);
     int64_t ms = t_ms - days * MS_PER_DAY;
     int64_t y;
     unsigned m, d;

@@ -9,6 +9,7 @@
 #include "core/value_impl.h"
 #include "flowd/alloc.h"
 #include "flowd/timecalc.h"
+#include "util/utf8.h"
 
 #define CTX_INDEX_MIN 16
 
@@ -218,44 +219,6 @@ int fl_value_number_parse(const char *s, size_t len, struct fl_value **out)
     return 0;
 }
 
-bool fl__utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        unsigned c = *p;
-        size_t n;
-        uint32_t cp;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if ((size_t)(end - p) <= n)
-            return false;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        /* Reject overlong forms, surrogates and values past U+10FFFF. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return false;
-        p += n + 1;
-    }
-    return true;
-}
-
 struct fl_value *fl__value_string(const char *s, size_t len)
 {
     struct fl_value *v = alloc_value(FL_VSTRING, len + 1);
@@ -268,7 +231,7 @@ struct fl_value *fl__value_string(const char *s, size_t len)
 
 int fl_value_string_new(const char *s, size_t len, struct fl_value **out)
 {
-    if (!fl__utf8_valid(s, len))
+    if (!fl_utf8_valid(s, len))
         return FL_EINVAL;
     *out = fl__value_string(s, len);
     return 0;

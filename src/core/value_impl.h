@@ -120,7 +120,4 @@ bool fl__dt_offset(const struct fl_value *v, int32_t *offset_sec);
 /* Append the FEEL text of temporal values (ISO 8601 forms) to out. */
 void fl__format_temporal(const struct fl_value *v, struct fl_buf *out);
 
-/* Validate UTF-8; true when s[0..len) is well-formed. */
-bool fl__utf8_valid(const char *s, size_t len);
-
 #endif

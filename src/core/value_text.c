@@ -6,19 +6,25 @@
 #include "core/value_impl.h"
 #include "flowd/timecalc.h"
 
+/* Fraction of a second (0..999999999 ns) as ".d" with trailing zeros dropped; nothing for 0. */
+static void format_frac(int64_t frac, struct fl_buf *out)
+{
+    char tmp[16];
+    size_t n = 9;
+    if (!frac)
+        return;
+    snprintf(tmp, sizeof(tmp), "%09lld", (long long)frac);
+    while (n > 1 && tmp[n - 1] == '0')
+        n--;
+    fl_buf_addc(out, '.');
+    fl_buf_add(out, tmp, n);
+}
+
 static void format_nanos_of_day(int64_t ns, struct fl_buf *out)
 {
     int64_t s = ns / FL_NS_PER_SEC, frac = ns % FL_NS_PER_SEC;
     fl_buf_addf(out, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
-    if (frac) {
-        char tmp[16];
-        snprintf(tmp, sizeof(tmp), "%09lld", (long long)frac);
-        size_t n = 9;
-        while (n > 1 && tmp[n - 1] == '0')
-            n--;
-        fl_buf_addc(out, '.');
-        fl_buf_add(out, tmp, n);
-    }
+    format_frac(frac, out);
 }
 
 static void format_tz(const struct fl_tz *tz, struct fl_buf *out)
@@ -72,15 +78,7 @@ static void format_dtdur(fl_i128 ns, struct fl_buf *out)
             fl_buf_addf(out, "%dM", mi);
         if (s || frac || (!h && !mi)) {
             fl_buf_addf(out, "%d", s);
-            if (frac) {
-                char tmp[16];
-                snprintf(tmp, sizeof(tmp), "%09lld", (long long)frac);
-                size_t n = 9;
-                while (n > 1 && tmp[n - 1] == '0')
-                    n--;
-                fl_buf_addc(out, '.');
-                fl_buf_add(out, tmp, n);
-            }
+            format_frac(frac, out);
             fl_buf_addc(out, 'S');
         }
     }

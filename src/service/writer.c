@@ -338,6 +338,12 @@ void *fl__svc_writer_main(void *arg)
         pthread_mutex_lock(&svc->lock);
         svc->stats.commands += n;
         svc->stats.batches++;
+        {
+            unsigned b = 0;
+            while (b + 1 < FL_SERVICE_BATCH_BUCKETS && ((size_t)1 << b) < n)
+                b++;
+            svc->stats.batch_hist[b]++;
+        }
         if (n > svc->stats.max_batch)
             svc->stats.max_batch = n;
         if (retried)

@@ -12,6 +12,12 @@
 #include "flowd/buf.h"
 #include "store/store_impl.h"
 
+/* The "owner" variable of instance i as plain text when it is a JSON string (else NULL). */
+#define FL__SQ_OWNER_COL                                                                           \
+    "(SELECT CASE WHEN json_valid(v.value) THEN CASE WHEN json_type(v.value) = 'text'"             \
+    " THEN json_extract(v.value, '$') END END FROM variables v WHERE v.instance_id = i.id"         \
+    " AND v.name = 'owner')"
+
 /* X(NAME, SQL) -- the fixed statements; lists with optional filters are built from fixed
  * fragments in sqlite_read.c and cached per filter combination. */
 #define FL__SQ_STMTS(X)                                                                            \
@@ -32,8 +38,8 @@
     X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                        \
                 " FROM definitions ORDER BY id DESC")                                              \
     X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
-                   " incident, started_at, ended_at, revision)"                                    \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                      \
+                   " incident, started_at, ended_at, revision, started_by)"                        \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                  \
     X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"           \
                    " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"             \
                    " AND definition_id = ?2 AND started_at = ?6")                                  \
@@ -49,8 +55,17 @@
                   " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value")          \
     X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"         \
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
-                   " remind_at, main_action_kind, main_action_required, main_action_done)"         \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0)")        \
+                   " remind_at, main_action_kind, main_action_required, main_action_done,"         \
+                   " watch_roles)"                                                                 \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")   \
+    X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")               \
+    X(TASK_STATUS, "SELECT status FROM tasks WHERE id = ?1")                                       \
+    X(IDEM_GET, "SELECT body_hash, status, content_type, location, body, created_at"               \
+                " FROM idempotency WHERE scope = ?1")                                              \
+    X(IDEM_PUT, "INSERT OR IGNORE INTO idempotency(scope, body_hash, status, content_type,"        \
+                " location, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
+    X(COUNT_OPEN, "SELECT (SELECT count(*) FROM tasks WHERE status = 0),"                          \
+                  " (SELECT count(*) FROM instances WHERE status = 0)")                           \
     X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
                   " WHERE id = ?1")                                                                \
     X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                        \
@@ -69,12 +84,12 @@
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
     X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \
-                " i.status, i.incident, i.started_at, i.ended_at FROM instances i"                 \
-                " JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")                   \
+                " i.status, i.incident, i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL \
+                " FROM instances i JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")  \
     X(TASK_GET, "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key,"                \
                 " t.assignee, t.candidate_roles, t.candidate_users, t.status,"                     \
                 " t.created_at, t.due_at, t.remind_at, t.closed_at, t.closed_by,"                  \
-                " t.main_action_kind, t.main_action_required, t.main_action_done"                  \
+                " t.main_action_kind, t.main_action_required, t.main_action_done, t.watch_roles"   \
                 " FROM tasks t JOIN instances i ON i.id = t.instance_id"                           \
                 " JOIN definitions d ON d.id = i.definition_id WHERE t.id = ?1")                   \
     X(JOB_INSTANCE, "SELECT instance_id FROM jobs WHERE id = ?1")                                  \
@@ -84,7 +99,59 @@
     X(MAX_TOKEN, "SELECT max(id) FROM tokens")                                                     \
     X(MAX_TASK, "SELECT max(id) FROM tasks")                                                       \
     X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
-    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")
+    X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                               \
+    FL__SQ_PEOPLE_STMTS(X)
+
+/* People and access (sqlite_people.c). */
+#define FL__USER_COLUMNS                                                                           \
+    "SELECT u.id, u.login, u.display_name, u.email, u.password_hash, u.disabled, u.admin,"         \
+    " u.department_id, d.name, u.created_at FROM users u"                                          \
+    " LEFT JOIN departments d ON d.id = u.department_id"
+#define FL__SQ_PEOPLE_STMTS(X)                                                                     \
+    X(USER_INSERT, "INSERT INTO users(login, display_name, email, password_hash, admin,"           \
+                   " department_id, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")               \
+    X(USER_BY_LOGIN, FL__USER_COLUMNS " WHERE u.login = ?1")                                       \
+    X(USER_BY_ID, FL__USER_COLUMNS " WHERE u.id = ?1")                                             \
+    X(USER_LIST, FL__USER_COLUMNS " ORDER BY u.login")                                             \
+    X(USER_ROLES, "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id"             \
+                  " WHERE ur.user_id = ?1 ORDER BY r.name")                                        \
+    X(USER_ID, "SELECT id FROM users WHERE login = ?1")                                            \
+    X(USER_SET_DISABLED, "UPDATE users SET disabled = ?2 WHERE login = ?1")                        \
+    X(USER_SET_PASSWORD, "UPDATE users SET password_hash = ?2 WHERE login = ?1")                   \
+    X(USER_END_SESSIONS, "DELETE FROM sessions WHERE user_id = ?1")                                \
+    X(ROLE_INSERT, "INSERT INTO roles(name, description) VALUES(?1, ?2)")                          \
+    X(ROLE_ID, "SELECT id FROM roles WHERE name = ?1")                                             \
+    X(ROLE_LIST, "SELECT id, name, description FROM roles ORDER BY name")                          \
+    X(USER_ROLE_INSERT, "INSERT OR IGNORE INTO user_roles(user_id, role_id) VALUES(?1, ?2)")       \
+    X(DEPT_ID, "SELECT id FROM departments WHERE name = ?1")                                       \
+    X(DEPT_INSERT, "INSERT INTO departments(name, parent_id, head_user_id) VALUES(?1, ?2, ?3)")    \
+    X(DEPT_LIST, "WITH RECURSIVE tree(id, depth) AS (SELECT id, 0 FROM departments"                \
+                 " WHERE parent_id IS NULL UNION ALL SELECT d.id, t.depth + 1"                     \
+                 " FROM departments d JOIN tree t ON d.parent_id = t.id)"                          \
+                 " SELECT d.id, d.name, d.parent_id, d.head_user_id, u.login FROM tree t"          \
+                 " JOIN departments d ON d.id = t.id LEFT JOIN users u ON u.id = d.head_user_id"   \
+                 " ORDER BY t.depth, d.name")                                                      \
+    X(MANAGED_LOGINS, "WITH RECURSIVE managed(id) AS (SELECT id FROM departments"                  \
+                      " WHERE head_user_id = ?1 UNION SELECT d.id FROM departments d"              \
+                      " JOIN managed m ON d.parent_id = m.id)"                                     \
+                      " SELECT login FROM users WHERE department_id IN managed ORDER BY login")    \
+    X(TOKEN_INSERT, "INSERT INTO api_tokens(hash, name, user_id, scope, created_at)"               \
+                    " VALUES(?1, ?2, ?3, ?4, ?5)")                                                 \
+    X(TOKEN_FIND,                                                                                  \
+      "SELECT t.id, t.user_id, t.scope, t.hash, t.revoked_at, u.disabled, t.last_used_at"          \
+      " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1")                     \
+    X(TOKEN_TOUCH, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")                        \
+    X(TOKEN_REVOKE, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1")   \
+    X(TOKEN_LIST, "SELECT t.id, t.name, t.user_id, u.login, t.scope, t.created_at,"                \
+                  " t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u"                   \
+                  " ON u.id = t.user_id WHERE ?1 IS NULL OR u.login = ?1 ORDER BY t.id DESC")      \
+    X(SESSION_INSERT, "INSERT INTO sessions(hash, user_id, csrf, created_at, last_seen_at,"        \
+                      " expires_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                               \
+    X(SESSION_FIND, "SELECT s.user_id, s.csrf, s.hash, s.created_at, s.last_seen_at,"              \
+                    " s.expires_at, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id"   \
+                    " WHERE s.hash = ?1")                                                          \
+    X(SESSION_TOUCH, "UPDATE sessions SET last_seen_at = ?2 WHERE hash = ?1")                      \
+    X(SESSION_DELETE, "DELETE FROM sessions WHERE hash = ?1")
 
 enum fl__sq_stmt {
 #define FL__SQ_ENUM(name, sql) FL__SQ_##name,
@@ -93,8 +160,8 @@ enum fl__sq_stmt {
         FL__SQ_COUNT
 };
 
-#define FL__SQ_INST_LIST_VARIANTS 4  /* active_only x process_key */
-#define FL__SQ_TASK_LIST_VARIANTS 16 /* open_only x role x assignee x instance */
+#define FL__SQ_INST_LIST_VARIANTS 8  /* active_only x process_key x viewer */
+#define FL__SQ_TASK_LIST_VARIANTS 32 /* open_only x role x assignee x instance x viewer */
 /* History rows written by one INSERT at most (one prepared statement per row count). */
 #define FL__SQ_HISTORY_ROWS 8
 
@@ -185,9 +252,55 @@ int fl__sq_instance_get(struct fl_store *s, uint64_t id, struct fl_instance_row 
 int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct fl_task_row **rows,
                      size_t *n, struct fl_error *err);
 int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
+int fl__sq_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                    struct fl_error *err);
+int fl__sq_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err);
+int fl__sq_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                      struct fl_error *err);
+int fl__sq_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                             struct fl_error *err);
 int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                         struct fl_error *err);
 int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
                    struct fl_error *err);
+
+/* People and access, in sqlite_people.c (vtable entries of flowd/auth.h's records). */
+int fl__sq_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,
+                    struct fl_error *err);
+int fl__sq_user_get(struct fl_store *s, const char *login, uint64_t id, struct fl_user_row *out,
+                    struct fl_error *err);
+int fl__sq_user_list(struct fl_store *s, struct fl_user_row **rows, size_t *n,
+                     struct fl_error *err);
+int fl__sq_user_set_disabled(struct fl_store *s, const char *login, bool disabled,
+                             struct fl_error *err);
+int fl__sq_user_set_password(struct fl_store *s, const char *login, const char *hash,
+                             struct fl_error *err);
+int fl__sq_role_add(struct fl_store *s, const char *name, const char *description, uint64_t *id,
+                    struct fl_error *err);
+int fl__sq_role_list(struct fl_store *s, struct fl_role_row **rows, size_t *n,
+                     struct fl_error *err);
+int fl__sq_user_grant_role(struct fl_store *s, const char *login, const char *role,
+                           struct fl_error *err);
+int fl__sq_department_add(struct fl_store *s, const char *name, const char *parent,
+                          const char *head, uint64_t *id, struct fl_error *err);
+int fl__sq_department_list(struct fl_store *s, struct fl_department_row **rows, size_t *n,
+                           struct fl_error *err);
+int fl__sq_managed_logins(struct fl_store *s, uint64_t user_id, struct fl_strlist *out,
+                          struct fl_error *err);
+int fl__sq_token_insert(struct fl_store *s, uint64_t user_id, const char *name, int scope,
+                        const char *hash, int64_t now_ms, uint64_t *id, struct fl_error *err);
+int fl__sq_token_find(struct fl_store *s, const char *hash, struct fl__token_rec *out,
+                      struct fl_error *err);
+int fl__sq_token_touch(struct fl_store *s, uint64_t id, int64_t now_ms, struct fl_error *err);
+int fl__sq_token_revoke(struct fl_store *s, uint64_t id, int64_t now_ms, struct fl_error *err);
+int fl__sq_token_list(struct fl_store *s, const char *login, struct fl_token_row **rows, size_t *n,
+                      struct fl_error *err);
+int fl__sq_session_insert(struct fl_store *s, const struct fl__session_rec *r,
+                          struct fl_error *err);
+int fl__sq_session_find(struct fl_store *s, const char *hash, struct fl__session_rec *out,
+                        struct fl_error *err);
+int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms,
+                         struct fl_error *err);
+int fl__sq_session_delete(struct fl_store *s, const char *hash, struct fl_error *err);
 
 #endif

@@ -2,10 +2,12 @@
  * list (instances, tasks, history) with their filters and id cursors, routing lookups and
  * the id high-water marks. List statements are assembled from fixed SQL fragments, one per
  * filter combination, and cached; filter values are always bound parameters. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flowd/alloc.h"
+#include "flowd/auth.h"
 #include "flowd/value.h"
 #include "store/sqlite_int.h"
 
@@ -270,6 +272,59 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     return 0;
 }
 
+/* ---- record-level access in SQL ----
+ * The same rules as fl_access_task/fl_access_instance (src/service/auth_access.c), as fixed
+ * fragments with the viewer bound as parameters: ?10 login, ?11 user id, ?12 the login as a
+ * JSON string (to match the stored "owner" variable). Roles and department heads come from
+ * the users tables, so a principal loaded by fl_auth_principal_load sees the same rows here
+ * as through the pure functions. An admin viewer gets the unrestricted statement. */
+
+/* Departments the viewer heads, and all below them. */
+#define MANAGED_CTE                                                                                \
+    "WITH RECURSIVE managed(id) AS (SELECT id FROM departments WHERE head_user_id = ?11"           \
+    " UNION SELECT d.id FROM departments d JOIN managed m ON d.parent_id = m.id) "
+
+/* Comma lists are matched item by item, never as substrings: instr over ",list,". */
+#define TASK_VISIBLE                                                                               \
+    "(t.assignee = ?10"                                                                            \
+    " OR instr(',' || t.candidate_users || ',', ',' || ?10 || ',') > 0"                            \
+    " OR EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"                    \
+    " WHERE ur.user_id = ?11"                                                                      \
+    " AND (instr(',' || t.candidate_roles || ',', ',' || r.name || ',') > 0"                       \
+    " OR instr(',' || t.watch_roles || ',', ',' || r.name || ',') > 0))"                           \
+    " OR EXISTS (SELECT 1 FROM users mu WHERE mu.department_id IN managed"                         \
+    " AND (mu.login = t.assignee"                                                                  \
+    " OR instr(',' || t.candidate_users || ',', ',' || mu.login || ',') > 0)))"
+
+/* The task subquery names its table t too: the instance list has no outer t. */
+#define INSTANCE_VISIBLE                                                                           \
+    " AND (i.started_by = ?10"                                                                     \
+    " OR EXISTS (SELECT 1 FROM variables ov WHERE ov.instance_id = i.id AND ov.name = 'owner'"     \
+    " AND ov.value = ?12)"                                                                         \
+    " OR i.started_by IN (SELECT mu.login FROM users mu WHERE mu.department_id IN managed)"        \
+    " OR EXISTS (SELECT 1 FROM tasks t WHERE t.instance_id = i.id AND " TASK_VISIBLE "))"
+
+#define INSTANCE_COLUMNS                                                                           \
+    "SELECT i.id, i.definition_id, d.key, d.version, i.business_key, i.status, i.incident,"        \
+    " i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL " FROM instances i"               \
+    " JOIN definitions d ON d.id = i.definition_id"
+
+static bool restricted(const struct fl_principal *p)
+{
+    return p && !p->admin;
+}
+
+static void bind_viewer(sqlite3_stmt *st, const struct fl_principal *p)
+{
+    struct fl_buf quoted = FL_BUF_INIT;
+    const char *login = p->login ? p->login : "";
+    fl__store_json_string(&quoted, login, strlen(login));
+    sqlite3_bind_text(st, 10, login, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)p->user_id);
+    sqlite3_bind_text(st, 12, quoted.ptr, (int)quoted.len, SQLITE_TRANSIENT);
+    fl_buf_release(&quoted);
+}
+
 /* ---- instance rows ---- */
 
 static int read_instance_row(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_instance_row *r,
@@ -285,6 +340,8 @@ static int read_instance_row(struct fl_sqlite *q, sqlite3_stmt *st, struct fl_in
     r->incident = sqlite3_column_int(st, 6) != 0;
     r->started_at = sqlite3_column_int64(st, 7);
     r->ended_at = sqlite3_column_int64(st, 8);
+    r->started_by = fl__sq_col_text(st, 9);
+    r->owner = fl__sq_col_text(st, 10);
     (void)q;
     (void)err;
     return 0;
@@ -328,16 +385,19 @@ int fl__sq_instance_list(struct fl_store *s, const struct fl_instance_query *qy,
     *n = 0;
     if (!qy)
         qy = &none;
-    variant = (qy->active_only ? 1u : 0u) | (qy->process_key ? 2u : 0u);
+    variant = (qy->active_only ? 1u : 0u) | (qy->process_key ? 2u : 0u) |
+              (restricted(qy->viewer) ? 4u : 0u);
     if (!q->inst_list[variant]) {
         struct fl_buf sql = FL_BUF_INIT;
-        fl_buf_adds(&sql, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"
-                          " i.status, i.incident, i.started_at, i.ended_at FROM instances i"
-                          " JOIN definitions d ON d.id = i.definition_id WHERE i.id > ?1");
+        if (variant & 4u)
+            fl_buf_adds(&sql, MANAGED_CTE);
+        fl_buf_adds(&sql, INSTANCE_COLUMNS " WHERE i.id > ?1");
         if (variant & 1u)
             fl_buf_adds(&sql, " AND i.status = 0");
         if (variant & 2u)
             fl_buf_adds(&sql, " AND d.key = ?2");
+        if (variant & 4u)
+            fl_buf_adds(&sql, INSTANCE_VISIBLE);
         fl_buf_adds(&sql, " ORDER BY i.id LIMIT ?3");
         st = fl__sq_prepare_slot(q, &q->inst_list[variant], sql.ptr, err);
         fl_buf_release(&sql);
@@ -348,6 +408,8 @@ int fl__sq_instance_list(struct fl_store *s, const struct fl_instance_query *qy,
     if (variant & 2u)
         sqlite3_bind_text(st, 2, qy->process_key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)clamp_limit(qy->limit));
+    if (variant & 4u)
+        bind_viewer(st, qy->viewer);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fl_grow(&v, &cap, cnt + 1, sizeof(*v));
         read_instance_row(q, st, &v[cnt++], err);
@@ -374,7 +436,7 @@ fail:
     "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key, t.assignee,"                \
     " t.candidate_roles, t.candidate_users, t.status, t.created_at, t.due_at, t.remind_at,"        \
     " t.closed_at, t.closed_by, t.main_action_kind, t.main_action_required,"                       \
-    " t.main_action_done FROM tasks t JOIN instances i ON i.id = t.instance_id"                    \
+    " t.main_action_done, t.watch_roles FROM tasks t JOIN instances i ON i.id = t.instance_id"     \
     " JOIN definitions d ON d.id = i.definition_id"
 
 static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
@@ -398,6 +460,7 @@ static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
     r->main_action_kind = fl__sq_col_text(st, 15);
     r->main_action_required = sqlite3_column_int(st, 16) != 0;
     r->main_action_done = sqlite3_column_int(st, 17) != 0;
+    r->watch_roles = fl__sq_col_text(st, 18);
 }
 
 int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err)
@@ -436,10 +499,14 @@ int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct 
     if (!qy)
         qy = &none;
     variant = (qy->open_only ? 1u : 0u) | (qy->role ? 2u : 0u) | (qy->assignee ? 4u : 0u) |
-              (qy->instance_id ? 8u : 0u);
+              (qy->instance_id ? 8u : 0u) | (restricted(qy->viewer) ? 16u : 0u);
     if (!q->task_list[variant]) {
         struct fl_buf sql = FL_BUF_INIT;
+        if (variant & 16u)
+            fl_buf_adds(&sql, MANAGED_CTE);
         fl_buf_adds(&sql, TASK_COLUMNS " WHERE t.id > ?1");
+        if (variant & 16u)
+            fl_buf_adds(&sql, " AND " TASK_VISIBLE);
         if (variant & 1u)
             fl_buf_adds(&sql, " AND t.status = 0");
         /* Roles are stored joined by commas: match a whole item, not a substring. */
@@ -463,6 +530,8 @@ int fl__sq_task_list(struct fl_store *s, const struct fl_task_query *qy, struct 
     if (variant & 8u)
         sqlite3_bind_int64(st, 4, (sqlite3_int64)qy->instance_id);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)clamp_limit(qy->limit));
+    if (variant & 16u)
+        bind_viewer(st, qy->viewer);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fl_grow(&v, &cap, cnt + 1, sizeof(*v));
         read_task_row(st, &v[cnt++]);
@@ -532,5 +601,60 @@ int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row
     }
     *rows = v;
     *n = cnt;
+    return 0;
+}
+
+int fl__sq_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                      struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_COUNT_OPEN, err);
+    int rc;
+    *open_tasks = *active_instances = 0;
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *open_tasks = (uint64_t)sqlite3_column_int64(st, 0);
+        *active_instances = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return fl__sq_fail(q, rc, err, "cannot count open records");
+    return 0;
+}
+
+int fl__sq_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                    struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_IDEM_GET, err);
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    fl__sq_bind_text(st, 1, scope);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 0);
+        const void *body = sqlite3_column_blob(st, 4);
+        size_t len = (size_t)sqlite3_column_bytes(st, 4);
+        out->scope = fl_strdup(scope);
+        snprintf(out->body_hash, sizeof(out->body_hash), "%s", h ? (const char *)h : "");
+        out->status = sqlite3_column_int(st, 1);
+        out->content_type = fl__sq_col_text(st, 2);
+        out->location = fl__sq_col_text(st, 3);
+        out->body = fl_malloc(len + 1);
+        if (len)
+            memcpy(out->body, body, len);
+        out->body[len] = '\0';
+        out->body_len = len;
+        out->created_at = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return fl_error_set(err, FL_ENOTFOUND, "no idempotency record");
+    if (rc != SQLITE_ROW)
+        return fl__sq_fail(q, rc, err, "cannot read idempotency record");
     return 0;
 }

@@ -51,6 +51,38 @@ static const char *const migrations[] = {
     "CREATE INDEX history_instance ON history (instance_id);"
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "INSERT INTO counters (name, value) VALUES ('token', 0);",
+    /* 2: people and access. started_by and watch_roles (stage RACI C/I) let list queries
+     * apply the record-level rules; tokens and sessions are kept only as SHA-256 hashes. */
+    "ALTER TABLE instances ADD COLUMN started_by TEXT;"
+    "ALTER TABLE tasks ADD COLUMN watch_roles TEXT;"
+    "CREATE INDEX instances_started_by ON instances (started_by) WHERE started_by IS NOT NULL;"
+    "CREATE TABLE users ("
+    " id INTEGER PRIMARY KEY, login TEXT NOT NULL UNIQUE, display_name TEXT, email TEXT,"
+    " password_hash TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
+    " admin INTEGER NOT NULL DEFAULT 0, department_id INTEGER, created_at INTEGER NOT NULL);"
+    "CREATE INDEX users_department ON users (department_id);"
+    "CREATE TABLE roles (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT);"
+    "CREATE TABLE user_roles (user_id INTEGER NOT NULL, role_id INTEGER NOT NULL,"
+    " PRIMARY KEY (user_id, role_id)) WITHOUT ROWID;"
+    "CREATE TABLE departments ("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, parent_id INTEGER,"
+    " head_user_id INTEGER);"
+    "CREATE INDEX departments_parent ON departments (parent_id);"
+    "CREATE INDEX departments_head ON departments (head_user_id);"
+    "CREATE TABLE api_tokens ("
+    " id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT, user_id INTEGER NOT NULL,"
+    " scope INTEGER NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER,"
+    " revoked_at INTEGER);"
+    "CREATE TABLE sessions ("
+    " hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, csrf TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions (user_id);",
+    /* 3: first answers to POST requests by Idempotency-Key (scope = principal, route, key) */
+    "CREATE TABLE idempotency ("
+    " scope TEXT PRIMARY KEY, body_hash TEXT NOT NULL, status INTEGER NOT NULL,"
+    " content_type TEXT, location TEXT, body BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

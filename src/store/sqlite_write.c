@@ -112,7 +112,17 @@ out:
     return rc;
 }
 
-static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst, struct fl_error *err)
+/* Who started the instance: the actor of the instance_started event among the effects. */
+static const char *starter(const struct fl_effects *fx)
+{
+    for (size_t i = 0; fx && i < fx->n; i++)
+        if (fx->items[i].kind == FL_FX_EVENT && fx->items[i].u.event.type == FL_EV_INSTANCE_STARTED)
+            return fx->items[i].u.event.actor;
+    return NULL;
+}
+
+static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
+                        const struct fl_effects *fx, struct fl_error *err)
 {
     /* The engine starts an instance at revision 1 and adds one per step: revision 1 is
      * an insert, anything else an update of the row at the previous revision. */
@@ -129,6 +139,8 @@ static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst, str
     sqlite3_bind_int64(st, 6, inst->started_at);
     fl__sq_bind_opt(st, 7, inst->ended_at);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)inst->revision);
+    if (insert)
+        fl__sq_bind_text(st, 9, starter(fx));
     if ((rc = step_done(q, st, err, "cannot write instance")) != 0)
         return rc;
     /* A row at any other revision was written by someone else since this state was
@@ -179,15 +191,45 @@ static int put_var(struct fl_sqlite *q, uint64_t instance_id, const char *name,
     return step_done(q, st, err, "cannot write variable");
 }
 
-static int put_task(struct fl_sqlite *q, const struct fl_task *t, struct fl_error *err)
+/* The stage of the task's node, found by id (the task names its node, not its index). */
+static const struct fl_stage *task_stage(const struct fl_model *m, const char *node_id)
+{
+    for (uint32_t i = 0; m && node_id && i < m->n_nodes; i++)
+        if (m->nodes[i].id == node_id || strcmp(m->nodes[i].id, node_id) == 0)
+            return m->nodes[i].stage;
+    return NULL;
+}
+
+/* Stage RACI consulted and informed roles joined by commas (NULL when none): they may
+ * read the case, and the list queries match them like candidate roles. */
+static char *watch_roles(const struct fl_stage *sg)
+{
+    struct fl_buf b = FL_BUF_INIT;
+    const struct fl_strlist *l[2];
+    if (!sg || (sg->consulted.n == 0 && sg->informed.n == 0))
+        return NULL;
+    l[0] = &sg->consulted;
+    l[1] = &sg->informed;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < l[k]->n; i++) {
+            if (b.len)
+                fl_buf_addc(&b, ',');
+            fl_buf_adds(&b, l[k]->items[i]);
+        }
+    return fl_buf_detach(&b, NULL);
+}
+
+static int put_task(struct fl_sqlite *q, const struct fl_model *m, const struct fl_task *t,
+                    struct fl_error *err)
 {
     sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_TASK_INSERT, err);
-    char *roles, *users;
+    char *roles, *users, *watch;
     int rc;
     if (!st)
         return err ? err->code : FL_ESTORE;
     roles = fl__store_join_list(&t->candidate_roles);
     users = fl__store_join_list(&t->candidate_users);
+    watch = watch_roles(task_stage(m, t->node_id));
     sqlite3_bind_int64(st, 1, (sqlite3_int64)t->id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)t->instance_id);
     fl__sq_bind_opt(st, 3, (int64_t)t->token_id);
@@ -201,7 +243,9 @@ static int put_task(struct fl_sqlite *q, const struct fl_task *t, struct fl_erro
     fl__sq_bind_opt(st, 11, t->remind_at);
     fl__sq_bind_text(st, 12, t->main_action_kind);
     sqlite3_bind_int(st, 13, t->main_action_required);
+    fl__sq_bind_text(st, 14, watch);
     rc = step_done(q, st, err, "cannot write task");
+    free(watch);
     free(roles);
     free(users);
     return rc;
@@ -267,7 +311,7 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
     case FL_FX_VAR_SET:
         return put_var(q, inst->id, fx->u.var.name, fx->u.var.value, err);
     case FL_FX_TASK_CREATE:
-        return put_task(q, &fx->u.task, err);
+        return put_task(q, m, &fx->u.task, err);
     case FL_FX_TASK_CLOSE:
         if (!(st = fl__sq_stmt(q, FL__SQ_TASK_CLOSE, err)))
             break;
@@ -336,7 +380,7 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
     int rc;
     if (!q->in_tx)
         return fl_error_set(err, FL_EINVAL, "fl_store_apply outside a transaction");
-    if ((rc = put_instance(q, inst, err)) != 0)
+    if ((rc = put_instance(q, inst, fx, err)) != 0)
         return rc;
     /* Events are gathered and written in groups (see put_events). Nothing else reads
      * history, so delaying them behind the other rows of this step changes no result;
@@ -355,5 +399,57 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
     }
     if (n_ev && (rc = put_events(q, ev, n_ev, err)) != 0)
         return rc;
+    return 0;
+}
+
+int fl__sq_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                             struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st;
+    int rc, status;
+
+    if (!(st = fl__sq_stmt(q, FL__SQ_TASK_ASSIGN, err)))
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    fl__sq_bind_text(st, 2, assignee);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot assign task");
+    if (sqlite3_changes(q->db) == 1)
+        return 0;
+    /* Nothing changed: tell a closed task from a missing one. */
+    if (!(st = fl__sq_stmt(q, FL__SQ_TASK_STATUS, err)))
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    status = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot read task");
+    if (status < 0)
+        return fl_error_set(err, FL_ENOTFOUND, "no task %llu", (unsigned long long)id);
+    return fl_error_set(err, FL_ECONFLICT, "task %llu is closed", (unsigned long long)id);
+}
+
+int fl__sq_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_IDEM_PUT, err);
+    int rc;
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    fl__sq_bind_text(st, 1, row->scope);
+    fl__sq_bind_text(st, 2, row->body_hash);
+    sqlite3_bind_int(st, 3, row->status);
+    fl__sq_bind_text(st, 4, row->content_type);
+    fl__sq_bind_text(st, 5, row->location);
+    sqlite3_bind_blob(st, 6, row->body ? row->body : "", (int)row->body_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, row->created_at);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot store idempotency record");
     return 0;
 }

@@ -129,6 +129,40 @@ int fl_store_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out,
     return s->ops->task_get(s, id, out, err);
 }
 
+int fl_store_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                      struct fl_error *err)
+{
+    return s->ops->idem_get(s, scope, out, err);
+}
+
+int fl_store_idem_put(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err)
+{
+    return s->ops->idem_put(s, row, err);
+}
+
+void fl_idem_row_release(struct fl_idem_row *r)
+{
+    if (!r)
+        return;
+    free(r->scope);
+    free(r->content_type);
+    free(r->location);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+int fl_store_count_open(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                        struct fl_error *err)
+{
+    return s->ops->count_open(s, open_tasks, active_instances, err);
+}
+
+int fl_store_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,
+                               struct fl_error *err)
+{
+    return s->ops->task_set_assignee(s, id, assignee, err);
+}
+
 int fl_store_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                           struct fl_error *err)
 {
@@ -167,6 +201,8 @@ void fl_instance_row_release(struct fl_instance_row *r)
     free(r->process_key);
     free(r->business_key);
     free(r->variables_json);
+    free(r->started_by);
+    free(r->owner);
     memset(r, 0, sizeof(*r));
 }
 
@@ -189,6 +225,7 @@ void fl_task_row_release(struct fl_task_row *r)
     free(r->candidate_users);
     free(r->closed_by);
     free(r->main_action_kind);
+    free(r->watch_roles);
     memset(r, 0, sizeof(*r));
 }
 

@@ -5,7 +5,26 @@
 #ifndef FLOWD_STORE_IMPL_H
 #define FLOWD_STORE_IMPL_H
 
+#include "flowd/auth.h"
 #include "flowd/store.h"
+
+/* A stored API token as the verifier needs it (the hash is hex SHA-256 of the secret). */
+struct fl__token_rec {
+    uint64_t id, user_id;
+    int scope;
+    char hash[65];
+    int64_t last_used_at, revoked_at;
+    bool user_disabled;
+};
+
+/* A stored session (keyed by hex SHA-256 of its id). */
+struct fl__session_rec {
+    uint64_t user_id;
+    char csrf[FL_SESSION_TEXT_MAX];
+    char hash[65];
+    int64_t created_at, last_seen_at, expires_at;
+    bool user_disabled;
+};
 
 struct fl_store_ops {
     const char *name; /* "sqlite" */
@@ -42,10 +61,56 @@ struct fl_store_ops {
     int (*task_list)(struct fl_store *s, const struct fl_task_query *q, struct fl_task_row **rows,
                      size_t *n, struct fl_error *err);
     int (*task_get)(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err);
+    int (*idem_get)(struct fl_store *s, const char *scope, struct fl_idem_row *out,
+                    struct fl_error *err);
+    int (*idem_put)(struct fl_store *s, const struct fl_idem_row *row, struct fl_error *err);
+    int (*count_open)(struct fl_store *s, uint64_t *open_tasks, uint64_t *active_instances,
+                      struct fl_error *err);
+    int (*task_set_assignee)(struct fl_store *s, uint64_t id, const char *assignee,
+                             struct fl_error *err);
     int (*job_instance)(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                         struct fl_error *err);
     int (*history)(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
                    struct fl_error *err);
+
+    /* people and access (flowd/auth.h); arguments already validated by the front */
+    int (*user_add)(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,
+                    struct fl_error *err);
+    int (*user_get)(struct fl_store *s, const char *login, uint64_t id, struct fl_user_row *out,
+                    struct fl_error *err);
+    int (*user_list)(struct fl_store *s, struct fl_user_row **rows, size_t *n,
+                     struct fl_error *err);
+    int (*user_set_disabled)(struct fl_store *s, const char *login, bool disabled,
+                             struct fl_error *err);
+    int (*user_set_password)(struct fl_store *s, const char *login, const char *hash,
+                             struct fl_error *err);
+    int (*role_add)(struct fl_store *s, const char *name, const char *description, uint64_t *id,
+                    struct fl_error *err);
+    int (*role_list)(struct fl_store *s, struct fl_role_row **rows, size_t *n,
+                     struct fl_error *err);
+    int (*user_grant_role)(struct fl_store *s, const char *login, const char *role,
+                           struct fl_error *err);
+    int (*department_add)(struct fl_store *s, const char *name, const char *parent,
+                          const char *head, uint64_t *id, struct fl_error *err);
+    int (*department_list)(struct fl_store *s, struct fl_department_row **rows, size_t *n,
+                           struct fl_error *err);
+    int (*managed_logins)(struct fl_store *s, uint64_t user_id, struct fl_strlist *out,
+                          struct fl_error *err);
+    int (*token_insert)(struct fl_store *s, uint64_t user_id, const char *name, int scope,
+                        const char *hash, int64_t now_ms, uint64_t *id, struct fl_error *err);
+    int (*token_find)(struct fl_store *s, const char *hash, struct fl__token_rec *out,
+                      struct fl_error *err);
+    int (*token_touch)(struct fl_store *s, uint64_t id, int64_t now_ms, struct fl_error *err);
+    int (*token_revoke)(struct fl_store *s, uint64_t id, int64_t now_ms, struct fl_error *err);
+    int (*token_list)(struct fl_store *s, const char *login, struct fl_token_row **rows, size_t *n,
+                      struct fl_error *err);
+    int (*session_insert)(struct fl_store *s, const struct fl__session_rec *r,
+                          struct fl_error *err);
+    int (*session_find)(struct fl_store *s, const char *hash, struct fl__session_rec *out,
+                        struct fl_error *err);
+    int (*session_touch)(struct fl_store *s, const char *hash, int64_t now_ms,
+                         struct fl_error *err);
+    int (*session_delete)(struct fl_store *s, const char *hash, struct fl_error *err);
 };
 
 struct fl_store {

@@ -733,6 +733,14 @@ static void test_feel_syntax_error(void **state)
                  "    <bpmn:conditionExpression>=a &gt; )</bpmn:conditionExpression>\n"
                  "  </bpmn:sequenceFlow>\n",
                  FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 39);
+    /* a '>' (and the other quote) inside an attribute value does not end the start tag */
+    expect_error(
+        "  <bpmn:startEvent id=\"s\"/>\n"
+        "  <bpmn:task id=\"t\"/>\n"
+        "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"
+        "    <bpmn:conditionExpression note='1 > \"2\"'>=a &gt; )</bpmn:conditionExpression>\n"
+        "  </bpmn:sequenceFlow>\n",
+        FL_EMODEL, "syntax error in condition of sequence flow 'f'", "f", 7, 54);
     /* FEEL counts code points; so does the column in the file */
     expect_error(
         "  <bpmn:startEvent id=\"s\"/>\n"

@@ -79,6 +79,21 @@ static void check_parse_error(const char *src, int column)
     assert_true(strlen(err.msg) > 0);
 }
 
+/* Like check_parse_error, and the message must contain want. */
+static void check_parse_msg(const char *src, int column, const char *want)
+{
+    struct fl_feel_expr *e = NULL;
+    struct fl_error err;
+    fl_error_clear(&err);
+    assert_int_equal(fl_feel_compile(src, strlen(src), &e, &err), FL_EPARSE);
+    assert_null(e);
+    if (err.column != column || !strstr(err.msg, want)) {
+        fprintf(stderr, "'%s': column %d (%s), want %d (%s)\n", src, err.column, err.msg, column,
+                want);
+        fail();
+    }
+}
+
 static void test_arith(void **state)
 {
     (void)state;
@@ -256,6 +271,46 @@ static void test_parse_errors(void **state)
     check_parse_error("{a 1}", 5);
 }
 
+/* sum() and product() share one fold: each over a list or varargs, null when empty or
+ * not all numbers, exact decimals. */
+static void test_sum_product(void **state)
+{
+    (void)state;
+    check("sum([1, 2, 3])", "6");
+    check("sum(1, 2, 3)", "6");
+    check("sum([0.1, 0.2])", "0.3");
+    check("sum([])", "null");
+    check("sum([1, \"a\"])", "null");
+    check("product([2, 3, 4])", "24");
+    check("product(2, 3)", "6");
+    check("product([1.5, 2])", "3");
+    check("product([])", "null");
+    check("product([2, null])", "null");
+}
+
+/* Ranges, lists and test lists: each closing-bracket error names what the form expects,
+ * and a bad item or upper end is reported where it is (nothing leaks on the way out). */
+static void test_bracket_errors(void **state)
+{
+    (void)state;
+    check_parse_msg("(1..2", 6, "unexpected end of expression, expected ')' or ']'");
+    check_parse_msg("(1..2 3", 7, "unexpected '3', expected ')' or ']'");
+    check_parse_msg("[1..2 3", 7, "unexpected '3', expected ']', ')' or '['");
+    check_parse_msg("]1..2", 6, "expected ']', ')' or '['");
+    check_parse_msg("]1, 2]", 3, "expected '..'");
+    check_parse_msg("[1, 2 3]", 7, "unexpected '3', expected ',' or ']'");
+    check_parse_msg("(1, 2", 6, "unexpected end of expression, expected ')'");
+    check_parse_msg("(< 5 6)", 6, "unexpected '6', expected ')'");
+    check_parse_error("(1..)", 5);
+    check_parse_error("[1..]", 6); /* "]" opens a range here, which then ends */
+    check_parse_error("[1..]", 6); /* "]" opens a range here, which then ends */
+    check_parse_error("(1, )", 5);
+    check("[1..2)", "[1..2)");
+    check("(1..2]", "(1..2]");
+    check("]1..2[", "(1..2)");
+    check("[1, 2, 3]", "[1, 2, 3]");
+}
+
 static void test_limits(void **state)
 {
     struct fl_feel_expr *e = NULL;
@@ -336,11 +391,12 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arith),        cmocka_unit_test(test_logic),
-        cmocka_unit_test(test_names_paths),  cmocka_unit_test(test_in_ranges),
+        cmocka_unit_test(test_arith),           cmocka_unit_test(test_logic),
+        cmocka_unit_test(test_names_paths),     cmocka_unit_test(test_in_ranges),
         cmocka_unit_test(test_loops_functions), cmocka_unit_test(test_clock),
-        cmocka_unit_test(test_zones), cmocka_unit_test(test_regex),
-        cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_zones),           cmocka_unit_test(test_regex),
+        cmocka_unit_test(test_parse_errors),    cmocka_unit_test(test_bracket_errors),
+        cmocka_unit_test(test_sum_product),     cmocka_unit_test(test_limits),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

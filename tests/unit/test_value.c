@@ -132,6 +132,16 @@ static void test_temporal_text(void **state)
     v = fl__value_dtduration(0);
     assert_text(v, "PT0S");
     fl_value_unref(v);
+    /* fractions of a second: trailing zeros dropped, down to one nanosecond */
+    v = fl__value_dtduration((fl_i128)61 * FL_NS_PER_SEC + 250000000);
+    assert_text(v, "PT1M1.25S");
+    fl_value_unref(v);
+    v = fl__value_dtduration(-1);
+    assert_text(v, "-PT0.000000001S");
+    fl_value_unref(v);
+    v = fl__value_datetime(0, INT64_C(13) * 3600 * FL_NS_PER_SEC + 120000000, &tz);
+    assert_text(v, "1970-01-01T13:00:00.12+01:00");
+    fl_value_unref(v);
     v = fl__value_ymduration(-14);
     assert_text(v, "-P1Y2M");
     fl_value_unref(v);
