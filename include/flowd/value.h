@@ -119,6 +119,13 @@ int fl_value_from_json(const char *text, size_t len, struct fl_value **out,
  * 8601 strings; ranges and functions as null. Returns 0 or out's error. */
 int fl_value_to_json(const struct fl_value *v, struct fl_buf *out);
 
+/* Append s (n bytes of UTF-8) as a quoted JSON string, escaping quotes, backslashes and
+ * control bytes; a NULL s appends null. The one JSON string writer of flowd. */
+void fl_json_string(struct fl_buf *out, const char *s, size_t n);
+
+/* As fl_json_string for a NUL-terminated s (NULL appends null). */
+void fl_json_cstring(struct fl_buf *out, const char *s);
+
 /* Write v as FEEL's string() would (for messages and the CLI). */
 int fl_value_to_text(const struct fl_value *v, struct fl_buf *out);
 

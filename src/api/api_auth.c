@@ -163,9 +163,9 @@ int api_login(struct api_req *r)
     api_json_begin(r, 200);
     fl_buf_addc(&r->out, '{');
     api_jkey(&r->out, &f, "login");
-    api_jstr(&r->out, login);
+    fl_json_cstring(&r->out, login);
     api_jkey(&r->out, &f, "csrf_token");
-    api_jstr(&r->out, sess.csrf);
+    fl_json_cstring(&r->out, sess.csrf);
     api_jkey(&r->out, &f, "expires_at");
     api_jtime(&r->out, sess.expires_at);
     fl_buf_addc(&r->out, '}');

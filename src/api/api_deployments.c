@@ -18,9 +18,9 @@ static void warnings_json(struct fl_buf *b, const struct fl_model *m)
             fl_buf_addc(b, ',');
         fl_buf_addc(b, '{');
         api_jkey(b, &f, "element");
-        api_jstr(b, m->warnings[i].element);
+        fl_json_cstring(b, m->warnings[i].element);
         api_jkey(b, &f, "message");
-        api_jstr(b, m->warnings[i].message);
+        fl_json_cstring(b, m->warnings[i].message);
         api_jkey(b, &f, "line");
         fl_buf_addf(b, "%d", m->warnings[i].line);
         api_jkey(b, &f, "column");
@@ -62,7 +62,7 @@ int api_deploy(struct api_req *r)
             fl_buf_addc(&r->out, ',');
         fl_buf_addc(&r->out, '{');
         api_jkey(&r->out, &f, "key");
-        api_jstr(&r->out, res[i].key);
+        fl_json_cstring(&r->out, res[i].key);
         api_jkey(&r->out, &f, "version");
         fl_buf_addf(&r->out, "%d", (int)res[i].version);
         api_jkey(&r->out, &f, "definition_id");

@@ -68,9 +68,9 @@ static int answer_instance(struct api_req *r, uint64_t id, int status)
     r->out.len--;
     r->out.ptr[r->out.len] = '\0';
     fl_buf_adds(&r->out, ",\"started_by\":");
-    api_jstr(&r->out, row.started_by);
+    fl_json_cstring(&r->out, row.started_by);
     fl_buf_adds(&r->out, ",\"access\":");
-    api_jstr(&r->out, acc == FL_ACCESS_WRITE ? "write" : "read");
+    fl_json_cstring(&r->out, acc == FL_ACCESS_WRITE ? "write" : "read");
     fl_buf_adds(&r->out, ",\"open_tasks\":[");
     first = true;
     for (size_t i = 0; i < n; i++) {
@@ -95,9 +95,9 @@ static int answer_instance(struct api_req *r, uint64_t id, int status)
             fl_buf_addc(&r->out, ',');
         first = false;
         fl_buf_adds(&r->out, "{\"node_id\":");
-        api_jstr(&r->out, tasks[i].node_id);
+        fl_json_cstring(&r->out, tasks[i].node_id);
         fl_buf_adds(&r->out, ",\"name\":");
-        api_jstr(&r->out, tasks[i].name);
+        fl_json_cstring(&r->out, tasks[i].name);
         fl_buf_addc(&r->out, '}');
     }
     fl_buf_adds(&r->out, "]}");
@@ -301,11 +301,11 @@ int api_instance_history(struct api_req *r)
         api_jkey(&r->out, &f, "seq");
         fl_buf_addf(&r->out, "%llu", (unsigned long long)ev[i].seq);
         api_jkey(&r->out, &f, "type");
-        api_jstr(&r->out, fl_event_type_name((enum fl_event_type)ev[i].type));
+        fl_json_cstring(&r->out, fl_event_type_name((enum fl_event_type)ev[i].type));
         api_jkey(&r->out, &f, "node_id");
-        api_jstr(&r->out, ev[i].node_id);
+        fl_json_cstring(&r->out, ev[i].node_id);
         api_jkey(&r->out, &f, "actor");
-        api_jstr(&r->out, ev[i].actor);
+        fl_json_cstring(&r->out, ev[i].actor);
         api_jkey(&r->out, &f, "ref_id");
         fl_buf_addf(&r->out, "%llu", (unsigned long long)ev[i].ref_id);
         api_jkey(&r->out, &f, "at");

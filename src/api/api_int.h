@@ -17,6 +17,7 @@
 #include "flowd/service.h"
 #include "flowd/store.h"
 #include "flowd/value.h"
+#include "flowd/value.h"
 
 #define API_MAX_JSON_BODY ((size_t)1 << 20) /* 1 MiB; deployments: FL_BPMN_MAX_BYTES */
 #define API_MAX_ROUTES 48
@@ -137,7 +138,6 @@ int api_problem_status(struct api_req *r, int status, const char *type, const ch
 void api_json_begin(struct api_req *r, int status);
 
 /* JSON writer over fl_buf: the caller writes keys and separators; these escape. */
-void api_jstr(struct fl_buf *b, const char *s); /* NULL -> null */
 void api_jkey(struct fl_buf *b, bool *first, const char *key);
 void api_jtime(struct fl_buf *b, int64_t ms); /* ISO 8601 UTC, 0 -> null */
 void api_json_task(struct fl_buf *b, const struct fl_task_row *t);

@@ -11,46 +11,12 @@
 
 #include "api/api_int.h"
 
-void api_jstr(struct fl_buf *b, const char *s)
-{
-    if (!s) {
-        fl_buf_adds(b, "null");
-        return;
-    }
-    fl_buf_addc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fl_buf_adds(b, "\\\"");
-            break;
-        case '\\':
-            fl_buf_adds(b, "\\\\");
-            break;
-        case '\n':
-            fl_buf_adds(b, "\\n");
-            break;
-        case '\r':
-            fl_buf_adds(b, "\\r");
-            break;
-        case '\t':
-            fl_buf_adds(b, "\\t");
-            break;
-        default:
-            if (*p < 0x20)
-                fl_buf_addf(b, "\\u%04x", *p);
-            else
-                fl_buf_addc(b, (char)*p);
-        }
-    }
-    fl_buf_addc(b, '"');
-}
-
 void api_jkey(struct fl_buf *b, bool *first, const char *key)
 {
     if (!*first)
         fl_buf_addc(b, ',');
     *first = false;
-    api_jstr(b, key);
+    fl_json_cstring(b, key);
     fl_buf_addc(b, ':');
 }
 
@@ -90,7 +56,7 @@ static void jlist(struct fl_buf *b, const char *csv)
             if (!first)
                 fl_buf_addc(b, ',');
             first = false;
-            api_jstr(b, item);
+            fl_json_cstring(b, item);
             p += n;
             if (*p == ',')
                 p++;
@@ -108,15 +74,15 @@ void api_json_task(struct fl_buf *b, const struct fl_task_row *t)
     api_jkey(b, &f, "instance_id");
     fl_buf_addf(b, "%llu", (unsigned long long)t->instance_id);
     api_jkey(b, &f, "process_key");
-    api_jstr(b, t->process_key);
+    fl_json_cstring(b, t->process_key);
     api_jkey(b, &f, "node_id");
-    api_jstr(b, t->node_id);
+    fl_json_cstring(b, t->node_id);
     api_jkey(b, &f, "name");
-    api_jstr(b, t->name);
+    fl_json_cstring(b, t->name);
     api_jkey(b, &f, "status");
-    api_jstr(b, t->status >= 0 && t->status <= 2 ? task_status[t->status] : "unknown");
+    fl_json_cstring(b, t->status >= 0 && t->status <= 2 ? task_status[t->status] : "unknown");
     api_jkey(b, &f, "assignee");
-    api_jstr(b, t->assignee);
+    fl_json_cstring(b, t->assignee);
     api_jkey(b, &f, "candidate_roles");
     jlist(b, t->candidate_roles);
     api_jkey(b, &f, "candidate_users");
@@ -130,10 +96,10 @@ void api_json_task(struct fl_buf *b, const struct fl_task_row *t)
     api_jkey(b, &f, "closed_at");
     api_jtime(b, t->closed_at);
     api_jkey(b, &f, "closed_by");
-    api_jstr(b, t->closed_by);
+    fl_json_cstring(b, t->closed_by);
     api_jkey(b, &f, "main_action");
     fl_buf_adds(b, "{\"kind\":");
-    api_jstr(b, t->main_action_kind);
+    fl_json_cstring(b, t->main_action_kind);
     fl_buf_addf(b, ",\"required\":%s,\"done\":%s}", t->main_action_required ? "true" : "false",
                 t->main_action_done ? "true" : "false");
     fl_buf_addc(b, '}');
@@ -146,13 +112,13 @@ void api_json_instance(struct fl_buf *b, const struct fl_instance_row *i, bool w
     api_jkey(b, &f, "id");
     fl_buf_addf(b, "%llu", (unsigned long long)i->id);
     api_jkey(b, &f, "process_key");
-    api_jstr(b, i->process_key);
+    fl_json_cstring(b, i->process_key);
     api_jkey(b, &f, "version");
     fl_buf_addf(b, "%d", (int)i->version);
     api_jkey(b, &f, "business_key");
-    api_jstr(b, i->business_key);
+    fl_json_cstring(b, i->business_key);
     api_jkey(b, &f, "status");
-    api_jstr(b, i->status >= 0 && i->status <= 2 ? inst_status[i->status] : "unknown");
+    fl_json_cstring(b, i->status >= 0 && i->status <= 2 ? inst_status[i->status] : "unknown");
     api_jkey(b, &f, "incident");
     fl_buf_adds(b, i->incident ? "true" : "false");
     api_jkey(b, &f, "started_at");
@@ -186,13 +152,13 @@ int api_problem_status(struct api_req *r, int status, const char *type, const ch
     api_jkey(b, &f, "type");
     fl_buf_addf(b, "\"https://flowd.dev/problems/%s\"", type);
     api_jkey(b, &f, "title");
-    api_jstr(b, title);
+    fl_json_cstring(b, title);
     api_jkey(b, &f, "status");
     fl_buf_addf(b, "%d", status);
     api_jkey(b, &f, "detail");
-    api_jstr(b, detail);
+    fl_json_cstring(b, detail);
     api_jkey(b, &f, "instance");
-    api_jstr(b, r->path);
+    fl_json_cstring(b, r->path);
     fl_buf_addc(b, '}');
     return API_DONE;
 }
@@ -215,20 +181,20 @@ int api_problem(struct api_req *r, int code, const struct fl_error *e)
     api_jkey(b, &f, "type");
     fl_buf_addf(b, "\"https://flowd.dev/problems/%s\"", type);
     api_jkey(b, &f, "title");
-    api_jstr(b, fl_err_message(code));
+    fl_json_cstring(b, fl_err_message(code));
     api_jkey(b, &f, "status");
     fl_buf_addf(b, "%d", r->status);
     api_jkey(b, &f, "detail");
-    api_jstr(b, e && e->msg[0] ? e->msg : fl_err_message(code));
+    fl_json_cstring(b, e && e->msg[0] ? e->msg : fl_err_message(code));
     api_jkey(b, &f, "instance");
-    api_jstr(b, r->path);
+    fl_json_cstring(b, r->path);
     if (e && e->field[0]) {
         api_jkey(b, &f, "field");
-        api_jstr(b, e->field);
+        fl_json_cstring(b, e->field);
     }
     if (e && e->element[0]) {
         api_jkey(b, &f, "element");
-        api_jstr(b, e->element);
+        fl_json_cstring(b, e->element);
     }
     if (e && e->line) {
         api_jkey(b, &f, "line");

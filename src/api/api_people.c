@@ -20,7 +20,7 @@ static void strlist_json(struct fl_buf *b, const struct fl_strlist *l)
     for (size_t i = 0; i < l->n; i++) {
         if (i)
             fl_buf_addc(b, ',');
-        api_jstr(b, l->items[i]);
+        fl_json_cstring(b, l->items[i]);
     }
     fl_buf_addc(b, ']');
 }
@@ -32,17 +32,17 @@ static void user_json(struct fl_buf *b, const struct fl_user_row *u)
     api_jkey(b, &f, "id");
     fl_buf_addf(b, "%llu", (unsigned long long)u->id);
     api_jkey(b, &f, "login");
-    api_jstr(b, u->login);
+    fl_json_cstring(b, u->login);
     api_jkey(b, &f, "display_name");
-    api_jstr(b, u->display_name);
+    fl_json_cstring(b, u->display_name);
     api_jkey(b, &f, "email");
-    api_jstr(b, u->email);
+    fl_json_cstring(b, u->email);
     api_jkey(b, &f, "admin");
     fl_buf_adds(b, u->admin ? "true" : "false");
     api_jkey(b, &f, "disabled");
     fl_buf_adds(b, u->disabled ? "true" : "false");
     api_jkey(b, &f, "department");
-    api_jstr(b, u->department);
+    fl_json_cstring(b, u->department);
     api_jkey(b, &f, "roles");
     strlist_json(b, &u->roles);
     api_jkey(b, &f, "created_at");
@@ -172,9 +172,9 @@ int api_role_list(struct api_req *r)
     for (size_t i = 0; i < n; i++) {
         fl_buf_addf(&r->out, "%s{\"id\":%llu,\"name\":", i ? "," : "",
                     (unsigned long long)rows[i].id);
-        api_jstr(&r->out, rows[i].name);
+        fl_json_cstring(&r->out, rows[i].name);
         fl_buf_adds(&r->out, ",\"description\":");
-        api_jstr(&r->out, rows[i].description);
+        fl_json_cstring(&r->out, rows[i].description);
         fl_buf_addc(&r->out, '}');
     }
     fl_buf_adds(&r->out, "]}");
@@ -207,9 +207,9 @@ int api_role_add(struct api_req *r)
         goto problem;
     api_json_begin(r, 201);
     fl_buf_addf(&r->out, "{\"id\":%llu,\"name\":", (unsigned long long)id);
-    api_jstr(&r->out, name);
+    fl_json_cstring(&r->out, name);
     fl_buf_adds(&r->out, ",\"description\":");
-    api_jstr(&r->out, desc);
+    fl_json_cstring(&r->out, desc);
     fl_buf_addc(&r->out, '}');
     fl_value_unref(body);
     return API_DONE;
@@ -221,14 +221,14 @@ problem:
 static void department_json(struct fl_buf *b, const struct fl_department_row *d)
 {
     fl_buf_addf(b, "{\"id\":%llu,\"name\":", (unsigned long long)d->id);
-    api_jstr(b, d->name);
+    fl_json_cstring(b, d->name);
     fl_buf_adds(b, ",\"parent_id\":");
     if (d->parent_id)
         fl_buf_addf(b, "%llu", (unsigned long long)d->parent_id);
     else
         fl_buf_adds(b, "null");
     fl_buf_adds(b, ",\"head\":");
-    api_jstr(b, d->head_login);
+    fl_json_cstring(b, d->head_login);
     fl_buf_addc(b, '}');
 }
 
@@ -284,11 +284,11 @@ int api_department_add(struct api_req *r)
         goto problem;
     api_json_begin(r, 201);
     fl_buf_addf(&r->out, "{\"id\":%llu,\"name\":", (unsigned long long)d.id);
-    api_jstr(&r->out, name);
+    fl_json_cstring(&r->out, name);
     fl_buf_adds(&r->out, ",\"parent\":");
-    api_jstr(&r->out, parent);
+    fl_json_cstring(&r->out, parent);
     fl_buf_adds(&r->out, ",\"head\":");
-    api_jstr(&r->out, head);
+    fl_json_cstring(&r->out, head);
     fl_buf_addc(&r->out, '}');
     fl_value_unref(body);
     return API_DONE;
@@ -319,11 +319,11 @@ int api_token_list(struct api_req *r)
         api_jkey(&r->out, &f, "id");
         fl_buf_addf(&r->out, "%llu", (unsigned long long)rows[i].id);
         api_jkey(&r->out, &f, "name");
-        api_jstr(&r->out, rows[i].name);
+        fl_json_cstring(&r->out, rows[i].name);
         api_jkey(&r->out, &f, "user");
-        api_jstr(&r->out, rows[i].login);
+        fl_json_cstring(&r->out, rows[i].login);
         api_jkey(&r->out, &f, "scope");
-        api_jstr(&r->out, fl_scope_name(rows[i].scope));
+        fl_json_cstring(&r->out, fl_scope_name(rows[i].scope));
         api_jkey(&r->out, &f, "created_at");
         api_jtime(&r->out, rows[i].created_at);
         api_jkey(&r->out, &f, "last_used_at");
@@ -367,13 +367,13 @@ int api_token_create(struct api_req *r)
         goto problem;
     api_json_begin(r, 201);
     fl_buf_addf(&r->out, "{\"id\":%llu,\"user\":", (unsigned long long)id);
-    api_jstr(&r->out, user);
+    fl_json_cstring(&r->out, user);
     fl_buf_adds(&r->out, ",\"scope\":");
-    api_jstr(&r->out, fl_scope_name(scope));
+    fl_json_cstring(&r->out, fl_scope_name(scope));
     fl_buf_adds(&r->out, ",\"name\":");
-    api_jstr(&r->out, name);
+    fl_json_cstring(&r->out, name);
     fl_buf_adds(&r->out, ",\"token\":");
-    api_jstr(&r->out, text);
+    fl_json_cstring(&r->out, text);
     fl_buf_addc(&r->out, '}');
     fl_value_unref(body);
     return API_DONE;

@@ -11,15 +11,15 @@ static void definition_json(struct fl_buf *b, const struct fl_definition_row *d,
     bool f = true;
     fl_buf_addc(b, '{');
     api_jkey(b, &f, "key");
-    api_jstr(b, d->key);
+    fl_json_cstring(b, d->key);
     api_jkey(b, &f, "name");
-    api_jstr(b, d->name);
+    fl_json_cstring(b, d->name);
     api_jkey(b, &f, "version");
     fl_buf_addf(b, "%d", (int)d->version);
     api_jkey(b, &f, "definition_id");
     fl_buf_addf(b, "%llu", (unsigned long long)d->id);
     api_jkey(b, &f, "checksum");
-    api_jstr(b, d->checksum);
+    fl_json_cstring(b, d->checksum);
     api_jkey(b, &f, "deployed_at");
     api_jtime(b, d->deployed_at);
     if (n_versions > 0) {

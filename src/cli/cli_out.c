@@ -176,40 +176,6 @@ void cli_json_init(struct cli_json *j)
     fl_buf_init(&j->buf, 0);
 }
 
-static void json_string(struct fl_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    fl_buf_addc(b, '"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '"':
-            fl_buf_adds(b, "\\\"");
-            break;
-        case '\\':
-            fl_buf_adds(b, "\\\\");
-            break;
-        case '\n':
-            fl_buf_adds(b, "\\n");
-            break;
-        case '\r':
-            fl_buf_adds(b, "\\r");
-            break;
-        case '\t':
-            fl_buf_adds(b, "\\t");
-            break;
-        default:
-            if (ch < 0x20) {
-                char esc[7] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15], 0};
-                fl_buf_adds(b, esc);
-            } else {
-                fl_buf_addc(b, (char)ch);
-            }
-        }
-    }
-    fl_buf_addc(b, '"');
-}
-
 static void newline(struct cli_json *j)
 {
     fl_buf_addc(&j->buf, '\n');
@@ -226,7 +192,7 @@ static void member(struct cli_json *j, const char *key)
         newline(j);
     j->need_comma[j->depth] = true;
     if (key) {
-        json_string(&j->buf, key);
+        fl_json_cstring(&j->buf, key);
         fl_buf_adds(&j->buf, ": ");
     }
 }
@@ -267,7 +233,7 @@ void cli_json_str(struct cli_json *j, const char *key, const char *s)
 {
     member(j, key);
     if (s)
-        json_string(&j->buf, s);
+        fl_json_cstring(&j->buf, s);
     else
         fl_buf_adds(&j->buf, "null");
 }

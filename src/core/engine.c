@@ -60,10 +60,10 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
     fl__run_init(&r, m, inst, ctx, fx, fl__fx_strdup(fx, cmd->actor));
     b = fl__fx_scratch(fx);
     fl_buf_adds(b, "{\"process\":");
-    fl__json_str(b, m->key ? m->key : "");
+    fl_json_cstring(b, m->key ? m->key : "");
     if (cmd->business_key) {
         fl_buf_adds(b, ",\"business_key\":");
-        fl__json_str(b, cmd->business_key);
+        fl_json_cstring(b, cmd->business_key);
     }
     fl_buf_addc(b, '}');
     fl__run_event(&r, FL_EV_INSTANCE_STARTED, 0, 0, NULL, fl__fx_scratch_keep(fx));
@@ -194,10 +194,10 @@ static void do_record_action(struct fl__run *r, const struct fl_command *cmd, si
     e->u.task_close.ref = ref;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"kind\":");
-    fl__json_str(b, kind);
+    fl_json_cstring(b, kind);
     if (ref) {
         fl_buf_adds(b, ",\"ref\":");
-        fl__json_str(b, ref);
+        fl_json_cstring(b, ref);
     }
     fl_buf_addc(b, '}');
     fl__run_event(r, FL_EV_MAIN_ACTION_RECORDED, t->id, cmd->target_id, node->id,
@@ -236,7 +236,7 @@ static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t 
     e->u.job_close.at = r->ctx->now_ms;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"error\":");
-    fl__json_str(b, error);
+    fl_json_cstring(b, error);
     fl_buf_addf(b, ",\"retries\":%d}", retries);
     fl__run_event(r, FL_EV_JOB_FAILED, t->id, cmd->target_id, node_id, fl__fx_scratch_keep(r->fx));
     if (retries == 0) {
@@ -258,7 +258,7 @@ static void do_cancel(struct fl__run *r, const struct fl_command *cmd)
     inst->ended_at = r->ctx->now_ms;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"reason\":");
-    fl__json_str(b, cmd->reason ? cmd->reason : "");
+    fl_json_cstring(b, cmd->reason ? cmd->reason : "");
     fl_buf_addc(b, '}');
     fl__run_event(r, FL_EV_INSTANCE_CANCELLED, 0, 0, NULL, fl__fx_scratch_keep(r->fx));
 }

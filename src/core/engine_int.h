@@ -35,8 +35,6 @@ const struct fl_value *fl__fx_hold(struct fl_effects *fx, const struct fl_value 
 /* Append a zeroed effect of kind k and return it (valid until the next push). */
 struct fl_effect *fl__fx_push(struct fl_effects *fx, enum fl_effect_kind k);
 
-/* Append s as a JSON string literal (quoted, escaped) to b. */
-void fl__json_str(struct fl_buf *b, const char *s);
 
 /* ---- the run of one command (engine_step.c) ---- */
 

@@ -136,7 +136,7 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     e->u.incident.at = r->ctx->now_ms;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"error\":");
-    fl__json_str(b, msg);
+    fl_json_cstring(b, msg);
     fl_buf_addc(b, '}');
     fl__run_event(r, FL_EV_INCIDENT_RAISED, mv->id, id, node_id, fl__fx_scratch_keep(r->fx));
     fl__run_park(r, &t);
@@ -224,7 +224,7 @@ void fl__run_merge_vars(struct fl__run *r, const struct fl_value *vars, uint64_t
         e = fl__fx_push(r->fx, FL_FX_VAR_SET);
         e->u.var.name = name;
         e->u.var.value = fl__fx_hold(r->fx, val);
-        fl__json_str(b, name);
+        fl_json_cstring(b, name);
         fl_buf_addc(b, ':');
         fl_value_to_json(val, b);
     }
@@ -494,7 +494,7 @@ static const char *flow_detail(struct fl__run *r, uint32_t f)
         return NULL;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"flow\":");
-    fl__json_str(b, r->m->flows[f].id);
+    fl_json_cstring(b, r->m->flows[f].id);
     fl_buf_addc(b, '}');
     return fl__fx_scratch_keep(r->fx);
 }

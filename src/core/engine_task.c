@@ -241,7 +241,7 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
     e->u.job.created_at = r->ctx->now_ms;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"type\":");
-    fl__json_str(b, node->job_type);
+    fl_json_cstring(b, node->job_type);
     fl_buf_addc(b, '}');
     fl__run_event(r, FL_EV_JOB_CREATED, mv->id, job_id, node->id, fl__fx_scratch_keep(r->fx));
 

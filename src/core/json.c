@@ -314,9 +314,13 @@ out:
     return rc;
 }
 
-static void write_string(const char *s, size_t n, struct fl_buf *out)
+void fl_json_string(struct fl_buf *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    if (!s) {
+        fl_buf_add(out, "null", 4);
+        return;
+    }
     fl_buf_addc(out, '"');
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -343,6 +347,11 @@ static void write_string(const char *s, size_t n, struct fl_buf *out)
     fl_buf_addc(out, '"');
 }
 
+void fl_json_cstring(struct fl_buf *out, const char *s)
+{
+    fl_json_string(out, s, s ? strlen(s) : 0);
+}
+
 static void write_rec(const struct fl_value *v, struct fl_buf *out)
 {
     switch (fl_value_type(v)) {
@@ -358,7 +367,7 @@ static void write_rec(const struct fl_value *v, struct fl_buf *out)
         fl_dec_format(&v->u.num, out);
         break;
     case FL_VSTRING:
-        write_string(v->u.str.s, v->u.str.len, out);
+        fl_json_string(out, v->u.str.s, v->u.str.len);
         break;
     case FL_VLIST:
         fl_buf_addc(out, '[');
@@ -374,7 +383,7 @@ static void write_rec(const struct fl_value *v, struct fl_buf *out)
         for (size_t i = 0; i < v->u.ctx.len; i++) {
             if (i)
                 fl_buf_addc(out, ',');
-            write_string(v->u.ctx.ents[i].key, v->u.ctx.ents[i].keylen, out);
+            fl_json_string(out, v->u.ctx.ents[i].key, v->u.ctx.ents[i].keylen);
             fl_buf_addc(out, ':');
             write_rec(v->u.ctx.ents[i].val, out);
         }
@@ -383,7 +392,7 @@ static void write_rec(const struct fl_value *v, struct fl_buf *out)
     default: {
         struct fl_buf t = FL_BUF_INIT;
         fl__format_temporal(v, &t);
-        write_string(t.ptr, t.len, out);
+        fl_json_string(out, t.ptr, t.len);
         fl_buf_release(&t);
         break;
     }

@@ -146,7 +146,7 @@ static int load_variables(struct fl_sqlite *q, uint64_t id, struct fl_value **ct
         } else {
             if (n++)
                 fl_buf_addc(&json, ',');
-            fl__store_json_string(&json, name, name_len);
+            fl_json_string(&json, name, name_len);
             fl_buf_addc(&json, ':');
             fl_buf_add(&json, text, text_len);
         }
@@ -318,7 +318,7 @@ static void bind_viewer(sqlite3_stmt *st, const struct fl_principal *p)
 {
     struct fl_buf quoted = FL_BUF_INIT;
     const char *login = p->login ? p->login : "";
-    fl__store_json_string(&quoted, login, strlen(login));
+    fl_json_string(&quoted, login, strlen(login));
     sqlite3_bind_text(st, 10, login, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)p->user_id);
     sqlite3_bind_text(st, 12, quoted.ptr, (int)quoted.len, SQLITE_TRANSIENT);

@@ -261,36 +261,3 @@ char *fl__store_join_list(const struct fl_strlist *l)
     return fl_buf_detach(&b, NULL);
 }
 
-void fl__store_json_string(struct fl_buf *out, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    fl_buf_addc(out, '"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"':
-            fl_buf_add(out, "\\\"", 2);
-            break;
-        case '\\':
-            fl_buf_add(out, "\\\\", 2);
-            break;
-        case '\n':
-            fl_buf_add(out, "\\n", 2);
-            break;
-        case '\r':
-            fl_buf_add(out, "\\r", 2);
-            break;
-        case '\t':
-            fl_buf_add(out, "\\t", 2);
-            break;
-        default:
-            if (c < 0x20) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                fl_buf_add(out, e, 6);
-            } else {
-                fl_buf_addc(out, (char)c);
-            }
-        }
-    }
-    fl_buf_addc(out, '"');
-}

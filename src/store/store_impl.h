@@ -130,7 +130,5 @@ extern const struct fl_store_ops fl__sqlite_ops;
 /* Join a string list as "a,b,c" (NULL when empty). Caller frees. */
 char *fl__store_join_list(const struct fl_strlist *l);
 
-/* Append s to out as a JSON string literal (quotes and escapes). */
-void fl__store_json_string(struct fl_buf *out, const char *s, size_t len);
 
 #endif

@@ -110,6 +110,22 @@ static void test_exact_numbers(void **state)
     fl_value_unref(v);
 }
 
+/* fl_json_string is the one JSON string writer (values, engine details, store, API, CLI). */
+static void test_json_string_writer(void **state)
+{
+    struct fl_buf b = FL_BUF_INIT;
+    (void)state;
+    fl_json_cstring(&b, NULL);
+    assert_string_equal(b.ptr, "null");
+    fl_buf_reset(&b);
+    fl_json_cstring(&b, "a\"b\\c\n\r\t\b\f\x01 \xd0\xbf");
+    assert_string_equal(b.ptr, "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001 \xd0\xbf\"");
+    fl_buf_reset(&b);
+    fl_json_string(&b, "x\0y", 3); /* explicit length: an embedded NUL is escaped, not cut */
+    assert_string_equal(b.ptr, "\"x\\u0000y\"");
+    fl_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_depth_cap),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_exact_numbers),
+        cmocka_unit_test(test_json_string_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
