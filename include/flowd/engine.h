@@ -44,6 +44,10 @@ struct fl_instance {
     size_t n_tokens, cap_tokens;
     int64_t started_at, ended_at; /* ms since epoch; ended_at 0 while active */
     uint64_t revision;            /* +1 for every command applied */
+    struct fl_timer *timers;      /* pending timers, owned; TIMER_SET/DEL mirror changes */
+    size_t n_timers, cap_timers;
+    struct fl_control *controls;  /* open control points, owned (names owned too) */
+    size_t n_controls, cap_controls;
 };
 
 enum fl_command_kind {
@@ -52,7 +56,9 @@ enum fl_command_kind {
     FL_CMD_RECORD_ACTION, /* record the main action of a task */
     FL_CMD_COMPLETE_JOB,
     FL_CMD_FAIL_JOB,
-    FL_CMD_CANCEL
+    FL_CMD_CANCEL,
+    FL_CMD_FIRE_TIMER, /* target_id = timer id (one of inst->timers): the scheduler fires it */
+    FL_CMD_SET_CONTROL /* set, move or clear a control point (see control fields) */
 };
 
 /* A command. Pointers are borrowed for the duration of the call, except that the engine
@@ -75,9 +81,32 @@ struct fl_command {
     int retries; /* retries left after this failure; 0 raises an incident */
     /* CANCEL */
     const char *reason;
+    /* START: start at this start event id (a timer start event); NULL = the none start */
+    const char *start_node_id;
+    /* SET_CONTROL: control point `control_name` due at control_due_ms (0 = clear it),
+     * reminded control_remind_ms before (0 = no reminder) */
+    const char *control_name;
+    int64_t control_due_ms, control_remind_ms;
 };
 
-enum fl_id_kind { FL_ID_INSTANCE, FL_ID_TOKEN, FL_ID_TASK, FL_ID_JOB, FL_ID_INCIDENT };
+enum fl_id_kind {
+    FL_ID_INSTANCE,
+    FL_ID_TOKEN,
+    FL_ID_TASK,
+    FL_ID_JOB,
+    FL_ID_INCIDENT,
+    FL_ID_TIMER,
+    FL_ID_CONTROL /* control points */
+};
+
+struct fl_iso_duration; /* flowd/timecalc.h */
+
+/* Adds d to t on the business calendar named cal (NULL or "" = the organisation's default
+ * calendar); *out is the instant. FL_ENOTFOUND unknown calendar, FL_EINVAL a duration the
+ * calendar cannot place. Supplied by the service, which owns the calendars. */
+typedef int (*fl_calendar_add_fn)(void *arg, const char *cal, int64_t t_ms,
+                                  const struct fl_iso_duration *d, int64_t *out,
+                                  struct fl_error *err);
 
 /* What a step may know of the world. */
 struct fl_engine_ctx {
@@ -86,6 +115,10 @@ struct fl_engine_ctx {
     uint32_t max_steps; /* 0 = FL_ENGINE_DEFAULT_MAX_STEPS */
     uint64_t (*next_id)(void *arg, enum fl_id_kind kind); /* fresh id, never 0 */
     void *id_arg;
+    /* Working-time arithmetic for stage durations, reminders and escalation levels; NULL =
+     * plain calendar time (fl_iso_duration_add) everywhere. */
+    fl_calendar_add_fn calendar_add;
+    void *calendar_arg;
 };
 
 enum fl_event_type {
@@ -103,6 +136,11 @@ enum fl_event_type {
     FL_EV_JOB_FAILED,
     FL_EV_VARIABLES_CHANGED,
     FL_EV_INCIDENT_RAISED,
+    FL_EV_TIMER_FIRED,      /* a BPMN timer event fired */
+    FL_EV_TASK_REMINDED,    /* a task's reminder went out */
+    FL_EV_ESCALATED,        /* a task or control point is overdue: level n was told */
+    FL_EV_CONTROL_SET,      /* a control point was set, moved or cleared */
+    FL_EV_CONTROL_REMINDED, /* a control point's reminder went out */
     FL__EV_COUNT
 };
 
@@ -118,7 +156,13 @@ const char *fl_event_type_name(enum fl_event_type t);
  *   main_action_recorded {"kind":"document"[,"ref":"..."]}
  *   job_created        {"type":"..."};  job_failed {"error":"...","retries":n}
  *   incident_raised    {"error":"message"}
- * ref_id: task id (task_*, main_action_recorded), job id (job_*), incident id. */
+ *   timer_fired        {"timer":id[,"cycle":n]}
+ *   task_reminded      {"due":"ISO time"}
+ *   escalated          {"level":n,"to":["role or user",...]} (level 0: the deadline itself)
+ *   control_set        {"name":"...","due":"ISO time"|null[,"remind":"ISO time"]}
+ *   control_reminded   {"name":"...","due":"ISO time"}
+ * ref_id: task id (task_*, main_action_recorded, task escalations), job id (job_*),
+ * incident id, timer id (timer_fired), control point id (control_*, their escalations). */
 struct fl_event {
     enum fl_event_type type;
     uint64_t instance_id, token_id, ref_id; /* ref_id: task, job or incident id, or 0 */
@@ -154,6 +198,52 @@ struct fl_job {
     int64_t created_at;
 };
 
+enum fl_timer_kind {
+    FL_TIMER_EVENT,          /* BPMN timer event at `node`: an intermediate catch event the
+                                token token_id waits at, or a boundary event on the task the
+                                token token_id rests at */
+    FL_TIMER_TASK_REMIND,    /* reminder of task ref_id */
+    FL_TIMER_TASK_DUE,       /* deadline of task ref_id: level 0 = due, n = escalation n */
+    FL_TIMER_CONTROL_REMIND, /* reminder of control point ref_id */
+    FL_TIMER_CONTROL_DUE     /* control point ref_id due: level as for tasks */
+};
+
+/* A pending timer of an instance. The store keeps them indexed by due time; the scheduler
+ * claims a due one by applying FL_CMD_FIRE_TIMER, whose effects delete it (TIMER_DEL) in
+ * the same transaction, so it fires exactly once. */
+struct fl_timer {
+    uint64_t id, instance_id;
+    uint64_t token_id;   /* EVENT: the waiting token; task timers: the task's token */
+    uint64_t ref_id;     /* task or control point id; 0 for EVENT */
+    uint32_t node;       /* the timer event's node, or the task's node; FL_NONE otherwise */
+    uint8_t kind;        /* enum fl_timer_kind */
+    uint16_t level;      /* *_DUE: 0 = the deadline, n = escalation level n */
+    uint32_t repeat;     /* EVENT with a cycle: firings left after this one (UINT32_MAX =
+                            unbounded), else 0 */
+    int64_t due_at;      /* ms since epoch */
+};
+
+/* A notification for people (the in-app inbox), addressed by the engine to a user, to
+ * every user of a role, to the head of a user's department, or to the accountable role of
+ * a stage; the store resolves the addressees to users when it writes the effect. */
+struct fl_notify {
+    const char *kind;        /* "reminder", "overdue", "escalation", "control_point" */
+    const char *to_user;     /* a user id, or NULL */
+    const char *to_role;     /* every user holding this role, or NULL */
+    const char *to_head_of;  /* the head of this user's department, or NULL */
+    uint64_t instance_id, task_id, control_id; /* what it is about; 0 when not */
+    const char *node_id;
+    const char *message;     /* one line for people */
+    int64_t at;
+};
+
+/* A dated obligation on a case (offer expiry, invoice due date, next contact...). */
+struct fl_control {
+    uint64_t id, instance_id;
+    char *name; /* owned by the instance, or by the effects' arena in an effect */
+    int64_t due_at, remind_at; /* remind_at 0 = none */
+};
+
 enum fl_effect_kind {
     FL_FX_EVENT,       /* append a history event */
     FL_FX_TOKEN_PUT,   /* insert or replace token (by id) */
@@ -165,7 +255,12 @@ enum fl_effect_kind {
     FL_FX_JOB_CREATE,
     FL_FX_JOB_CLOSE,   /* close job id (completed, or failed for good) */
     FL_FX_JOB_RETRY,   /* job id failed, retries left, error */
-    FL_FX_INCIDENT     /* open an incident */
+    FL_FX_INCIDENT,    /* open an incident */
+    FL_FX_TIMER_SET,   /* insert or replace a pending timer (by id) */
+    FL_FX_TIMER_DEL,   /* delete timer id: fired or cancelled */
+    FL_FX_NOTIFY,      /* store a notification for its addressees */
+    FL_FX_CONTROL_SET, /* insert or replace control point (by id) */
+    FL_FX_CONTROL_DEL  /* control point id met or cleared */
 };
 
 struct fl_effect {
@@ -200,6 +295,9 @@ struct fl_effect {
             const char *node_id, *message;
             int64_t at;
         } incident;
+        struct fl_timer timer;     /* TIMER_SET; TIMER_DEL uses timer.id */
+        struct fl_notify notify;   /* NOTIFY */
+        struct fl_control control; /* CONTROL_SET; CONTROL_DEL uses control.id */
     } u;
 };
 

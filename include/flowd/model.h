@@ -30,6 +30,9 @@ enum fl_node_kind {
     FL_NODE_SCRIPT_TASK,   /* FEEL expression, result into a variable */
     FL_NODE_EXCLUSIVE_GW,
     FL_NODE_PARALLEL_GW,
+    FL_NODE_TIMER_START,    /* start event with a timerEventDefinition */
+    FL_NODE_TIMER_CATCH,    /* intermediate catch event with a timerEventDefinition */
+    FL_NODE_TIMER_BOUNDARY, /* boundary event with a timerEventDefinition (attached_to) */
     FL__NODE_KIND_COUNT
 };
 
@@ -41,6 +44,22 @@ struct fl_strlist {
 
 /* Free l's items and leave it empty (reusable). Not thread-safe on the same list. */
 void fl_strlist_release(struct fl_strlist *l);
+
+/* One escalation level of a stage: `after` the deadline (on the stage's calendar), tell
+ * `to`: role names, or "accountable" (the stage's RACI A) or "head" (the head of the
+ * assignee's department). Levels are in increasing order of `after`. */
+struct fl_escalation_level {
+    char *after; /* ISO 8601 duration, e.g. "P1D" */
+    struct fl_strlist to;
+};
+
+/* A timer event's definition as written: timeDate, timeDuration or timeCycle, each ISO
+ * 8601 text or "=expr" (FEEL giving a date and time, a duration or a cycle string). */
+enum fl_timer_def_kind { FL_TIMERDEF_DATE, FL_TIMERDEF_DURATION, FL_TIMERDEF_CYCLE };
+struct fl_timer_def {
+    enum fl_timer_def_kind kind;
+    char *text;
+};
 
 /* Stage settings of a user task: flowd's extension elements, with Camunda 7/8 attributes
  * mapped onto the same fields. NULL/empty when not given. */
@@ -61,6 +80,10 @@ struct fl_stage {
     struct fl_strlist candidate_users;
     char *due_date;       /* date-time text or "=expr" (camunda:dueDate, zeebe:taskSchedule) */
     char *follow_up_date; /* likewise */
+    /* Levels after the deadline (the deadline itself, level 0, always tells the
+     * accountable role and the head of the assignee's department). */
+    struct fl_escalation_level *escalations;
+    size_t n_escalations;
 };
 
 struct fl_node {
@@ -77,6 +100,11 @@ struct fl_node {
     int job_retries;        /* service task retries (default 3) */
     struct fl_feel_expr *script; /* script task expression */
     char *result_variable;       /* script task result variable */
+    struct fl_timer_def *timer;  /* timer start/catch/boundary events, else NULL */
+    uint32_t attached_to;        /* boundary event: the task's node index, else FL_NONE */
+    bool cancel_activity;        /* boundary event: interrupting (the default) */
+    uint32_t *boundaries;        /* task: indices of the boundary events attached to it */
+    uint32_t n_boundaries;
     int line, column;
 };
 
@@ -103,7 +131,9 @@ struct fl_model {
     size_t n_nodes;
     struct fl_flow *flows;
     size_t n_flows;
-    uint32_t start; /* index of the none start event */
+    uint32_t start; /* index of the none start event, or FL_NONE when there is none */
+    uint32_t *timer_starts; /* indices of timer start events */
+    size_t n_timer_starts;
     struct fl_model_warning *warnings;
     size_t n_warnings;
 };

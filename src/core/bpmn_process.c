@@ -179,6 +179,7 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
     n->name = fl__bpmn_attr(el, "name", NULL);
     n->documentation = documentation_of(el);
     n->default_flow = FL_NONE;
+    n->attached_to = FL_NONE;
     n->job_retries = 3;
     fl__bpmn_node_pos(p->rd, el, &n->line, &n->column);
     p->node_xml[m->n_nodes] = el;

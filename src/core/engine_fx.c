@@ -39,6 +39,11 @@ static const char *const event_names[FL__EV_COUNT] = {
     [FL_EV_JOB_FAILED] = "job_failed",
     [FL_EV_VARIABLES_CHANGED] = "variables_changed",
     [FL_EV_INCIDENT_RAISED] = "incident_raised",
+    [FL_EV_TIMER_FIRED] = "timer_fired",
+    [FL_EV_TASK_REMINDED] = "task_reminded",
+    [FL_EV_ESCALATED] = "escalated",
+    [FL_EV_CONTROL_SET] = "control_set",
+    [FL_EV_CONTROL_REMINDED] = "control_reminded",
 };
 
 const char *fl_event_type_name(enum fl_event_type t)

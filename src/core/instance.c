@@ -21,6 +21,23 @@ struct fl_instance *fl_instance_clone(const struct fl_instance *inst)
         memcpy(c->tokens, inst->tokens, inst->n_tokens * sizeof(*c->tokens));
         c->cap_tokens = inst->n_tokens;
     }
+    c->timers = NULL;
+    c->cap_timers = 0;
+    if (inst->n_timers) {
+        c->timers = fl_reallocarray(NULL, inst->n_timers, sizeof(*c->timers));
+        memcpy(c->timers, inst->timers, inst->n_timers * sizeof(*c->timers));
+        c->cap_timers = inst->n_timers;
+    }
+    c->controls = NULL;
+    c->cap_controls = 0;
+    if (inst->n_controls) {
+        c->controls = fl_reallocarray(NULL, inst->n_controls, sizeof(*c->controls));
+        for (size_t i = 0; i < inst->n_controls; i++) {
+            c->controls[i] = inst->controls[i];
+            c->controls[i].name = fl_strdup(inst->controls[i].name);
+        }
+        c->cap_controls = inst->n_controls;
+    }
     return c;
 }
 
@@ -31,6 +48,10 @@ void fl_instance_free(struct fl_instance *inst)
     free(inst->business_key);
     fl_value_unref(inst->variables);
     free(inst->tokens);
+    free(inst->timers);
+    for (size_t i = 0; i < inst->n_controls; i++)
+        free(inst->controls[i].name);
+    free(inst->controls);
     free(inst);
 }
 

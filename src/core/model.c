@@ -37,6 +37,11 @@ static void stage_free(struct fl_stage *s)
     fl_strlist_release(&s->candidate_users);
     free(s->due_date);
     free(s->follow_up_date);
+    for (size_t i = 0; i < s->n_escalations; i++) {
+        free(s->escalations[i].after);
+        fl_strlist_release(&s->escalations[i].to);
+    }
+    free(s->escalations);
     free(s);
 }
 
@@ -57,8 +62,13 @@ void fl_model_free(struct fl_model *m)
         free(n->job_type);
         fl_feel_free(n->script);
         free(n->result_variable);
+        if (n->timer)
+            free(n->timer->text);
+        free(n->timer);
+        free(n->boundaries);
     }
     free(m->nodes);
+    free(m->timer_starts);
     for (i = 0; i < m->n_flows; i++) {
         free(m->flows[i].id);
         free(m->flows[i].name);
@@ -120,6 +130,9 @@ const char *fl_node_kind_name(enum fl_node_kind k)
         [FL_NODE_SCRIPT_TASK] = "scriptTask",
         [FL_NODE_EXCLUSIVE_GW] = "exclusiveGateway",
         [FL_NODE_PARALLEL_GW] = "parallelGateway",
+        [FL_NODE_TIMER_START] = "startEvent",
+        [FL_NODE_TIMER_CATCH] = "intermediateCatchEvent",
+        [FL_NODE_TIMER_BOUNDARY] = "boundaryEvent",
     };
     if ((unsigned)k >= FL__NODE_KIND_COUNT)
         return "unknown";
