@@ -275,4 +275,26 @@ json 'assert len(d["tasks"]) >= 1'
 (cd "$tmp" && FLOWD_DB= "$FLOWD_BINARY" instances --json >"$out" 2>"$err") || fail "flowd instances with the default database failed"
 json 'assert len(d["instances"]) >= 1'
 
+# ---- feel: evaluate an expression as the engine would ----
+run 0 feel '1 + 2'
+[ "$(cat "$out")" = 3 ] || fail "feel 1 + 2"
+run 0 feel '= amount * 2' --var amount=0.1
+[ "$(cat "$out")" = 0.2 ] || fail "feel keeps exact decimals"
+run 0 feel 'date(d) + duration("P1M")' --var d:date=2026-01-31
+[ "$(cat "$out")" = '"2026-02-28"' ] || fail "feel date arithmetic"
+run 0 feel 'items[item > 1]' --var 'items=[1,2,3]'
+[ "$(cat "$out")" = '[2,3]' ] || fail "feel filter"
+run 0 feel '[1..5]' --unary 5
+[ "$(cat "$out")" = true ] || fail "feel unary test"
+run 1 feel '1 +'
+one_error_line
+err_has "column 4"
+run 3 feel 'x + 1'
+[ "$(cat "$out")" = null ] || fail "feel failing expression prints null"
+err_has "no variable found for name 'x'"
+run 1 feel
+one_error_line
+run 1 feel --var 'a:number=x' 'a'
+one_error_line
+
 echo "test_cli: $checks checks passed"
