@@ -150,6 +150,11 @@ struct fl_bpmn_doc {
  * on any input. Caller frees *out with fl_bpmn_doc_free. */
 int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct fl_error *err);
 
+/* How many processes of a BPMN document are marked isExecutable="true" (whether or not
+ * they would load), or -1 when the text is not well-formed BPMN-sized XML. For the
+ * conformance harness. */
+int fl_bpmn_count_executable(const char *xml, size_t len);
+
 /* Initialise the XML library once per process, before threads parse (libxml2 2.9 is not
  * safe on a first parse racing another). Idempotent; the service calls it at open. */
 void fl_bpmn_global_init(void);

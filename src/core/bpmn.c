@@ -369,6 +369,37 @@ out:
     return rc;
 }
 
+int fl_bpmn_count_executable(const char *xml, size_t len)
+{
+    struct fl__bpmn_reader rd;
+    struct fl_error err;
+    const xmlNode *root, *c;
+    int n = 0;
+
+    memset(&rd, 0, sizeof(rd));
+    rd.xml = xml;
+    rd.len = len;
+    rd.err = &err;
+    if (!xml || len == 0 || len > FL_BPMN_MAX_BYTES)
+        return -1;
+    xmlInitParser();
+    if (parse(&rd) < 0)
+        return -1;
+    root = xmlDocGetRootElement(rd.doc);
+    if (fl__bpmn_is(root, FL__NS_BPMN, "definitions")) {
+        for (c = root->children; c; c = c->next) {
+            xmlChar *x;
+            if (!fl__bpmn_is(c, FL__NS_BPMN, "process"))
+                continue;
+            x = xmlGetNoNsProp(c, (const xmlChar *)"isExecutable");
+            n += x && !strcmp((const char *)x, "true");
+            xmlFree(x);
+        }
+    }
+    xmlFreeDoc(rd.doc);
+    return n;
+}
+
 void fl_bpmn_global_init(void)
 {
     xmlInitParser();
