@@ -61,8 +61,10 @@ enum fl_access {
 };
 
 /* Access of p to task t: admin all; WRITE when p is the assignee, a candidate user, holds a
- * candidate role, or heads (transitively) the department of the assignee or of a candidate
- * user; READ when p holds one of the task's watch roles (stage RACI C/I); else NONE. */
+ * candidate role, or heads (transitively) the department of a member the task belongs to
+ * (its assignee, a candidate user, or who started or owns its instance:
+ * t->instance_started_by, t->instance_owner); READ when p holds one of the task's watch
+ * roles (stage RACI C/I); else NONE. Definition in docs/auth.md. */
 enum fl_access fl_access_task(const struct fl_principal *p, const struct fl_task_row *t);
 
 /* True when fl_access_task is not NONE. */
@@ -70,8 +72,8 @@ bool fl_access_task_visible(const struct fl_principal *p, const struct fl_task_r
 
 /* Access of p to instance i whose tasks (all of them, open and closed) are tasks[0..n):
  * admin all; WRITE when p started it, is its owner (variable "owner"), has WRITE on one of
- * its tasks, or heads (transitively) the department of who started it; READ when p has
- * READ on one of its tasks; else NONE. */
+ * its tasks, or heads (transitively) the department of who started or owns it; READ when
+ * p has READ on one of its tasks; else NONE. Tasks of another instance are ignored. */
 enum fl_access fl_access_instance(const struct fl_principal *p, const struct fl_instance_row *i,
                                   const struct fl_task_row *tasks, size_t n);
 

@@ -698,9 +698,9 @@ static void test_access_matrix(void **state)
         {"cara", {2, 2, 0}, {2, 2, 0}},    /* candidate role sales_manager */
         {"cuz", {0, 0, 2}, {0, 0, 2}},     /* candidate user of T3 */
         {"acct", {0, 0, 2}, {0, 0, 2}},    /* candidate role accountant */
-        {"sally", {2, 2, 0}, {2, 2, 2}},   /* head of Sales: ed (sub-dept) and sam; T3 is
-                                            * for accountants, but ed started I3 */
-        {"eva", {2, 0, 0}, {2, 0, 2}},     /* head of Sales EU: ed only */
+        {"sally", {2, 2, 2}, {2, 2, 2}},   /* head of Sales: ed (sub-dept) and sam; T3 is
+                                            * for accountants only, but ed started I3 */
+        {"eva", {2, 0, 2}, {2, 0, 2}},     /* head of Sales EU: ed only (T3: I3 is his) */
         {"oscar", {0, 0, 0}, {0, 0, 0}},   /* head of Ops: cara's department, no tasks */
         {"lars", {1, 1, 0}, {1, 1, 0}},    /* consulted: read only */
         {"ida", {1, 1, 0}, {1, 1, 0}},     /* informed: read only */
