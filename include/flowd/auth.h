@@ -202,10 +202,11 @@ int fl_auth_department_add(struct fl_store *s, const char *name, const char *par
 int fl_auth_department_list(struct fl_store *s, struct fl_department_row **rows, size_t *n,
                             struct fl_error *err);
 
-/* First start: when the database has no user at all, add login as an admin with password
- * (NULL: a generated one, returned once in *generated for the caller to print; caller
- * frees). *created false (and nothing written) when any user exists, so running it on
- * every start is safe. */
+/* First start: when the database has no admin user (enabled or not), add login as an admin
+ * with password (NULL: a generated one, returned once in *generated for the caller to
+ * print; caller frees). *created false (and nothing written) when an admin exists, so
+ * running it on every start is safe. FL_ECONFLICT when login exists as a user who is not
+ * an admin (it is never promoted silently); FL_EINVAL for a bad login or password. */
 int fl_auth_bootstrap_admin(struct fl_store *s, const char *login, const char *password,
                             int64_t now_ms, bool *created, char **generated, struct fl_error *err);
 

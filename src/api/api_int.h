@@ -71,6 +71,7 @@ struct fl_server {
     pthread_mutex_t admin_lock;
     struct fl_store *admin;
     struct fl_ratelimit *ratelimit;
+    struct fl_session_policy session; /* lifetimes of login sessions */
     pthread_mutex_t idem_lock;
     struct api_idem_entry *idem; /* idempotency records (api_idem.c) */
 };

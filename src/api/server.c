@@ -289,6 +289,7 @@ int fl_server_start(const struct fl_server_options *opt, struct fl_server **out,
     pthread_mutex_init(&srv->idem_lock, NULL);
     pthread_mutex_init(&srv->admin_lock, NULL);
     srv->ratelimit = fl_ratelimit_new(NULL);
+    srv->session = opt->session;
     so.db_url = opt->db_url;
     so.synchronous = opt->synchronous;
     so.synchronous_set = opt->synchronous_set;
