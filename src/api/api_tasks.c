@@ -300,13 +300,26 @@ static int change_assignee(struct api_req *r, enum claim_kind kind, const char *
     fl_task_row_release(&t);
     if (rc == 0)
         rc = fl_store_task_set_assignee(srv->admin, r->id, to, &e);
+    if (rc == 0 && r->idem_key[0]) {
+        /* The answer to an Idempotency-Key commits with the change, as for commands. */
+        struct fl_idem_row row;
+        api_render_begin(srv->admin);
+        answer_task(r, r->id);
+        api_render_end();
+        if (api_idem_row(r, &row) == 0 && (rc = fl_store_idem_put(srv->admin, &row, &e)) == 0)
+            r->idem_kept = true;
+    }
     if (rc == 0)
         rc = fl_store_commit(srv->admin, &e);
     else
         fl_store_rollback(srv->admin);
     pthread_mutex_unlock(&srv->admin_lock);
-    if (rc != 0)
+    if (rc != 0) {
+        r->idem_kept = false;
         return api_problem(r, rc, &e);
+    }
+    if (r->idem_kept)
+        return API_DONE;
     return answer_task(r, r->id);
 }
 
