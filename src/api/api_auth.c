@@ -52,8 +52,7 @@ static int by_cookie(struct api_req *r, const char *sid)
     uint64_t uid = 0;
     int rc;
     pthread_mutex_lock(&r->srv->admin_lock);
-    rc = fl_auth_session_check(r->srv->admin, sid, &r->srv->session, now_ms(), &uid, r->csrf,
-                               &e);
+    rc = fl_auth_session_check(r->srv->admin, sid, &r->srv->session, now_ms(), &uid, r->csrf, &e);
     if (rc == 0)
         rc = load_principal(r, r->srv->admin, uid, FL_SCOPE_ADMIN);
     pthread_mutex_unlock(&r->srv->admin_lock);

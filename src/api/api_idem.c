@@ -64,7 +64,9 @@ int api_idem_check(struct api_req *r)
     char *scope;
     int rc = -1, found;
 
-    if (!key)
+    /* Anonymous requests (login) share one principal, so a key would tie strangers'
+     * requests together; a login is no command to replay anyway. */
+    if (!key || !r->authed)
         return -1;
     if (!*key || strlen(key) > API_IDEM_MAX_KEY)
         return api_problemf(r, FL_EINVAL, "Idempotency-Key",
@@ -126,6 +128,20 @@ int api_idem_row(struct api_req *r, struct fl_idem_row *row)
     row->body = r->out.ptr;
     row->body_len = r->out.len;
     row->created_at = api_now_us() / 1000;
+    if ((api_routes[r->route].flags & API_SECRET) && r->status < 300) {
+        /* Secrets are stored only as hashes: the record says the request ran, and a retry
+         * learns that the secret was shown once, never the secret. */
+        int n = snprintf(r->idem_redacted, sizeof(r->idem_redacted),
+                         "{\"type\":\"https://flowd.dev/problems/conflict\",\"title\":\"conflict\","
+                         "\"status\":409,\"detail\":\"the first request with this "
+                         "Idempotency-Key succeeded; its answer held a secret that is shown "
+                         "only once\",\"field\":\"Idempotency-Key\"}");
+        row->status = 409;
+        row->content_type = (char *)(uintptr_t) "application/problem+json";
+        row->location = NULL;
+        row->body = r->idem_redacted;
+        row->body_len = (size_t)n;
+    }
     return 0;
 }
 

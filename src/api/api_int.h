@@ -36,6 +36,7 @@ typedef void (*api_cont)(struct api_req *r, const struct fl_result *res);
 #define API_LOOPBACK 2u /* no authentication when the peer is loopback (/metrics) */
 #define API_BIGBODY 4u  /* body up to FL_BPMN_MAX_BYTES (deployments) */
 #define API_ADMIN 8u    /* administrators only (admin scope and admin user) */
+#define API_SECRET 16u  /* the answer holds a secret shown once: never kept for replay */
 
 struct api_route {
     const char *method;
@@ -108,8 +109,9 @@ struct api_req {
     /* idempotency */
     char idem_key[API_IDEM_MAX_KEY + 1];
     char body_hash[65];
-    char *idem_scope; /* "login\nMETHOD pattern\nkey" while idem_key is set */
-    bool idem_kept;   /* the answer was kept in the transaction of the request's effects */
+    char *idem_scope;        /* "login\nMETHOD pattern\nkey" while idem_key is set */
+    bool idem_kept;          /* the answer was kept in the transaction of the request's effects */
+    char idem_redacted[512]; /* what an API_SECRET route keeps instead of its answer */
 };
 
 /* ---- routes (api_routes.c) ---- */

@@ -25,8 +25,7 @@
 #define N_INSTANCES 60
 #define T0 1700000000000LL
 
-static const char *const role_names[N_ROLES] = {"sales_manager", "accountant", "lawyer",
-                                                "auditor"};
+static const char *const role_names[N_ROLES] = {"sales_manager", "accountant", "lawyer", "auditor"};
 
 struct rng {
     uint64_t s;
@@ -56,8 +55,8 @@ static void exec_sql(sqlite3 *db, const char *sql)
 }
 
 /* A comma list of a random subset of names (NULL when empty). */
-static void random_list(struct rng *r, const char *const *names, size_t n, unsigned odds,
-                        char *out, size_t size)
+static void random_list(struct rng *r, const char *const *names, size_t n, unsigned odds, char *out,
+                        size_t size)
 {
     size_t len = 0;
     out[0] = '\0';

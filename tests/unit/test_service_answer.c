@@ -21,10 +21,10 @@
 /* One submitted command: how to answer it and what came back. */
 struct answered {
     const char *scope;
-    int fail_rc;       /* render returns this (0: keep the row) */
-    bool hold;         /* render waits until released (forms the next batch) */
-    unsigned renders;  /* calls of render */
-    char body[128];    /* the last answer rendered */
+    int fail_rc;      /* render returns this (0: keep the row) */
+    bool hold;        /* render waits until released (forms the next batch) */
+    unsigned renders; /* calls of render */
+    char body[128];   /* the last answer rendered */
     uint64_t seen_instance_status;
     struct fl_result res;
     bool done;
@@ -40,6 +40,7 @@ static int render(void *arg, struct fl_store *s, const struct fl_result *res,
     struct answered *a = arg;
     pthread_mutex_lock(&lock);
     a->renders++;
+    pthread_cond_broadcast(&cond); /* the test may wait for the writer to get here */
     while (a->hold && !released)
         pthread_cond_wait(&cond, &lock);
     pthread_mutex_unlock(&lock);
@@ -259,8 +260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_answer_commits_with_effects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answer_and_effects_roll_back_together, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_failed_batch_rerun_keeps_one_answer, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_batch_rerun_keeps_one_answer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
