@@ -297,34 +297,63 @@ static void run_single(struct fl_service *svc, struct fl__svc_cmd *q, struct fl_
     }
 }
 
-static void run_batch(struct fl_service *svc, struct fl__svc_cmd **batch, size_t n,
+/* Move queued commands into batch[n..max_batch); returns the new count. With wait, sleeps
+ * until the queue has one (and returns 0 only when the service closes with nothing left). */
+static size_t take(struct fl_service *svc, struct fl__svc_cmd **batch, size_t n, bool wait)
+{
+    size_t before = n;
+    pthread_mutex_lock(&svc->lock);
+    while (wait && !svc->qhead && !svc->closing)
+        pthread_cond_wait(&svc->not_empty, &svc->lock);
+    while (svc->qhead && n < svc->max_batch) {
+        batch[n++] = svc->qhead;
+        svc->qhead = svc->qhead->next;
+    }
+    if (!svc->qhead)
+        svc->qtail = NULL;
+    svc->qlen -= n - before;
+    if (n > before)
+        pthread_cond_broadcast(&svc->not_full);
+    pthread_mutex_unlock(&svc->lock);
+    return n;
+}
+
+/* Runs batch[0..*n) in one transaction and commits it. Commands queued while the batch
+ * runs join it (up to max_batch) until the queue is empty: the transaction commits as soon
+ * as the queue drains, and a command that arrives mid-batch shares this fsync instead of
+ * waiting for it and then for one of its own. */
+static void run_batch(struct fl_service *svc, struct fl__svc_cmd **batch, size_t *n,
                       struct fl_effects *fx, bool *retried)
 {
     struct fl_error e;
-    size_t i;
+    size_t i = 0;
     int rc;
     fl_error_clear(&e);
     *retried = false;
     svc->n_touched = 0;
     svc->models_mark = svc->models.n;
     if ((rc = fl_store_begin(svc->store, &e)) != 0) {
-        fail_all(batch, n, rc, &e);
+        fail_all(batch, *n, rc, &e);
         return;
     }
-    for (i = 0; i < n; i++)
-        if (exec_one(svc, batch[i], fx) == EXEC_FATAL)
+    for (;;) {
+        for (; i < *n; i++)
+            if (exec_one(svc, batch[i], fx) == EXEC_FATAL)
+                break;
+        if (i < *n || *n == svc->max_batch || (*n = take(svc, batch, *n, false)) == i)
             break;
-    if (i < n) {
+    }
+    if (i < *n) {
         fl_store_rollback(svc->store);
         drop_touched(svc);
         *retried = true;
-        for (i = 0; i < n; i++)
+        for (i = 0; i < *n; i++)
             run_single(svc, batch[i], fx);
         return;
     }
     if ((rc = fl_store_commit(svc->store, &e)) != 0) {
         drop_touched(svc);
-        fail_all(batch, n, rc, &e);
+        fail_all(batch, *n, rc, &e);
         return;
     }
     settle_touched(svc);
@@ -337,26 +366,11 @@ void *fl__svc_writer_main(void *arg)
     struct fl_effects fx;
     fl_effects_init(&fx);
     for (;;) {
-        size_t n = 0;
+        size_t n;
         bool retried;
-        pthread_mutex_lock(&svc->lock);
-        while (!svc->qhead && !svc->closing)
-            pthread_cond_wait(&svc->not_empty, &svc->lock);
-        if (!svc->qhead) {
-            pthread_mutex_unlock(&svc->lock);
+        if ((n = take(svc, batch, 0, true)) == 0)
             break; /* closing and drained */
-        }
-        while (svc->qhead && n < svc->max_batch) {
-            batch[n++] = svc->qhead;
-            svc->qhead = svc->qhead->next;
-        }
-        if (!svc->qhead)
-            svc->qtail = NULL;
-        svc->qlen -= n;
-        pthread_cond_broadcast(&svc->not_full);
-        pthread_mutex_unlock(&svc->lock);
-
-        run_batch(svc, batch, n, &fx, &retried);
+        run_batch(svc, batch, &n, &fx, &retried);
         fl_effects_reset(&fx);
 
         pthread_mutex_lock(&svc->lock);
