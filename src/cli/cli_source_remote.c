@@ -381,7 +381,7 @@ static int remote_run(struct cli_source *src, const struct fl_command *cmd, stru
         member_str(&body, "ref", cmd->action_ref);
         break;
     default:
-        res->rc = fl_error_set(&res->err, FL_EUNSUPPORTED,
+        res->rc = fl_error_set(&res->err, FL_EUSAGE,
                                "this command is not available with --server");
         goto out;
     }
@@ -454,7 +454,7 @@ static int remote_user_change(struct cli_source *src, const char *login,
     (void)login;
     (void)password;
     /* NEEDSWORK: the API has no route for these yet (see docs/cli.md, remote mode). */
-    return fl_error_set(err, FL_EUNSUPPORTED,
+    return fl_error_set(err, FL_EUSAGE,
                         "'user %s' is not available with --server: the API has no route for it; "
                         "run it on the server's database",
                         what == CLI_USER_PASSWORD  ? "passwd"
