@@ -56,7 +56,8 @@ int cli_http_check(const struct cli_http *h, const struct cli_http_answer *ans,
 int cli_problem_to_error(long status, const char *ctype, const char *body, size_t len,
                          struct fl_error *err);
 
-/* Append s to b percent-encoded for a URL query value (RFC 3986 unreserved kept). */
+/* Append s to b percent-encoded for a URL path segment or query value (RFC 3986
+ * unreserved characters and '@' kept). */
 void cli_url_escape(struct fl_buf *b, const char *s);
 
 #endif

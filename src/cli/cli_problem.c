@@ -132,7 +132,8 @@ void cli_url_escape(struct fl_buf *b, const char *s)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~')
+        /* RFC 3986 unreserved, and '@' (logins have it; fine in a path or a query). */
+        if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '@')
             fl_buf_addc(b, (char)ch);
         else
             fl_buf_addf(b, "%%%02X", ch);

@@ -450,16 +450,22 @@ static int remote_user_change(struct cli_source *src, const char *login,
                               enum cli_user_change what, const char *password,
                               struct fl_error *err)
 {
-    (void)src;
-    (void)login;
-    (void)password;
-    /* NEEDSWORK: the API has no route for these yet (see docs/cli.md, remote mode). */
-    return fl_error_set(err, FL_EUSAGE,
-                        "'user %s' is not available with --server: the API has no route for it; "
-                        "run it on the server's database",
-                        what == CLI_USER_PASSWORD  ? "passwd"
-                        : what == CLI_USER_DISABLE ? "disable"
-                                                   : "enable");
+    static const char *const verb[] = {"password", "disable", "enable"};
+    struct fl_buf path = FL_BUF_INIT, body = FL_BUF_INIT;
+    int rc;
+
+    fl_buf_adds(&path, "/api/v1/users/");
+    cli_url_escape(&path, login);
+    fl_buf_addf(&path, "/%s", verb[what]);
+    fl_buf_addc(&body, '{');
+    if (what == CLI_USER_PASSWORD)
+        member_str(&body, "password", password);
+    fl_buf_addc(&body, '}');
+    rc = call(src, "POST", path.ptr, "application/json", body.ptr, body.len, NULL, err);
+    memset(body.ptr, 0, body.len); /* it held the password */
+    fl_buf_release(&body);
+    fl_buf_release(&path);
+    return rc;
 }
 
 static int remote_role_add(struct cli_source *src, const char *name, const char *description,

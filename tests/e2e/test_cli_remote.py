@@ -139,7 +139,13 @@ def script():
         (["user", "add", "carl", "--role", "nosuchrole", "--password-stdin"], 2, "pw-carl-1\n"),
         (["user", "add", "anna", "--password-stdin"], 3, "anna-pw-2\n"),
         (["user", "list"], 0, None),
+        (["user", "disable", "bob"], 0, None),
+        (["user", "disable", "nobody"], 2, None),
         (["user", "list", "--json"], 0, None),
+        (["user", "enable", "bob", "--json"], 0, None),
+        (["user", "passwd", "anna", "--password-stdin"], 0, "anna-pw-2\n"),
+        (["user", "passwd", "anna", "--password-stdin"], 1, "\n"),
+        (["user", "list"], 0, None),
         (["token", "create", "--user", "anna", "--scope", "write", "--name", "ci"], 0, None),
         (["token", "create", "--user", "bob", "--scope", "read", "--json"], 0, None),
         (["token", "create", "--user", "anna", "--scope", "admin"], 3, None),
@@ -248,9 +254,22 @@ def remote_only(tokens, url):
     # acting as someone else is the server's business
     rc, out, err = flowd(["start", "approval", "--as", "anna"], good)
     check(rc == 1 and one_line(err) and "--as" in err, "--as refused remotely", out, err)
-    # commands without an API route, and commands that make no sense remotely
+    # a disabled user's token is refused at once; enabled again, it works
+    rc, out, err = flowd(["token", "create", "--user", "bob", "--scope", "read", "--json"], good)
+    check(rc == 0, "token for bob", out, err)
+    bob = json.loads(out)["token"]
+    SECRETS.append(bob)
+    as_bob = {"FLOWD_SERVER": url, "FLOWD_TOKEN": bob}
+    rc, out, err = flowd(["tasks"], as_bob)
+    check(rc == 0, "bob reads", out, err)
     rc, out, err = flowd(["user", "disable", "bob"], good)
-    check(rc == 1 and one_line(err) and "--server" in err, "user disable refused", out, err)
+    check(rc == 0 and out == "user 'bob' disabled\n", "disable bob remotely", out, err)
+    rc, out, err = flowd(["tasks"], as_bob)
+    check(rc == 1 and "not authorised" in err, "a disabled user's token is refused", out, err)
+    rc, out, err = flowd(["user", "enable", "bob"], good)
+    rc, out, err = flowd(["tasks"], as_bob)
+    check(rc == 0, "enabled again", out, err)
+    # commands that make no sense remotely
     for args in (["serve", "--server", url], ["routes", "--server", url]):
         rc, out, err = flowd(args)
         check(rc == 1 and "--server" in err, "%s refuses --server" % args[0], out, err)
