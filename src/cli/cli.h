@@ -75,8 +75,8 @@ enum {
 /* What cli_getopt returns besides a command's own option. */
 enum { CLI_GETOPT_END = -1, CLI_GETOPT_HELP = -2, CLI_GETOPT_ERROR = -3 };
 
-/* Fill c from the environment ($FLOWD_DB, $FLOWD_NOW, $FLOWD_SERVER, $FLOWD_TOKEN). Returns 0, or prints a usage error
- * and returns its exit code (bad $FLOWD_NOW). */
+/* Fill c from the environment ($FLOWD_DB, $FLOWD_NOW, $FLOWD_SERVER, $FLOWD_TOKEN). Returns
+ * 0, or prints a usage error and returns its exit code (bad $FLOWD_NOW). */
 int cli_common_init(struct cli_common *c, const struct cli_command *cmd);
 
 /* Next option of argv (getopt_long, arguments permuted so options may follow operands).

@@ -17,8 +17,8 @@
 
 struct cli_http {
     CURL *curl;
-    char *base;  /* without a trailing '/' */
-    char *auth;  /* "Authorization: Bearer ..." or NULL; wiped on close */
+    char *base;          /* without a trailing '/' */
+    char *auth;          /* "Authorization: Bearer ..." or NULL; wiped on close */
     struct fl_buf *sink; /* body of the answer being read */
     char ctype[128];
 };
@@ -43,8 +43,8 @@ int cli_http_open(const char *base_url, const char *token, struct cli_http **out
 
     *out = NULL;
     if (strncasecmp(base_url, "http://", 7) != 0 && strncasecmp(base_url, "https://", 8) != 0)
-        return fl_error_set(err, FL_EUSAGE,
-                            "--server '%s' is not an http:// or https:// URL", base_url);
+        return fl_error_set(err, FL_EUSAGE, "--server '%s' is not an http:// or https:// URL",
+                            base_url);
     if (global_users++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
         global_users--;
         return fl_error_set(err, FL_EINTERNAL, "cannot initialise libcurl");
@@ -158,6 +158,8 @@ int cli_http_send(struct cli_http *h, const char *method, const char *path, cons
         headers = curl_slist_append(headers, key);
         fl_buf_addf(&ct, "Content-Type: %s", ctype ? ctype : "application/json");
         headers = curl_slist_append(headers, ct.ptr);
+        /* No "Expect: 100-continue" round trip before a large body (a deployment). */
+        headers = curl_slist_append(headers, "Expect:");
     }
     /* A retry goes through this loop once more; the key above stays the same. */
     for (int attempt = 0; attempt < 2; attempt++) {

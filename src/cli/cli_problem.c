@@ -109,10 +109,10 @@ int cli_problem_to_error(long status, const char *ctype, const char *body, size_
     if (auth) {
         /* The server says why (no token, bad token, scope, not an administrator). */
         fl_error_set(err, FL_EINVAL, "not authorised: %s",
-                     detail[0]                ? detail
-                     : status == 401          ? "the server wants a valid token (--token or "
-                                                "FLOWD_TOKEN)"
-                                              : "the token may not do this");
+                     detail[0]       ? detail
+                     : status == 401 ? "the server wants a valid token (--token or "
+                                       "FLOWD_TOKEN)"
+                                     : "the token may not do this");
     } else if (detail[0]) {
         fl_error_set(err, code, "%s", detail);
     } else {

@@ -51,8 +51,8 @@ struct cli_source_ops {
                      struct fl_error *err);
     int (*user_change)(struct cli_source *src, const char *login, enum cli_user_change what,
                        const char *password, struct fl_error *err);
-    int (*role_add)(struct cli_source *src, const char *name, const char *description,
-                    uint64_t *id, struct fl_error *err);
+    int (*role_add)(struct cli_source *src, const char *name, const char *description, uint64_t *id,
+                    struct fl_error *err);
     int (*role_list)(struct cli_source *src, struct fl_role_row **rows, size_t *n,
                      struct fl_error *err);
     int (*department_add)(struct cli_source *src, const char *name, const char *parent,

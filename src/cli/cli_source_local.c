@@ -12,9 +12,9 @@
 
 struct local_source {
     struct cli_source base;
-    struct fl_store *ro;      /* reads */
-    struct fl_service *svc;   /* process commands, deployments */
-    struct fl_store *people;  /* people records (writable, created when missing) */
+    struct fl_store *ro;     /* reads */
+    struct fl_service *svc;  /* process commands, deployments */
+    struct fl_store *people; /* people records (writable, created when missing) */
 };
 
 static struct local_source *L(struct cli_source *src)
@@ -66,8 +66,8 @@ static int local_require(struct cli_source *src, struct fl_error *err)
     return cli_db_require(src->c, err);
 }
 
-static int local_definition_list(struct cli_source *src, struct fl_definition_row **rows,
-                                 size_t *n, struct fl_error *err)
+static int local_definition_list(struct cli_source *src, struct fl_definition_row **rows, size_t *n,
+                                 struct fl_error *err)
 {
     struct fl_store *s;
     int rc = ro(src, &s, err);
@@ -146,8 +146,8 @@ static int local_run(struct cli_source *src, const struct fl_command *cmd, struc
     return cli_service_run(svc, cmd, res);
 }
 
-static int local_user_add(struct cli_source *src, const struct fl_user_new *u,
-                          const char *password, uint64_t *id, struct fl_error *err)
+static int local_user_add(struct cli_source *src, const struct fl_user_new *u, const char *password,
+                          uint64_t *id, struct fl_error *err)
 {
     struct fl_user_new with_hash = *u;
     struct fl_store *s;
@@ -169,9 +169,8 @@ static int local_user_list(struct cli_source *src, struct fl_user_row **rows, si
     return rc ? rc : fl_auth_user_list(s, rows, n, err);
 }
 
-static int local_user_change(struct cli_source *src, const char *login,
-                             enum cli_user_change what, const char *password,
-                             struct fl_error *err)
+static int local_user_change(struct cli_source *src, const char *login, enum cli_user_change what,
+                             const char *password, struct fl_error *err)
 {
     struct fl_store *s;
     char *hash = NULL;
@@ -211,8 +210,8 @@ static int local_department_add(struct cli_source *src, const char *name, const 
     return rc ? rc : fl_auth_department_add(s, name, parent, head, id, err);
 }
 
-static int local_department_list(struct cli_source *src, struct fl_department_row **rows,
-                                 size_t *n, struct fl_error *err)
+static int local_department_list(struct cli_source *src, struct fl_department_row **rows, size_t *n,
+                                 struct fl_error *err)
 {
     struct fl_store *s;
     int rc = ro(src, &s, err);
@@ -220,13 +219,11 @@ static int local_department_list(struct cli_source *src, struct fl_department_ro
 }
 
 static int local_token_create(struct cli_source *src, const char *user, const char *name,
-                              enum fl_scope scope, char *text, uint64_t *id,
-                              struct fl_error *err)
+                              enum fl_scope scope, char *text, uint64_t *id, struct fl_error *err)
 {
     struct fl_store *s;
     int rc = people(src, &s, err);
-    return rc ? rc
-              : fl_auth_token_create(s, user, name, scope, src->c->now_ms, text, id, err);
+    return rc ? rc : fl_auth_token_create(s, user, name, scope, src->c->now_ms, text, id, err);
 }
 
 static int local_token_revoke(struct cli_source *src, uint64_t id, struct fl_error *err)

@@ -321,12 +321,11 @@ static int remote_task_get(struct cli_source *src, uint64_t id, struct fl_task_r
     return get_one(src, path, conv_task, out, err);
 }
 
-static int remote_history(struct cli_source *src, uint64_t instance_id,
-                          struct fl_event_row **rows, size_t *n, struct fl_error *err)
+static int remote_history(struct cli_source *src, uint64_t instance_id, struct fl_event_row **rows,
+                          size_t *n, struct fl_error *err)
 {
     char path[80];
-    snprintf(path, sizeof(path), "/api/v1/instances/%llu/history",
-             (unsigned long long)instance_id);
+    snprintf(path, sizeof(path), "/api/v1/instances/%llu/history", (unsigned long long)instance_id);
     return GET_ITEMS(src, path, event, rows, n, err);
 }
 
@@ -381,15 +380,14 @@ static int remote_run(struct cli_source *src, const struct fl_command *cmd, stru
         member_str(&body, "ref", cmd->action_ref);
         break;
     default:
-        res->rc = fl_error_set(&res->err, FL_EUSAGE,
-                               "this command is not available with --server");
+        res->rc = fl_error_set(&res->err, FL_EUSAGE, "this command is not available with --server");
         goto out;
     }
     if (cmd->variables && cmd->kind != FL_CMD_RECORD_ACTION)
         member_value(&body, "variables", cmd->variables);
     fl_buf_addc(&body, '}');
-    if ((res->rc = call(src, "POST", path.ptr, "application/json", body.ptr, body.len, &doc,
-                        &res->err)))
+    if ((res->rc =
+             call(src, "POST", path.ptr, "application/json", body.ptr, body.len, &doc, &res->err)))
         goto out;
     if (cmd->kind == FL_CMD_START)
         res->rc = cli_remote_id(doc, "id", &res->instance_id, &res->err);
@@ -446,9 +444,8 @@ static int remote_user_list(struct cli_source *src, struct fl_user_row **rows, s
     return GET_ITEMS(src, "/api/v1/users", user, rows, n, err);
 }
 
-static int remote_user_change(struct cli_source *src, const char *login,
-                              enum cli_user_change what, const char *password,
-                              struct fl_error *err)
+static int remote_user_change(struct cli_source *src, const char *login, enum cli_user_change what,
+                              const char *password, struct fl_error *err)
 {
     static const char *const verb[] = {"password", "disable", "enable"};
     struct fl_buf path = FL_BUF_INIT, body = FL_BUF_INIT;
@@ -510,8 +507,7 @@ static int remote_department_list(struct cli_source *src, struct fl_department_r
 }
 
 static int remote_token_create(struct cli_source *src, const char *user, const char *name,
-                               enum fl_scope scope, char *text, uint64_t *id,
-                               struct fl_error *err)
+                               enum fl_scope scope, char *text, uint64_t *id, struct fl_error *err)
 {
     struct fl_buf body = FL_BUF_INIT;
     struct fl_value *doc = NULL;

@@ -49,8 +49,7 @@ static void test_every_type_maps_back(void **state)
                  "{\"type\":\"https://flowd.dev/problems/%s\",\"title\":\"t\",\"status\":%d,"
                  "\"detail\":\"detail of %s\"}",
                  type, fl_err_http_status(code), type);
-        assert_int_equal(map(fl_err_http_status(code), "application/problem+json", body, &e),
-                         code);
+        assert_int_equal(map(fl_err_http_status(code), "application/problem+json", body, &e), code);
         assert_int_equal(e.code, code);
         assert_true(strstr(e.msg, "detail of ") == e.msg);
     }
@@ -81,12 +80,11 @@ static void test_status_fallback(void **state)
     struct fl_error e;
     (void)state;
     /* a foreign type, no type, a body that is no JSON, a proxy's HTML page */
-    assert_int_equal(map(404, "application/problem+json",
-                         "{\"type\":\"about:blank\",\"detail\":\"gone\"}", &e),
-                     FL_ENOTFOUND);
+    assert_int_equal(
+        map(404, "application/problem+json", "{\"type\":\"about:blank\",\"detail\":\"gone\"}", &e),
+        FL_ENOTFOUND);
     assert_string_equal(e.msg, "gone");
-    assert_int_equal(map(409, "application/json", "{\"detail\":\"busy task\"}", &e),
-                     FL_ECONFLICT);
+    assert_int_equal(map(409, "application/json", "{\"detail\":\"busy task\"}", &e), FL_ECONFLICT);
     assert_int_equal(map(422, "application/json", "{\"title\":\"nope\"}", &e), FL_EREFUSED);
     assert_string_equal(e.msg, "nope");
     assert_int_equal(map(400, "application/json", "{not json", &e), FL_EINVAL);
@@ -151,8 +149,7 @@ static void test_hostile_bodies(void **state)
     assert_int_equal(map(409, "application/json", big, &e), FL_ECONFLICT);
     assert_int_equal(strlen(e.msg), sizeof(e.msg) - 1);
     /* a detail with a line break stays one line */
-    assert_int_equal(map(409, "application/json", "{\"detail\":\"a\\nb\\tc\"}", &e),
-                     FL_ECONFLICT);
+    assert_int_equal(map(409, "application/json", "{\"detail\":\"a\\nb\\tc\"}", &e), FL_ECONFLICT);
     assert_string_equal(e.msg, "a b c");
     /* a JSON array, a JSON string, an empty body */
     assert_int_equal(map(404, "application/json", "[1,2]", &e), FL_ENOTFOUND);
