@@ -296,6 +296,7 @@ def fake_server(answers):
     the connection without a word, else (status, json body) is sent back. Records every
     request's headers."""
     seen = []
+    accepted = []
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(4)
@@ -304,6 +305,7 @@ def fake_server(answers):
         i = 0
         while i < len(answers):
             conn, _ = lsock.accept()
+            accepted.append(conn)
             with conn:
                 buf = b""
                 while i < len(answers):
@@ -335,11 +337,11 @@ def fake_server(answers):
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
-    return "http://127.0.0.1:%d" % lsock.getsockname()[1], seen, t
+    return "http://127.0.0.1:%d" % lsock.getsockname()[1], seen, t, accepted
 
 
 def idempotent_retry():
-    url, seen, t = fake_server([None, (201, {"id": 7, "name": "x", "description": None})])
+    url, seen, t, _ = fake_server([None, (201, {"id": 7, "name": "x", "description": None})])
     rc, out, err = flowd(["role", "add", "x"], {"FLOWD_SERVER": url, "FLOWD_TOKEN": "fl_t"})
     t.join(30)
     check(rc == 0 and out == "role 'x' added (id 7)\n", "retry after a dropped connection",
@@ -351,13 +353,28 @@ def idempotent_retry():
     check(all(h.get("authorization") == "Bearer fl_t" for _, h, _ in seen), "bearer token sent")
     check(json.loads(seen[0][2]) == {"name": "x"}, "body %r" % seen[0][2])
     # two commands get two keys; a problem+json answer maps to its exit code
-    url, seen, t = fake_server([
+    url, seen, t, _ = fake_server([
         (409, {"type": "https://flowd.dev/problems/conflict", "title": "conflict",
                "status": 409, "detail": "role 'y' exists"}),
     ])
     rc, out, err = flowd(["role", "add", "y"], {"FLOWD_SERVER": url, "FLOWD_TOKEN": "fl_t"})
     t.join(30)
     check(rc == 3 and err == "flowd: role 'y' exists\n", "409 problem", out, err)
+    # the requests of one command share one kept-alive connection
+    d = {"name": None, "checksum": "ab" * 32, "deployed_at": "2026-01-02T03:04:05.000Z"}
+    url, seen, t, accepted = fake_server([
+        (200, {"items": [dict(d, key="a", version=2, definition_id=3),
+                         dict(d, key="b", version=1, definition_id=2)]}),
+        (200, {"items": [dict(d, key="a", version=2, definition_id=3),
+                         dict(d, key="a", version=1, definition_id=1)]}),
+        (200, {"items": [dict(d, key="b", version=1, definition_id=2)]}),
+    ])
+    rc, out, err = flowd(["definitions"], {"FLOWD_SERVER": url, "FLOWD_TOKEN": "fl_t"})
+    t.join(30)
+    check(rc == 0 and [ln.split()[0] for ln in out.splitlines()[1:]] == ["3", "2", "1"],
+          "definitions newest first", out, err)
+    check(len(seen) == 3 and len(accepted) == 1, "3 requests on %d connection(s)" % len(accepted))
+    check(all("idempotency-key" not in h for _, h, _ in seen), "no key on GET")
 
 
 def main():
