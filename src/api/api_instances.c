@@ -337,6 +337,8 @@ int api_instance_history(struct api_req *r)
         fl_json_cstring(&r->out, ev[i].node_id);
         api_jkey(&r->out, &f, "actor");
         fl_json_cstring(&r->out, ev[i].actor);
+        api_jkey(&r->out, &f, "token_id");
+        fl_buf_addf(&r->out, "%llu", (unsigned long long)ev[i].token_id);
         api_jkey(&r->out, &f, "ref_id");
         fl_buf_addf(&r->out, "%llu", (unsigned long long)ev[i].ref_id);
         api_jkey(&r->out, &f, "at");

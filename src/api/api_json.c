@@ -111,6 +111,8 @@ void api_json_instance(struct fl_buf *b, const struct fl_instance_row *i, bool w
     fl_buf_addc(b, '{');
     api_jkey(b, &f, "id");
     fl_buf_addf(b, "%llu", (unsigned long long)i->id);
+    api_jkey(b, &f, "definition_id");
+    fl_buf_addf(b, "%llu", (unsigned long long)i->definition_id);
     api_jkey(b, &f, "process_key");
     fl_json_cstring(b, i->process_key);
     api_jkey(b, &f, "version");

@@ -153,6 +153,94 @@ problem:
     return api_problem(r, rc, &e);
 }
 
+/* The user {key} as the answer (200), after a change on the people connection. */
+static int answer_user(struct api_req *r, const char *login)
+{
+    struct fl_user_row row;
+    struct fl_error e;
+    int rc;
+    fl_error_clear(&e);
+    memset(&row, 0, sizeof(row));
+    pthread_mutex_lock(&r->srv->admin_lock);
+    rc = fl_auth_user_get(r->srv->admin, login, 0, &row, &e);
+    pthread_mutex_unlock(&r->srv->admin_lock);
+    if (rc != 0)
+        return api_problem(r, rc, &e);
+    api_json_begin(r, 200);
+    user_json(&r->out, &row);
+    fl_user_row_release(&row);
+    return API_DONE;
+}
+
+/* POST /api/v1/users/{key}/password {password}: a new password; the store ends the
+ * user's sessions with it (as `flowd user passwd`). */
+int api_user_password(struct api_req *r)
+{
+    static const char *const allowed[] = {"password", NULL};
+    struct fl_value *body = NULL;
+    const char *password = NULL;
+    struct fl_error e;
+    char *hash = NULL;
+    int rc;
+
+    fl_error_clear(&e);
+    if ((rc = api_body_object(r, allowed, &body, &e)) != 0 ||
+        (rc = api_field_str(body, "password", &password, &e)) != 0)
+        goto problem;
+    if (!password) {
+        rc = fl_error_set(&e, FL_EINVAL, "field 'password' is required");
+        snprintf(e.field, sizeof(e.field), "password");
+        goto problem;
+    }
+    if ((rc = fl_password_hash(password, NULL, &hash, &e)) != 0) {
+        snprintf(e.field, sizeof(e.field), "password");
+        goto problem;
+    }
+    pthread_mutex_lock(&r->srv->admin_lock);
+    rc = fl_auth_user_set_password(r->srv->admin, r->param[0], hash, &e);
+    pthread_mutex_unlock(&r->srv->admin_lock);
+    if (rc != 0)
+        goto problem;
+    free(hash);
+    fl_value_unref(body);
+    return answer_user(r, r->param[0]);
+problem:
+    free(hash);
+    fl_value_unref(body);
+    return api_problem(r, rc, &e);
+}
+
+static int set_disabled(struct api_req *r, bool disabled)
+{
+    static const char *const allowed[] = {NULL};
+    struct fl_value *body = NULL;
+    struct fl_error e;
+    int rc;
+
+    fl_error_clear(&e);
+    if ((rc = api_body_object(r, allowed, &body, &e)) != 0)
+        return api_problem(r, rc, &e);
+    fl_value_unref(body);
+    pthread_mutex_lock(&r->srv->admin_lock);
+    rc = fl_auth_user_set_disabled(r->srv->admin, r->param[0], disabled, &e);
+    pthread_mutex_unlock(&r->srv->admin_lock);
+    if (rc != 0)
+        return api_problem(r, rc, &e);
+    return answer_user(r, r->param[0]);
+}
+
+/* POST /api/v1/users/{key}/disable: no login, tokens refused, sessions ended. */
+int api_user_disable(struct api_req *r)
+{
+    return set_disabled(r, true);
+}
+
+/* POST /api/v1/users/{key}/enable */
+int api_user_enable(struct api_req *r)
+{
+    return set_disabled(r, false);
+}
+
 int api_role_list(struct api_req *r)
 {
     struct fl_role_row *rows = NULL;

@@ -148,6 +148,7 @@ int api_task_list(struct api_req *r)
             return api_problemf(r, FL_EINVAL, "instance", "'instance' must be an id");
     }
     q.role = api_query(r, "role");
+    q.assignee = api_query(r, "assignee");
     q.viewer = &r->who;
     if ((rc = api_reader_get(r->srv, &s, &e)) != 0)
         return api_problem(r, rc, &e);

@@ -27,11 +27,14 @@ int cli_common_init(struct cli_common *c, const struct cli_command *cmd)
 {
     const char *db = getenv("FLOWD_DB");
     const char *now = getenv("FLOWD_NOW");
+    const char *server = getenv("FLOWD_SERVER"), *token = getenv("FLOWD_TOKEN");
     struct timespec ts;
 
     memset(c, 0, sizeof(*c));
     c->cmd = cmd;
     c->db = db && db[0] ? db : "./flowd.db";
+    c->server = server && server[0] ? server : NULL;
+    c->token = token && token[0] ? token : NULL;
     if (now && now[0]) {
         if (fl_time_parse(now, &c->now_ms) != 0)
             return cli_usage_error(c, "FLOWD_NOW='%s' is not an ISO 8601 date-time", now);
@@ -50,6 +53,9 @@ void cli_print_usage(const struct cli_command *cmd, FILE *f)
     fputs("\ncommon options:\n"
           "  --db PATH   database file (default $FLOWD_DB, else ./flowd.db)\n"
           "  --json      print one JSON document instead of text\n"
+          "  --server URL  work through a flowd server's API (default $FLOWD_SERVER)\n"
+          "  --token TOKEN API token for --server (default $FLOWD_TOKEN; prefer the variable:\n"
+          "                command lines are visible to other users)\n"
           "  --help      print this help\n",
           f);
 }
@@ -77,6 +83,18 @@ int cli_getopt(struct cli_common *c, int argc, char **argv, const struct option 
                 return CLI_GETOPT_ERROR;
             }
             c->db = optarg;
+            c->db_flag = true;
+            continue;
+        case CLI_OPT_SERVER:
+            if (!optarg[0]) {
+                cli_usage_error(c, "--server needs a URL");
+                return CLI_GETOPT_ERROR;
+            }
+            c->server = optarg;
+            c->server_flag = true;
+            continue;
+        case CLI_OPT_TOKEN:
+            c->token = optarg[0] ? optarg : NULL;
             continue;
         case CLI_OPT_JSON:
             c->json = true;

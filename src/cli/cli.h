@@ -18,6 +18,8 @@
 #include "flowd/store.h"
 #include "flowd/value.h"
 
+struct cli_source; /* cli_source.h: the database or a server */
+
 /* One subcommand: its handler returns the process exit code. */
 struct cli_command {
     const char *name;
@@ -35,6 +37,11 @@ extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel,
 struct cli_common {
     const struct cli_command *cmd;
     const char *db; /* --db, else $FLOWD_DB, else ./flowd.db */
+    bool db_flag;   /* --db was given */
+    /* Remote mode: --server URL, else $FLOWD_SERVER (NULL: work on the database), and the
+     * bearer token of --token, else $FLOWD_TOKEN (never printed). */
+    const char *server, *token;
+    bool server_flag; /* --server was given (serve and routes refuse it) */
     bool json;
     int64_t now_ms; /* $FLOWD_NOW (tests, demos) or the real clock */
     bool now_fixed; /* now_ms came from $FLOWD_NOW */
@@ -49,10 +56,19 @@ struct cli_common {
 #endif
 
 /* getopt_long values of the common long options; commands number theirs from CLI_OPT_CMD. */
-enum { CLI_OPT_DB = 0x100, CLI_OPT_JSON, CLI_OPT_HELP, CLI_OPT_CMD = 0x200 };
+enum {
+    CLI_OPT_DB = 0x100,
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+    CLI_OPT_SERVER,
+    CLI_OPT_TOKEN,
+    CLI_OPT_CMD = 0x200
+};
 
 #define CLI_COMMON_LONGOPTS                                                                        \
     {"db", required_argument, NULL, CLI_OPT_DB}, {"json", no_argument, NULL, CLI_OPT_JSON},        \
+        {"server", required_argument, NULL, CLI_OPT_SERVER},                                       \
+        {"token", required_argument, NULL, CLI_OPT_TOKEN},                                         \
     {                                                                                              \
         "help", no_argument, NULL, CLI_OPT_HELP                                                    \
     }
@@ -60,8 +76,8 @@ enum { CLI_OPT_DB = 0x100, CLI_OPT_JSON, CLI_OPT_HELP, CLI_OPT_CMD = 0x200 };
 /* What cli_getopt returns besides a command's own option. */
 enum { CLI_GETOPT_END = -1, CLI_GETOPT_HELP = -2, CLI_GETOPT_ERROR = -3 };
 
-/* Fill c from the environment ($FLOWD_DB, $FLOWD_NOW). Returns 0, or prints a usage error
- * and returns its exit code (bad $FLOWD_NOW). */
+/* Fill c from the environment ($FLOWD_DB, $FLOWD_NOW, $FLOWD_SERVER, $FLOWD_TOKEN). Returns
+ * 0, or prints a usage error and returns its exit code (bad $FLOWD_NOW). */
 int cli_common_init(struct cli_common *c, const struct cli_command *cmd);
 
 /* Next option of argv (getopt_long, arguments permuted so options may follow operands).
@@ -116,8 +132,8 @@ int cli_service_run(struct fl_service *svc, const struct fl_command *cmd, struct
  * such as "started" leads the instance line instead of a line of its own), its state, open
  * tasks and the incidents raised after history sequence after_seq (JSON: also the task
  * task_id as it is now, unless 0). Returns the exit code: 3 when there are new incidents. */
-int cli_report_instance(const struct cli_common *c, const char *headline, uint64_t instance_id,
-                        uint64_t after_seq, uint64_t task_id);
+int cli_report_instance(const struct cli_common *c, struct cli_source *src, const char *headline,
+                        uint64_t instance_id, uint64_t after_seq, uint64_t task_id);
 
 /* ---- output (cli_out.c) ---- */
 
@@ -194,17 +210,17 @@ void cli_task_table_add(struct cli_table *t, const struct fl_task_row *r, bool w
 
 /* Print the open tasks of an instance (a heading and a table, or "no open tasks") as
  * the human output of start, complete and show. */
-int cli_print_open_tasks(struct fl_store *s, uint64_t instance_id, int64_t now_ms,
+int cli_print_open_tasks(struct cli_source *src, uint64_t instance_id, int64_t now_ms,
                          struct fl_error *err);
 
 /* Add "open_tasks": [...] of an instance to a JSON document. */
-int cli_json_open_tasks(struct fl_store *s, struct cli_json *j, uint64_t instance_id,
+int cli_json_open_tasks(struct cli_source *src, struct cli_json *j, uint64_t instance_id,
                         int64_t now_ms, struct fl_error *err);
 
 /* The incidents raised on instance inst after history sequence number after_seq: prints
  * each on stderr, placed at its element's line and column in the deployed XML (human), or
  * adds "incidents": [...] to j (when j is not NULL); *count gets how many. */
-int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64_t after_seq,
+int cli_incidents(struct cli_source *src, const struct fl_instance_row *inst, uint64_t after_seq,
                   struct cli_json *j, size_t *count, struct fl_error *err);
 
 /* The message of an incident event: its detail's "error" (or "message") member when the
@@ -212,7 +228,7 @@ int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64
 char *cli_incident_message(const char *detail);
 
 /* Largest history sequence number of an instance so far (0 when none). */
-int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out,
+int cli_history_last_seq(struct cli_source *src, uint64_t instance_id, uint64_t *out,
                          struct fl_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_source.h"
 #include "flowd/alloc.h"
 #include "flowd/engine.h"
 #include "flowd/model.h"
@@ -119,7 +120,7 @@ void cli_task_table_add(struct cli_table *t, const struct fl_task_row *r, bool w
 /* Call the store page by page (its listings are capped, at a size that is its own business:
  * only an empty page ends the walk) for the open tasks of one instance, handing each row
  * to add. */
-static int each_open_task(struct fl_store *s, uint64_t instance_id,
+static int each_open_task(struct cli_source *src, uint64_t instance_id,
                           void (*add)(void *arg, const struct fl_task_row *r), void *arg,
                           struct fl_error *err)
 {
@@ -132,7 +133,7 @@ static int each_open_task(struct fl_store *s, uint64_t instance_id,
     for (;;) {
         rows = NULL;
         n = 0;
-        rc = fl_store_task_list(s, &q, &rows, &n, err);
+        rc = src->ops->task_list(src, &q, &rows, &n, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++)
@@ -156,7 +157,7 @@ static void add_to_table(void *arg, const struct fl_task_row *r)
     cli_task_table_add(a->t, r, false, a->now_ms);
 }
 
-int cli_print_open_tasks(struct fl_store *s, uint64_t instance_id, int64_t now_ms,
+int cli_print_open_tasks(struct cli_source *src, uint64_t instance_id, int64_t now_ms,
                          struct fl_error *err)
 {
     struct cli_table t;
@@ -164,7 +165,7 @@ int cli_print_open_tasks(struct fl_store *s, uint64_t instance_id, int64_t now_m
     int rc;
 
     cli_task_table_init(&t, false);
-    rc = each_open_task(s, instance_id, add_to_table, &a, err);
+    rc = each_open_task(src, instance_id, add_to_table, &a, err);
     if (rc)
         goto out;
     if (cli_table_rows(&t) == 0) {
@@ -189,24 +190,24 @@ static void add_to_json(void *arg, const struct fl_task_row *r)
     cli_json_task(a->j, NULL, r, a->now_ms);
 }
 
-int cli_json_open_tasks(struct fl_store *s, struct cli_json *j, uint64_t instance_id,
+int cli_json_open_tasks(struct cli_source *src, struct cli_json *j, uint64_t instance_id,
                         int64_t now_ms, struct fl_error *err)
 {
     struct json_arg a = {j, now_ms};
     int rc;
 
     cli_json_array(j, "open_tasks");
-    rc = each_open_task(s, instance_id, add_to_json, &a, err);
+    rc = each_open_task(src, instance_id, add_to_json, &a, err);
     cli_json_end(j);
     return rc;
 }
 
-int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out,
+int cli_history_last_seq(struct cli_source *src, uint64_t instance_id, uint64_t *out,
                          struct fl_error *err)
 {
     struct fl_event_row *rows = NULL;
     size_t n = 0;
-    int rc = fl_store_history(s, instance_id, &rows, &n, err);
+    int rc = src->ops->history(src, instance_id, &rows, &n, err);
 
     *out = 0;
     if (rc)
@@ -243,7 +244,7 @@ char *cli_incident_message(const char *detail)
 /* Where node_id sits in the XML the instance was started from, for the error line of an
  * incident. The model is read again only when an incident is shown: that is rare, and
  * the reader is the one place that knows positions. Leaves 0 when it cannot tell. */
-static void node_position(struct fl_store *s, const struct fl_instance_row *inst,
+static void node_position(struct cli_source *src, const struct fl_instance_row *inst,
                           const char *node_id, int *line, int *column)
 {
     struct fl_definition_row def;
@@ -251,7 +252,8 @@ static void node_position(struct fl_store *s, const struct fl_instance_row *inst
     uint32_t i;
 
     *line = *column = 0;
-    if (!node_id || fl_store_definition_get(s, NULL, 0, inst->definition_id, &def, NULL) != 0)
+    if (!node_id || src->ops->definition_get(src, inst->process_key, inst->version,
+                                             inst->definition_id, &def, NULL) != 0)
         return;
     if (fl_bpmn_read(def.xml, def.xml_len, &doc, NULL) == 0) {
         for (size_t p = 0; p < doc->n_processes; p++) {
@@ -269,13 +271,13 @@ static void node_position(struct fl_store *s, const struct fl_instance_row *inst
     fl_definition_row_release(&def);
 }
 
-int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64_t after_seq,
+int cli_incidents(struct cli_source *src, const struct fl_instance_row *inst, uint64_t after_seq,
                   struct cli_json *j, size_t *count, struct fl_error *err)
 {
     struct fl_event_row *rows = NULL;
     uint64_t instance_id = inst->id;
     size_t n = 0;
-    int rc = fl_store_history(s, instance_id, &rows, &n, err);
+    int rc = src->ops->history(src, instance_id, &rows, &n, err);
 
     *count = 0;
     if (rc)
@@ -302,7 +304,7 @@ int cli_incidents(struct fl_store *s, const struct fl_instance_row *inst, uint64
             fl_error_clear(&ie);
             snprintf(ie.msg, sizeof(ie.msg), "instance %llu stopped with an incident: %s",
                      (unsigned long long)instance_id, msg);
-            node_position(s, inst, e->node_id, &line, &column);
+            node_position(src, inst, e->node_id, &line, &column);
             fl_error_at(&ie, e->node_id, line, column);
             cli_fail(FL_EREFUSED, &ie);
         }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_source.h"
 #include "cli/people.h"
 #include "flowd/auth.h"
 
@@ -28,7 +29,7 @@ static int department_add(struct cli_common *c, int argc, char **argv)
                                              {"head", required_argument, NULL, OPT_HEAD},
                                              {NULL, 0, NULL, 0}};
     const char *parent = NULL, *head = NULL;
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     uint64_t id = 0;
     int rc, opt;
@@ -46,8 +47,8 @@ static int department_add(struct cli_common *c, int argc, char **argv)
         return cli_usage_error(c, "department add needs a NAME");
     if (optind + 1 < argc)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
-    if ((rc = cli_people_open(c, &s, &err)) == 0)
-        rc = fl_auth_department_add(s, argv[optind], parent, head, &id, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0)
+        rc = src->ops->department_add(src, argv[optind], parent, head, &id, &err);
     if (rc == 0) {
         if (c->json) {
             struct cli_json j;
@@ -63,7 +64,7 @@ static int department_add(struct cli_common *c, int argc, char **argv)
             printf("department '%s' added (id %llu)\n", argv[optind], (unsigned long long)id);
         }
     }
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -79,7 +80,7 @@ static int department_list(struct cli_common *c, int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     struct fl_department_row *rows = NULL;
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     size_t n = 0;
     int rc, opt;
@@ -89,8 +90,8 @@ static int department_list(struct cli_common *c, int argc, char **argv)
         return opt == CLI_GETOPT_HELP ? 0 : 1;
     if (optind != argc)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_store_open_ro(c, &s, &err)) == 0)
-        rc = fl_auth_department_list(s, &rows, &n, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0 && (rc = src->ops->require(src, &err)) == 0)
+        rc = src->ops->department_list(src, &rows, &n, &err);
     if (rc == 0 && c->json) {
         struct cli_json j;
         cli_json_init(&j);
@@ -122,7 +123,7 @@ static int department_list(struct cli_common *c, int argc, char **argv)
         cli_table_release(&t);
     }
     fl_department_rows_free(rows, n);
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -150,7 +151,7 @@ static int token_create(struct cli_common *c, int argc, char **argv)
     const char *user = NULL, *scope_text = NULL, *name = NULL;
     char text[FL_TOKEN_TEXT_MAX];
     enum fl_scope scope;
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     uint64_t id = 0;
     int rc, opt;
@@ -174,8 +175,8 @@ static int token_create(struct cli_common *c, int argc, char **argv)
         return cli_usage_error(c, "token create needs --scope read|write|admin");
     if (fl_scope_parse(scope_text, &scope) != 0)
         return cli_usage_error(c, "invalid scope '%s' (read, write or admin)", scope_text);
-    if ((rc = cli_people_open(c, &s, &err)) == 0)
-        rc = fl_auth_token_create(s, user, name, scope, c->now_ms, text, &id, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0)
+        rc = src->ops->token_create(src, user, name, scope, text, &id, &err);
     if (rc == 0) {
         if (c->json) {
             struct cli_json j;
@@ -195,14 +196,14 @@ static int token_create(struct cli_common *c, int argc, char **argv)
         }
         memset(text, 0, sizeof(text));
     }
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 
 static int token_revoke(struct cli_common *c, int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     uint64_t id;
     int rc, opt;
@@ -216,8 +217,8 @@ static int token_revoke(struct cli_common *c, int argc, char **argv)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
     if ((rc = cli_parse_id(argv[optind], "token id", &id, &err)) != 0)
         return cli_usage_error(c, "%s", err.msg);
-    if ((rc = cli_db_require(c, &err)) == 0 && (rc = cli_people_open(c, &s, &err)) == 0)
-        rc = fl_auth_token_revoke(s, id, c->now_ms, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0)
+        rc = src->ops->token_revoke(src, id, &err);
     if (rc == 0) {
         if (c->json) {
             struct cli_json j;
@@ -231,7 +232,7 @@ static int token_revoke(struct cli_common *c, int argc, char **argv)
             printf("token %llu revoked\n", (unsigned long long)id);
         }
     }
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -241,7 +242,7 @@ static int token_list(struct cli_common *c, int argc, char **argv)
         CLI_COMMON_LONGOPTS, {"user", required_argument, NULL, OPT_USER}, {NULL, 0, NULL, 0}};
     const char *user = NULL;
     struct fl_token_row *rows = NULL;
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     size_t n = 0;
     int rc, opt;
@@ -254,8 +255,8 @@ static int token_list(struct cli_common *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_store_open_ro(c, &s, &err)) == 0)
-        rc = fl_auth_token_list(s, user, &rows, &n, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0 && (rc = src->ops->require(src, &err)) == 0)
+        rc = src->ops->token_list(src, user, &rows, &n, &err);
     if (rc == 0 && c->json) {
         struct cli_json j;
         cli_json_init(&j);
@@ -292,7 +293,7 @@ static int token_list(struct cli_common *c, int argc, char **argv)
         cli_table_release(&t);
     }
     fl_token_rows_free(rows, n);
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 

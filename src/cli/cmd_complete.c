@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_source.h"
 
 static const char complete_usage[] =
     "usage: flowd complete [options] TASK_ID\n\n"
@@ -31,18 +32,17 @@ enum { OPT_VAR = CLI_OPT_CMD, OPT_AS, OPT_KIND, OPT_REF };
 
 /* Look the task up; an unknown task is FL_ENOTFOUND, a closed one FL_ECONFLICT. Fills
  * *instance_id, *last_seq (the instance's history so far) and the task's display name. */
-static int check_task(const struct cli_common *c, uint64_t task_id, uint64_t *instance_id,
+static int check_task(struct cli_source *src, uint64_t task_id, uint64_t *instance_id,
                       uint64_t *last_seq, char *name, size_t name_size, struct fl_error *err)
 {
-    struct fl_store *s = NULL;
     struct fl_task_row t;
     bool have = false;
     int rc;
 
     memset(&t, 0, sizeof(t));
-    if ((rc = cli_store_open_ro(c, &s, err)))
+    if ((rc = src->ops->require(src, err)))
         goto out;
-    if ((rc = fl_store_task_get(s, task_id, &t, err))) {
+    if ((rc = src->ops->task_get(src, task_id, &t, err))) {
         if (rc == FL_ENOTFOUND)
             fl_error_set(err, rc, "task %llu not found", (unsigned long long)task_id);
         goto out;
@@ -56,36 +56,40 @@ static int check_task(const struct cli_common *c, uint64_t task_id, uint64_t *in
     }
     *instance_id = t.instance_id;
     snprintf(name, name_size, "%s", t.name ? t.name : t.node_id ? t.node_id : "");
-    rc = cli_history_last_seq(s, t.instance_id, last_seq, err);
+    rc = cli_history_last_seq(src, t.instance_id, last_seq, err);
 out:
     if (have)
         fl_task_row_release(&t);
-    fl_store_close(s);
     return rc;
 }
 
-/* Run cmd (for task_id) through the service and report the instance. */
+/* Run cmd (for task_id) through the source and report the instance. */
 static int run_task_command(const struct cli_common *c, struct fl_command *cmd, const char *verb)
 {
     struct fl_error err;
-    struct fl_service *svc = NULL;
+    struct cli_source *src = NULL;
     struct fl_result res;
     uint64_t last_seq = 0;
     char name[256], headline[512];
-    int rc;
+    int rc, ex;
 
     fl_error_clear(&err);
-    if ((rc = check_task(c, cmd->target_id, &cmd->instance_id, &last_seq, name, sizeof(name),
-                         &err)) ||
-        (rc = cli_service_open(c, &svc, &err)))
-        return cli_fail(rc, &err);
-    rc = cli_service_run(svc, cmd, &res);
-    fl_service_close(svc);
-    if (rc)
-        return cli_fail(rc, &res.err);
+    if ((rc = cli_source_open(c, &src, &err)) ||
+        (rc = check_task(src, cmd->target_id, &cmd->instance_id, &last_seq, name, sizeof(name),
+                         &err))) {
+        ex = cli_fail(rc, &err);
+        goto out;
+    }
+    if ((rc = src->ops->run(src, cmd, &res))) {
+        ex = cli_fail(rc, &res.err);
+        goto out;
+    }
     snprintf(headline, sizeof(headline), "%s task %llu%s%s%s", verb,
              (unsigned long long)cmd->target_id, name[0] ? " (" : "", name, name[0] ? ")" : "");
-    return cli_report_instance(c, headline, cmd->instance_id, last_seq, cmd->target_id);
+    ex = cli_report_instance(c, src, headline, cmd->instance_id, last_seq, cmd->target_id);
+out:
+    cli_source_close(src);
+    return ex;
 }
 
 static int task_operand(const struct cli_common *c, int argc, char **argv, uint64_t *task_id)

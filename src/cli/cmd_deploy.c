@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_source.h"
 #include "flowd/alloc.h"
 #include "flowd/model.h"
 
@@ -52,7 +53,7 @@ static int run_deploy(const struct cli_command *cmd, int argc, char **argv)
     struct cli_common c;
     struct fl_error err;
     struct fl_bpmn_doc *doc = NULL;
-    struct fl_service *svc = NULL;
+    struct cli_source *src = NULL;
     struct fl_deploy_result results[MAX_PROCESSES];
     struct cli_json j;
     const char *path;
@@ -83,14 +84,14 @@ static int run_deploy(const struct cli_command *cmd, int argc, char **argv)
         ex = cli_fail_in(path, rc, &err);
         goto out;
     }
-    rc = cli_service_open(&c, &svc, &err);
+    rc = cli_source_open(&c, &src, &err);
     if (rc) {
         ex = cli_fail(rc, &err);
         goto out;
     }
-    rc = fl_service_deploy(svc, xml, len, results, MAX_PROCESSES, &n, &err);
-    fl_service_close(svc);
-    svc = NULL;
+    rc = src->ops->deploy(src, xml, len, results, MAX_PROCESSES, &n, &err);
+    cli_source_close(src);
+    src = NULL;
     if (rc) {
         ex = cli_fail_in(path, rc, &err);
         goto out;
@@ -145,7 +146,7 @@ static int run_definitions(const struct cli_command *cmd, int argc, char **argv)
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     struct cli_common c;
     struct fl_error err;
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_definition_row *rows = NULL;
     struct cli_table t;
     struct cli_json j;
@@ -160,8 +161,8 @@ static int run_definitions(const struct cli_command *cmd, int argc, char **argv)
         return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
 
     fl_error_clear(&err);
-    if ((rc = cli_store_open_ro(&c, &s, &err)) ||
-        (rc = fl_store_definition_list(s, &rows, &n, &err))) {
+    if ((rc = cli_source_open(&c, &src, &err)) || (rc = src->ops->require(src, &err)) ||
+        (rc = src->ops->definition_list(src, &rows, &n, &err))) {
         ex = cli_fail(rc, &err);
         goto out;
     }
@@ -203,7 +204,7 @@ static int run_definitions(const struct cli_command *cmd, int argc, char **argv)
 out:
     if (rows)
         fl_definition_rows_free(rows, n);
-    fl_store_close(s);
+    cli_source_close(src);
     return ex;
 }
 

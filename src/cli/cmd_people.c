@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_source.h"
 #include "cli/people.h"
 #include "flowd/alloc.h"
 #include "flowd/auth.h"
@@ -103,8 +104,8 @@ static int user_add(struct cli_common *c, int argc, char **argv)
     const char **roles = NULL;
     size_t cap = 0;
     bool pw_stdin = false;
-    char *password = NULL, *hash = NULL;
-    struct fl_store *s = NULL;
+    char *password = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     uint64_t id = 0;
     int rc = 0, opt;
@@ -151,12 +152,9 @@ static int user_add(struct cli_common *c, int argc, char **argv)
     else
         rc = fl_password_generate(&password, &err);
     if (rc == 0)
-        rc = fl_password_hash(password, NULL, &hash, &err);
-    u.password_hash = hash;
+        rc = cli_source_open(c, &src, &err);
     if (rc == 0)
-        rc = cli_people_open(c, &s, &err);
-    if (rc == 0)
-        rc = fl_auth_user_add(s, &u, c->now_ms, &id, &err);
+        rc = src->ops->user_add(src, &u, password, &id, &err);
     if (rc == 0) {
         if (c->json) {
             struct cli_json j;
@@ -178,11 +176,10 @@ static int user_add(struct cli_common *c, int argc, char **argv)
             }
         }
     }
-    fl_store_close(s);
+    cli_source_close(src);
     if (password)
         memset(password, 0, strlen(password));
     free(password);
-    free(hash);
     free(roles);
     return rc ? cli_fail(rc, &err) : 0;
 }
@@ -201,7 +198,7 @@ static char *join_roles(const struct fl_strlist *l)
 static int user_list(struct cli_common *c, int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_user_row *rows = NULL;
     struct fl_error err;
     size_t n = 0;
@@ -212,8 +209,8 @@ static int user_list(struct cli_common *c, int argc, char **argv)
         return opt == CLI_GETOPT_HELP ? 0 : 1;
     if (optind != argc)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_store_open_ro(c, &s, &err)) == 0)
-        rc = fl_auth_user_list(s, &rows, &n, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0 && (rc = src->ops->require(src, &err)) == 0)
+        rc = src->ops->user_list(src, &rows, &n, &err);
     if (rc == 0 && c->json) {
         struct cli_json j;
         cli_json_init(&j);
@@ -258,7 +255,7 @@ static int user_list(struct cli_common *c, int argc, char **argv)
         cli_table_release(&t);
     }
     fl_user_rows_free(rows, n);
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -268,9 +265,11 @@ static int user_change(struct cli_common *c, int verb, int argc, char **argv)
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
                                              {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
                                              {NULL, 0, NULL, 0}};
+    static const enum cli_user_change what[] = {0, 0, CLI_USER_PASSWORD, CLI_USER_DISABLE,
+                                                CLI_USER_ENABLE};
     bool pw_stdin = false;
-    char *password = NULL, *hash = NULL;
-    struct fl_store *s = NULL;
+    char *password = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     const char *login;
     int rc = 0, opt;
@@ -288,16 +287,11 @@ static int user_change(struct cli_common *c, int verb, int argc, char **argv)
     if (optind + 1 < argc)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
     login = argv[optind];
-    if ((rc = cli_db_require(c, &err)) == 0 && verb == 2) {
+    if ((rc = cli_source_open(c, &src, &err)) == 0 && (rc = src->ops->require(src, &err)) == 0 &&
+        verb == 2)
         rc = pw_stdin ? read_password(&password, &err) : fl_password_generate(&password, &err);
-        if (rc == 0)
-            rc = fl_password_hash(password, NULL, &hash, &err);
-    }
     if (rc == 0)
-        rc = cli_people_open(c, &s, &err);
-    if (rc == 0)
-        rc = verb == 2 ? fl_auth_user_set_password(s, login, hash, &err)
-                       : fl_auth_user_set_disabled(s, login, verb == 3, &err);
+        rc = src->ops->user_change(src, login, what[verb], password, &err);
     if (rc == 0) {
         static const char *const done[] = {"", "", "password changed", "disabled", "enabled"};
         if (c->json) {
@@ -319,11 +313,10 @@ static int user_change(struct cli_common *c, int verb, int argc, char **argv)
             }
         }
     }
-    fl_store_close(s);
+    cli_source_close(src);
     if (password)
         memset(password, 0, strlen(password));
     free(password);
-    free(hash);
     return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -351,7 +344,7 @@ static int role_add(struct cli_common *c, int argc, char **argv)
         {"description", required_argument, NULL, OPT_DESCRIPTION},
         {NULL, 0, NULL, 0}};
     const char *description = NULL;
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_error err;
     uint64_t id = 0;
     int rc, opt;
@@ -366,8 +359,8 @@ static int role_add(struct cli_common *c, int argc, char **argv)
         return cli_usage_error(c, "role add needs a NAME");
     if (optind + 1 < argc)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
-    if ((rc = cli_people_open(c, &s, &err)) == 0)
-        rc = fl_auth_role_add(s, argv[optind], description, &id, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0)
+        rc = src->ops->role_add(src, argv[optind], description, &id, &err);
     if (rc == 0) {
         if (c->json) {
             struct cli_json j;
@@ -381,14 +374,14 @@ static int role_add(struct cli_common *c, int argc, char **argv)
             printf("role '%s' added (id %llu)\n", argv[optind], (unsigned long long)id);
         }
     }
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 
 static int role_list(struct cli_common *c, int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_role_row *rows = NULL;
     struct fl_error err;
     size_t n = 0;
@@ -399,8 +392,8 @@ static int role_list(struct cli_common *c, int argc, char **argv)
         return opt == CLI_GETOPT_HELP ? 0 : 1;
     if (optind != argc)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_store_open_ro(c, &s, &err)) == 0)
-        rc = fl_auth_role_list(s, &rows, &n, &err);
+    if ((rc = cli_source_open(c, &src, &err)) == 0 && (rc = src->ops->require(src, &err)) == 0)
+        rc = src->ops->role_list(src, &rows, &n, &err);
     if (rc == 0 && c->json) {
         struct cli_json j;
         cli_json_init(&j);
@@ -430,7 +423,7 @@ static int role_list(struct cli_common *c, int argc, char **argv)
         cli_table_release(&t);
     }
     fl_role_rows_free(rows, n);
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 

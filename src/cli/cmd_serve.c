@@ -223,6 +223,9 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+    if (c.server_flag)
+        return cli_usage_error(&c, "--server does not apply: serve runs a server on a database "
+                                   "(--db), it does not talk to one");
     /* Lowest precedence first: config file, then environment, then flags. */
     if (config && read_config(config, &conf) != 0)
         return 1;
@@ -324,6 +327,9 @@ static int run_routes(const struct cli_command *cmd, int argc, char **argv)
             return 0;
         return 1;
     }
+    if (c.server_flag)
+        return cli_usage_error(&c, "--server does not apply: routes prints the route table "
+                                   "built into this flowd");
     routes = fl_server_routes(&n);
     for (size_t i = 0; i < n; i++)
         printf("%s %s%s\n", routes[i].method, routes[i].pattern,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_source.h"
 #include "flowd/engine.h"
 
 static const char show_usage[] =
@@ -103,7 +104,7 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     struct cli_common c;
     struct fl_error err;
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_instance_row inst;
     struct fl_event_row *events = NULL;
     struct cli_json j;
@@ -126,15 +127,15 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
         return cli_fail(rc, &err);
 
     memset(&inst, 0, sizeof(inst));
-    if ((rc = cli_store_open_ro(&c, &s, &err)))
+    if ((rc = cli_source_open(&c, &src, &err)) || (rc = src->ops->require(src, &err)))
         goto out;
-    if ((rc = fl_store_instance_get(s, id, &inst, &err))) {
+    if ((rc = src->ops->instance_get(src, id, &inst, &err))) {
         if (rc == FL_ENOTFOUND)
             fl_error_set(&err, rc, "instance %llu not found", (unsigned long long)id);
         goto out;
     }
     have_inst = true;
-    if ((rc = fl_store_history(s, id, &events, &n_events, &err)))
+    if ((rc = src->ops->history(src, id, &events, &n_events, &err)))
         goto out;
 
     if (c.json) {
@@ -142,8 +143,8 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
         json_open = true;
         cli_json_object(&j, NULL);
         cli_json_instance(&j, "instance", &inst, true);
-        if ((rc = cli_json_open_tasks(s, &j, id, c.now_ms, &err)) ||
-            (rc = cli_incidents(s, &inst, 0, &j, &n_incidents, &err)))
+        if ((rc = cli_json_open_tasks(src, &j, id, c.now_ms, &err)) ||
+            (rc = cli_incidents(src, &inst, 0, &j, &n_incidents, &err)))
             goto out;
         json_history(&j, events, n_events);
         cli_json_end(&j);
@@ -159,7 +160,7 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
     printf("started: %s\n", cli_time(inst.started_at, false, tb));
     printf("ended: %s\n", cli_time(inst.ended_at, false, tb));
     print_variables(inst.variables_json);
-    if ((rc = cli_print_open_tasks(s, id, c.now_ms, &err)))
+    if ((rc = cli_print_open_tasks(src, id, c.now_ms, &err)))
         goto out;
     print_incidents(events, n_events);
     print_history(events, n_events);
@@ -170,7 +171,7 @@ out:
         fl_event_rows_free(events, n_events);
     if (have_inst)
         fl_instance_row_release(&inst);
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_source.h"
 
 static const char start_usage[] =
     "usage: flowd start [options] KEY\n\n"
@@ -22,10 +23,9 @@ static const char start_usage[] =
 
 enum { OPT_VERSION = CLI_OPT_CMD, OPT_VAR, OPT_BUSINESS_KEY, OPT_AS };
 
-int cli_report_instance(const struct cli_common *c, const char *headline, uint64_t instance_id,
-                        uint64_t after_seq, uint64_t task_id)
+int cli_report_instance(const struct cli_common *c, struct cli_source *src, const char *headline,
+                        uint64_t instance_id, uint64_t after_seq, uint64_t task_id)
 {
-    struct fl_store *s = NULL;
     struct fl_instance_row inst;
     struct fl_task_row task;
     bool have_task = false;
@@ -38,8 +38,7 @@ int cli_report_instance(const struct cli_common *c, const char *headline, uint64
     fl_error_clear(&err);
     memset(&inst, 0, sizeof(inst));
     memset(&task, 0, sizeof(task));
-    if ((rc = cli_store_open_ro(c, &s, &err)) ||
-        (rc = fl_store_instance_get(s, instance_id, &inst, &err)))
+    if ((rc = src->ops->instance_get(src, instance_id, &inst, &err)))
         goto out;
     have_inst = true;
     if (c->json) {
@@ -47,14 +46,14 @@ int cli_report_instance(const struct cli_common *c, const char *headline, uint64
         json_open = true;
         cli_json_object(&j, NULL);
         if (task_id) {
-            if ((rc = fl_store_task_get(s, task_id, &task, &err)))
+            if ((rc = src->ops->task_get(src, task_id, &task, &err)))
                 goto out;
             have_task = true;
             cli_json_task(&j, "task", &task, c->now_ms);
         }
         cli_json_instance(&j, "instance", &inst, true);
-        if ((rc = cli_json_open_tasks(s, &j, instance_id, c->now_ms, &err)) ||
-            (rc = cli_incidents(s, &inst, after_seq, &j, &n_incidents, &err)))
+        if ((rc = cli_json_open_tasks(src, &j, instance_id, c->now_ms, &err)) ||
+            (rc = cli_incidents(src, &inst, after_seq, &j, &n_incidents, &err)))
             goto out;
         cli_json_end(&j);
         json_open = false;
@@ -74,10 +73,10 @@ int cli_report_instance(const struct cli_common *c, const char *headline, uint64
                inst.business_key ? inst.business_key : "", inst.business_key ? ")" : "",
                cli_instance_status_name(inst.status), inst.incident ? ", incident" : "");
         if (inst.status == FL_INSTANCE_ACTIVE &&
-            (rc = cli_print_open_tasks(s, instance_id, c->now_ms, &err)))
+            (rc = cli_print_open_tasks(src, instance_id, c->now_ms, &err)))
             goto out;
         fflush(stdout);
-        if ((rc = cli_incidents(s, &inst, after_seq, NULL, &n_incidents, &err)))
+        if ((rc = cli_incidents(src, &inst, after_seq, NULL, &n_incidents, &err)))
             goto out;
     }
     if (n_incidents)
@@ -91,7 +90,6 @@ out:
         fl_instance_row_release(&inst);
     if (have_task)
         fl_task_row_release(&task);
-    fl_store_close(s);
     return ex;
 }
 
@@ -117,7 +115,7 @@ static int run_start(const struct cli_command *cmd, int argc, char **argv)
     struct cli_common c;
     struct fl_error err;
     struct fl_value *vars = NULL;
-    struct fl_service *svc = NULL;
+    struct cli_source *src = NULL;
     struct fl_command command;
     struct fl_result res;
     int rc, opt, ex;
@@ -164,18 +162,17 @@ static int run_start(const struct cli_command *cmd, int argc, char **argv)
     command.process_key = argv[optind];
     command.variables = vars;
 
-    if ((rc = cli_db_require(&c, &err)) || (rc = cli_service_open(&c, &svc, &err))) {
+    if ((rc = cli_source_open(&c, &src, &err))) {
         ex = cli_fail(rc, &err);
         goto out;
     }
-    rc = cli_service_run(svc, &command, &res);
-    fl_service_close(svc);
-    if (rc) {
+    if ((rc = src->ops->run(src, &command, &res))) {
         ex = cli_fail(rc, &res.err);
         goto out;
     }
-    ex = cli_report_instance(&c, "started", res.instance_id, 0, 0);
+    ex = cli_report_instance(&c, src, "started", res.instance_id, 0, 0);
 out:
+    cli_source_close(src);
     fl_value_unref(vars);
     return ex;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_source.h"
 
 static const char tasks_usage[] =
     "usage: flowd tasks [options]\n\n"
@@ -28,7 +29,7 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
     struct cli_common c;
     struct fl_error err;
     struct fl_task_query q = {.open_only = true, .limit = CLI_PAGE_ROWS};
-    struct fl_store *s = NULL;
+    struct cli_source *src = NULL;
     struct fl_task_row *rows;
     struct cli_table t;
     struct cli_json j;
@@ -59,8 +60,10 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_store_open_ro(&c, &s, &err)))
+    if ((rc = cli_source_open(&c, &src, &err)) || (rc = src->ops->require(src, &err))) {
+        cli_source_close(src);
         return cli_fail(rc, &err);
+    }
 
     if (c.json) {
         cli_json_init(&j);
@@ -73,7 +76,7 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
     for (;;) {
         rows = NULL;
         n = 0;
-        if ((rc = fl_store_task_list(s, &q, &rows, &n, &err)))
+        if ((rc = src->ops->task_list(src, &q, &rows, &n, &err)))
             break;
         for (size_t i = 0; i < n; i++) {
             if (c.json)
@@ -103,7 +106,7 @@ static int run_tasks(const struct cli_command *cmd, int argc, char **argv)
             cli_table_print(&t, stdout, "");
         cli_table_release(&t);
     }
-    fl_store_close(s);
+    cli_source_close(src);
     return rc ? cli_fail(rc, &err) : 0;
 }
 

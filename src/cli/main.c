@@ -37,8 +37,10 @@ static void overview(FILE *f)
     fputs("  help CMD     print the help of a command\n"
           "  version      print the version\n\n"
           "Every command takes --db PATH (default $FLOWD_DB, else ./flowd.db), --json and\n"
-          "--help. Exit codes: 0 ok, 1 usage or bad input, 2 not found, 3 conflict or\n"
-          "refused, 4 invalid model.\n",
+          "--help; with --server URL --token TOKEN (or $FLOWD_SERVER, $FLOWD_TOKEN) it works\n"
+          "through a flowd server instead, with the same output. Exit codes: 0 ok, 1 usage\n"
+          "or bad input, 2 not found, 3 conflict or refused, 4 invalid model, 74 server not\n"
+          "reachable.\n",
           f);
 }
 
