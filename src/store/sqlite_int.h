@@ -106,12 +106,13 @@
 /* Timers, notifications and control points (sqlite_timer.c). */
 #define FL__SQ_TIMER_STMTS(X)                                                                      \
     X(TIMER_UPSERT, "INSERT INTO timers(id, instance_id, token_id, ref_id, node, kind, level,"     \
-                    " repeat, due_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"                  \
+                    " repeat, due_at, base_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"    \
                     " ON CONFLICT(id) DO UPDATE SET token_id = excluded.token_id,"                 \
                     " ref_id = excluded.ref_id, node = excluded.node, kind = excluded.kind,"       \
-                    " level = excluded.level, repeat = excluded.repeat, due_at = excluded.due_at") \
+                    " level = excluded.level, repeat = excluded.repeat,"                           \
+                    " due_at = excluded.due_at, base_at = excluded.base_at")                       \
     X(TIMER_DEL, "DELETE FROM timers WHERE id = ?1")                                               \
-    X(TIMERS_LOAD, "SELECT id, token_id, ref_id, node, kind, level, repeat, due_at"                \
+    X(TIMERS_LOAD, "SELECT id, token_id, ref_id, node, kind, level, repeat, due_at, base_at"       \
                    " FROM timers WHERE instance_id = ?1 ORDER BY id")                              \
     X(TIMERS_DUE, "SELECT id, instance_id, due_at FROM timers WHERE (due_at, id) > (?1, ?2)"       \
                   " ORDER BY due_at, id LIMIT ?3")                                                 \
@@ -122,6 +123,8 @@
                      " control_id, node_id, message, created_at)"                                  \
                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                    \
     X(NOTIFY_USER_DISABLED, "SELECT disabled FROM users WHERE login = ?1")                         \
+    X(NOTIFY_TASK_PEOPLE, "SELECT assignee, candidate_users, candidate_roles FROM tasks"           \
+                          " WHERE id = ?1")                                                        \
     X(NOTIFY_ROLE_USERS, "SELECT u.login FROM roles r JOIN user_roles ur ON ur.role_id = r.id"     \
                          " JOIN users u ON u.id = ur.user_id WHERE r.name = ?1"                    \
                          " AND u.disabled = 0 ORDER BY u.login")                                   \

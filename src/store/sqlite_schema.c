@@ -91,7 +91,7 @@ static const char *const migrations[] = {
     "CREATE TABLE timers ("
     " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, token_id INTEGER,"
     " ref_id INTEGER, node INTEGER, kind INTEGER NOT NULL, level INTEGER NOT NULL,"
-    " repeat INTEGER NOT NULL, due_at INTEGER NOT NULL);"
+    " repeat INTEGER NOT NULL, due_at INTEGER NOT NULL, base_at INTEGER);"
     "CREATE INDEX timers_due ON timers (due_at);"
     "CREATE INDEX timers_instance ON timers (instance_id);"
     "INSERT INTO counters (name, value) VALUES ('timer', 0);"

@@ -72,6 +72,7 @@ static int put_timer(struct fl_sqlite *q, const struct fl_instance *inst, const 
     sqlite3_bind_int(st, 7, t->level);
     sqlite3_bind_int64(st, 8, t->repeat);
     sqlite3_bind_int64(st, 9, t->due_at);
+    fl__sq_bind_opt(st, 10, t->base_at);
     if (t->id > q->timer_max)
         q->timer_max = t->id;
     return step_done(q, st, err, "cannot write timer");
@@ -131,6 +132,43 @@ static int query_logins(struct fl_sqlite *q, enum fl__sq_stmt id, const char *ar
     return 0;
 }
 
+static void add_login(struct fl_strlist *to, size_t *cap, const char *login, size_t len)
+{
+    if (!len)
+        return;
+    fl_grow(&to->items, cap, to->n + 1, sizeof(char *));
+    to->items[to->n++] = fl_strndup(login, len);
+}
+
+/* Is login a known user who is disabled? (A login with no user record is still an
+ * address: stores without people records name assignees freely.) */
+static int is_disabled(struct fl_sqlite *q, const char *login, bool *out, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_NOTIFY_USER_DISABLED, err);
+    int rc;
+    *out = false;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot resolve notification addressees");
+    return 0;
+}
+
+/* Split a comma list (a task's candidates) into logins, or run each role through the
+ * role query. */
+static int add_csv(struct fl_sqlite *q, const char *csv, bool roles, struct fl_strlist *to,
+                   size_t *cap, struct fl_error *err);
+
+/* The people of task id as the store has them now: the assignee (want_head: the head of
+ * the assignee's department), or when unassigned its candidate users and roles. */
+static int task_people(struct fl_sqlite *q, uint64_t id, bool want_head, struct fl_strlist *to,
+                       size_t *cap, struct fl_error *err);
+
 static int put_notify(struct fl_sqlite *q, const struct fl_notify *n, struct fl_error *err)
 {
     struct fl_strlist to = {0};
@@ -140,36 +178,82 @@ static int put_notify(struct fl_sqlite *q, const struct fl_notify *n, struct fl_
     if (!same_subject(q->notify_last, n))
         clear_notified(q);
     q->notify_last = n;
-    if (n->to_user && *n->to_user) {
-        /* A login with no user record is still an address (stores without people); only
-         * a disabled user is skipped. */
-        sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_NOTIFY_USER_DISABLED, err);
-        int disabled = 0;
-        if (!st)
-            return FAIL_CODE(err);
-        sqlite3_bind_text(st, 1, n->to_user, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            disabled = sqlite3_column_int(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            return fl__sq_fail(q, rc, err, "cannot resolve notification addressees");
-        rc = 0;
-        if (!disabled) {
-            fl_grow(&to.items, &cap, to.n + 1, sizeof(char *));
-            to.items[to.n++] = fl_strdup(n->to_user);
-        }
-    }
+    if (n->to_user && *n->to_user)
+        add_login(&to, &cap, n->to_user, strlen(n->to_user));
     if (n->to_role && *n->to_role &&
         (rc = query_logins(q, FL__SQ_NOTIFY_ROLE_USERS, n->to_role, &to, &cap, err)) != 0)
         goto out;
     if (n->to_head_of && *n->to_head_of &&
         (rc = query_logins(q, FL__SQ_NOTIFY_HEAD_OF, n->to_head_of, &to, &cap, err)) != 0)
         goto out;
-    for (size_t i = 0; i < to.n && rc == 0; i++)
-        rc = notify_user(q, n, to.items[i], err);
+    if ((n->to_assignee || n->to_assignee_head) && n->task_id) {
+        if (n->to_assignee && (rc = task_people(q, n->task_id, false, &to, &cap, err)) != 0)
+            goto out;
+        if (n->to_assignee_head && (rc = task_people(q, n->task_id, true, &to, &cap, err)) != 0)
+            goto out;
+    }
+    for (size_t i = 0; i < to.n && rc == 0; i++) {
+        bool disabled;
+        /* Role and head queries return active users only; named users are checked here. */
+        if ((rc = is_disabled(q, to.items[i], &disabled, err)) == 0 && !disabled)
+            rc = notify_user(q, n, to.items[i], err);
+    }
 out:
     fl_strlist_release(&to);
+    return rc;
+}
+
+static int add_csv(struct fl_sqlite *q, const char *csv, bool roles, struct fl_strlist *to,
+                   size_t *cap, struct fl_error *err)
+{
+    const char *p = csv;
+    int rc = 0;
+    while (p && *p && rc == 0) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!roles) {
+            add_login(to, cap, p, len);
+        } else if (len) {
+            char *role = fl_strndup(p, len);
+            rc = query_logins(q, FL__SQ_NOTIFY_ROLE_USERS, role, to, cap, err);
+            free(role);
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return rc;
+}
+
+static int task_people(struct fl_sqlite *q, uint64_t id, bool want_head, struct fl_strlist *to,
+                       size_t *cap, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_NOTIFY_TASK_PEOPLE, err);
+    char *assignee = NULL, *users = NULL, *roles = NULL;
+    int rc;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        assignee = fl__sq_col_text(st, 0);
+        users = fl__sq_col_text(st, 1);
+        roles = fl__sq_col_text(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot resolve notification addressees");
+    rc = 0;
+    if (assignee && *assignee) {
+        if (want_head)
+            rc = query_logins(q, FL__SQ_NOTIFY_HEAD_OF, assignee, to, cap, err);
+        else
+            add_login(to, cap, assignee, strlen(assignee));
+    } else if (!want_head) {
+        if ((rc = add_csv(q, users, false, to, cap, err)) == 0)
+            rc = add_csv(q, roles, true, to, cap, err);
+    }
+    free(assignee);
+    free(users);
+    free(roles);
     return rc;
 }
 
@@ -214,6 +298,7 @@ int fl__sq_timers_load(struct fl_sqlite *q, struct fl_instance *inst, struct fl_
         t->level = (uint16_t)sqlite3_column_int(st, 5);
         t->repeat = (uint32_t)sqlite3_column_int64(st, 6);
         t->due_at = sqlite3_column_int64(st, 7);
+        t->base_at = sqlite3_column_int64(st, 8);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
