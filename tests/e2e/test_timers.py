@@ -5,6 +5,7 @@ the history records `escalated` level 0 and the accountable role and the departm
 are told; level 1 tells the director; completing another task cancels what it had
 pending; notifications are listed (unread filter, cursor) and marked read by their owner
 only; the clock endpoint is refused without --test-clock. No real sleeps."""
+import http.client
 import os
 import shutil
 import sys
@@ -137,6 +138,14 @@ def main():
     check(st == 400 and doc["field"] == "unread", "bad unread: %r" % doc)
     st, doc = request(port, "GET", "/api/v1/notifications")
     check(st == 401, "anonymous: %d" % st)
+
+    # the scheduler's counters: reminder, deadline and level 1 of the one case
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics")
+    metrics = conn.getresponse().read().decode()
+    conn.close()
+    check("flowd_timers_fired_total 3\n" in metrics, "metrics: fired")
+    check("flowd_timer_lateness_seconds_count 3\n" in metrics, "metrics: lateness")
 
     # the CLI reads the same inbox
     out = cli(DB, "notifications", "--user", "alice", "--unread")
