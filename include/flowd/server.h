@@ -24,6 +24,10 @@ struct fl_server_options {
     int synchronous;    /* SQLite synchronous level of the writer (see fl_service_options) */
     bool synchronous_set;
     struct fl_session_policy session; /* login session lifetimes; zeros = 30 min idle, 12 h */
+    /* A settable clock for tests: /api/v1/admin/clock sets and advances it (404 without
+     * it). The scheduler runs either way. */
+    bool test_clock;
+    int64_t test_clock_start_ms; /* 0 = the real time at start */
 };
 
 /* Open the service and the store, then start listening. Caller stops. */

@@ -19,7 +19,8 @@ enum {
     OPT_PORT,
     OPT_THREADS,
     OPT_SESSION_IDLE,
-    OPT_SESSION_MAX
+    OPT_SESSION_MAX,
+    OPT_TEST_CLOCK
 };
 
 /* Longest session lifetime accepted (a year): past that a typo is likelier than intent. */
@@ -174,6 +175,7 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
         {"session-max", required_argument, NULL, OPT_SESSION_MAX},
+        {"test-clock", no_argument, NULL, OPT_TEST_CLOCK},
         {NULL, 0, NULL, 0},
     };
     struct serve_conf conf = {.addr = "127.0.0.1", .port = 8080, .threads = 4};
@@ -216,6 +218,8 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
             break;
         case OPT_SESSION_MAX:
             max = optarg;
+        case OPT_TEST_CLOCK:
+            so.test_clock = true;
             break;
         default:
             return 1;
@@ -260,6 +264,9 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
     so.session.absolute_ms = conf.session_max_ms;
     if (first_admin(so.db_url, &admin_password) != 0)
         return 1;
+    /* A test clock starts at $FLOWD_NOW when given, so a test knows the time. */
+    if (so.test_clock && c.now_fixed)
+        so.test_clock_start_ms = c.now_ms;
 
     /* Block the stop signals before the server's threads start, so they inherit the mask
      * and only sigwait below sees them. */
@@ -297,6 +304,7 @@ const struct cli_command cli_cmd_serve = {
     "run the HTTP API server",
     "usage: flowd serve [--config FILE] [--addr ADDR] [--port PORT] [--threads N] [--db PATH]\n"
     "                   [--session-idle DURATION] [--session-max DURATION]\n"
+    "                   [--test-clock]\n"
     "\n"
     "Serve the REST API under /api/v1, /healthz and /metrics until SIGTERM or SIGINT;\n"
     "commands in flight are finished before exit. --port 0 picks a free port. The\n"
@@ -310,7 +318,11 @@ const struct cli_command cli_cmd_serve = {
     "With FLOWD_ADMIN_LOGIN set and no administrator in the database, that user is made\n"
     "the first administrator, with FLOWD_ADMIN_PASSWORD or a generated password printed\n"
     "once on the second stdout line: \"first admin 'LOGIN' created with password PW\n"
-    "(shown once)\". Logs go to stderr (logfmt).\n",
+    "(shown once)\". Logs go to stderr (logfmt).\n"
+
+    "The scheduler fires due timers (reminders, deadlines, escalations). --test-clock\n"
+    "(tests only) starts a settable clock at $FLOWD_NOW or the real time, moved by\n"
+    "POST /api/v1/admin/clock {\"now\": ISO} or {\"advance\": \"PT1H\"} (admins).\n",
 };
 
 static int run_routes(const struct cli_command *cmd, int argc, char **argv)
