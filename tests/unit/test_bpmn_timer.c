@@ -239,7 +239,7 @@ static void test_placement_errors(void **state)
                  FL_EMODEL, "timer of 'x' has both timeDate and timeDuration", "x", 9, 7);
     expect_error(PRE TIMER("boundaryEvent", "id=\"x\" attachedToRef=\"u\"", "timeDuration", "PT1H")
                      "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"u\" targetRef=\"x\"/>\n",
-                 FL_EMODEL, "sequence flow 'f' leads into boundary event 'x'", "f", 11, 55);
+                 FL_EMODEL, "sequence flow 'f' leads into boundary event 'x'", "f", 11, 54);
     expect_error(PRE TIMER("boundaryEvent", "id=\"x\" attachedToRef=\"u\"", "timeDuration", "PT1H")
                      "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"u\" targetRef=\"u\"/>\n"
                      "  <bpmn:boundaryEvent id=\"y\" attachedToRef=\"u\">"
