@@ -146,7 +146,7 @@ static void resume(struct fl__run *r, size_t i)
                            .stored = true,
                            .leaving = true};
     fl__inst_remove_token(r->inst, i);
-    fl__run_drop_timers(r, mv.id, false); /* its boundary timers go with the task */
+    fl__run_drop_timers(r, mv.id); /* its boundary timers go with the task */
     fl__run_push(r, &mv);
 }
 
@@ -294,22 +294,6 @@ static void do_cancel(struct fl__run *r, const struct fl_command *cmd)
     fl__run_event(r, FL_EV_INSTANCE_CANCELLED, 0, 0, NULL, fl__fx_scratch_keep(r->fx));
 }
 
-/* The pending timer cmd->target_id. NEEDSWORK: only BPMN timer events fire here yet;
- * task reminders, deadlines and control points come with the scheduler. */
-static int check_fire_timer(const struct fl_instance *inst, const struct fl_command *cmd,
-                            size_t *ti, struct fl_error *err)
-{
-    size_t i = fl__inst_find_timer(inst, cmd->target_id);
-    if (i == SIZE_MAX)
-        return fl_error_set(err, FL_ENOTFOUND, "timer %llu not found in instance %llu",
-                            (unsigned long long)cmd->target_id, (unsigned long long)inst->id);
-    if (inst->timers[i].kind != FL_TIMER_EVENT)
-        return fl_error_set(err, FL_EUNSUPPORTED, "timer %llu is of kind %d, not a timer event",
-                            (unsigned long long)cmd->target_id, (int)inst->timers[i].kind);
-    *ti = i;
-    return 0;
-}
-
 int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
                     const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
                     struct fl_effects *fx, struct fl_error *err)
@@ -343,12 +327,11 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_CANCEL:
         rc = check_active(inst, err);
         break;
+    case FL_CMD_FIRE_TIMER:
+        rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
-        break;
-    case FL_CMD_FIRE_TIMER:
-        if ((rc = check_active(inst, err)) == 0)
-            rc = check_fire_timer(inst, cmd, &ti, err);
         break;
     default:
         rc = fl_error_set(err, FL_EINVAL, "unknown command kind %d", (int)cmd->kind);
@@ -372,13 +355,14 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         do_fail_job(&r, cmd, ti);
         break;
     case FL_CMD_FIRE_TIMER:
-        fl__fire_timer_event(&r, ti);
+        fl__timer_fire(&r, ti);
         break;
     default:
         do_cancel(&r, cmd);
         break;
     }
-    if (cmd->kind != FL_CMD_CANCEL)
+    /* A fire on an ended instance only deletes the timer: nothing may move. */
+    if (cmd->kind != FL_CMD_CANCEL && inst->status == FL_INSTANCE_ACTIVE)
         fl__run_go(&r);
     fl__run_release(&r);
     inst->revision++;

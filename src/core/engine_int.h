@@ -11,6 +11,7 @@
 
 #include "flowd/buf.h"
 #include "flowd/engine.h"
+#include "flowd/timecalc.h"
 
 /* ---- effects arena (engine_fx.c) ---- */
 
@@ -121,6 +122,43 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv);
 /* A token enters a service task: create the job and rest. */
 void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv);
 
+/* ---- timers (engine_timer.c) ---- */
+
+/* Index of timer id in inst->timers, or SIZE_MAX. */
+size_t fl__inst_find_timer(const struct fl_instance *inst, uint64_t id);
+
+/* Insert or replace (by id) a pending timer in inst->timers and emit TIMER_SET. */
+void fl__run_timer_set(struct fl__run *r, const struct fl_timer *t);
+
+/* Remove inst->timers[i] and emit TIMER_DEL. */
+void fl__run_timer_del(struct fl__run *r, size_t i);
+
+/* Delete the pending reminder and deadline timers of task_id (the task closed). */
+void fl__run_task_timers_del(struct fl__run *r, uint64_t task_id);
+
+/* Delete every pending timer of the instance (cancel, terminate). */
+void fl__run_timers_del_all(struct fl__run *r);
+
+/* from + d on the named business calendar through ctx->calendar_add (NULL: plain calendar
+ * time). 0, or the calendar's error (err may be NULL). */
+int fl__run_calendar_add(struct fl__run *r, const char *calendar, int64_t from,
+                         const struct fl_iso_duration *d, int64_t *out, struct fl_error *err);
+
+/* Set the deadline (level 0, base = due) and reminder timers of a new task; due 0 = none,
+ * remind 0 or not before due = no reminder. */
+void fl__task_timers_create(struct fl__run *r, uint64_t task_id, uint64_t token_id, uint32_t node,
+                            int64_t due, int64_t remind);
+
+/* FIRE_TIMER, checked: *out = index of the timer cmd->target_id in inst->timers.
+ * FL_ENOTFOUND not pending (fired or cancelled), FL_ECONFLICT not due at ctx->now_ms,
+ * FL_EUNSUPPORTED a kind that cannot fire yet. */
+int fl__timer_check(const struct fl_model *m, const struct fl_instance *inst,
+                    const struct fl_command *cmd, const struct fl_engine_ctx *ctx, size_t *out,
+                    struct fl_error *err);
+
+/* Fire inst->timers[i]: delete it, then what its kind does (on an active instance). */
+void fl__timer_fire(struct fl__run *r, size_t i);
+
 /* ---- BPMN timer events (engine_timer_event.c) ---- */
 
 /* Due time of the timer event at node: a date, now_ms plus a duration, or a cycle's first
@@ -147,18 +185,15 @@ int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **d
 void fl__arm_boundaries(struct fl__run *r, const struct fl__mover *mv, const int64_t *due,
                         const uint32_t *repeat);
 
-/* Delete (TIMER_DEL) the timers of token_id (0 = every token): only BPMN timer events, or
- * every kind (task reminders and deadlines too) when all_kinds. */
-void fl__run_drop_timers(struct fl__run *r, uint64_t token_id, bool all_kinds);
+/* Delete (TIMER_DEL) the BPMN timer event timers of token token_id (its catch event or
+ * the boundary events of its task). */
+void fl__run_drop_timers(struct fl__run *r, uint64_t token_id);
 
-/* FL_CMD_FIRE_TIMER of a timer of kind FL_TIMER_EVENT, inst->timers[timer_index]: deletes
- * it, then moves the catch event's token on, or interrupts the task through its boundary
- * event, or sends a new token out of a non-interrupting one (re-arming a cycle). A timer
- * whose token has moved on is just deleted. Cannot fail. */
-void fl__fire_timer_event(struct fl__run *r, size_t timer_index);
-
-/* Index of the timer with this id in inst->timers, or SIZE_MAX. */
-size_t fl__inst_find_timer(const struct fl_instance *inst, uint64_t timer_id);
+/* Fire timer t of kind FL_TIMER_EVENT (fl__timer_fire has already deleted it): move the
+ * catch event's token on, or interrupt the task through its boundary event, or send a new
+ * token out of a non-interrupting one (re-arming a cycle). A timer whose token has moved
+ * on does nothing more. Cannot fail. */
+void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *t);
 
 /* ---- instance helpers (instance.c) ---- */
 

@@ -152,6 +152,9 @@ struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, 
     e->u.task_close.status = status;
     e->u.task_close.actor = r->actor;
     e->u.task_close.at = r->ctx->now_ms;
+    /* A closed task's reminder and deadline have nothing left to tell. */
+    if (k == FL_FX_TASK_CLOSE)
+        fl__run_task_timers_del(r, task_id);
     return e;
 }
 
@@ -180,11 +183,11 @@ void fl__run_kill_all(struct fl__run *r)
         token_del(r, inst->tokens[i].id);
     }
     inst->n_tokens = 0;
-    fl__run_drop_timers(r, 0, true);
     for (size_t i = r->q_head; i < r->q_len; i++)
         if (r->q[i].stored)
             token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
+    fl__run_timers_del_all(r);
     r->stopped = true;
 }
 

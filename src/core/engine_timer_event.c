@@ -187,23 +187,6 @@ static int run_due(struct fl__run *r, const struct fl__mover *mv, const struct f
 
 /* ---- the instance's timers ---- */
 
-static void timer_set(struct fl__run *r, const struct fl_timer *t)
-{
-    struct fl_instance *inst = r->inst;
-    struct fl_effect *e;
-    fl_grow(&inst->timers, &inst->cap_timers, inst->n_timers + 1, sizeof(*inst->timers));
-    inst->timers[inst->n_timers++] = *t;
-    e = fl__fx_push(r->fx, FL_FX_TIMER_SET);
-    e->u.timer = *t;
-}
-
-static void timer_del_effect(struct fl__run *r, uint64_t id)
-{
-    struct fl_effect *e = fl__fx_push(r->fx, FL_FX_TIMER_DEL);
-    e->u.timer.id = id;
-    e->u.timer.node = FL_NONE;
-}
-
 static void arm(struct fl__run *r, uint64_t token_id, uint32_t node, int64_t due, uint32_t repeat)
 {
     struct fl_timer t = {.id = fl__run_id(r, FL_ID_TIMER),
@@ -213,23 +196,14 @@ static void arm(struct fl__run *r, uint64_t token_id, uint32_t node, int64_t due
                          .kind = FL_TIMER_EVENT,
                          .repeat = repeat,
                          .due_at = due};
-    timer_set(r, &t);
+    fl__run_timer_set(r, &t);
 }
 
-void fl__run_drop_timers(struct fl__run *r, uint64_t token_id, bool all_kinds)
+void fl__run_drop_timers(struct fl__run *r, uint64_t token_id)
 {
-    struct fl_instance *inst = r->inst;
-    size_t w = 0;
-    for (size_t i = 0; i < inst->n_timers; i++) {
-        const struct fl_timer *t = &inst->timers[i];
-        if ((token_id == 0 || t->token_id == token_id) &&
-            (all_kinds || t->kind == FL_TIMER_EVENT)) {
-            timer_del_effect(r, t->id);
-            continue;
-        }
-        inst->timers[w++] = *t;
-    }
-    inst->n_timers = w;
+    for (size_t i = r->inst->n_timers; i-- > 0;)
+        if (r->inst->timers[i].kind == FL_TIMER_EVENT && r->inst->timers[i].token_id == token_id)
+            fl__run_timer_del(r, i);
 }
 
 /* ---- entering ---- */
@@ -327,18 +301,13 @@ static void fire_non_interrupting(struct fl__run *r, const struct fl_timer *t, u
     fl__run_push(r, &out);
 }
 
-void fl__fire_timer_event(struct fl__run *r, size_t ti)
+void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *timer)
 {
     struct fl_instance *inst = r->inst;
-    struct fl_timer t = inst->timers[ti];
+    struct fl_timer t = *timer;
     const struct fl_node *node;
     size_t k;
 
-    /* the firing deletes the timer, whatever happens next: it fires exactly once */
-    memmove(&inst->timers[ti], &inst->timers[ti + 1],
-            (inst->n_timers - ti - 1) * sizeof(*inst->timers));
-    inst->n_timers--;
-    timer_del_effect(r, t.id);
     if (t.node >= r->m->n_nodes || (k = find_token(inst, t.token_id)) == SIZE_MAX)
         return; /* stale: the token moved on without taking its timer along */
     node = &r->m->nodes[t.node];
@@ -366,19 +335,11 @@ void fl__fire_timer_event(struct fl__run *r, size_t ti)
     struct fl__mover mv = {
         .id = tok.id, .node = t.node, .flow = FL_NONE, .stored = true, .leaving = true};
     fl__run_close_work(r, &tok, "interrupted by timer");
-    fl__run_drop_timers(r, tok.id, true);
+    fl__run_drop_timers(r, tok.id);
     fl__run_event(r, FL_EV_NODE_LEFT, tok.id, 0, r->m->nodes[tok.node].id, NULL);
     fl__inst_remove_token(inst, k);
     fl__run_event(r, FL_EV_NODE_ENTERED, tok.id, 0, node->id, NULL);
     fl__run_push(r, &mv);
-}
-
-size_t fl__inst_find_timer(const struct fl_instance *inst, uint64_t timer_id)
-{
-    for (size_t i = 0; i < inst->n_timers; i++)
-        if (inst->timers[i].id == timer_id)
-            return i;
-    return SIZE_MAX;
 }
 
 int fl_engine_timer_start_due(const struct fl_model *m, uint32_t node, int64_t now_ms,

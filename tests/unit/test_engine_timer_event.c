@@ -96,6 +96,11 @@ static void test_catch_duration(void **state)
     assert_int_equal(fire(&t, tm.id + 100), FL_ENOTFOUND);
     assert_int_equal(t.fx.n, 0);
     assert_int_equal(t.inst->revision, rev);
+    /* nor does a firing before the timer is due */
+    t.ctx.now_ms = tm.due_at - 1;
+    assert_int_equal(fire(&t, tm.id), FL_ECONFLICT);
+    assert_int_equal(t.fx.n, 0);
+    assert_int_equal(t.inst->n_timers, 1);
 
     t.ctx.now_ms = tm.due_at;
     assert_int_equal(fire(&t, tm.id), 0);
@@ -111,7 +116,7 @@ static void test_catch_duration(void **state)
     assert_int_equal(fx_count(&t.fx, FL_FX_TOKEN_DEL), 1);
 
     /* it fired: a second firing finds nothing */
-    assert_int_equal(fire(&t, tm.id), FL_ECONFLICT);
+    assert_int_equal(fire(&t, tm.id), FL_ENOTFOUND);
     release(&t);
 }
 
@@ -279,6 +284,7 @@ static void test_boundary_service_task(void **state)
     job = fx_nth(&t.fx, FL_FX_JOB_CREATE, 0)->u.job.id;
     tm = *timer_set(&t, 0);
     assert_int_equal(tm.due_at, T_NOW + T_DAY);
+    t.ctx.now_ms = tm.due_at;
     assert_int_equal(fire(&t, tm.id), 0);
     e = fx_nth(&t.fx, FL_FX_JOB_CLOSE, 0);
     assert_non_null(e);
@@ -295,6 +301,7 @@ static void test_boundary_service_task(void **state)
     t_env_init(&t, boundary_model(FL_NODE_SERVICE_TASK, false, FL_TIMERDEF_DURATION, "PT1M"));
     t_start(&t, NULL);
     job = fx_nth(&t.fx, FL_FX_JOB_CREATE, 0)->u.job.id;
+    t.ctx.now_ms = timer_set(&t, 0)->due_at;
     assert_int_equal(fire(&t, timer_set(&t, 0)->id), 0);
     assert_int_equal(fx_count(&t.fx, FL_FX_JOB_CLOSE), 0);
     assert_int_equal(fx_count(&t.fx, FL_FX_TIMER_SET), 0); /* a duration fires once */
@@ -433,7 +440,8 @@ static void test_cancel_and_terminate_clean_timers(void **state)
     assert_int_equal(fx_count(&t.fx, FL_FX_TIMER_DEL), 1);
     assert_int_equal(fx_nth(&t.fx, FL_FX_TIMER_DEL, 0)->u.timer.id, id);
     assert_int_equal(t.inst->n_timers, 0);
-    assert_int_equal(fire(&t, id), FL_ECONFLICT);
+    t.ctx.now_ms += T_DAY;
+    assert_int_equal(fire(&t, id), FL_ENOTFOUND);
     release(&t);
 
     t_env_init(&t, boundary_model(FL_NODE_USER_TASK, false, FL_TIMERDEF_CYCLE, "R/PT1H"));
