@@ -205,7 +205,9 @@ enum fl_timer_kind {
     FL_TIMER_TASK_REMIND,    /* reminder of task ref_id */
     FL_TIMER_TASK_DUE,       /* deadline of task ref_id: level 0 = due, n = escalation n */
     FL_TIMER_CONTROL_REMIND, /* reminder of control point ref_id */
-    FL_TIMER_CONTROL_DUE     /* control point ref_id due: level as for tasks */
+    FL_TIMER_CONTROL_DUE,    /* control point ref_id due: level as for tasks */
+    FL_TIMER_START           /* timer start event `node` of definition ref_id: starts an
+                                instance (instance_id 0: the timer belongs to no instance) */
 };
 
 /* A pending timer of an instance. The store keeps them indexed by due time; the scheduler
