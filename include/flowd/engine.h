@@ -205,7 +205,9 @@ enum fl_timer_kind {
     FL_TIMER_TASK_REMIND,    /* reminder of task ref_id */
     FL_TIMER_TASK_DUE,       /* deadline of task ref_id: level 0 = due, n = escalation n */
     FL_TIMER_CONTROL_REMIND, /* reminder of control point ref_id */
-    FL_TIMER_CONTROL_DUE     /* control point ref_id due: level as for tasks */
+    FL_TIMER_CONTROL_DUE,    /* control point ref_id due: level as for tasks */
+    FL_TIMER_START           /* timer start event `node` of definition ref_id: starts an
+                                instance (instance_id 0: the timer belongs to no instance) */
 };
 
 /* A pending timer of an instance. The store keeps them indexed by due time; the scheduler
@@ -353,6 +355,19 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id,
 int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
                     const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
                     struct fl_effects *fx, struct fl_error *err);
+
+/* When timer start event `node` of m (one of m->timer_starts) is next due, for the
+ * scheduler that starts its instances (FL_CMD_START with start_node_id): last NULL gives
+ * the first time from now_ms (a timeDate, now plus a timeDuration, a timeCycle's first
+ * occurrence at or after now), else the occurrence after the timer `last` that just fired
+ * (its due_at and repeat). *repeat gets the firings left after this one (UINT32_MAX
+ * unbounded). Texts without a zone are at tz_offset_min; "=expr" is evaluated without
+ * variables. Returns 0; FL_ENOTFOUND when nothing is left (a date already fired, a
+ * cycle used up); FL_EINVAL not a timer start event, or a definition that cannot be
+ * evaluated (err says why). Pure. */
+int fl_engine_timer_start_due(const struct fl_model *m, uint32_t node, int64_t now_ms,
+                              int32_t tz_offset_min, const struct fl_timer *last, int64_t *due,
+                              uint32_t *repeat, struct fl_error *err);
 
 /* Deep copy of an instance (variables shared by reference). Caller frees. */
 struct fl_instance *fl_instance_clone(const struct fl_instance *inst);

@@ -226,6 +226,26 @@ int fl_store_timers_due(struct fl_store *s, int64_t after_due, uint64_t after_id
 /* Number of pending timers. */
 int fl_store_timer_count(struct fl_store *s, uint64_t *n, struct fl_error *err);
 
+/* ---- timer start events ----
+ * Timers of a definition, not of an instance: instance_id 0, kind FL_TIMER_START, ref_id
+ * the definition id, node the timer start event. They sit in the same due index as every
+ * other timer (fl_store_timers_due lists them with instance_id 0). Writes need an open
+ * transaction. */
+
+/* Delete the start timers of every version of process key (a new version replaces them). */
+int fl_store_start_timers_clear(struct fl_store *s, const char *key, struct fl_error *err);
+
+/* Insert or replace start timer t (FL_EINVAL unless kind FL_TIMER_START, instance_id 0 and
+ * a definition in ref_id); timer ids are never handed out twice. */
+int fl_store_start_timer_put(struct fl_store *s, const struct fl_timer *t, struct fl_error *err);
+
+/* The pending timer id, of any kind, into *out. FL_ENOTFOUND when it is not pending. */
+int fl_store_timer_get(struct fl_store *s, uint64_t id, struct fl_timer *out,
+                       struct fl_error *err);
+
+/* Delete pending timer id (no error when it is gone already). */
+int fl_store_timer_delete(struct fl_store *s, uint64_t id, struct fl_error *err);
+
 /* ---- notifications (the in-app inbox) ----
  * fl_store_apply writes FL_FX_NOTIFY as one row per addressed user: to_user (unless that
  * user exists and is disabled), every active user holding to_role, and the head of

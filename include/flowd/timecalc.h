@@ -34,4 +34,35 @@ int fl_time_parse(const char *s, int64_t *t_ms);
 int64_t fl_days_from_civil(int64_t y, unsigned m, unsigned d);
 void fl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
+/* An ISO 8601 repeating interval, as BPMN timeCycle uses it: "R[n]/<duration>",
+ * "R[n]/<start>/<duration>" or "R[n]/<duration>/<end>" (n omitted = unbounded). */
+struct fl_iso_cycle {
+    int64_t repeat; /* number of occurrences, -1 = unbounded */
+    bool has_start, has_end;
+    int64_t start_ms, end_ms; /* when has_start / has_end */
+    struct fl_iso_duration period;
+};
+
+/* Parse an ISO 8601 instant "YYYY-MM-DD[Thh:mm[:ss[.fff]][Z|+hh[:mm]]]" into *t_ms; a
+ * date-time without zone is taken at tz_offset_min (minutes east of UTC), a plain date at
+ * its midnight there. FL_EPARSE with the column of the fault in err (e.g. "day 30 is out
+ * of range for 2026-02"). */
+int fl_iso_instant_parse(const char *s, int tz_offset_min, int64_t *t_ms, struct fl_error *err);
+
+/* Parse a repeating interval (instants without zone at tz_offset_min). FL_EPARSE with
+ * the column of the fault: a zero or negative period, R0, an end before the start, both a
+ * start and an end. */
+int fl_iso_cycle_parse(const char *s, int tz_offset_min, struct fl_iso_cycle *out,
+                       struct fl_error *err);
+
+/* The first occurrence of c later than `after`. Occurrence n (1-based) is start + (n-1)
+ * periods with a start, else anchor + n periods (the instant the cycle was armed).
+ * *out gets its instant and *n its number (NULL allowed); occurrences past repeat or at
+ * or after the end do not exist. Returns 0, or FL_ENOTFOUND when none is left. */
+int fl_iso_cycle_next(const struct fl_iso_cycle *c, int64_t anchor, int64_t after, int64_t *out,
+                      int64_t *n);
+
+/* True when d adds no time at all (every field zero). */
+bool fl_iso_duration_is_zero(const struct fl_iso_duration *d);
+
 #endif

@@ -523,6 +523,11 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     case FL_NODE_SCRIPT_TASK:
         rc = read_script_task(p, el, ext, n);
         break;
+    case FL_NODE_TIMER_START:
+    case FL_NODE_TIMER_CATCH:
+    case FL_NODE_TIMER_BOUNDARY:
+        rc = fl__bpmn_read_timer(p, el, n);
+        break;
     default:
         break;
     }

@@ -136,6 +136,16 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
 /* Read what a node of kind k carries beyond its flows: stage settings, job type, script. */
 int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n);
 
+/* ---- bpmn_timer.c: timer events ---- */
+
+/* Read the timerEventDefinition of timer event el into n->timer (checking literal texts
+ * and FEEL syntax), and a boundary event's cancelActivity. */
+int fl__bpmn_read_timer(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n);
+
+/* Resolve attachedToRef of every boundary event (a user or service task) and fill the
+ * tasks' boundaries lists. Needs every node read. */
+int fl__bpmn_attach_boundaries(struct fl__bpmn_proc *p);
+
 /* ---- bpmn_validate.c ---- */
 
 /* Check the structural rules of a built model; FL_EMODEL at the first broken one, and

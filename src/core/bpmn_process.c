@@ -1,5 +1,5 @@
 /* Builds the model of one bpmn:process: flow nodes (rejecting kinds flowd cannot run yet),
- * sequence flows with their FEEL conditions, lanes (a lane's name is the default role of
+ * sequence flows with their FEEL conditions, boundary events onto their tasks, lanes (a lane's name is the default role of
  * the tasks in it), default flows and documentation; then wires incoming/outgoing lists
  * and runs the validation. Works in passes over the children so forward references
  * (a flow before its target node) resolve. */
@@ -138,7 +138,22 @@ static int node_kind(struct fl__bpmn_proc *p, const xmlNode *el, enum fl_node_ki
             *k = FL_NODE_TERMINATE_END;
             return 0;
         }
+        if (start && !strcmp(local(def), "timerEventDefinition")) {
+            *k = FL_NODE_TIMER_START;
+            return 0;
+        }
         return unsupported(p, el, local(def));
+    }
+    if (!strcmp(local(el), "intermediateCatchEvent") || !strcmp(local(el), "boundaryEvent")) {
+        def = event_definition(el, &ndef);
+        if (ndef > 1)
+            return unsupported(p, el, "several event definitions");
+        if (!def)
+            return unsupported(p, el, NULL);
+        if (strcmp(local(def), "timerEventDefinition"))
+            return unsupported(p, el, local(def));
+        *k = local(el)[0] == 'b' ? FL_NODE_TIMER_BOUNDARY : FL_NODE_TIMER_CATCH;
+        return 0;
     }
     for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (strcmp(local(el), plain[i].name))
@@ -501,7 +516,8 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
         fl__bpmn_warn(&p, proc,
                       "process '%s' is not marked isExecutable=\"true\"; it was read anyway",
                       m->key);
-    if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 || (rc = read_children(&p)) < 0)
+    if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 || (rc = read_children(&p)) < 0 ||
+        (rc = fl__bpmn_attach_boundaries(&p)) < 0)
         goto out;
     for (i = 0; i < m->n_flows; i++) {
         struct fl_flow *f = &m->flows[i];

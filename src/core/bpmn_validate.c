@@ -1,6 +1,6 @@
 /* Structural checks of a freshly built model, with the element, line and column of the
- * first broken rule: exactly one none start event, no flow into a start or out of an end,
- * every gateway leads somewhere, an exclusive choice is never ambiguous. Doubtful but
+ * first broken rule: at most one none start event and at least one start (none or timer),
+ * no flow into a start or a boundary event or out of an end, every gateway leads somewhere, an exclusive choice is never ambiguous. Doubtful but
  * runnable things (conditions after a parallel split, unreachable nodes) become
  * warnings, which lint shows and the engine ignores. */
 #include <stdlib.h>
@@ -14,6 +14,12 @@ static int check_starts(struct fl__bpmn_proc *p)
     struct fl_model *m = p->m;
     size_t i;
     for (i = 0; i < m->n_nodes; i++) {
+        if (m->nodes[i].kind == FL_NODE_TIMER_START) {
+            m->timer_starts = fl_reallocarray(m->timer_starts, m->n_timer_starts + 1,
+                                              sizeof(*m->timer_starts));
+            m->timer_starts[m->n_timer_starts++] = (uint32_t)i;
+            continue;
+        }
         if (m->nodes[i].kind != FL_NODE_START_EVENT)
             continue;
         if (m->start != FL_NONE)
@@ -23,8 +29,10 @@ static int check_starts(struct fl__bpmn_proc *p)
                                  m->key, m->nodes[m->start].id, m->nodes[i].id);
         m->start = (uint32_t)i;
     }
-    if (m->start == FL_NONE)
-        return fl__bpmn_fail(p->rd, p->xml, FL_EMODEL, "process '%s' has no none start event",
+    /* Timer start events alone are enough: the scheduler starts those instances. */
+    if (m->start == FL_NONE && m->n_timer_starts == 0)
+        return fl__bpmn_fail(p->rd, p->xml, FL_EMODEL,
+                             "process '%s' has no none start event and no timer start event",
                              m->key);
     return 0;
 }
@@ -36,10 +44,15 @@ static int check_flows(struct fl__bpmn_proc *p)
     for (i = 0; i < m->n_flows; i++) {
         const struct fl_flow *f = &m->flows[i];
         const struct fl_node *s = &m->nodes[f->source], *t = &m->nodes[f->target];
-        if (t->kind == FL_NODE_START_EVENT)
+        if (t->kind == FL_NODE_START_EVENT || t->kind == FL_NODE_TIMER_START)
             return fl__bpmn_fail_attr(p->rd, p->flow_xml[i], "targetRef", FL_EMODEL,
                                       "sequence flow '%s' leads into start event '%s'", f->id,
                                       t->id);
+        if (t->kind == FL_NODE_TIMER_BOUNDARY)
+            return fl__bpmn_fail_attr(p->rd, p->flow_xml[i], "targetRef", FL_EMODEL,
+                                      "sequence flow '%s' leads into boundary event '%s'; a "
+                                      "boundary event is entered through its task",
+                                      f->id, t->id);
         if (s->kind == FL_NODE_END_EVENT || s->kind == FL_NODE_TERMINATE_END)
             return fl__bpmn_fail_attr(p->rd, p->flow_xml[i], "sourceRef", FL_EMODEL,
                                       "sequence flow '%s' leaves end event '%s'", f->id, s->id);
@@ -90,30 +103,44 @@ static int check_gateways(struct fl__bpmn_proc *p)
     return 0;
 }
 
-/* Warn about nodes no path from the start event reaches. */
+static void visit(uint32_t *stack, size_t *top, bool *seen, uint32_t n)
+{
+    if (!seen[n]) {
+        seen[n] = true;
+        stack[(*top)++] = n;
+    }
+}
+
+/* Warn about nodes no path from a start event reaches (a task's boundary events are
+ * reached with it). */
 static void check_reachable(struct fl__bpmn_proc *p)
 {
     struct fl_model *m = p->m;
     uint32_t *stack = fl_calloc(m->n_nodes + 1, sizeof(uint32_t));
     bool *seen = fl_calloc(m->n_nodes + 1, sizeof(bool));
     size_t top = 0, i, k;
-    stack[top++] = m->start;
-    seen[m->start] = true;
+    const char *from = m->start != FL_NONE ? m->nodes[m->start].id : NULL;
+    if (m->start != FL_NONE)
+        visit(stack, &top, seen, m->start);
+    for (i = 0; i < m->n_timer_starts; i++)
+        visit(stack, &top, seen, m->timer_starts[i]);
     while (top > 0) {
         const struct fl_node *n = &m->nodes[stack[--top]];
-        for (k = 0; k < n->n_outgoing; k++) {
-            uint32_t t = m->flows[n->outgoing[k]].target;
-            if (!seen[t]) {
-                seen[t] = true;
-                stack[top++] = t;
-            }
-        }
+        for (k = 0; k < n->n_outgoing; k++)
+            visit(stack, &top, seen, m->flows[n->outgoing[k]].target);
+        for (k = 0; k < n->n_boundaries; k++)
+            visit(stack, &top, seen, n->boundaries[k]);
     }
-    for (i = 0; i < m->n_nodes; i++)
-        if (!seen[i])
+    for (i = 0; i < m->n_nodes; i++) {
+        if (seen[i])
+            continue;
+        if (from && !m->n_timer_starts)
             fl__bpmn_warn(p, p->node_xml[i], "%s '%s' cannot be reached from start event '%s'",
-                          fl_node_kind_name(m->nodes[i].kind), m->nodes[i].id,
-                          m->nodes[m->start].id);
+                          fl_node_kind_name(m->nodes[i].kind), m->nodes[i].id, from);
+        else
+            fl__bpmn_warn(p, p->node_xml[i], "%s '%s' cannot be reached from any start event",
+                          fl_node_kind_name(m->nodes[i].kind), m->nodes[i].id);
+    }
     free(stack);
     free(seen);
 }

@@ -1,5 +1,5 @@
 /* The engine's commands: start an instance, complete a task, record a task's main action,
- * complete or fail a job, cancel. Each command is checked completely before anything is
+ * complete or fail a job, fire a timer, cancel. Each command is checked completely before anything is
  * touched, and the run that follows cannot fail, so an error leaves the instance and the
  * effects exactly as they were without cloning anything on the hot path. */
 #include <stdio.h>
@@ -28,6 +28,32 @@ static int check_vars(const struct fl_value *vars, struct fl_error *err)
     return 0;
 }
 
+/* The start event of a start command: the one named (a none or timer start event), else
+ * the none start event. */
+static int start_node(const struct fl_model *m, const struct fl_command *cmd, uint32_t *out,
+                      struct fl_error *err)
+{
+    if (cmd->start_node_id) {
+        uint32_t i = fl_model_find_node(m, cmd->start_node_id);
+        if (i == FL_NONE || (m->nodes[i].kind != FL_NODE_START_EVENT &&
+                             m->nodes[i].kind != FL_NODE_TIMER_START)) {
+            fl_error_set(err, FL_EINVAL, "'%s' is not a start event of process '%s'",
+                         cmd->start_node_id, m->key ? m->key : "");
+            if (err)
+                snprintf(err->field, sizeof(err->field), "start_node_id");
+            return FL_EINVAL;
+        }
+        *out = i;
+        return 0;
+    }
+    if (m->start >= m->n_nodes || m->nodes[m->start].kind != FL_NODE_START_EVENT)
+        return fl_error_set(err, FL_EMODEL,
+                            "process '%s' has no none start event%s", m->key ? m->key : "",
+                            m->n_timer_starts ? "; its timer start events start it" : "");
+    *out = m->start;
+    return 0;
+}
+
 int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const struct fl_command *cmd,
                     const struct fl_engine_ctx *ctx, struct fl_instance **out,
                     struct fl_effects *fx, struct fl_error *err)
@@ -35,6 +61,7 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
     struct fl_instance *inst;
     struct fl__run r;
     struct fl_buf *b;
+    uint32_t start;
     int rc;
 
     *out = NULL;
@@ -44,9 +71,8 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
         return fl_error_set(err, FL_EINVAL, "not a start command");
     if ((rc = check_vars(cmd->variables, err)) < 0)
         return rc;
-    if (m->start >= m->n_nodes || m->nodes[m->start].kind != FL_NODE_START_EVENT)
-        return fl_error_set(err, FL_EMODEL, "process '%s' has no none start event",
-                            m->key ? m->key : "");
+    if ((rc = start_node(m, cmd, &start, err)) < 0)
+        return rc;
 
     inst = fl_calloc(1, sizeof(*inst));
     inst->id = ctx->next_id(ctx->id_arg, FL_ID_INSTANCE);
@@ -65,11 +91,15 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
         fl_buf_adds(b, ",\"business_key\":");
         fl_json_cstring(b, cmd->business_key);
     }
+    if (cmd->start_node_id) {
+        fl_buf_adds(b, ",\"start_event\":");
+        fl_json_cstring(b, m->nodes[start].id);
+    }
     fl_buf_addc(b, '}');
     fl__run_event(&r, FL_EV_INSTANCE_STARTED, 0, 0, NULL, fl__fx_scratch_keep(fx));
     if (cmd->variables)
         fl__run_merge_vars(&r, cmd->variables, 0, NULL);
-    struct fl__mover mv = {.id = fl__run_id(&r, FL_ID_TOKEN), .node = m->start, .flow = FL_NONE};
+    struct fl__mover mv = {.id = fl__run_id(&r, FL_ID_TOKEN), .node = start, .flow = FL_NONE};
     fl__run_push(&r, &mv);
     fl__run_go(&r);
     fl__run_release(&r);
@@ -116,6 +146,7 @@ static void resume(struct fl__run *r, size_t i)
                            .stored = true,
                            .leaving = true};
     fl__inst_remove_token(r->inst, i);
+    fl__run_drop_timers(r, mv.id); /* its boundary timers go with the task */
     fl__run_push(r, &mv);
 }
 

@@ -98,8 +98,11 @@ void fl__run_park(struct fl__run *r, const struct fl_token *t);
 void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t job_id,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Close every open task (cancelled) and job of the instance and delete all its tokens,
- * resting and moving; the run stops. */
+/* Close the task (cancelled) or job (failed with reason) a resting token holds. */
+void fl__run_close_work(struct fl__run *r, const struct fl_token *t, const char *reason);
+
+/* Close every open task (cancelled) and job of the instance, delete all its pending
+ * timers and all its tokens, resting and moving; the run stops. */
 void fl__run_kill_all(struct fl__run *r);
 
 /* Merge the context vars into inst->variables (copy-on-write), emitting VAR_SET for each
@@ -155,6 +158,42 @@ int fl__timer_check(const struct fl_model *m, const struct fl_instance *inst,
 
 /* Fire inst->timers[i]: delete it, then what its kind does (on an active instance). */
 void fl__timer_fire(struct fl__run *r, size_t i);
+
+/* ---- BPMN timer events (engine_timer_event.c) ---- */
+
+/* Due time of the timer event at node: a date, now_ms plus a duration, or a cycle's first
+ * occurrence (last NULL) or next one after the timer last that just fired. *repeat gets
+ * the firings left after this one (cycles; UINT32_MAX unbounded; else 0). "=expr"
+ * definitions are evaluated against vars. Returns 0, FL_ENOTFOUND when nothing is left to
+ * fire (a date or duration already fired, a cycle used up), or FL_EINVAL with why (a
+ * phrase to follow the definition: "is not a valid expression: ..."). Pure. */
+int fl__timer_due(const struct fl_node *node, const struct fl_value *vars, int64_t now_ms,
+                  int32_t tz_offset_min, const struct fl_timer *last, int64_t *due,
+                  uint32_t *repeat, char *why, size_t why_len);
+
+/* A token enters an intermediate timer catch event: it rests there with a timer, or an
+ * incident when the definition cannot be evaluated. */
+void fl__enter_timer_catch(struct fl__run *r, const struct fl__mover *mv);
+
+/* Before a token rests at a task with boundary timer events: the due time and repeat
+ * count of each (arrays in the effects arena, INT64_MIN = no timer). -1 after raising an
+ * incident (the task must then not be created). */
+int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **due,
+                      uint32_t **repeat);
+
+/* After the token rests at its task: arm the boundary timers computed above. */
+void fl__arm_boundaries(struct fl__run *r, const struct fl__mover *mv, const int64_t *due,
+                        const uint32_t *repeat);
+
+/* Delete (TIMER_DEL) the BPMN timer event timers of token token_id (its catch event or
+ * the boundary events of its task). */
+void fl__run_drop_timers(struct fl__run *r, uint64_t token_id);
+
+/* Fire timer t of kind FL_TIMER_EVENT (fl__timer_fire has already deleted it): move the
+ * catch event's token on, or interrupt the task through its boundary event, or send a new
+ * token out of a non-interrupting one (re-arming a cycle). A timer whose token has moved
+ * on does nothing more. Cannot fail. */
+void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *t);
 
 /* ---- instance helpers (instance.c) ---- */
 

@@ -1,5 +1,6 @@
 /* Token movement: the run of one command moves tokens through the model until each rests
- * at a wait state (user or service task, parallel join, incident) or is consumed at an end.
+ * at a wait state (user or service task, timer catch event, parallel join, incident) or is
+ * consumed at an end.
  * Moving tokens live in a FIFO, not in inst->tokens, so only tokens that come to rest or
  * that rested before the command show up as TOKEN_PUT / TOKEN_DEL effects. Problems of
  * the model met on the way (no condition true, a failing expression, an endless loop)
@@ -157,8 +158,7 @@ struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, 
     return e;
 }
 
-/* Close the task or job a resting token holds, as part of cancel or terminate. */
-static void close_open_work(struct fl__run *r, const struct fl_token *t)
+void fl__run_close_work(struct fl__run *r, const struct fl_token *t, const char *reason)
 {
     const char *node_id = fl__node_id(r->m, t->node);
     struct fl_effect *e;
@@ -170,7 +170,7 @@ static void close_open_work(struct fl__run *r, const struct fl_token *t)
         e = fl__fx_push(r->fx, FL_FX_JOB_CLOSE);
         e->u.job_close.id = t->job_id;
         e->u.job_close.failed = true;
-        e->u.job_close.error = "cancelled";
+        e->u.job_close.error = reason;
         e->u.job_close.at = r->ctx->now_ms;
     }
 }
@@ -179,7 +179,7 @@ void fl__run_kill_all(struct fl__run *r)
 {
     struct fl_instance *inst = r->inst;
     for (size_t i = 0; i < inst->n_tokens; i++) {
-        close_open_work(r, &inst->tokens[i]);
+        fl__run_close_work(r, &inst->tokens[i], "cancelled");
         token_del(r, inst->tokens[i].id);
     }
     inst->n_tokens = 0;
@@ -538,6 +538,9 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
     case FL_NODE_SCRIPT_TASK:
         run_script(r, mv);
         return;
+    case FL_NODE_TIMER_CATCH:
+        fl__enter_timer_catch(r, mv);
+        return;
     case FL_NODE_PARALLEL_GW:
         if (node->n_incoming > 1) {
             join(r, mv);
@@ -552,7 +555,7 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
         terminate(r, mv);
         return;
     default:
-        break; /* start event, task, manual task, exclusive gateway: pass through */
+        break; /* start events, task, manual task, exclusive gateway: pass through */
     }
     out = *mv;
     out.leaving = true;

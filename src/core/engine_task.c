@@ -1,7 +1,8 @@
 /* Work handed out by the engine: a task for a person when a token reaches a user task, a
  * job for a worker when it reaches a service task. The task takes its candidates, assignee,
  * due and remind times from the stage settings; an expression there that fails raises an
- * incident instead of creating a task nobody could rely on. */
+ * incident instead of creating a task nobody could rely on. Boundary timer events of
+ * either kind of task are armed once the token rests there. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,8 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
     struct fl_effect *e;
     struct fl_task *t;
     uint64_t task_id;
+    int64_t *bdue;
+    uint32_t *brepeat;
 
     if (st && st->assignee && task_assignee(r, mv, st->assignee, &assignee) < 0)
         return;
@@ -180,6 +183,8 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
     }
     if (due && st->remind_before && st->remind_before[0] &&
         add_duration(r, mv, "remind-before", st->remind_before, due, true, &remind) < 0)
+        return;
+    if (fl__boundary_dues(r, mv, &bdue, &brepeat) < 0)
         return;
 
     task_id = fl__run_id(r, FL_ID_TASK);
@@ -218,6 +223,8 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
                            .state = FL_TOKEN_WAITING,
                            .task_id = task_id};
     fl__run_park(r, &tok);
+    if (bdue)
+        fl__arm_boundaries(r, mv, bdue, brepeat);
 }
 
 void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
@@ -226,11 +233,15 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
     struct fl_effect *e;
     struct fl_buf *b;
     uint64_t job_id;
+    int64_t *bdue;
+    uint32_t *brepeat;
 
     if (!node->job_type || !node->job_type[0]) {
         fl__run_incident(r, mv, 0, "service task '%s' has no job type", node->id);
         return;
     }
+    if (fl__boundary_dues(r, mv, &bdue, &brepeat) < 0)
+        return;
     job_id = fl__run_id(r, FL_ID_JOB);
     e = fl__fx_push(r->fx, FL_FX_JOB_CREATE);
     e->u.job.id = job_id;
@@ -252,4 +263,6 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
                            .state = FL_TOKEN_WAITING,
                            .job_id = job_id};
     fl__run_park(r, &tok);
+    if (bdue)
+        fl__arm_boundaries(r, mv, bdue, brepeat);
 }

@@ -117,6 +117,7 @@ int fl__timer_check(const struct fl_model *m, const struct fl_instance *inst,
     switch ((enum fl_timer_kind)t->kind) {
     case FL_TIMER_TASK_REMIND:
     case FL_TIMER_TASK_DUE:
+    case FL_TIMER_EVENT:
         break;
     default:
         /* Kinds whose firing is not built in yet stay pending rather than vanish. */
@@ -275,6 +276,9 @@ void fl__timer_fire(struct fl__run *r, size_t i)
     case FL_TIMER_TASK_DUE:
         if (open_task)
             fire_task_due(r, &t);
+        break;
+    case FL_TIMER_EVENT:
+        fl__fire_timer_event(r, &t);
         break;
     default:
         break;

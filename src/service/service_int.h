@@ -125,6 +125,26 @@ void *fl__svc_writer_main(void *arg);
 /* The service's clock (test clock, injected clock or real time). Any thread. */
 int64_t fl__svc_now(struct fl_service *svc);
 
+/* ---- timer start events (timer_start.c), writer thread ---- */
+
+/* After version def_id of process key was deployed (inside the writer's transaction):
+ * replace the start timers of every version of key with the first occurrence of each
+ * timer start event of def_id, offered to the scheduler at commit. FL_EMODEL when a
+ * definition cannot be evaluated; store errors. */
+int fl__svc_start_timers_deploy(struct fl_service *svc, const struct fl_engine_ctx *ctx,
+                                const char *key, uint64_t def_id, struct fl_error *err);
+
+/* FL_CMD_FIRE_TIMER of start timer timer_id (inside the writer's transaction): delete it,
+ * start an instance of its definition at its start event (effects in fx, *out the new
+ * instance, caller owns; *m_out its model) and arm the next occurrence. *out stays NULL
+ * when the timer belonged to an older version (then it is only deleted). FL_ENOTFOUND
+ * not pending, FL_ECONFLICT not due, FL_EINVAL not a start timer; nothing is written on
+ * an error. */
+int fl__svc_start_timer_fire(struct fl_service *svc, uint64_t timer_id,
+                             const struct fl_engine_ctx *ctx, struct fl_effects *fx,
+                             const struct fl_model **m_out, struct fl_instance **out,
+                             struct fl_error *err);
+
 /* ---- the scheduler (scheduler.c) ---- */
 struct fl__sched;
 

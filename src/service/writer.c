@@ -119,6 +119,7 @@ static enum exec_outcome exec_deploy(struct fl_service *svc, struct fl__svc_cmd 
 {
     struct fl__svc_deploy *d = q->deploy;
     int64_t now = now_ms(svc);
+    struct fl_engine_ctx ctx = {.now_ms = now, .next_id = next_id, .id_arg = svc};
     d->n_out = 0;
     for (size_t i = 0; i < d->n_processes; i++) {
         struct fl_definition_row row;
@@ -127,6 +128,12 @@ static enum exec_outcome exec_deploy(struct fl_service *svc, struct fl__svc_cmd 
                                          &row, &created, &q->res.err);
         if (rc)
             return fail(q, rc);
+        /* A new version's timer start events replace those of the older versions. */
+        if (created &&
+            (rc = fl__svc_start_timers_deploy(svc, &ctx, row.key, row.id, &q->res.err)) != 0) {
+            fl_definition_row_release(&row);
+            return fail(q, rc);
+        }
         if (d->n_out < d->max_results) {
             struct fl_deploy_result *r = &d->results[d->n_out++];
             memset(r, 0, sizeof(*r));
@@ -210,6 +217,18 @@ static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd 
         }
         if ((rc = fl_engine_start(m, def_id, &cmd, &ctx, &inst, fx, &q->res.err)) != 0) {
             out = refuse(q, rc);
+            goto out;
+        }
+        fl__inst_cache_put(&svc->instances, inst);
+    } else if (cmd.kind == FL_CMD_FIRE_TIMER && !cmd.instance_id) {
+        /* A timer start event's timer belongs to a definition: it starts an instance. */
+        rc = fl__svc_start_timer_fire(svc, cmd.target_id, &ctx, fx, &m, &inst, &q->res.err);
+        if (rc) {
+            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
+            goto out;
+        }
+        if (!inst) {
+            q->res.rc = 0;
             goto out;
         }
         fl__inst_cache_put(&svc->instances, inst);

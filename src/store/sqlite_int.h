@@ -326,6 +326,12 @@ int fl__sq_timers_load(struct fl_sqlite *q, struct fl_instance *inst, struct fl_
 int fl__sq_timers_due(struct fl_store *s, int64_t after_due, uint64_t after_id,
                       struct fl_timer_due *rows, size_t max, size_t *n, struct fl_error *err);
 int fl__sq_timer_count(struct fl_store *s, uint64_t *n, struct fl_error *err);
+
+/* ---- sqlite_timer_start.c: timer start events (timers of a definition) ---- */
+int fl__sq_start_timers_clear(struct fl_store *s, const char *key, struct fl_error *err);
+int fl__sq_start_timer_put(struct fl_store *s, const struct fl_timer *t, struct fl_error *err);
+int fl__sq_timer_get(struct fl_store *s, uint64_t id, struct fl_timer *out, struct fl_error *err);
+int fl__sq_timer_delete(struct fl_store *s, uint64_t id, struct fl_error *err);
 int fl__sq_notification_list(struct fl_store *s, const struct fl_notification_query *qy,
                              struct fl_notification_row **rows, size_t *n, struct fl_error *err);
 int fl__sq_notification_read(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,

@@ -307,3 +307,23 @@ char *fl__store_join_list(const struct fl_strlist *l)
     return fl_buf_detach(&b, NULL);
 }
 
+
+int fl_store_start_timers_clear(struct fl_store *s, const char *key, struct fl_error *err)
+{
+    return s->ops->start_timers_clear(s, key, err);
+}
+
+int fl_store_start_timer_put(struct fl_store *s, const struct fl_timer *t, struct fl_error *err)
+{
+    return s->ops->start_timer_put(s, t, err);
+}
+
+int fl_store_timer_get(struct fl_store *s, uint64_t id, struct fl_timer *out, struct fl_error *err)
+{
+    return s->ops->timer_get(s, id, out, err);
+}
+
+int fl_store_timer_delete(struct fl_store *s, uint64_t id, struct fl_error *err)
+{
+    return s->ops->timer_delete(s, id, err);
+}

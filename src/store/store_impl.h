@@ -75,6 +75,10 @@ struct fl_store_ops {
     int (*timers_due)(struct fl_store *s, int64_t after_due, uint64_t after_id,
                       struct fl_timer_due *rows, size_t max, size_t *n, struct fl_error *err);
     int (*timer_count)(struct fl_store *s, uint64_t *n, struct fl_error *err);
+    int (*start_timers_clear)(struct fl_store *s, const char *key, struct fl_error *err);
+    int (*start_timer_put)(struct fl_store *s, const struct fl_timer *t, struct fl_error *err);
+    int (*timer_get)(struct fl_store *s, uint64_t id, struct fl_timer *out, struct fl_error *err);
+    int (*timer_delete)(struct fl_store *s, uint64_t id, struct fl_error *err);
     int (*notification_list)(struct fl_store *s, const struct fl_notification_query *q,
                              struct fl_notification_row **rows, size_t *n, struct fl_error *err);
     int (*notification_read)(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,

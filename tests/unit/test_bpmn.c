@@ -609,10 +609,10 @@ static void test_unsupported(void **state)
                  FL_EUNSUPPORTED, "element 'boundaryEvent' (id 'b') is not supported yet", "b", 5,
                  3);
     expect_error("  <bpmn:startEvent id=\"s\">\n"
-                 "    <bpmn:timerEventDefinition/>\n"
+                 "    <bpmn:signalEventDefinition/>\n"
                  "  </bpmn:startEvent>\n",
                  FL_EUNSUPPORTED,
-                 "element 'startEvent' with 'timerEventDefinition' (id 's') is not supported yet",
+                 "element 'startEvent' with 'signalEventDefinition' (id 's') is not supported yet",
                  "s", 4, 3);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:userTask id=\"u\">\n"

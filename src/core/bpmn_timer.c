@@ -1,0 +1,245 @@
+/* Timer events in the BPMN reader: the timerEventDefinition of a start, intermediate catch
+ * or boundary event (timeDate, timeDuration or timeCycle, as ISO 8601 text or a Camunda 8
+ * "=expr" FEEL expression), and where a boundary event sits (attachedToRef, cancelActivity).
+ * Literal texts are checked here, at deploy time, so a bad date or cycle is reported with
+ * its line and column instead of failing when the timer would be armed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bpmn_internal.h"
+#include "flowd/alloc.h"
+#include "flowd/feel.h"
+#include "flowd/timecalc.h"
+
+static const char *local(const xmlNode *n)
+{
+    return (const char *)n->name;
+}
+
+static const char *const def_names[] = {
+    [FL_TIMERDEF_DATE] = "timeDate",
+    [FL_TIMERDEF_DURATION] = "timeDuration",
+    [FL_TIMERDEF_CYCLE] = "timeCycle",
+};
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Record err's message at byte offset off of el's text, for element id owner. */
+static int fail_text(struct fl__bpmn_proc *p, const xmlNode *el, size_t off, const char *owner,
+                     int code, const char *msg)
+{
+    int line, col;
+    fl__bpmn_text_pos(p->rd, el, off, &line, &col);
+    fl_error_set(p->rd->err, code, "%s", msg);
+    fl_error_at(p->rd->err, owner, line, col);
+    return code;
+}
+
+/* Cron texts (Camunda 7 timeCycle) look like "0 0/5 * * * ?": say so rather than
+ * complaining about a missing 'R'. */
+static bool looks_like_cron(const char *s)
+{
+    int fields = 1;
+    for (; *s; s++) {
+        if (*s == ' ')
+            fields++;
+        else if (!strchr("0123456789*?/,-LW#ABCDEFGHIJKLMNOPQRSTUVWXYZ", *s))
+            return false;
+    }
+    return fields >= 5;
+}
+
+/* Check a literal (not "=expr") timer text; the error column points into it. */
+static int check_literal(struct fl__bpmn_proc *p, const xmlNode *el, size_t off,
+                         enum fl_timer_def_kind kind, const char *text, const char *owner)
+{
+    struct fl_error fe;
+    struct fl_iso_duration d;
+    struct fl_iso_cycle c;
+    int64_t t;
+    char msg[600];
+    int rc = 0;
+
+    fl_error_clear(&fe);
+    switch (kind) {
+    case FL_TIMERDEF_DATE:
+        rc = fl_iso_instant_parse(text, 0, &t, &fe);
+        break;
+    case FL_TIMERDEF_DURATION:
+        rc = fl_iso_duration_parse(text, &d, &fe);
+        if (rc == 0 && d.negative) {
+            snprintf(msg, sizeof(msg), "timeDuration '%s' of '%s' is negative", text, owner);
+            return fail_text(p, el, off, owner, FL_EMODEL, msg);
+        }
+        break;
+    case FL_TIMERDEF_CYCLE:
+        if (looks_like_cron(text)) {
+            snprintf(msg, sizeof(msg),
+                     "timeCycle '%s' of '%s' is a cron expression, which is not supported; use "
+                     "an ISO 8601 cycle such as 'R/P1D'",
+                     text, owner);
+            return fail_text(p, el, off, owner, FL_EUNSUPPORTED, msg);
+        }
+        rc = fl_iso_cycle_parse(text, 0, &c, &fe);
+        break;
+    }
+    if (rc == 0)
+        return 0;
+    snprintf(msg, sizeof(msg), "%s of '%s': %s", def_names[kind], owner, fe.msg);
+    return fail_text(p, el, off + (size_t)(fe.column > 0 ? fe.column - 1 : 0), owner, FL_EMODEL,
+                     msg);
+}
+
+/* Check the syntax of "=expr" text src (at byte offset off of el's text). */
+static int check_expr(struct fl__bpmn_proc *p, const xmlNode *el, size_t off,
+                      enum fl_timer_def_kind kind, const char *src, const char *owner)
+{
+    struct fl_feel_expr *e = NULL;
+    struct fl_error fe;
+    char msg[600];
+
+    fl_error_clear(&fe);
+    if (fl_feel_compile(src, strlen(src), &e, &fe) == 0) {
+        fl_feel_free(e);
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "syntax error in %s of '%s': %s", def_names[kind], owner,
+             fe.msg[0] ? fe.msg : "invalid FEEL");
+    return fail_text(p, el, off + fl__bpmn_feel_offset(src, &fe), owner, FL_EMODEL, msg);
+}
+
+/* Read the timer definition def of node n into n->timer. */
+static int read_definition(struct fl__bpmn_proc *p, const xmlNode *def, struct fl_node *n)
+{
+    const xmlNode *c, *time_el = NULL;
+    enum fl_timer_def_kind kind = FL_TIMERDEF_DATE;
+    char *text = NULL, msg[600];
+    const char *src;
+    size_t off, len;
+    int rc = 0, is_expr;
+
+    for (c = def->children; c; c = c->next) {
+        for (int k = 0; k < 3; k++) {
+            if (!fl__bpmn_is(c, FL__NS_BPMN, def_names[k]))
+                continue;
+            if (time_el)
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                     "timer of '%s' has both %s and %s; give one", n->id,
+                                     local(time_el), local(c));
+            time_el = c;
+            kind = (enum fl_timer_def_kind)k;
+        }
+    }
+    if (!time_el)
+        return fl__bpmn_fail(p->rd, def, FL_EMODEL,
+                             "timer of '%s' has no timeDate, timeDuration or timeCycle", n->id);
+    if (n->kind == FL_NODE_TIMER_CATCH && kind == FL_TIMERDEF_CYCLE)
+        return fl__bpmn_fail(p->rd, time_el, FL_EMODEL,
+                             "intermediate timer event '%s' has a timeCycle; it waits once: "
+                             "use timeDuration or timeDate",
+                             n->id);
+    text = fl__bpmn_text(time_el);
+    for (off = 0; is_space(text[off]); off++)
+        ;
+    len = strlen(text + off);
+    while (len > 0 && is_space(text[off + len - 1]))
+        len--;
+    text[off + len] = '\0';
+    if (len == 0) {
+        rc = fl__bpmn_fail(p->rd, time_el, FL_EMODEL, "%s of '%s' is empty", def_names[kind],
+                           n->id);
+        goto out;
+    }
+    if (strstr(text + off, "${") || strstr(text + off, "#{")) {
+        snprintf(msg, sizeof(msg),
+                 "%s of '%s' is a JUEL expression ('%.60s'); only FEEL ('=expr') is supported",
+                 def_names[kind], n->id, text + off);
+        rc = fail_text(p, time_el, off, n->id, FL_EUNSUPPORTED, msg);
+        goto out;
+    }
+    src = fl_feel_strip(text + off, &is_expr);
+    if (is_expr)
+        rc = check_expr(p, time_el, off + (size_t)(src - (text + off)), kind, src, n->id);
+    else
+        rc = check_literal(p, time_el, off, kind, text + off, n->id);
+    if (rc < 0)
+        goto out;
+    n->timer = fl_calloc(1, sizeof(*n->timer));
+    n->timer->kind = kind;
+    n->timer->text = fl_strdup(text + off);
+out:
+    free(text);
+    return rc;
+}
+
+int fl__bpmn_read_timer(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
+{
+    const xmlNode *c;
+    char *v;
+    int rc = 0;
+
+    for (c = el->children; c; c = c->next)
+        if (fl__bpmn_is(c, FL__NS_BPMN, "timerEventDefinition"))
+            break;
+    if (!c)
+        return fl__bpmn_fail(p->rd, el, FL_EMODEL, "'%s' has no timerEventDefinition", n->id);
+    if ((rc = read_definition(p, c, n)) < 0)
+        return rc;
+    if (n->kind != FL_NODE_TIMER_BOUNDARY)
+        return 0;
+    n->cancel_activity = true;
+    v = fl__bpmn_attr(el, "cancelActivity", NULL);
+    if (v && !strcmp(v, "false"))
+        n->cancel_activity = false;
+    else if (v && strcmp(v, "true"))
+        rc = fl__bpmn_fail_attr(p->rd, el, "cancelActivity", FL_EMODEL,
+                                "cancelActivity of '%s' is '%s'; give true or false", n->id, v);
+    free(v);
+    return rc;
+}
+
+int fl__bpmn_attach_boundaries(struct fl__bpmn_proc *p)
+{
+    struct fl_model *m = p->m;
+    int rc = 0;
+
+    for (size_t i = 0; i < m->n_nodes && rc == 0; i++) {
+        struct fl_node *n = &m->nodes[i], *task;
+        char *ref;
+        void *ix;
+
+        if (n->kind != FL_NODE_TIMER_BOUNDARY)
+            continue;
+        ref = fl__bpmn_attr(p->node_xml[i], "attachedToRef", NULL);
+        ix = ref && ref[0] ? xmlHashLookup(p->node_ix, (const xmlChar *)ref) : NULL;
+        if (!ref || !ref[0]) {
+            rc = fl__bpmn_fail(p->rd, p->node_xml[i], FL_EMODEL,
+                               "boundary event '%s' has no attachedToRef", n->id);
+        } else if (!ix) {
+            rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef", FL_EMODEL,
+                                    "boundary event '%s' is attached to '%s', which is not a "
+                                    "flow node of process '%s'",
+                                    n->id, ref, m->key);
+        } else {
+            uint32_t t = (uint32_t)((uintptr_t)ix - 1);
+            task = &m->nodes[t];
+            if (task->kind != FL_NODE_USER_TASK && task->kind != FL_NODE_SERVICE_TASK) {
+                rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef",
+                                        FL_EUNSUPPORTED,
+                                        "timer boundary event '%s' is attached to %s '%s'; "
+                                        "flowd attaches timers to user and service tasks only",
+                                        n->id, fl_node_kind_name(task->kind), ref);
+            } else {
+                n->attached_to = t;
+                task->boundaries = fl_reallocarray(task->boundaries, task->n_boundaries + 1,
+                                                   sizeof(*task->boundaries));
+                task->boundaries[task->n_boundaries++] = (uint32_t)i;
+            }
+        }
+        free(ref);
+    }
+    return rc;
+}
