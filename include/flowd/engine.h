@@ -223,6 +223,8 @@ struct fl_timer {
     uint32_t repeat;     /* EVENT with a cycle: firings left after this one (UINT32_MAX =
                             unbounded), else 0 */
     int64_t due_at;      /* ms since epoch */
+    int64_t base_at;     /* *_DUE: the deadline itself, which escalation levels count from
+                            (on the stage's calendar); 0 otherwise */
 };
 
 /* A notification for people (the in-app inbox), addressed by the engine to a user, to
@@ -233,6 +235,12 @@ struct fl_notify {
     const char *to_user;     /* a user id, or NULL */
     const char *to_role;     /* every user holding this role, or NULL */
     const char *to_head_of;  /* the head of this user's department, or NULL */
+    /* Addressees only the store knows at write time (a task is claimed and reassigned
+     * outside the engine), resolved from task task_id's row: */
+    bool to_assignee;      /* its assignee; unassigned: its candidate users and the
+                              active users of its candidate roles */
+    bool to_assignee_head; /* the head of its assignee's department (as to_head_of);
+                              unassigned: nobody (the accountable role is told anyway) */
     uint64_t instance_id, task_id, control_id; /* what it is about; 0 when not */
     const char *node_id;
     const char *message;     /* one line for people */

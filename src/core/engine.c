@@ -413,6 +413,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         if ((rc = check_active(inst, err)) == 0)
             rc = fl__control_check_cmd(m, inst, cmd, &one, err);
         break;
+    case FL_CMD_FIRE_TIMER:
+        rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -442,11 +445,16 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_FAIL_JOB:
         do_fail_job(&r, cmd, ti);
         break;
+    case FL_CMD_FIRE_TIMER:
+        fl__timer_fire(&r, ti);
+        break;
     default:
         do_cancel(&r, cmd);
         break;
     }
-    if (cmd->kind != FL_CMD_CANCEL && cmd->kind != FL_CMD_SET_CONTROL)
+    /* A fire on an ended instance only deletes the timer: nothing may move. */
+    if (cmd->kind != FL_CMD_CANCEL && cmd->kind != FL_CMD_SET_CONTROL &&
+        inst->status == FL_INSTANCE_ACTIVE)
         fl__run_go(&r);
     /* However it ended (last token, terminate end, cancel), nothing stays due. */
     if (inst->status != FL_INSTANCE_ACTIVE)

@@ -194,39 +194,28 @@ int fl__control_check_cmd(const struct fl_model *m, const struct fl_instance *in
 /* ---- effects ---- */
 
 static void timer_put(struct fl__run *r, enum fl_timer_kind kind, uint64_t control_id,
-                      uint16_t level, int64_t due_at)
+                      uint16_t level, int64_t due_at, int64_t deadline)
 {
-    struct fl_instance *inst = r->inst;
     struct fl_timer t = {.id = fl__run_id(r, FL_ID_TIMER),
-                         .instance_id = inst->id,
+                         .instance_id = r->inst->id,
                          .ref_id = control_id,
                          .node = FL_NONE,
                          .kind = (uint8_t)kind,
                          .level = level,
-                         .due_at = due_at};
-    struct fl_effect *e;
-    fl_grow(&inst->timers, &inst->cap_timers, inst->n_timers + 1, sizeof(*inst->timers));
-    inst->timers[inst->n_timers++] = t;
-    e = fl__fx_push(r->fx, FL_FX_TIMER_SET);
-    e->u.timer = t;
+                         .due_at = due_at,
+                         .base_at = kind == FL_TIMER_CONTROL_DUE ? deadline : 0};
+    fl__run_timer_set(r, &t);
 }
 
 /* Delete the pending timers of control point id (reminder, due, escalation levels). */
 static void timers_drop(struct fl__run *r, uint64_t control_id)
 {
-    struct fl_instance *inst = r->inst;
-    size_t k = 0;
-    for (size_t i = 0; i < inst->n_timers; i++) {
-        const struct fl_timer *t = &inst->timers[i];
+    for (size_t i = r->inst->n_timers; i-- > 0;) {
+        const struct fl_timer *t = &r->inst->timers[i];
         if ((t->kind == FL_TIMER_CONTROL_REMIND || t->kind == FL_TIMER_CONTROL_DUE) &&
-            t->ref_id == control_id) {
-            struct fl_effect *e = fl__fx_push(r->fx, FL_FX_TIMER_DEL);
-            e->u.timer = *t;
-            continue;
-        }
-        inst->timers[k++] = *t;
+            t->ref_id == control_id)
+            fl__run_timer_del(r, i);
     }
-    inst->n_timers = k;
 }
 
 static void time_json(struct fl_buf *b, int64_t t)
@@ -296,8 +285,8 @@ static void set_one(struct fl__run *r, const struct fl__control_set *s, uint64_t
     put_control_effect(r, FL_FX_CONTROL_SET, c);
     /* A reminder of something already overdue tells nobody anything new. */
     if (c->remind_at && c->due_at > now)
-        timer_put(r, FL_TIMER_CONTROL_REMIND, c->id, 0, c->remind_at);
-    timer_put(r, FL_TIMER_CONTROL_DUE, c->id, 0, c->due_at);
+        timer_put(r, FL_TIMER_CONTROL_REMIND, c->id, 0, c->remind_at, 0);
+    timer_put(r, FL_TIMER_CONTROL_DUE, c->id, 0, c->due_at, c->due_at);
     time_json(b, c->due_at);
     if (c->remind_at) {
         fl_buf_adds(b, ",\"remind\":");
@@ -348,14 +337,20 @@ struct fire {
     struct fl__run *r;
     const struct fl_control *c;
     const char *kind, *message, *node_id;
-    struct fl_buf to; /* the escalated event's "to" list, JSON items */
+    struct fl_buf to; /* the escalated event's "to" list: JSON strings, comma-separated */
 };
 
-static void notify(struct fire *f, const char *user, const char *role, const char *head_of)
+/* Tell one addressee (a user, every user of a role, or the head of a user's department)
+ * and list it in the escalated event's "to" under the name the model wrote. */
+static void tell(struct fire *f, const char *written, const char *user, const char *role,
+                 const char *head_of)
 {
-    struct fl_effect *e = fl__fx_push(f->r->fx, FL_FX_NOTIFY);
-    struct fl_notify *n = &e->u.notify;
-    const char *name = user ? user : role ? role : head_of;
+    struct fl_effect *e;
+    struct fl_notify *n;
+    if (!user && !role && !head_of)
+        return; /* e.g. no owner: nobody by that name */
+    e = fl__fx_push(f->r->fx, FL_FX_NOTIFY);
+    n = &e->u.notify;
     n->kind = f->kind;
     n->to_user = user;
     n->to_role = role;
@@ -367,38 +362,23 @@ static void notify(struct fire *f, const char *user, const char *role, const cha
     n->at = f->r->ctx->now_ms;
     if (f->to.len)
         fl_buf_addc(&f->to, ',');
-    if (head_of)
-        fl_buf_adds(&f->to, "\"head:");
-    else
-        fl_buf_addc(&f->to, '"');
-    /* Names are user ids and role names; escape them as JSON string content. */
-    {
-        struct fl_buf q = FL_BUF_INIT;
-        fl_json_cstring(&q, name);
-        fl_buf_add(&f->to, q.ptr + 1, q.len - 2);
-        fl_buf_release(&q);
-    }
-    fl_buf_addc(&f->to, '"');
+    fl_json_cstring(&f->to, written);
 }
 
 /* Tell each recipient of a list: roles, "accountable", "head", "owner". */
-static void notify_list(struct fire *f, const struct fl_strlist *to, const char *owner,
-                        const char *accountable)
+static void tell_list(struct fire *f, const struct fl_strlist *to, const char *owner,
+                      const char *accountable)
 {
     for (size_t i = 0; i < to->n; i++) {
         const char *x = to->items[i];
-        if (!strcmp(x, "owner")) {
-            if (owner)
-                notify(f, owner, NULL, NULL);
-        } else if (!strcmp(x, "head")) {
-            if (owner)
-                notify(f, NULL, NULL, owner);
-        } else if (!strcmp(x, "accountable")) {
-            if (accountable)
-                notify(f, NULL, accountable, NULL);
-        } else {
-            notify(f, NULL, x, NULL);
-        }
+        if (!strcmp(x, "owner"))
+            tell(f, x, owner, NULL, NULL);
+        else if (!strcmp(x, "head"))
+            tell(f, x, NULL, NULL, owner);
+        else if (!strcmp(x, "accountable"))
+            tell(f, x, NULL, accountable, NULL);
+        else
+            tell(f, x, NULL, x, NULL);
     }
 }
 
@@ -445,8 +425,7 @@ void fl__fire_control_timer(struct fl__run *r, const struct fl_timer *t)
                     (unsigned long long)r->inst->id, due);
         f.message = fl__fx_scratch_keep(r->fx);
         f.kind = "control_point";
-        if (owner)
-            notify(&f, owner, NULL, NULL);
+        tell(&f, "owner", owner, NULL, NULL);
         b = fl__fx_scratch(r->fx);
         fl_buf_adds(b, "{\"name\":");
         fl_json_cstring(b, f.c->name);
@@ -462,16 +441,15 @@ void fl__fire_control_timer(struct fl__run *r, const struct fl_timer *t)
                     (unsigned long long)r->inst->id, due);
         f.message = fl__fx_scratch_keep(r->fx);
         f.kind = "overdue";
-        if (owner)
-            notify(&f, owner, NULL, NULL);
+        tell(&f, "owner", owner, NULL, NULL);
         if (def)
-            notify_list(&f, &def->escalate_to, owner, accountable);
+            tell_list(&f, &def->escalate_to, owner, accountable);
     } else if (def && t->level <= def->n_escalations) {
         fl_buf_addf(b, "control point '%s' of case %llu is overdue (due %s): escalation %u",
                     f.c->name, (unsigned long long)r->inst->id, due, (unsigned)t->level);
         f.message = fl__fx_scratch_keep(r->fx);
         f.kind = "escalation";
-        notify_list(&f, &def->escalations[t->level - 1].to, owner, accountable);
+        tell_list(&f, &def->escalations[t->level - 1].to, owner, accountable);
     }
     b = fl__fx_scratch(r->fx);
     fl_buf_addf(b, "{\"level\":%u,\"to\":[", (unsigned)t->level);
@@ -482,7 +460,7 @@ void fl__fire_control_timer(struct fl__run *r, const struct fl_timer *t)
     if (def && t->level < def->n_escalations) {
         int64_t at;
         if (level_time(r, def, def->escalations[t->level].after, f.c->due_at, &at))
-            timer_put(r, FL_TIMER_CONTROL_DUE, f.c->id, (uint16_t)(t->level + 1), at);
+            timer_put(r, FL_TIMER_CONTROL_DUE, f.c->id, (uint16_t)(t->level + 1), at, f.c->due_at);
     }
 out:
     fl_buf_release(&f.to);

@@ -11,6 +11,7 @@
 
 #include "flowd/buf.h"
 #include "flowd/engine.h"
+#include "flowd/timecalc.h"
 
 /* ---- effects arena (engine_fx.c) ---- */
 
@@ -157,6 +158,43 @@ void fl__fire_control_timer(struct fl__run *r, const struct fl_timer *t);
 
 /* Index of the open control point with this name, or SIZE_MAX. */
 size_t fl__inst_find_control(const struct fl_instance *inst, const char *name);
+
+/* ---- timers (engine_timer.c) ---- */
+
+/* Index of timer id in inst->timers, or SIZE_MAX. */
+size_t fl__inst_find_timer(const struct fl_instance *inst, uint64_t id);
+
+/* Insert or replace (by id) a pending timer in inst->timers and emit TIMER_SET. */
+void fl__run_timer_set(struct fl__run *r, const struct fl_timer *t);
+
+/* Remove inst->timers[i] and emit TIMER_DEL. */
+void fl__run_timer_del(struct fl__run *r, size_t i);
+
+/* Delete the pending reminder and deadline timers of task_id (the task closed). */
+void fl__run_task_timers_del(struct fl__run *r, uint64_t task_id);
+
+/* Delete every pending timer of the instance (cancel, terminate). */
+void fl__run_timers_del_all(struct fl__run *r);
+
+/* from + d on the named business calendar through ctx->calendar_add (NULL: plain calendar
+ * time). 0, or the calendar's error (err may be NULL). */
+int fl__run_calendar_add(struct fl__run *r, const char *calendar, int64_t from,
+                         const struct fl_iso_duration *d, int64_t *out, struct fl_error *err);
+
+/* Set the deadline (level 0, base = due) and reminder timers of a new task; due 0 = none,
+ * remind 0 or not before due = no reminder. */
+void fl__task_timers_create(struct fl__run *r, uint64_t task_id, uint64_t token_id, uint32_t node,
+                            int64_t due, int64_t remind);
+
+/* FIRE_TIMER, checked: *out = index of the timer cmd->target_id in inst->timers.
+ * FL_ENOTFOUND not pending (fired or cancelled), FL_ECONFLICT not due at ctx->now_ms,
+ * FL_EUNSUPPORTED a kind that cannot fire yet. */
+int fl__timer_check(const struct fl_model *m, const struct fl_instance *inst,
+                    const struct fl_command *cmd, const struct fl_engine_ctx *ctx, size_t *out,
+                    struct fl_error *err);
+
+/* Fire inst->timers[i]: delete it, then what its kind does (on an active instance). */
+void fl__timer_fire(struct fl__run *r, size_t i);
 
 /* ---- instance helpers (instance.c) ---- */
 

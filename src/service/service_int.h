@@ -86,7 +86,7 @@ struct fl_service {
     struct fl_service_stats stats; /* under lock */
 
     /* writer thread only */
-    uint64_t next_id[FL_ID_INCIDENT + 1];
+    uint64_t next_id[FL_ID_CONTROL + 1];
     struct fl__model_cache models;
     struct fl__inst_cache instances;
     struct fl__svc_touched *touched; /* instances written by the current batch */

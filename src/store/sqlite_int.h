@@ -100,7 +100,50 @@
     X(MAX_TASK, "SELECT max(id) FROM tasks")                                                       \
     X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
     X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                               \
-    FL__SQ_PEOPLE_STMTS(X)
+    FL__SQ_PEOPLE_STMTS(X)                                                                         \
+    FL__SQ_TIMER_STMTS(X)
+
+/* Timers, notifications and control points (sqlite_timer.c). */
+#define FL__SQ_TIMER_STMTS(X)                                                                      \
+    X(TIMER_UPSERT, "INSERT INTO timers(id, instance_id, token_id, ref_id, node, kind, level,"     \
+                    " repeat, due_at, base_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"    \
+                    " ON CONFLICT(id) DO UPDATE SET token_id = excluded.token_id,"                 \
+                    " ref_id = excluded.ref_id, node = excluded.node, kind = excluded.kind,"       \
+                    " level = excluded.level, repeat = excluded.repeat,"                           \
+                    " due_at = excluded.due_at, base_at = excluded.base_at")                       \
+    X(TIMER_DEL, "DELETE FROM timers WHERE id = ?1")                                               \
+    X(TIMERS_LOAD, "SELECT id, token_id, ref_id, node, kind, level, repeat, due_at, base_at"       \
+                   " FROM timers WHERE instance_id = ?1 ORDER BY id")                              \
+    X(TIMERS_DUE, "SELECT id, instance_id, due_at FROM timers WHERE (due_at, id) > (?1, ?2)"       \
+                  " ORDER BY due_at, id LIMIT ?3")                                                 \
+    X(TIMER_COUNT, "SELECT count(*) FROM timers")                                                  \
+    X(MAX_TIMER, "SELECT max(id) FROM timers")                                                     \
+    X(MAX_CONTROL, "SELECT max(id) FROM control_points")                                           \
+    X(NOTIFY_INSERT, "INSERT INTO notifications(user_login, kind, instance_id, task_id,"          \
+                     " control_id, node_id, message, created_at)"                                  \
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                    \
+    X(NOTIFY_USER_DISABLED, "SELECT disabled FROM users WHERE login = ?1")                         \
+    X(NOTIFY_TASK_PEOPLE, "SELECT assignee, candidate_users, candidate_roles FROM tasks"           \
+                          " WHERE id = ?1")                                                        \
+    X(NOTIFY_ROLE_USERS, "SELECT u.login FROM roles r JOIN user_roles ur ON ur.role_id = r.id"     \
+                         " JOIN users u ON u.id = ur.user_id WHERE r.name = ?1"                    \
+                         " AND u.disabled = 0 ORDER BY u.login")                                   \
+    X(NOTIFY_HEAD_OF, "WITH RECURSIVE up(id, depth) AS (SELECT department_id, 0 FROM users"        \
+                      " WHERE login = ?1 AND department_id IS NOT NULL UNION ALL"                  \
+                      " SELECT d.parent_id, up.depth + 1 FROM departments d JOIN up"               \
+                      " ON d.id = up.id WHERE d.parent_id IS NOT NULL AND up.depth < 64)"          \
+                      " SELECT h.login FROM up JOIN departments d ON d.id = up.id"                 \
+                      " JOIN users h ON h.id = d.head_user_id WHERE h.disabled = 0"                \
+                      " AND h.login <> ?1 ORDER BY up.depth LIMIT 1")                              \
+    X(NOTIF_LIST, "SELECT id, user_login, kind, instance_id, task_id, control_id, node_id,"        \
+                  " message, created_at, read_at FROM notifications WHERE user_login = ?1"         \
+                  " AND id > ?2 ORDER BY id LIMIT ?3")                                             \
+    X(NOTIF_LIST_UNREAD, "SELECT id, user_login, kind, instance_id, task_id, control_id,"          \
+                         " node_id, message, created_at, read_at FROM notifications"               \
+                         " WHERE user_login = ?1 AND read_at IS NULL AND id > ?2"                  \
+                         " ORDER BY id LIMIT ?3")                                                  \
+    X(NOTIF_READ, "UPDATE notifications SET read_at = coalesce(read_at, ?3)"                       \
+                  " WHERE id = ?1 AND user_login = ?2")
 
 /* People and access (sqlite_people.c). */
 #define FL__USER_COLUMNS                                                                           \
@@ -182,6 +225,12 @@ struct fl_sqlite {
      * after a restart; the highest id written is kept in the counters table at commit. */
     uint64_t token_hw, token_hw_saved;
     struct fl_buf json; /* scratch for variable values */
+    /* Users told by the current run of NOTIFY effects about one thing (sqlite_timer.c):
+     * each gets one row however many addressees name them. */
+    struct fl_strlist notified;
+    size_t cap_notified;
+    const struct fl_notify *notify_last;
+    uint64_t timer_max; /* highest timer id set by the current apply (raises the counter) */
 };
 
 static inline struct fl_sqlite *fl__sq(struct fl_store *s)
@@ -263,6 +312,25 @@ int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_
                         struct fl_error *err);
 int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
                    struct fl_error *err);
+
+/* Timers and notifications, in sqlite_timer.c. put_timer_effect writes TIMER_SET/DEL and
+ * NOTIFY (other kinds: FL_EINTERNAL); apply_begin/apply_end bracket one fl_store_apply
+ * (dedup of notifications, the timer id high-water mark). */
+void fl__sq_timer_apply_begin(struct fl_sqlite *q);
+int fl__sq_timer_effect(struct fl_sqlite *q, const struct fl_instance *inst,
+                        const struct fl_effect *fx, struct fl_error *err);
+int fl__sq_timer_apply_end(struct fl_sqlite *q, struct fl_error *err);
+/* Append inst's pending timers (in id order). */
+int fl__sq_timers_load(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err);
+int fl__sq_timers_due(struct fl_store *s, int64_t after_due, uint64_t after_id,
+                      struct fl_timer_due *rows, size_t max, size_t *n, struct fl_error *err);
+int fl__sq_timer_count(struct fl_store *s, uint64_t *n, struct fl_error *err);
+int fl__sq_notification_list(struct fl_store *s, const struct fl_notification_query *qy,
+                             struct fl_notification_row **rows, size_t *n, struct fl_error *err);
+int fl__sq_notification_read(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,
+                             struct fl_error *err);
+/* Release what the timer code keeps on the connection (close). */
+void fl__sq_timer_release(struct fl_sqlite *q);
 
 /* People and access, in sqlite_people.c (vtable entries of flowd/auth.h's records). */
 int fl__sq_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,
