@@ -30,6 +30,7 @@ extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_sta
     cli_cmd_tasks, cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
 extern const struct cli_command cli_cmd_serve, cli_cmd_routes;
 extern const struct cli_command cli_cmd_control;
+extern const struct cli_command cli_cmd_notifications;
 
 /* Options every subcommand takes, and the clock it works with. */
 struct cli_common {
