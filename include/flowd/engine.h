@@ -44,6 +44,7 @@ struct fl_instance {
     size_t n_tokens, cap_tokens;
     int64_t started_at, ended_at; /* ms since epoch; ended_at 0 while active */
     uint64_t revision;            /* +1 for every command applied */
+    char *started_by;             /* actor of the START command, or NULL; owned */
     struct fl_timer *timers;      /* pending timers, owned; TIMER_SET/DEL mirror changes */
     size_t n_timers, cap_timers;
     struct fl_control *controls;  /* open control points, owned (names owned too) */
@@ -84,7 +85,8 @@ struct fl_command {
     /* START: start at this start event id (a timer start event); NULL = the none start */
     const char *start_node_id;
     /* SET_CONTROL: control point `control_name` due at control_due_ms (0 = clear it),
-     * reminded control_remind_ms before (0 = no reminder) */
+     * reminded control_remind_ms before (0 = no reminder; negative = as the model's
+     * definition of that name says, none when it has none) */
     const char *control_name;
     int64_t control_due_ms, control_remind_ms;
 };
@@ -252,6 +254,8 @@ struct fl_control {
     uint64_t id, instance_id;
     char *name; /* owned by the instance, or by the effects' arena in an effect */
     int64_t due_at, remind_at; /* remind_at 0 = none */
+    int64_t set_at;  /* when it was set or last moved */
+    int64_t done_at; /* CONTROL_DEL: when it was met or cleared; 0 while open */
 };
 
 enum fl_effect_kind {

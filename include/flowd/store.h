@@ -245,6 +245,32 @@ int fl_store_timer_get(struct fl_store *s, uint64_t id, struct fl_timer *out,
 
 /* Delete pending timer id (no error when it is gone already). */
 int fl_store_timer_delete(struct fl_store *s, uint64_t id, struct fl_error *err);
+/* ---- control points ---- */
+
+/* A control point of a case: open while done_at is 0; met, cleared or closed with its
+ * instance otherwise (rows stay, so a case lists what it had). */
+struct fl_control_row {
+    uint64_t id, instance_id;
+    char *name;
+    char *process_key, *business_key; /* of the instance */
+    int instance_status;              /* enum fl_instance_status */
+    int64_t due_at, remind_at, set_at, done_at; /* remind_at 0 = none */
+};
+
+struct fl_control_query {
+    uint64_t instance_id; /* 0 = every instance */
+    bool open_only;
+    int64_t overdue_at;   /* > 0: only open control points due before this instant */
+    uint64_t after_id;    /* cursor: ids greater than this */
+    size_t limit;         /* 0 = 100 */
+    /* Only control points of instances this principal may see; NULL = all. */
+    const struct fl_principal *viewer;
+};
+
+/* Control points in id order. Caller frees with fl_control_rows_free. */
+int fl_store_control_list(struct fl_store *s, const struct fl_control_query *q,
+                          struct fl_control_row **rows, size_t *n, struct fl_error *err);
+void fl_control_rows_free(struct fl_control_row *rows, size_t n);
 
 /* ---- notifications (the in-app inbox) ----
  * fl_store_apply writes FL_FX_NOTIFY as one row per addressed user: to_user (unless that

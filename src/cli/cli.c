@@ -351,11 +351,24 @@ static const char *db_file(const char *url)
     return url;
 }
 
+int cli_local_only(const struct cli_common *c, struct fl_error *err)
+{
+    /* As cli_source_open: an explicit --db is more specific than $FLOWD_SERVER. */
+    if (!c->server || (c->db_flag && !c->server_flag))
+        return 0;
+    return fl_error_set(err, FL_EUSAGE,
+                        "%s does not work through a server yet (--server or $FLOWD_SERVER is "
+                        "set); use the API, or leave the server out to work on the database",
+                        c->cmd ? c->cmd->name : "this command");
+}
+
 int cli_db_require(const struct cli_common *c, struct fl_error *err)
 {
     const char *path = db_file(c->db);
     struct stat st;
 
+    if (cli_local_only(c, err))
+        return FL_EUSAGE;
     if (path && stat(path, &st) != 0) {
         if (errno == ENOENT)
             return fl_error_set(err, FL_ENOTFOUND,
@@ -378,6 +391,8 @@ int cli_store_open_ro(const struct cli_common *c, struct fl_store **out, struct 
 int cli_service_open(const struct cli_common *c, struct fl_service **out, struct fl_error *err)
 {
     struct fl_service_options opt = {0};
+    if (cli_local_only(c, err))
+        return FL_EUSAGE;
     opt.db_url = c->db;
     opt.clock_ms = c->now_fixed ? fixed_clock : NULL;
     return fl_service_open(&opt, out, err);

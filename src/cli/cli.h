@@ -32,6 +32,7 @@ extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_sta
     cli_cmd_tasks, cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
 extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel,
     cli_cmd_conformance;
+extern const struct cli_command cli_cmd_control;
 extern const struct cli_command cli_cmd_notifications;
 
 /* Options every subcommand takes, and the clock it works with. */
@@ -116,7 +117,12 @@ int cli_var_parse(const char *arg, struct fl_value *ctx, struct fl_error *err);
  * before reading them all. *out is NUL-terminated; caller frees it. */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct fl_error *err);
 
-/* FL_ENOTFOUND with a message unless the database file of c exists. */
+/* FL_EUSAGE with a message when c names a server: for commands (or parts of them) that
+ * work only on the database, so they never act on a local file by mistake. */
+int cli_local_only(const struct cli_common *c, struct fl_error *err);
+
+/* FL_ENOTFOUND with a message unless the database file of c exists (FL_EUSAGE when c
+ * names a server: see cli_local_only). */
 int cli_db_require(const struct cli_common *c, struct fl_error *err);
 
 /* Open c's database read-only (it must exist). Caller closes. */
@@ -231,5 +237,14 @@ char *cli_incident_message(const char *detail);
 /* Largest history sequence number of an instance so far (0 when none). */
 int cli_history_last_seq(struct cli_source *src, uint64_t instance_id, uint64_t *out,
                          struct fl_error *err);
+
+/* The control points of an instance (cmd_control.c): a "control points:" table on stdout,
+ * or "control_points": [...] added to j when j is not NULL. */
+int cli_print_controls(struct cli_source *src, uint64_t instance_id, int64_t now_ms,
+                       struct cli_json *j, struct fl_error *err);
+
+/* Every control point of an instance from the store, page by page (cmd_control.c). */
+int cli_control_list_all(struct fl_store *s, uint64_t instance_id, struct fl_control_row **rows,
+                         size_t *n, struct fl_error *err);
 
 #endif

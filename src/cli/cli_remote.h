@@ -21,6 +21,8 @@ int cli_remote_role(const struct fl_value *o, struct fl_role_row *out, struct fl
 int cli_remote_department(const struct fl_value *o, struct fl_department_row *out,
                           struct fl_error *err);
 int cli_remote_token(const struct fl_value *o, struct fl_token_row *out, struct fl_error *err);
+int cli_remote_control(const struct fl_value *o, struct fl_control_row *out,
+                       struct fl_error *err);
 
 /* Member key of o as an unsigned id (0 when absent or null); FL_EINVAL when not one. */
 int cli_remote_id(const struct fl_value *o, const char *key, uint64_t *out, struct fl_error *err);

@@ -394,3 +394,29 @@ int cli_remote_token(const struct fl_value *o, struct fl_token_row *t, struct fl
     }
     return r.rc;
 }
+
+int cli_remote_control(const struct fl_value *o, struct fl_control_row *c, struct fl_error *err)
+{
+    struct reader r;
+    int rc = start(&r, o, err);
+
+    memset(c, 0, sizeof(*c));
+    if (rc)
+        return rc;
+    c->id = u64(&r, "id");
+    c->instance_id = u64(&r, "instance_id");
+    c->name = str(&r, "name");
+    c->process_key = str(&r, "process_key");
+    c->business_key = str(&r, "business_key");
+    c->due_at = when(&r, "due_at");
+    c->remind_at = when(&r, "remind_at");
+    c->set_at = when(&r, "set_at");
+    c->done_at = when(&r, "done_at");
+    if (r.rc) {
+        free(c->name);
+        free(c->process_key);
+        free(c->business_key);
+        memset(c, 0, sizeof(*c));
+    }
+    return r.rc;
+}

@@ -40,6 +40,9 @@ struct cli_source_ops {
                     struct fl_error *err);
     int (*history)(struct cli_source *src, uint64_t instance_id, struct fl_event_row **rows,
                    size_t *n, struct fl_error *err);
+    /* Every control point of an instance, open and done, in id order. */
+    int (*controls)(struct cli_source *src, uint64_t instance_id, struct fl_control_row **rows,
+                    size_t *n, struct fl_error *err);
     /* Run START, COMPLETE_TASK or RECORD_ACTION and wait for its durable outcome. Returns
      * res->rc; res->instance_id is set after a start. */
     int (*run)(struct cli_source *src, const struct fl_command *cmd, struct fl_result *res);

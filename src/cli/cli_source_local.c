@@ -132,6 +132,14 @@ static int local_history(struct cli_source *src, uint64_t instance_id, struct fl
     return rc ? rc : fl_store_history(s, instance_id, rows, n, err);
 }
 
+static int local_controls(struct cli_source *src, uint64_t instance_id,
+                          struct fl_control_row **rows, size_t *n, struct fl_error *err)
+{
+    struct fl_store *s;
+    int rc = ro(src, &s, err);
+    return rc ? rc : cli_control_list_all(s, instance_id, rows, n, err);
+}
+
 static int local_run(struct cli_source *src, const struct fl_command *cmd, struct fl_result *res)
 {
     struct fl_service *svc;
@@ -254,6 +262,7 @@ static const struct cli_source_ops local_ops = {
     .task_list = local_task_list,
     .task_get = local_task_get,
     .history = local_history,
+    .controls = local_controls,
     .run = local_run,
     .user_add = local_user_add,
     .user_list = local_user_list,

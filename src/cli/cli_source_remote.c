@@ -103,6 +103,7 @@ ADAPT(user, struct fl_user_row, cli_remote_user, fl_user_rows_free)
 ADAPT(role, struct fl_role_row, cli_remote_role, fl_role_rows_free)
 ADAPT(department, struct fl_department_row, cli_remote_department, fl_department_rows_free)
 ADAPT(token, struct fl_token_row, cli_remote_token, fl_token_rows_free)
+ADAPT(control, struct fl_control_row, cli_remote_control, fl_control_rows_free)
 #undef ADAPT
 
 #define GET_ITEMS(src, path, name, rows, n, err)                                                   \
@@ -327,6 +328,15 @@ static int remote_history(struct cli_source *src, uint64_t instance_id, struct f
     char path[80];
     snprintf(path, sizeof(path), "/api/v1/instances/%llu/history", (unsigned long long)instance_id);
     return GET_ITEMS(src, path, event, rows, n, err);
+}
+
+static int remote_controls(struct cli_source *src, uint64_t instance_id,
+                           struct fl_control_row **rows, size_t *n, struct fl_error *err)
+{
+    char path[80];
+    snprintf(path, sizeof(path), "/api/v1/instances/%llu/control-points",
+             (unsigned long long)instance_id);
+    return GET_ITEMS(src, path, control, rows, n, err);
 }
 
 /* A JSON member "key": value-as-JSON, with a comma first unless it is the first one. */
@@ -569,6 +579,7 @@ static const struct cli_source_ops remote_ops = {
     .task_list = remote_task_list,
     .task_get = remote_task_get,
     .history = remote_history,
+    .controls = remote_controls,
     .run = remote_run,
     .user_add = remote_user_add,
     .user_list = remote_user_list,

@@ -45,6 +45,8 @@ enum {
 
 int cli_people_open(const struct cli_common *c, struct fl_store **out, struct fl_error *err)
 {
+    if (cli_local_only(c, err))
+        return FL_EUSAGE;
     return fl_store_open(c->db, NULL, out, err);
 }
 

@@ -218,6 +218,7 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
             break;
         case OPT_SESSION_MAX:
             max = optarg;
+            break;
         case OPT_TEST_CLOCK:
             so.test_clock = true;
             break;

@@ -290,6 +290,13 @@ static int read_stage(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node
             if (!s->main_action_kind || !s->main_action_kind[0])
                 return fl__bpmn_fail(p->rd, c, FL_EMODEL,
                                      "flowd:mainAction of user task '%s' has no kind", n->id);
+            /* A field action is met by its variable: without the name it never could be. */
+            if (!strcmp(s->main_action_kind, "field") &&
+                (!s->main_action_ref || !s->main_action_ref[0]))
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                     "flowd:mainAction kind 'field' of user task '%s' needs ref "
+                                     "(the variable to fill)",
+                                     n->id);
             req = fl__bpmn_attr(c, "required", NULL);
             if (req && strcmp(req, "true") && strcmp(req, "false"))
                 rc = fl__bpmn_fail_attr(p->rd, c, "required", FL_EMODEL,
@@ -495,7 +502,9 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     for (c = ext ? ext->children : NULL; c; c = c->next) {
         if (fl__bpmn_in_ns(c, FL_BPMN_NS_FLOWD)) {
             bool ok = (!strcmp(local(c), "stage") && n->kind == FL_NODE_USER_TASK) ||
-                      (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK);
+                      (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK) ||
+                      (!strcmp(local(c), "controlPoint") &&
+                       (n->kind == FL_NODE_USER_TASK || n->kind == FL_NODE_START_EVENT));
             if (!ok)
                 return fl__bpmn_fail(p->rd, c, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
                                      local(c), local(el), n->id);
@@ -531,5 +540,9 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     default:
         break;
     }
+    /* After the stage: "accountable" in a control point refers to it. */
+    if (rc == 0 && ext)
+        rc = fl__bpmn_read_controls(p, ext, n->id, n->kind == FL_NODE_USER_TASK ? n : NULL,
+                                    &n->controls, &n->n_controls);
     return rc;
 }

@@ -145,6 +145,13 @@ int fl__bpmn_read_timer(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
 /* Resolve attachedToRef of every boundary event (a user or service task) and fill the
  * tasks' boundaries lists. Needs every node read. */
 int fl__bpmn_attach_boundaries(struct fl__bpmn_proc *p);
+/* ---- bpmn_control.c ---- */
+
+/* Append the flowd:controlPoint children of ext (may be NULL) to *defs and *n. owner names the
+ * element they sit on (for messages); task is that user task, or NULL on the process or a
+ * start event ("accountable" is refused there). FL_EMODEL at the first bad one. */
+int fl__bpmn_read_controls(struct fl__bpmn_proc *p, const xmlNode *ext, const char *owner,
+                           const struct fl_node *task, struct fl_control_def **defs, size_t *n);
 
 /* ---- bpmn_validate.c ---- */
 

@@ -118,6 +118,8 @@ int fl__timer_check(const struct fl_model *m, const struct fl_instance *inst,
     case FL_TIMER_TASK_REMIND:
     case FL_TIMER_TASK_DUE:
     case FL_TIMER_EVENT:
+    case FL_TIMER_CONTROL_REMIND:
+    case FL_TIMER_CONTROL_DUE:
         break;
     default:
         /* Kinds whose firing is not built in yet stay pending rather than vanish. */
@@ -279,6 +281,10 @@ void fl__timer_fire(struct fl__run *r, size_t i)
         break;
     case FL_TIMER_EVENT:
         fl__fire_timer_event(r, &t);
+        break;
+    case FL_TIMER_CONTROL_REMIND:
+    case FL_TIMER_CONTROL_DUE:
+        fl__fire_control_timer(r, &t);
         break;
     default:
         break;

@@ -118,6 +118,8 @@ static void sq_close(struct fl_store *s)
         sqlite3_finalize(q->task_list[i]);
     for (i = 0; i < FL__SQ_HISTORY_ROWS; i++)
         sqlite3_finalize(q->history_rows[i]);
+    for (i = 0; i < FL__SQ_CONTROL_LIST_VARIANTS; i++)
+        sqlite3_finalize(q->control_list[i]);
     sqlite3_close(q->db);
     fl_buf_release(&q->json);
     fl__sq_timer_release(q);
@@ -328,6 +330,7 @@ const struct fl_store_ops fl__sqlite_ops = {
     .start_timer_put = fl__sq_start_timer_put,
     .timer_get = fl__sq_timer_get,
     .timer_delete = fl__sq_timer_delete,
+    .control_list = fl__sq_control_list,
     .notification_list = fl__sq_notification_list,
     .notification_read = fl__sq_notification_read,
     .user_add = fl__sq_user_add,

@@ -79,7 +79,7 @@
     X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id,"         \
                        " message, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
     X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"               \
-                 " ended_at, revision FROM instances WHERE id = ?1")                               \
+                 " ended_at, revision, started_by FROM instances WHERE id = ?1")                               \
     X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done"               \
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
@@ -102,7 +102,18 @@
     X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
     X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                               \
     FL__SQ_PEOPLE_STMTS(X)                                                                         \
-    FL__SQ_TIMER_STMTS(X)
+    FL__SQ_TIMER_STMTS(X)                                                                          \
+    FL__SQ_CONTROL_STMTS(X)
+
+/* Control points (sqlite_control.c); lists are built per filter there. */
+#define FL__SQ_CONTROL_STMTS(X)                                                                    \
+    X(CONTROL_UPSERT, "INSERT INTO control_points(id, instance_id, name, due_at, remind_at,"      \
+                      " set_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE"          \
+                      " SET due_at = excluded.due_at, remind_at = excluded.remind_at,"             \
+                      " set_at = excluded.set_at, done_at = NULL")                                 \
+    X(CONTROL_DONE, "UPDATE control_points SET done_at = ?2 WHERE id = ?1")                        \
+    X(CONTROLS_LOAD, "SELECT id, name, due_at, remind_at, set_at FROM control_points"              \
+                     " WHERE instance_id = ?1 AND done_at IS NULL ORDER BY id")
 
 /* Timers, notifications and control points (sqlite_timer.c). */
 #define FL__SQ_TIMER_STMTS(X)                                                                      \
@@ -208,6 +219,7 @@ enum fl__sq_stmt {
 #define FL__SQ_TASK_LIST_VARIANTS 32 /* open_only x role x assignee x instance x viewer */
 /* History rows written by one INSERT at most (one prepared statement per row count). */
 #define FL__SQ_HISTORY_ROWS 8
+#define FL__SQ_CONTROL_LIST_VARIANTS 16 /* instance x open_only x overdue x viewer */
 
 struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
@@ -222,6 +234,7 @@ struct fl_sqlite {
     sqlite3_stmt *inst_list[FL__SQ_INST_LIST_VARIANTS];
     sqlite3_stmt *task_list[FL__SQ_TASK_LIST_VARIANTS];
     sqlite3_stmt *history_rows[FL__SQ_HISTORY_ROWS]; /* [k - 1]: INSERT of k history rows */
+    sqlite3_stmt *control_list[FL__SQ_CONTROL_LIST_VARIANTS];
     /* Token ids are deleted with their tokens, so max(id) could hand a used id out again
      * after a restart; the highest id written is kept in the counters table at commit. */
     uint64_t token_hw, token_hw_saved;
@@ -338,6 +351,21 @@ int fl__sq_notification_read(struct fl_store *s, const char *user, uint64_t id, 
                              struct fl_error *err);
 /* Release what the timer code keeps on the connection (close). */
 void fl__sq_timer_release(struct fl_sqlite *q);
+
+/* Control points (sqlite_control.c): the CONTROL_SET/DEL effects, the open ones of an
+ * instance into inst->controls, and the lists. */
+int fl__sq_put_control(struct fl_sqlite *q, const struct fl_effect *fx, struct fl_error *err);
+int fl__sq_load_controls(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err);
+int fl__sq_control_list(struct fl_store *s, const struct fl_control_query *qy,
+                        struct fl_control_row **rows, size_t *n, struct fl_error *err);
+
+/* The record-level viewer filter of instance lists (sqlite_read.c), for statements of other
+ * files: the CTE to put first, the condition on an instance aliased i (starts with " AND"),
+ * and the binding of the viewer to parameters ?10..?12. */
+const char *fl__sq_viewer_cte(void);
+const char *fl__sq_instance_visible(void);
+bool fl__sq_viewer_restricted(const struct fl_principal *p);
+void fl__sq_bind_viewer(sqlite3_stmt *st, const struct fl_principal *p);
 
 /* People and access, in sqlite_people.c (vtable entries of flowd/auth.h's records). */
 int fl__sq_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,

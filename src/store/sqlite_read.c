@@ -199,6 +199,7 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
     inst->started_at = sqlite3_column_int64(st, 4);
     inst->ended_at = sqlite3_column_int64(st, 5);
     inst->revision = (uint64_t)sqlite3_column_int64(st, 6);
+    inst->started_by = fl__sq_col_text(st, 7);
     sqlite3_reset(st);
 
     if (!(st = fl__sq_stmt(q, FL__SQ_TOKENS_LOAD, err))) {
@@ -225,7 +226,8 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
         rc = fl__sq_fail(q, rc, err, "cannot read tokens");
         goto fail;
     }
-    if ((rc = load_variables(q, id, &inst->variables, NULL, err)) != 0)
+    if ((rc = load_variables(q, id, &inst->variables, NULL, err)) != 0 ||
+        (rc = fl__sq_load_controls(q, inst, err)) != 0)
         goto fail;
     if ((rc = fl__sq_timers_load(q, inst, err)) != 0)
         goto fail;
@@ -669,4 +671,26 @@ int fl__sq_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *o
     if (rc != SQLITE_ROW)
         return fl__sq_fail(q, rc, err, "cannot read idempotency record");
     return 0;
+}
+
+/* ---- the viewer filter for other files (sqlite_control.c) ---- */
+
+const char *fl__sq_viewer_cte(void)
+{
+    return MANAGED_CTE;
+}
+
+const char *fl__sq_instance_visible(void)
+{
+    return INSTANCE_VISIBLE;
+}
+
+bool fl__sq_viewer_restricted(const struct fl_principal *p)
+{
+    return restricted(p);
+}
+
+void fl__sq_bind_viewer(sqlite3_stmt *st, const struct fl_principal *p)
+{
+    bind_viewer(st, p);
 }

@@ -104,6 +104,10 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, name TEXT NOT NULL,"
     " due_at INTEGER, remind_at INTEGER, done_at INTEGER);"
     "CREATE INDEX control_points_instance ON control_points (instance_id);",
+    /* 5: control points remember when they were set or last moved, and the "overdue
+     * control points" list reads the open ones by due time. */
+    ("ALTER TABLE control_points ADD COLUMN set_at INTEGER;"
+     "CREATE INDEX control_points_open ON control_points (due_at) WHERE done_at IS NULL;"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

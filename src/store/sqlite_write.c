@@ -369,6 +369,9 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
     case FL_FX_TIMER_DEL:
     case FL_FX_NOTIFY:
         return fl__sq_timer_effect(q, inst, fx, err);
+    case FL_FX_CONTROL_SET:
+    case FL_FX_CONTROL_DEL:
+        return fl__sq_put_control(q, fx, err);
     default:
         return fl_error_set(err, FL_EINTERNAL, "unknown effect kind %d", (int)fx->kind);
     }

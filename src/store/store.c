@@ -191,6 +191,24 @@ int fl_store_timer_count(struct fl_store *s, uint64_t *n, struct fl_error *err)
     return s->ops->timer_count(s, n, err);
 }
 
+int fl_store_control_list(struct fl_store *s, const struct fl_control_query *q,
+                          struct fl_control_row **rows, size_t *n, struct fl_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    return s->ops->control_list(s, q, rows, n, err);
+}
+
+void fl_control_rows_free(struct fl_control_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].name);
+        free(rows[i].process_key);
+        free(rows[i].business_key);
+    }
+    free(rows);
+}
+
 int fl_store_notification_list(struct fl_store *s, const struct fl_notification_query *q,
                                struct fl_notification_row **rows, size_t *n,
                                struct fl_error *err)

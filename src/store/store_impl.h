@@ -79,6 +79,8 @@ struct fl_store_ops {
     int (*start_timer_put)(struct fl_store *s, const struct fl_timer *t, struct fl_error *err);
     int (*timer_get)(struct fl_store *s, uint64_t id, struct fl_timer *out, struct fl_error *err);
     int (*timer_delete)(struct fl_store *s, uint64_t id, struct fl_error *err);
+    int (*control_list)(struct fl_store *s, const struct fl_control_query *q,
+                        struct fl_control_row **rows, size_t *n, struct fl_error *err);
     int (*notification_list)(struct fl_store *s, const struct fl_notification_query *q,
                              struct fl_notification_row **rows, size_t *n, struct fl_error *err);
     int (*notification_read)(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,

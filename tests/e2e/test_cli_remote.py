@@ -277,6 +277,14 @@ def remote_only(tokens, url):
     check(rc == 1 and "exclude" in err, "--db with --server", out, err)
     rc, out, err = flowd(["tasks", "--db", LOCAL_DB], good)
     check(rc == 0 and "Prepare offer" in out, "--db beats FLOWD_SERVER", out, err)
+    # commands that only work on a database refuse a server instead of using a local file
+    for args in (["control", "list"], ["notifications", "--user", "anna"], ["user", "list"]):
+        rc, out, err = flowd(args + ["--server", url], good)
+        if args[0] == "user":
+            check(rc == 0, "user list works remotely", out, err)
+            continue
+        check(rc == 1 and "does not work through a server" in err and out == "",
+              "%s refuses a server" % args[0], out, err)
     rc, out, err = flowd(["tasks", "--server", "ftp://example.com"], good)
     check(rc == 1 and "http" in err, "a URL that is not http(s)", out, err)
     # a server that is not there: one line naming the URL
