@@ -7,6 +7,7 @@
 
 #include "core/value_impl.h"
 #include "flowd/timecalc.h"
+#include "util/intdiv.h"
 
 enum dst_rule { DST_NONE, DST_EU, DST_US, DST_AU, DST_NZ, DST_CL };
 
@@ -160,4 +161,37 @@ bool fl__tz_zone_offset(const char *zone, int64_t days, int64_t nanos, bool has_
         return true;
     }
     return false;
+}
+
+int fl__tz_find(const char *zone)
+{
+    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+        if (strcmp(zones[i].name, zone) == 0)
+            return (int)i;
+    return -1;
+}
+
+int32_t fl__tz_offset_at_utc(int zone, int64_t utc_ms)
+{
+    const struct zone_rule *z = &zones[zone];
+    int32_t off = z->std_min * 60;
+    int64_t y;
+    unsigned m, d;
+    if (z->rule == DST_NONE)
+        return off;
+    /* the rules name the year of the local standard time, as fl__tz_zone_offset does */
+    fl_civil_from_days(fl_floordiv64(utc_ms + (int64_t)off * 1000, INT64_C(86400000)), &y, &m,
+                       &d);
+    if (in_dst(z->rule, z->std_min, (fl_i128)utc_ms * 1000000, y))
+        off += 3600;
+    return off;
+}
+
+int32_t fl__tz_offset_at_local(int zone, int64_t local_ms)
+{
+    int64_t days = fl_floordiv64(local_ms, INT64_C(86400000));
+    int64_t ms = local_ms - days * INT64_C(86400000);
+    int32_t off = 0;
+    fl__tz_zone_offset(zones[zone].name, days, (int64_t)ms * 1000000, true, &off);
+    return off;
 }
