@@ -16,7 +16,8 @@
 #define NAME_MAX_LEN 64
 #define LABEL_MAX_LEN 200
 
-static const char *const day_keys[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+/* NULL-terminated for check_keys */
+static const char *const day_keys[8] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL};
 
 bool fl_calendar_name_valid(const char *name)
 {

@@ -83,6 +83,11 @@ static const char *const migrations[] = {
     " scope TEXT PRIMARY KEY, body_hash TEXT NOT NULL, status INTEGER NOT NULL,"
     " content_type TEXT, location TEXT, body BLOB NOT NULL,"
     " created_at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 4: business calendars by name (canonical JSON); counters 'calendars' is their
+     * revision, bumped by every change so caches of parsed calendars know to forget */
+    "CREATE TABLE calendars ("
+    " name TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counters (name, value) VALUES ('calendars', 0);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

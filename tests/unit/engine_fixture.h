@@ -116,6 +116,7 @@ static inline void mb_free(struct fl_model *m)
             free(s->main_action_kind);
             free(s->assignee);
             free(s->due_date);
+            free(s->calendar);
             mb_strlist_free(&s->responsible);
             mb_strlist_free(&s->candidate_groups);
             mb_strlist_free(&s->candidate_users);
