@@ -215,5 +215,9 @@ int api_department_add(struct api_req *r);
 int api_token_list(struct api_req *r);
 int api_token_create(struct api_req *r);
 int api_token_revoke(struct api_req *r);
+int api_calendar_list(struct api_req *r);
+int api_calendar_get(struct api_req *r);
+int api_calendar_put(struct api_req *r);
+int api_calendar_delete(struct api_req *r);
 
 #endif

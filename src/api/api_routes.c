@@ -36,6 +36,10 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/tokens", api_token_list, API_ADMIN},
     {"POST", "/api/v1/tokens", api_token_create, API_ADMIN},
     {"POST", "/api/v1/tokens/{id}/revoke", api_token_revoke, API_ADMIN},
+    {"GET", "/api/v1/calendars", api_calendar_list, 0},
+    {"GET", "/api/v1/calendars/{key}", api_calendar_get, 0},
+    {"PUT", "/api/v1/calendars/{key}", api_calendar_put, API_ADMIN},
+    {"DELETE", "/api/v1/calendars/{key}", api_calendar_delete, API_ADMIN},
 };
 
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);
