@@ -282,6 +282,5 @@ static int run_calendar(const struct cli_command *cmd, int argc, char **argv)
     }
 }
 
-const struct cli_command cli_cmd_calendar = {"calendar", run_calendar,
-                                             "list, show, set, delete business calendars",
-                                             calendar_usage};
+const struct cli_command cli_cmd_calendar = {
+    "calendar", run_calendar, "list, show, set, delete business calendars", calendar_usage};

@@ -386,8 +386,8 @@ static int parse_workdays(const struct fl_value *v, struct fl_calendar *c, struc
                        "field '%s' must give the working hours of the moved working day", field);
         {
             struct fl__cal_holiday key = {.day = w->day};
-            if (c->n_holidays && bsearch(&key, c->holidays, c->n_holidays,
-                                         sizeof(*c->holidays), cmp_holiday)) {
+            if (c->n_holidays &&
+                bsearch(&key, c->holidays, c->n_holidays, sizeof(*c->holidays), cmp_holiday)) {
                 snprintf(field, sizeof(field), "working_days[%zu].date", i);
                 return bad(err, FL_EINVAL, field, "field '%s' is also a holiday", field);
             }
@@ -454,8 +454,9 @@ int fl_calendar_from_value(const char *name, const struct fl_value *v, struct fl
     for (int d = 0; d < 7; d++)
         c->working_weekdays += c->week[d].n > 0;
     if (c->working_weekdays == 0) {
-        rc = bad(err, FL_EINVAL, "week", "the calendar has no working time: field 'week' gives "
-                                         "no working hours on any weekday");
+        rc = bad(err, FL_EINVAL, "week",
+                 "the calendar has no working time: field 'week' gives "
+                 "no working hours on any weekday");
         goto out;
     }
     if ((rc = parse_years(get(v, "years"), c, err)) != 0 ||

@@ -8,8 +8,8 @@
 
 #include "flowd/calendar.h"
 
-#define FL__CAL_MAX_SPANS 8      /* working intervals per day */
-#define FL__CAL_MAX_DATES 10000  /* holidays, and moved working days, each */
+#define FL__CAL_MAX_SPANS 8     /* working intervals per day */
+#define FL__CAL_MAX_DATES 10000 /* holidays, and moved working days, each */
 #define FL__CAL_MINUTES_DAY 1440
 
 /* A working interval of a day, wall-clock minutes [start, end), end up to 24:00. */
@@ -35,9 +35,9 @@ struct fl__cal_workday {
 
 struct fl_calendar {
     char *name;
-    char *zone;   /* IANA id as given */
-    int zone_idx; /* in the built-in zone table (core/tzrules.c) */
-    struct fl__cal_hours week[7]; /* [0] = Monday */
+    char *zone;                       /* IANA id as given */
+    int zone_idx;                     /* in the built-in zone table (core/tzrules.c) */
+    struct fl__cal_hours week[7];     /* [0] = Monday */
     struct fl__cal_holiday *holidays; /* sorted by day */
     size_t n_holidays;
     struct fl__cal_workday *workdays; /* sorted by day */

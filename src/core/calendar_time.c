@@ -126,8 +126,8 @@ static int64_t clamp(const struct fl__cal_hours *h, int64_t ms)
 }
 
 /* n working days from t (backward: before it), same local time clamped. */
-static int add_days(const struct fl_calendar *c, int64_t t, int64_t n, bool backward,
-                    int64_t *out, struct fl_error *err)
+static int add_days(const struct fl_calendar *c, int64_t t, int64_t n, bool backward, int64_t *out,
+                    struct fl_error *err)
 {
     int64_t day, ms;
     int step = backward ? -1 : 1;

@@ -136,8 +136,8 @@ int fl__sq_calendar_list(struct fl_store *s, struct fl_calendar_row **rows, size
     int rc;
     *rows = NULL;
     *n = 0;
-    if ((rc = prepare(q, "SELECT name, json, updated_at FROM calendars ORDER BY name", &st,
-                      err)) != 0)
+    if ((rc = prepare(q, "SELECT name, json, updated_at FROM calendars ORDER BY name", &st, err)) !=
+        0)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fl_grow(&v, &cap, cnt + 1, sizeof(*v));

@@ -68,9 +68,9 @@ static void test_store(void **state)
     fl_calendar_row_release(&row);
 
     /* bad input: refused naming the field, the stored one unchanged, no revision */
-    assert_int_equal(put(s, "de", "{\"week\":{\"mon\":[{\"start\":\"09:00\",\"end\":\"08:00\"}]}}",
-                         &e),
-                     FL_EINVAL);
+    assert_int_equal(
+        put(s, "de", "{\"week\":{\"mon\":[{\"start\":\"09:00\",\"end\":\"08:00\"}]}}", &e),
+        FL_EINVAL);
     assert_string_equal(e.field, "week.mon[0].end");
     assert_int_equal(put(s, "de", "{\"week\":{}}", &e), FL_EINVAL);
     assert_string_equal(e.field, "week");
