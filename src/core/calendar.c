@@ -50,6 +50,17 @@ static int bad(struct fl_error *err, int code, const char *field, const char *fm
     return code;
 }
 
+/* A field path into out; a path longer than out is cut (it is only shown to people). */
+static void path_fmt(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void path_fmt(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+}
+
 /* Every key of obj must be one of allowed (NULL terminated). */
 static int check_keys(const struct fl_value *obj, const char *const *allowed, const char *path,
                       struct fl_error *err)
@@ -62,7 +73,7 @@ static int check_keys(const struct fl_value *obj, const char *const *allowed, co
             ok = strlen(allowed[j]) == klen && memcmp(allowed[j], k, klen) == 0;
         if (!ok) {
             char field[128];
-            snprintf(field, sizeof(field), "%s%s%.*s", path, *path ? "." : "", (int)klen, k);
+            path_fmt(field, sizeof(field), "%s%s%.*s", path, *path ? "." : "", (int)klen, k);
             return bad(err, FL_EINVAL, field, "unknown field '%s'", field);
         }
     }
@@ -117,7 +128,7 @@ static int parse_clock_field(const struct fl_value *obj, const char *key, const 
     char field[128];
     const struct fl_value *v = get(obj, key);
     const char *s;
-    snprintf(field, sizeof(field), "%s.%s", path, key);
+    path_fmt(field, sizeof(field), "%s.%s", path, key);
     if (!v)
         return bad(err, FL_EINVAL, field, "field '%s' is required", field);
     if (!(s = fl_value_str(v, NULL)))
@@ -157,7 +168,7 @@ static int parse_span(const struct fl_value *v, const char *path, struct fl__cal
     }
     if (a >= b) {
         char field[128];
-        snprintf(field, sizeof(field), "%s%s", path, s ? "" : ".end");
+        path_fmt(field, sizeof(field), "%s%s", path, s ? "" : ".end");
         return bad(err, FL_EINVAL, field, "field '%s' must be later than the start", field);
     }
     out->start = (uint16_t)a;
@@ -181,11 +192,11 @@ static int parse_hours(const struct fl_value *v, const char *path, struct fl__ca
                    FL__CAL_MAX_SPANS);
     for (size_t i = 0; i < fl_value_list_len(v); i++) {
         struct fl__cal_span sp;
-        snprintf(field, sizeof(field), "%s[%zu]", path, i);
+        path_fmt(field, sizeof(field), "%s[%zu]", path, i);
         if ((rc = parse_span(fl_value_list_at(v, i), field, &sp, err)) != 0)
             return rc;
         if (out->n && sp.start < out->span[out->n - 1].end) {
-            snprintf(field, sizeof(field), "%s[%zu].start", path, i);
+            path_fmt(field, sizeof(field), "%s[%zu].start", path, i);
             return bad(err, FL_EINVAL, field,
                        "field '%s' overlaps or precedes the interval before it", field);
         }
@@ -212,7 +223,7 @@ static int parse_week(const struct fl_value *v, struct fl_calendar *c, struct fl
         return rc;
     for (int d = 0; d < 7; d++) {
         char field[32];
-        snprintf(field, sizeof(field), "week.%s", day_keys[d]);
+        path_fmt(field, sizeof(field), "week.%s", day_keys[d]);
         if ((rc = parse_hours(get(v, day_keys[d]), field, &c->week[d], err)) != 0)
             return rc;
     }
@@ -255,13 +266,13 @@ static int parse_dated(const struct fl_value *v, const char *path, const struct 
     const char *s;
     *name = NULL;
     if (fl_value_type(v) == FL_VCONTEXT) {
-        snprintf(field, sizeof(field), "%s.date", path);
+        path_fmt(field, sizeof(field), "%s.date", path);
         dv = get(v, "date");
         nv = get(v, "name");
         if (!dv)
             return bad(err, FL_EINVAL, field, "field '%s' is required", field);
     } else {
-        snprintf(field, sizeof(field), "%s", path);
+        path_fmt(field, sizeof(field), "%s", path);
     }
     if (!(s = fl_value_str(dv, NULL)))
         return bad(err, FL_ETYPE, field, "field '%s' must be a date \"YYYY-MM-DD\"", field);
@@ -273,7 +284,7 @@ static int parse_dated(const struct fl_value *v, const char *path, const struct 
     if (nv) {
         size_t len;
         const char *ns = fl_value_str(nv, &len);
-        snprintf(field, sizeof(field), "%s.name", path);
+        path_fmt(field, sizeof(field), "%s.name", path);
         if (!ns || len > LABEL_MAX_LEN || strlen(ns) != len)
             return bad(err, FL_ETYPE, field, "field '%s' must be text of at most %d bytes", field,
                        LABEL_MAX_LEN);
@@ -327,7 +338,7 @@ static int parse_holidays(const struct fl_value *v, struct fl_calendar *c, struc
         struct fl__cal_holiday *h = &c->holidays[c->n_holidays];
         static const char *const keys[] = {"date", "name", NULL};
         const struct fl_value *e = fl_value_list_at(v, i);
-        snprintf(field, sizeof(field), "holidays[%zu]", i);
+        path_fmt(field, sizeof(field), "holidays[%zu]", i);
         if (fl_value_type(e) == FL_VCONTEXT && (rc = check_keys(e, keys, field, err)) != 0)
             return rc;
         if ((rc = parse_dated(fl_value_list_at(v, i), field, c, &h->day, &h->name, err)) != 0)
@@ -347,7 +358,7 @@ static int parse_holidays(const struct fl_value *v, struct fl_calendar *c, struc
                     break;
                 }
             }
-            snprintf(field, sizeof(field), "holidays[%zu]", second);
+            path_fmt(field, sizeof(field), "holidays[%zu]", second);
             return bad(err, FL_EINVAL, field, "field '%s': %s is listed twice", field, date);
         }
     }
@@ -370,7 +381,7 @@ static int parse_workdays(const struct fl_value *v, struct fl_calendar *c, struc
     for (size_t i = 0; i < fl_value_list_len(v); i++) {
         const struct fl_value *e = fl_value_list_at(v, i);
         struct fl__cal_workday *w = &c->workdays[c->n_workdays];
-        snprintf(field, sizeof(field), "working_days[%zu]", i);
+        path_fmt(field, sizeof(field), "working_days[%zu]", i);
         if (fl_value_type(e) != FL_VCONTEXT)
             return bad(err, FL_ETYPE, field,
                        "field '%s' must be {\"date\":\"YYYY-MM-DD\",\"hours\":[...]}", field);
@@ -378,7 +389,7 @@ static int parse_workdays(const struct fl_value *v, struct fl_calendar *c, struc
             (rc = parse_dated(e, field, c, &w->day, &w->name, err)) != 0)
             return rc;
         c->n_workdays++;
-        snprintf(field, sizeof(field), "working_days[%zu].hours", i);
+        path_fmt(field, sizeof(field), "working_days[%zu].hours", i);
         if ((rc = parse_hours(get(e, "hours"), field, &w->hours, err)) != 0)
             return rc;
         if (w->hours.n == 0)
@@ -388,7 +399,7 @@ static int parse_workdays(const struct fl_value *v, struct fl_calendar *c, struc
             struct fl__cal_holiday key = {.day = w->day};
             if (c->n_holidays &&
                 bsearch(&key, c->holidays, c->n_holidays, sizeof(*c->holidays), cmp_holiday)) {
-                snprintf(field, sizeof(field), "working_days[%zu].date", i);
+                path_fmt(field, sizeof(field), "working_days[%zu].date", i);
                 return bad(err, FL_EINVAL, field, "field '%s' is also a holiday", field);
             }
         }
@@ -403,7 +414,7 @@ static int parse_workdays(const struct fl_value *v, struct fl_calendar *c, struc
                     break;
                 }
             }
-            snprintf(field, sizeof(field), "working_days[%zu].date", second);
+            path_fmt(field, sizeof(field), "working_days[%zu].date", second);
             return bad(err, FL_EINVAL, field, "field '%s' is listed twice", field);
         }
     }

@@ -84,7 +84,7 @@ static int prev_end(const struct fl_calendar *c, int64_t day, int64_t ms, int64_
 int fl_calendar_next_working(const struct fl_calendar *c, int64_t t, int64_t *out,
                              struct fl_error *err)
 {
-    int64_t ms, day, nd, nms;
+    int64_t ms, day, nd = 0, nms = 0;
     int rc;
     if (fl_calendar_is_working(c, t)) {
         *out = t;

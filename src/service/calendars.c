@@ -76,7 +76,7 @@ int fl__svc_calendar_add(void *arg, const char *cal, int64_t t_ms, const struct 
                          int64_t *out, struct fl_error *err)
 {
     struct fl_service *svc = arg;
-    const struct fl_calendar *c;
+    const struct fl_calendar *c = NULL;
     int rc;
     if ((rc = lookup(svc, cal && *cal ? cal : FL_CALENDAR_DEFAULT, &c, err)) != 0)
         return rc;
