@@ -104,8 +104,11 @@ enum fl_id_kind {
 struct fl_iso_duration; /* flowd/timecalc.h */
 
 /* Adds d to t on the business calendar named cal (NULL or "" = the organisation's default
- * calendar); *out is the instant. FL_ENOTFOUND unknown calendar, FL_EINVAL a duration the
- * calendar cannot place. Supplied by the service, which owns the calendars. */
+ * calendar); *out is the instant. A negative d (d->negative) subtracts, in working time
+ * too (reminders: due minus remind-before). FL_ENOTFOUND unknown calendar, FL_EINVAL a
+ * duration the calendar cannot place. Supplied by the service, which owns the calendars.
+ * The engine uses it for a stage that names a calendar (flowd:stage calendar="..."); a
+ * stage without one keeps plain calendar time. */
 typedef int (*fl_calendar_add_fn)(void *arg, const char *cal, int64_t t_ms,
                                   const struct fl_iso_duration *d, int64_t *out,
                                   struct fl_error *err);

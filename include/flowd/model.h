@@ -86,7 +86,7 @@ struct fl_control_def {
 struct fl_stage {
     char *duration;      /* ISO 8601 duration text ("P3D") for the due time */
     char *remind_before; /* ISO 8601 duration before the due time */
-    char *calendar;      /* business calendar name (working-time math comes later) */
+    char *calendar;      /* business calendar name: duration and reminder in working time */
     struct fl_strlist responsible; /* R: one or more roles */
     char *accountable;             /* A: exactly one role */
     struct fl_strlist consulted;   /* C */

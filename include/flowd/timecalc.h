@@ -1,6 +1,6 @@
 /* Calendar arithmetic on instants: ISO 8601 durations and timestamps, pure (no clock, no
  * time zone database). Instants are int64 milliseconds since the Unix epoch, UTC. Working
- * calendars (working days and hours) build on this in a later module. */
+ * calendars (working days and hours) build on this in flowd/calendar.h. */
 #ifndef FLOWD_TIMECALC_H
 #define FLOWD_TIMECALC_H
 

@@ -257,5 +257,9 @@ int api_notification_list(struct api_req *r);
 int api_notification_read(struct api_req *r);
 int api_clock_get(struct api_req *r);
 int api_clock_set(struct api_req *r);
+int api_calendar_list(struct api_req *r);
+int api_calendar_get(struct api_req *r);
+int api_calendar_put(struct api_req *r);
+int api_calendar_delete(struct api_req *r);
 
 #endif

@@ -47,6 +47,10 @@ const struct api_route api_routes[] = {
     {"POST", "/api/v1/notifications/{id}/read", api_notification_read, 0},
     {"GET", "/api/v1/admin/clock", api_clock_get, API_ADMIN},
     {"POST", "/api/v1/admin/clock", api_clock_set, API_ADMIN},
+    {"GET", "/api/v1/calendars", api_calendar_list, 0},
+    {"GET", "/api/v1/calendars/{key}", api_calendar_get, 0},
+    {"PUT", "/api/v1/calendars/{key}", api_calendar_put, API_ADMIN},
+    {"DELETE", "/api/v1/calendars/{key}", api_calendar_delete, API_ADMIN},
 };
 
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -13,6 +13,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_user,     &cli_cmd_role,        &cli_cmd_department, &cli_cmd_token,
     &cli_cmd_serve,    &cli_cmd_routes,      &cli_cmd_feel,
     &cli_cmd_conformance, &cli_cmd_notifications, &cli_cmd_control,
+    &cli_cmd_calendar,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 extern const struct cli_command cli_cmd_user, cli_cmd_role, cli_cmd_department, cli_cmd_token;
+extern const struct cli_command cli_cmd_calendar; /* cmd_calendar.c */
 
 /* Open c's database writable, creating and migrating it when needed. Caller closes. */
 int cli_people_open(const struct cli_common *c, struct fl_store **out, struct fl_error *err);

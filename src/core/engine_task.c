@@ -140,12 +140,16 @@ out:
     return rc;
 }
 
-/* now (or due) plus an ISO duration, negated for reminders. 0, or -1 after an incident. */
+/* now (or due) plus an ISO duration, negated for reminders: in working time on the
+ * stage's calendar when it names one and the context can do working time, else in plain
+ * calendar time. 0, or -1 after an incident. */
 static int add_duration(struct fl__run *r, const struct fl__mover *mv, const char *what,
-                        const char *text, int64_t from, bool before, int64_t *out)
+                        const char *text, const char *calendar, int64_t from, bool before,
+                        int64_t *out)
 {
     struct fl_iso_duration d;
     struct fl_error err;
+    int rc;
 
     fl_error_clear(&err);
     if (fl_iso_duration_parse(text, &d, &err) != 0) {
@@ -155,7 +159,17 @@ static int add_duration(struct fl__run *r, const struct fl__mover *mv, const cha
     }
     if (before)
         d.negative = !d.negative;
-    *out = fl_iso_duration_add(from, &d);
+    if (!calendar || !calendar[0] || !r->ctx->calendar_add) {
+        *out = fl_iso_duration_add(from, &d);
+        return 0;
+    }
+    rc = r->ctx->calendar_add(r->ctx->calendar_arg, calendar, from, &d, out, &err);
+    if (rc != 0) {
+        fl__run_incident(r, mv, 0, "%s of task '%s' ('%s') on calendar '%s': %s", what,
+                         r->m->nodes[mv->node].id, text, calendar,
+                         err.msg[0] ? err.msg : fl_err_message(rc));
+        return -1;
+    }
     return 0;
 }
 
@@ -178,11 +192,12 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
         if (due_from_date(r, mv, st->due_date, &due) < 0)
             return;
     } else if (st && st->duration && st->duration[0]) {
-        if (add_duration(r, mv, "duration", st->duration, now, false, &due) < 0)
+        if (add_duration(r, mv, "duration", st->duration, st->calendar, now, false, &due) < 0)
             return;
     }
     if (due && st->remind_before && st->remind_before[0] &&
-        add_duration(r, mv, "remind-before", st->remind_before, due, true, &remind) < 0)
+        add_duration(r, mv, "remind-before", st->remind_before, st->calendar, due, true,
+                     &remind) < 0)
         return;
     if (fl__boundary_dues(r, mv, &bdue, &brepeat) < 0)
         return;

@@ -7,6 +7,7 @@
 
 #include "core/value_impl.h"
 #include "flowd/timecalc.h"
+#include "util/intdiv.h"
 
 enum dst_rule { DST_NONE, DST_EU, DST_US, DST_AU, DST_NZ, DST_CL };
 
@@ -140,24 +141,61 @@ static bool in_dst(uint8_t rule, int32_t std_min, fl_i128 utc, int64_t y)
     }
 }
 
+/* The offset of zone z at a local date-time (see fl__tz_zone_offset). */
+static int32_t local_offset(const struct zone_rule *z, int64_t days, int64_t nanos,
+                            bool has_date)
+{
+    int32_t std = z->std_min;
+    int32_t off = std * 60;
+    if (!has_date || z->rule == DST_NONE)
+        return off;
+    /* decide daylight saving on the instant the local time means in standard time */
+    fl_i128 utc = (fl_i128)days * FL_NS_PER_DAY + nanos - (fl_i128)std * MIN_NS;
+    int64_t y;
+    unsigned m, d;
+    fl_civil_from_days(days, &y, &m, &d);
+    if (in_dst(z->rule, std, utc, y))
+        off += 3600;
+    return off;
+}
+
 bool fl__tz_zone_offset(const char *zone, int64_t days, int64_t nanos, bool has_date,
                         int32_t *offset_sec)
 {
-    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-        if (strcmp(zones[i].name, zone) != 0)
-            continue;
-        int32_t std = zones[i].std_min;
-        *offset_sec = std * 60;
-        if (!has_date || zones[i].rule == DST_NONE)
-            return true;
-        /* decide daylight saving on the instant the local time means in standard time */
-        fl_i128 utc = (fl_i128)days * FL_NS_PER_DAY + nanos - (fl_i128)std * MIN_NS;
-        int64_t y;
-        unsigned m, d;
-        fl_civil_from_days(days, &y, &m, &d);
-        if (in_dst(zones[i].rule, std, utc, y))
-            *offset_sec += 3600;
-        return true;
-    }
-    return false;
+    int i = fl__tz_find(zone);
+    if (i < 0)
+        return false;
+    *offset_sec = local_offset(&zones[i], days, nanos, has_date);
+    return true;
+}
+
+int fl__tz_find(const char *zone)
+{
+    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+        if (strcmp(zones[i].name, zone) == 0)
+            return (int)i;
+    return -1;
+}
+
+int32_t fl__tz_offset_at_utc(int zone, int64_t utc_ms)
+{
+    const struct zone_rule *z = &zones[zone];
+    int32_t off = z->std_min * 60;
+    int64_t y;
+    unsigned m, d;
+    if (z->rule == DST_NONE)
+        return off;
+    /* the rules name the year of the local standard time, as fl__tz_zone_offset does */
+    fl_civil_from_days(fl_floordiv64(utc_ms + (int64_t)off * 1000, INT64_C(86400000)), &y, &m,
+                       &d);
+    if (in_dst(z->rule, z->std_min, (fl_i128)utc_ms * 1000000, y))
+        off += 3600;
+    return off;
+}
+
+int32_t fl__tz_offset_at_local(int zone, int64_t local_ms)
+{
+    int64_t days = fl_floordiv64(local_ms, INT64_C(86400000));
+    int64_t ms = local_ms - days * INT64_C(86400000);
+    return local_offset(&zones[zone], days, ms * 1000000, true);
 }

@@ -114,6 +114,17 @@ bool fl__tz_offset(const struct fl_tz *tz, int64_t days, int64_t nanos, bool has
 bool fl__tz_zone_offset(const char *zone, int64_t days, int64_t nanos, bool has_date,
                         int32_t *offset_sec);
 
+/* Built-in zone by IANA id for repeated conversions (business calendars): its index, or
+ * -1 when the table does not know it. */
+int fl__tz_find(const char *zone);
+
+/* Seconds east of UTC of built-in zone index `zone` at the UTC instant utc_ms. */
+int32_t fl__tz_offset_at_utc(int zone, int64_t utc_ms);
+
+/* Seconds east of UTC of built-in zone `zone` for the local wall-clock time local_ms (ms
+ * since 1970-01-01T00:00 local); in a gap or overlap the rule of fl__tz_zone_offset. */
+int32_t fl__tz_offset_at_local(int zone, int64_t local_ms);
+
 /* Offset of a time or date and time value's zone at its own local time. */
 bool fl__dt_offset(const struct fl_value *v, int32_t *offset_sec);
 

@@ -86,6 +86,7 @@ void fl_service_close(struct fl_service *svc)
     fl_store_close(svc->store);
     fl__inst_cache_release(&svc->instances);
     fl__model_cache_release(&svc->models);
+    fl__cal_cache_release(&svc->calendars);
     free(svc->touched);
     pthread_cond_destroy(&svc->not_full);
     pthread_cond_destroy(&svc->not_empty);

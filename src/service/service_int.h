@@ -51,6 +51,16 @@ struct fl__model_cache {
     size_t n, cap;
 };
 
+/* Parsed business calendars by name, as of store revision `rev` (writer thread only). */
+struct fl__cal_cache {
+    struct {
+        char *name;
+        struct fl_calendar *cal;
+    } * items;
+    size_t n, cap;
+    uint64_t rev;
+};
+
 struct fl__inst_entry {
     uint64_t id;
     struct fl_instance *inst;
@@ -100,6 +110,7 @@ struct fl_service {
     struct fl__sched *sched; /* NULL unless run_timers */
     bool test_clock;
     _Atomic int64_t test_now;
+    struct fl__cal_cache calendars;
 };
 
 void fl__model_cache_release(struct fl__model_cache *c);
@@ -118,6 +129,12 @@ struct fl_instance *fl__inst_cache_get(struct fl__inst_cache *c, uint64_t id);
 void fl__inst_cache_put(struct fl__inst_cache *c, struct fl_instance *inst);
 /* Drop and free id if cached. */
 void fl__inst_cache_drop(struct fl__inst_cache *c, uint64_t id);
+
+void fl__cal_cache_release(struct fl__cal_cache *c);
+/* The engine's fl_calendar_add_fn (arg: the service): working time on the named calendar,
+ * parsed once and kept until the store's calendar revision changes. Writer thread only. */
+int fl__svc_calendar_add(void *arg, const char *cal, int64_t t_ms, const struct fl_iso_duration *d,
+                         int64_t *out, struct fl_error *err);
 
 /* Writer thread entry. */
 void *fl__svc_writer_main(void *arg);

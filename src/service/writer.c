@@ -195,6 +195,8 @@ static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd 
     ctx.now_ms = now_ms(svc);
     ctx.next_id = next_id;
     ctx.id_arg = svc;
+    ctx.calendar_add = fl__svc_calendar_add;
+    ctx.calendar_arg = svc;
     fl_effects_reset(fx);
     if (q->vars_json) {
         if ((rc = fl_value_from_json(q->vars_json, q->vars_len, &vars, &q->res.err)) != 0)

@@ -353,4 +353,9 @@ const struct fl_store_ops fl__sqlite_ops = {
     .session_find = fl__sq_session_find,
     .session_touch = fl__sq_session_touch,
     .session_delete = fl__sq_session_delete,
+    .calendar_put = fl__sq_calendar_put,
+    .calendar_get = fl__sq_calendar_get,
+    .calendar_list = fl__sq_calendar_list,
+    .calendar_delete = fl__sq_calendar_delete,
+    .calendar_revision = fl__sq_calendar_revision,
 };

@@ -406,4 +406,14 @@ int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms,
                          struct fl_error *err);
 int fl__sq_session_delete(struct fl_store *s, const char *hash, struct fl_error *err);
 
+/* Business calendars, in sqlite_calendar.c. */
+int fl__sq_calendar_put(struct fl_store *s, const char *name, const char *json, int64_t now_ms,
+                        struct fl_error *err);
+int fl__sq_calendar_get(struct fl_store *s, const char *name, struct fl_calendar_row *out,
+                        struct fl_error *err);
+int fl__sq_calendar_list(struct fl_store *s, struct fl_calendar_row **rows, size_t *n,
+                         struct fl_error *err);
+int fl__sq_calendar_delete(struct fl_store *s, const char *name, struct fl_error *err);
+int fl__sq_calendar_revision(struct fl_store *s, uint64_t *rev, struct fl_error *err);
+
 #endif

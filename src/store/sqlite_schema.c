@@ -108,6 +108,11 @@ static const char *const migrations[] = {
      * control points" list reads the open ones by due time. */
     ("ALTER TABLE control_points ADD COLUMN set_at INTEGER;"
      "CREATE INDEX control_points_open ON control_points (due_at) WHERE done_at IS NULL;"),
+    /* 6: business calendars by name (canonical JSON); counters 'calendars' is their
+     * revision, bumped by every change so caches of parsed calendars know to forget */
+    "CREATE TABLE calendars ("
+    " name TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counters (name, value) VALUES ('calendars', 0);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

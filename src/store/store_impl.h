@@ -6,6 +6,7 @@
 #define FLOWD_STORE_IMPL_H
 
 #include "flowd/auth.h"
+#include "flowd/calendar.h"
 #include "flowd/store.h"
 
 /* A stored API token as the verifier needs it (the hash is hex SHA-256 of the secret). */
@@ -124,6 +125,16 @@ struct fl_store_ops {
     int (*session_touch)(struct fl_store *s, const char *hash, int64_t now_ms,
                          struct fl_error *err);
     int (*session_delete)(struct fl_store *s, const char *hash, struct fl_error *err);
+
+    /* business calendars (flowd/calendar.h); json already validated and canonical */
+    int (*calendar_put)(struct fl_store *s, const char *name, const char *json, int64_t now_ms,
+                        struct fl_error *err);
+    int (*calendar_get)(struct fl_store *s, const char *name, struct fl_calendar_row *out,
+                        struct fl_error *err);
+    int (*calendar_list)(struct fl_store *s, struct fl_calendar_row **rows, size_t *n,
+                         struct fl_error *err);
+    int (*calendar_delete)(struct fl_store *s, const char *name, struct fl_error *err);
+    int (*calendar_revision)(struct fl_store *s, uint64_t *rev, struct fl_error *err);
 };
 
 struct fl_store {
