@@ -209,12 +209,15 @@ int cli_remote_task(const struct fl_value *o, struct fl_task_row *t, struct fl_e
     t->closed_at = when(&r, "closed_at");
     t->closed_by = str(&r, "closed_by");
     /* The API always writes main_action; its kind is null when the stage has none. */
-    if ((action = get(&r, "main_action")) && start(&ma, action, err) == 0) {
-        t->main_action_kind = str(&ma, "kind");
-        t->main_action_required = boolean(&ma, "required");
-        t->main_action_done = boolean(&ma, "done");
-        if (ma.rc && !r.rc)
+    if ((action = get(&r, "main_action"))) {
+        if (fl_value_type(action) != FL_VCONTEXT) {
+            bad(&r, "main_action", "not an object");
+        } else if (r.rc == 0 && start(&ma, action, err) == 0) {
+            t->main_action_kind = str(&ma, "kind");
+            t->main_action_required = boolean(&ma, "required");
+            t->main_action_done = boolean(&ma, "done");
             r.rc = ma.rc;
+        }
     }
     if (r.rc)
         fl_task_row_release(t);

@@ -1,7 +1,8 @@
 /* Shared by the people and access subcommands of the CLI (user, role, department, token):
  * the writable store they open and the dispatch of their sub-verbs ("add", "list", ...).
- * These commands write the store directly, next to a running server if need be (SQLite
- * WAL with a busy timeout serialises them with the server's writer). */
+ * Locally these commands write the store directly, next to a running server if need be
+ * (SQLite WAL with a busy timeout serialises them with the server's writer); with --server
+ * they go through the API's administrator routes (cli_source.h). */
 #ifndef FLOWD_CLI_PEOPLE_H
 #define FLOWD_CLI_PEOPLE_H
 
