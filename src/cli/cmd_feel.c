@@ -75,8 +75,8 @@ static int run(const struct cli_command *cmd, int argc, char **argv)
         rc = cli_fail(rc, &err);
         goto out;
     }
-    if (input)
-        fl_value_context_set(vars, "?", 1, input);
+    if (input) /* the context takes a reference of its own; ours is dropped at out */
+        fl_value_context_set(vars, "?", 1, fl_value_ref(input));
     {
         struct fl_feel_env env = {vars, c.now_ms, 0};
         diag.msg[0] = '\0';
