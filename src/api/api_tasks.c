@@ -64,12 +64,19 @@ struct task_filter {
     bool by_dept;
 };
 
+static bool is(const char *login, const char *member)
+{
+    return login && !strcmp(login, member);
+}
+
+/* The task belongs to the department as in docs/auth.md: one of its members is the
+ * assignee, a candidate user, or who started or owns the task's instance. */
 static bool in_dept(const struct task_filter *f, const struct fl_task_row *t)
 {
     for (size_t i = 0; i < f->n_dept; i++) {
-        if (t->assignee && !strcmp(t->assignee, f->dept_logins[i]))
-            return true;
-        if (csv_has(t->candidate_users, f->dept_logins[i]))
+        const char *m = f->dept_logins[i];
+        if (is(t->assignee, m) || csv_has(t->candidate_users, m) ||
+            is(t->instance_started_by, m) || is(t->instance_owner, m))
             return true;
     }
     return false;

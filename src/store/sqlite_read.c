@@ -298,7 +298,8 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
 
 /* Task t of instance i. Comma lists are matched item by item, never as substrings: instr
  * over ",list,". A department head's members reach a task as its assignee, a candidate
- * user, or who started or owns its instance. */
+ * user, or who started or owns its instance; for a viewer who heads nothing the first
+ * EXISTS skips those lookups. */
 #define TASK_VISIBLE                                                                               \
     "((?10 <> '' AND (t.assignee = ?10"                                                            \
     " OR instr(',' || t.candidate_users || ',', ',' || ?10 || ',') > 0))"                          \
@@ -306,18 +307,18 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     " WHERE ur.user_id = ?11"                                                                      \
     " AND (instr(',' || t.candidate_roles || ',', ',' || r.name || ',') > 0"                       \
     " OR instr(',' || t.watch_roles || ',', ',' || r.name || ',') > 0))"                           \
-    " OR t.assignee IN members"                                                                    \
+    " OR (EXISTS (SELECT 1 FROM members) AND (t.assignee IN members"                               \
     " OR EXISTS (SELECT 1 FROM members mb"                                                         \
     " WHERE instr(',' || t.candidate_users || ',', ',' || mb.login || ',') > 0)"                   \
     " OR i.started_by IN members"                                                                  \
-    " OR " OWNER_OF_I " IN members)"
+    " OR " OWNER_OF_I " IN members)))"
 
 /* The task subquery names its table t too: the instance list has no outer t, and its i
  * is the task's instance. */
 #define INSTANCE_VISIBLE                                                                           \
     " AND ((?10 <> '' AND (i.started_by = ?10 OR " OWNER_OF_I " = ?10))"                           \
-    " OR i.started_by IN members"                                                                  \
-    " OR " OWNER_OF_I " IN members"                                                                \
+    " OR (EXISTS (SELECT 1 FROM members) AND (i.started_by IN members"                             \
+    " OR " OWNER_OF_I " IN members))"                                                              \
     " OR EXISTS (SELECT 1 FROM tasks t WHERE t.instance_id = i.id AND " TASK_VISIBLE "))"
 
 #define INSTANCE_COLUMNS                                                                           \

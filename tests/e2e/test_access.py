@@ -536,6 +536,11 @@ def main():
     who = setup(port, root_password)
     world = make_world(port, who)
     check_reads(port, who, world)
+    # the department filter uses the same "belongs to": B (mia started it), D (mia's task)
+    st, doc, _ = who["root"].call(port, "GET", "/api/v1/tasks?department=Sales%20EU&status=all"
+                                  "&limit=1000")
+    mine = {t["id"] for t in doc["items"]} & {world[rec][1] for rec in RECORDS}
+    check(st == 200 and mine == {world["B"][1], world["D"][1]}, "department filter: %r" % mine)
     check_writes(port, who)
     check_people_routes(port, who)
     check_idempotent_secret(port, who)
