@@ -320,6 +320,7 @@ void fl__sched_stop(struct fl__sched *sc)
     pthread_mutex_lock(&sc->lock);
     sc->stopping = true;
     pthread_cond_broadcast(&sc->wake);
+    pthread_cond_broadcast(&sc->idle); /* a settle waiting gives up */
     pthread_mutex_unlock(&sc->lock);
     if (sc->started)
         pthread_join(sc->thread, NULL);
@@ -405,6 +406,8 @@ int fl__sched_settle(struct fl__sched *sc, int64_t timeout_ms)
             pthread_cond_signal(&sc->wake);
         }
     }
+    if (rc == 0 && !settled(sc, gen))
+        rc = FL_ECLOSED; /* stopped first */
     pthread_mutex_unlock(&sc->lock);
     return rc;
 }
