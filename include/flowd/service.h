@@ -125,7 +125,7 @@ struct fl_timer_stats {
     uint64_t fired;   /* fires committed */
     uint64_t gone;    /* fires that found the timer gone (fired or cancelled): ignored */
     uint64_t skipped; /* not due after all (moved), a kind not built in, or closing */
-    uint64_t retried; /* fires the store failed, queued again */
+    uint64_t retried; /* fires the store failed (the scheduler then re-reads the store) */
     uint64_t refills; /* windows read from the store */
     uint64_t in_memory, in_flight;
     /* Lateness of committed fires (acknowledged at - due at), by bucket; and the worst. */

@@ -17,7 +17,7 @@
 
 #define DEFAULT_WINDOW 4096
 #define MAX_SLEEP_MS 1000   /* re-read the clock at least this often (a test clock moves) */
-#define RETRY_DELAY_MS 1000 /* a fire the store failed is tried again after this */
+#define RETRY_DELAY_MS 1000 /* after a store failure, read the store again this much later */
 #define SUBMIT_CHUNK 256    /* fires taken off the heap per lock hold */
 
 struct fl__sched {
@@ -39,6 +39,8 @@ struct fl__sched {
     struct fl_timer_due *offered;
     size_t n_off, cap_off;
     int64_t refill_retry_at; /* after a failed refill, not before this (real ms) */
+    uint64_t resets;         /* start-overs after a store failure (a refill then in progress
+                                drops what it read) */
 
     size_t in_flight;          /* fires submitted, not yet acknowledged */
     uint64_t pass, settle_gen; /* idle passes of the loop; settle requests */
@@ -104,9 +106,7 @@ static int cmp_due(const void *a, const void *b)
 }
 
 /* Past two windows (offers of near timers pile up), keep the earliest window and pull the
- * horizon in: the rest is in the store and comes back with a refill.
- * NEEDSWORK: an entry re-queued after a store failure carries a later due time than its
- * row; if a trim drops it, the row is before the horizon and waits for a restart. */
+ * horizon in: the rest is in the store and comes back with a refill. */
 static void heap_trim(struct fl__sched *sc)
 {
     if (sc->n <= 2 * sc->window)
@@ -133,6 +133,7 @@ static void refill(struct fl__sched *sc)
     int64_t after_due = sc->h_due;
     uint64_t after_id = sc->h_id;
     struct fl_error err;
+    uint64_t resets = sc->resets;
     size_t n = 0;
     int rc;
 
@@ -144,6 +145,12 @@ static void refill(struct fl__sched *sc)
     pthread_mutex_lock(&sc->lock);
     sc->refilling = false;
     sc->stats.refills++;
+    if (resets != sc->resets) {
+        /* Started over meanwhile: what was read is from before the reset's horizon. */
+        sc->n_off = 0;
+        free(rows);
+        return;
+    }
     if (rc != 0) {
         fprintf(stderr, "level=error msg=\"scheduler cannot read timers\" error=\"%s\"\n", err.msg);
         sc->refill_retry_at = real_ms() + RETRY_DELAY_MS;
@@ -199,11 +206,16 @@ static void fire_done(void *arg, const struct fl_result *res)
          * service is closing: the store keeps it for a later refill or restart. */
         sc->stats.skipped++;
     } else {
-        /* The store failed: try again a little later rather than spin. */
-        struct fl_timer_due again = f->t;
-        again.due_at = fl__svc_now(sc->svc) + RETRY_DELAY_MS;
+        /* The store failed: the timer is still pending there. Start over from the store a
+         * little later rather than spin on it; entries read again that are in flight or
+         * fired meanwhile only fire into FL_ENOTFOUND. */
         sc->stats.retried++;
-        heap_push(sc, &again);
+        sc->n = 0;
+        sc->all_loaded = false;
+        sc->h_due = INT64_MIN;
+        sc->h_id = 0;
+        sc->resets++;
+        sc->refill_retry_at = real_ms() + RETRY_DELAY_MS;
         pthread_cond_signal(&sc->wake);
     }
     if (sc->in_flight == 0)
