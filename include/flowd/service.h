@@ -138,7 +138,8 @@ int fl_service_clock_set(struct fl_service *svc, int64_t now_ms);
 /* Wait (up to timeout_ms of real time) until no timer due at the current clock is pending
  * in the scheduler or in flight: everything due has fired and committed, including
  * timers due at once that firing set. 0, FL_EBUSY on timeout, FL_EINVAL when the
- * scheduler does not run. Not from a callback. */
+ * scheduler does not run, FL_ECLOSED when the service closes meanwhile. Not from a
+ * callback. */
 int fl_service_timers_settle(struct fl_service *svc, int64_t timeout_ms);
 
 #define FL_TIMER_LATE_BUCKETS                                                                      \
@@ -149,7 +150,7 @@ struct fl_timer_stats {
     uint64_t fired;   /* fires committed */
     uint64_t gone;    /* fires that found the timer gone (fired or cancelled): ignored */
     uint64_t skipped; /* not due after all (moved), a kind not built in, or closing */
-    uint64_t retried; /* fires the store failed, queued again */
+    uint64_t retried; /* fires the store failed (the scheduler then re-reads the store) */
     uint64_t refills; /* windows read from the store */
     uint64_t in_memory, in_flight;
     /* Lateness of committed fires (acknowledged at - due at), by bucket; and the worst. */

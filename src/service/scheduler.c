@@ -17,7 +17,7 @@
 
 #define DEFAULT_WINDOW 4096
 #define MAX_SLEEP_MS 1000   /* re-read the clock at least this often (a test clock moves) */
-#define RETRY_DELAY_MS 1000 /* a fire the store failed is tried again after this */
+#define RETRY_DELAY_MS 1000 /* after a store failure, read the store again this much later */
 #define SUBMIT_CHUNK 256    /* fires taken off the heap per lock hold */
 
 struct fl__sched {
@@ -39,6 +39,8 @@ struct fl__sched {
     struct fl_timer_due *offered;
     size_t n_off, cap_off;
     int64_t refill_retry_at; /* after a failed refill, not before this (real ms) */
+    uint64_t resets;         /* start-overs after a store failure (a refill then in progress
+                                drops what it read) */
 
     size_t in_flight;          /* fires submitted, not yet acknowledged */
     uint64_t pass, settle_gen; /* idle passes of the loop; settle requests */
@@ -131,6 +133,7 @@ static void refill(struct fl__sched *sc)
     int64_t after_due = sc->h_due;
     uint64_t after_id = sc->h_id;
     struct fl_error err;
+    uint64_t resets = sc->resets;
     size_t n = 0;
     int rc;
 
@@ -142,6 +145,12 @@ static void refill(struct fl__sched *sc)
     pthread_mutex_lock(&sc->lock);
     sc->refilling = false;
     sc->stats.refills++;
+    if (resets != sc->resets) {
+        /* Started over meanwhile: what was read is from before the reset's horizon. */
+        sc->n_off = 0;
+        free(rows);
+        return;
+    }
     if (rc != 0) {
         fprintf(stderr, "level=error msg=\"scheduler cannot read timers\" error=\"%s\"\n", err.msg);
         sc->refill_retry_at = real_ms() + RETRY_DELAY_MS;
@@ -197,11 +206,16 @@ static void fire_done(void *arg, const struct fl_result *res)
          * service is closing: the store keeps it for a later refill or restart. */
         sc->stats.skipped++;
     } else {
-        /* The store failed: try again a little later rather than spin. */
-        struct fl_timer_due again = f->t;
-        again.due_at = fl__svc_now(sc->svc) + RETRY_DELAY_MS;
+        /* The store failed: the timer is still pending there. Start over from the store a
+         * little later rather than spin on it; entries read again that are in flight or
+         * fired meanwhile only fire into FL_ENOTFOUND. */
         sc->stats.retried++;
-        heap_push(sc, &again);
+        sc->n = 0;
+        sc->all_loaded = false;
+        sc->h_due = INT64_MIN;
+        sc->h_id = 0;
+        sc->resets++;
+        sc->refill_retry_at = real_ms() + RETRY_DELAY_MS;
         pthread_cond_signal(&sc->wake);
     }
     if (sc->in_flight == 0)
@@ -318,6 +332,7 @@ void fl__sched_stop(struct fl__sched *sc)
     pthread_mutex_lock(&sc->lock);
     sc->stopping = true;
     pthread_cond_broadcast(&sc->wake);
+    pthread_cond_broadcast(&sc->idle); /* a settle waiting gives up */
     pthread_mutex_unlock(&sc->lock);
     if (sc->started)
         pthread_join(sc->thread, NULL);
@@ -403,6 +418,8 @@ int fl__sched_settle(struct fl__sched *sc, int64_t timeout_ms)
             pthread_cond_signal(&sc->wake);
         }
     }
+    if (rc == 0 && !settled(sc, gen))
+        rc = FL_ECLOSED; /* stopped first */
     pthread_mutex_unlock(&sc->lock);
     return rc;
 }

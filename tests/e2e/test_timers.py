@@ -8,6 +8,7 @@ only; the clock endpoint is refused without --test-clock. No real sleeps."""
 import http.client
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -150,6 +151,14 @@ def main():
     # the CLI reads the same inbox
     out = cli(DB, "notifications", "--user", "alice", "--unread")
     check("overdue" in out and "reminder" not in out, "cli unread: %r" % out)
+    unread_id = inbox(port, alice, unread=True)["items"][0]["id"]
+    r = subprocess.run([os.environ.get("FLOWD_BINARY", "build/flowd"), "notifications", "--db",
+                        DB, "--user", "carol", "--read", str(unread_id)], capture_output=True,
+                       text=True)
+    check(r.returncode == 2, "cli: not carol's to read: %d %s" % (r.returncode, r.stderr))
+    out = cli(DB, "notifications", "--user", "alice", "--read", str(unread_id))
+    check("read" in out, "cli read: %r" % out)
+    check(inbox(port, alice, unread=True)["items"] == [], "all of alice's read")
     out = cli(DB, "notifications", "--user", "boss", "--json")
     check('"kind": "escalation"' in out or '"kind":"escalation"' in out, "cli json: %r" % out)
     check(srv.stop() == 0, "SIGTERM exits 0")
