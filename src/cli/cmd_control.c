@@ -102,8 +102,8 @@ static int list_all(struct fl_store *s, struct fl_control_query *q, struct fl_co
     return rc;
 }
 
-int cli_print_controls(struct fl_store *s, uint64_t instance_id, int64_t now_ms,
-                       struct cli_json *j, struct fl_error *err)
+int cli_print_controls(struct fl_store *s, uint64_t instance_id, int64_t now_ms, struct cli_json *j,
+                       struct fl_error *err)
 {
     struct fl_control_query q = {.instance_id = instance_id};
     struct fl_control_row *rows = NULL;
@@ -224,9 +224,10 @@ static int control_change(struct cli_common *c, int argc, char **argv, bool set)
         }
     }
     if (argc - optind < want)
-        return cli_usage_error(c, "missing %s", argc - optind == 0   ? "INSTANCE_ID"
-                                                 : argc - optind == 1 ? "NAME"
-                                                                      : "DUE");
+        return cli_usage_error(c, "missing %s",
+                               argc - optind == 0   ? "INSTANCE_ID"
+                               : argc - optind == 1 ? "NAME"
+                                                    : "DUE");
     if (argc - optind > want)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind + want]);
     if ((rc = cli_parse_id(argv[optind], "instance", &cmd.instance_id, &err)) ||
