@@ -152,8 +152,9 @@ static void add_filler(const char *path, size_t n, uint64_t first_id, int64_t ba
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
-    sqlite3_exec(db, "UPDATE counters SET value = (SELECT max(id) FROM timers)"
-                     " WHERE name = 'timer'",
+    sqlite3_exec(db,
+                 "UPDATE counters SET value = (SELECT max(id) FROM timers)"
+                 " WHERE name = 'timer'",
                  NULL, NULL, NULL);
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         die("filler commit", NULL);

@@ -113,10 +113,12 @@ int fl_service_clock_set(struct fl_service *svc, int64_t now_ms);
 /* Wait (up to timeout_ms of real time) until no timer due at the current clock is pending
  * in the scheduler or in flight: everything due has fired and committed, including
  * timers due at once that firing set. 0, FL_EBUSY on timeout, FL_EINVAL when the
- * scheduler does not run. Not from a callback. */
+ * scheduler does not run, FL_ECLOSED when the service closes meanwhile. Not from a
+ * callback. */
 int fl_service_timers_settle(struct fl_service *svc, int64_t timeout_ms);
 
-#define FL_TIMER_LATE_BUCKETS 12 /* lateness < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, more */
+#define FL_TIMER_LATE_BUCKETS                                                                      \
+    12 /* lateness < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, more */
 
 /* Counters of the scheduler, for benchmarks and metrics. */
 struct fl_timer_stats {

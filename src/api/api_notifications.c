@@ -102,8 +102,8 @@ int api_notification_read(struct api_req *r)
         return api_problemf(r, FL_ENOTFOUND, NULL, "no notification %llu",
                             (unsigned long long)r->id);
     pthread_mutex_lock(&r->srv->admin_lock);
-    rc = fl_store_notification_read(r->srv->admin, r->who.login, r->id,
-                                    fl_service_now(r->srv->svc), &e);
+    rc = fl_store_notification_read(r->srv->admin, r->who.login, r->id, fl_service_now(r->srv->svc),
+                                    &e);
     pthread_mutex_unlock(&r->srv->admin_lock);
     if (rc != 0)
         return api_problem(r, rc, &e);

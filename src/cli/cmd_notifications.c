@@ -120,8 +120,7 @@ static int run_notifications(const struct cli_command *cmd, int argc, char **arg
                 snprintf(idb, sizeof(idb), "%llu", (unsigned long long)r->id);
                 snprintf(inst, sizeof(inst), "%llu", (unsigned long long)r->instance_id);
                 cli_table_add(&t, idb, cli_time(r->created_at, false, at), r->kind,
-                              r->instance_id ? inst : "-", r->read_at ? "yes" : "no",
-                              r->message);
+                              r->instance_id ? inst : "-", r->read_at ? "yes" : "no", r->message);
             }
         }
         total += n;

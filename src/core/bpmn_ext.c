@@ -4,6 +4,7 @@
  * script tasks. flowd's own namespace is checked strictly (unknown elements and
  * attributes are errors, to catch typos); foreign extensions are ignored or, when they
  * would change behaviour, reported. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +195,7 @@ static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, struct fl
     struct fl_stage *s = n->stage;
     struct fl_escalation_level lv = {NULL, {NULL, 0}};
     struct fl_iso_duration d, prev;
+    const char *bad = NULL; /* the attribute at fault */
     char *to = NULL;
     int rc;
 
@@ -201,12 +203,14 @@ static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, struct fl
         return rc;
     lv.after = fl__bpmn_attr(el, "after", NULL);
     if (!lv.after || !lv.after[0]) {
-        rc = fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
-                                "flowd:escalation of user task '%s' has no 'after' duration",
-                                n->id);
+        bad = "after";
+        rc =
+            fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
+                               "flowd:escalation of user task '%s' has no 'after' duration", n->id);
         goto out;
     }
     if (fl_iso_duration_parse(lv.after, &d, NULL) < 0 || d.negative) {
+        bad = "after";
         rc = fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
                                 "invalid after '%s' in flowd:escalation of '%s': not a "
                                 "non-negative ISO 8601 duration",
@@ -216,6 +220,7 @@ static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, struct fl
     if (s->n_escalations &&
         fl_iso_duration_parse(s->escalations[s->n_escalations - 1].after, &prev, NULL) == 0 &&
         fl_iso_duration_add(0, &d) <= fl_iso_duration_add(0, &prev)) {
+        bad = "after";
         rc = fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
                                 "escalation levels of user task '%s' out of order: after '%s' "
                                 "must be later than the level before ('%s')",
@@ -225,6 +230,7 @@ static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, struct fl
     to = fl__bpmn_attr(el, "to", NULL);
     fl__bpmn_split_list(to, &lv.to);
     if (lv.to.n == 0) {
+        bad = "to";
         rc = fl__bpmn_fail_attr(p->rd, el, "to", FL_EMODEL,
                                 "flowd:escalation of user task '%s' names nobody in 'to' (roles, "
                                 "'accountable' or 'head')",
@@ -237,6 +243,8 @@ static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, struct fl
     lv.to.items = NULL;
     lv.to.n = 0;
 out:
+    if (bad && p->rd->err)
+        snprintf(p->rd->err->field, sizeof(p->rd->err->field), "escalation.%s", bad);
     free(to);
     free(lv.after);
     fl_strlist_release(&lv.to);

@@ -5,8 +5,10 @@ the history records `escalated` level 0 and the accountable role and the departm
 are told; level 1 tells the director; completing another task cancels what it had
 pending; notifications are listed (unread filter, cursor) and marked read by their owner
 only; the clock endpoint is refused without --test-clock. No real sleeps."""
+import http.client
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -138,9 +140,25 @@ def main():
     st, doc = request(port, "GET", "/api/v1/notifications")
     check(st == 401, "anonymous: %d" % st)
 
+    # the scheduler's counters: reminder, deadline and level 1 of the one case
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics")
+    metrics = conn.getresponse().read().decode()
+    conn.close()
+    check("flowd_timers_fired_total 3\n" in metrics, "metrics: fired")
+    check("flowd_timer_lateness_seconds_count 3\n" in metrics, "metrics: lateness")
+
     # the CLI reads the same inbox
     out = cli(DB, "notifications", "--user", "alice", "--unread")
     check("overdue" in out and "reminder" not in out, "cli unread: %r" % out)
+    unread_id = inbox(port, alice, unread=True)["items"][0]["id"]
+    r = subprocess.run([os.environ.get("FLOWD_BINARY", "build/flowd"), "notifications", "--db",
+                        DB, "--user", "carol", "--read", str(unread_id)], capture_output=True,
+                       text=True)
+    check(r.returncode == 2, "cli: not carol's to read: %d %s" % (r.returncode, r.stderr))
+    out = cli(DB, "notifications", "--user", "alice", "--read", str(unread_id))
+    check("read" in out, "cli read: %r" % out)
+    check(inbox(port, alice, unread=True)["items"] == [], "all of alice's read")
     out = cli(DB, "notifications", "--user", "boss", "--json")
     check('"kind": "escalation"' in out or '"kind":"escalation"' in out, "cli json: %r" % out)
     check(srv.stop() == 0, "SIGTERM exits 0")
