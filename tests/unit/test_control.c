@@ -733,6 +733,87 @@ static void test_engine_fire_without_definition(void **state)
     env_release(&t);
 }
 
+/* A calendar where a day is two: proves durations go through ctx->calendar_add. */
+static int slow_calendar(void *arg, const char *cal, int64_t t_ms, const struct fl_iso_duration *d,
+                         int64_t *out, struct fl_error *err)
+{
+    (void)arg;
+    if (!cal || strcmp(cal, "work") != 0)
+        return fl_error_set(err, FL_ENOTFOUND, "no calendar '%s'", cal ? cal : "");
+    *out = t_ms + 2 * d->days * T_DAY;
+    return 0;
+}
+
+static void test_engine_calendar_and_next_contact(void **state)
+{
+    struct env t;
+    const struct fl_control *c;
+    uint64_t id, task;
+    (void)state;
+
+    /* a loop: the call is made again and again, each time moving the next contact */
+    env_init(&t, HEAD "<bpmn:process id=\"p\" isExecutable=\"true\">\n"
+                      "<bpmn:startEvent id=\"s\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" "
+                      "targetRef=\"call\"/>\n"
+                      "<bpmn:userTask id=\"call\"><bpmn:extensionElements>\n"
+                      "<flowd:controlPoint name=\"next_contact\" due=\"P3D\" calendar=\"work\">"
+                      "<flowd:escalation after=\"P1D\" to=\"sales_head\"/></flowd:controlPoint>\n"
+                      "<flowd:controlPoint name=\"survey\" due=\"P1D\" calendar=\"nope\"/>\n"
+                      "</bpmn:extensionElements></bpmn:userTask>\n"
+                      "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"call\" targetRef=\"call2\"/>\n"
+                      "<bpmn:userTask id=\"call2\"><bpmn:extensionElements>\n"
+                      "<flowd:controlPoint name=\"next_contact\" due=\"P3D\" calendar=\"work\"/>\n"
+                      "</bpmn:extensionElements></bpmn:userTask>\n"
+                      "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"call2\" targetRef=\"e\"/>"
+                      "<bpmn:endEvent id=\"e\"/></bpmn:process>\n" TAIL);
+    t.ctx.calendar_add = slow_calendar;
+    assert_int_equal(start(&t, NULL), 0);
+    task = open_task(&t);
+    /* an unknown calendar refuses the completion, naming the control point */
+    assert_int_equal(complete(&t, task, NULL), FL_ENOTFOUND);
+    assert_non_null(strstr(t.err.msg, "control point 'survey' on 'call': no calendar 'nope'"));
+    assert_int_equal(t.fx.n, 0);
+    env_release(&t);
+
+    env_init(&t, HEAD "<bpmn:process id=\"p\" isExecutable=\"true\">\n"
+                      "<bpmn:startEvent id=\"s\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" "
+                      "targetRef=\"call\"/>\n"
+                      "<bpmn:userTask id=\"call\"><bpmn:extensionElements>\n"
+                      "<flowd:controlPoint name=\"next_contact\" due=\"P3D\" calendar=\"work\">"
+                      "<flowd:escalation after=\"P1D\" to=\"sales_head\"/></flowd:controlPoint>\n"
+                      "</bpmn:extensionElements></bpmn:userTask>\n"
+                      "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"call\" targetRef=\"gw\"/>\n"
+                      "<bpmn:exclusiveGateway id=\"gw\" default=\"again\"/>\n"
+                      "<bpmn:sequenceFlow id=\"done\" sourceRef=\"gw\" targetRef=\"e\">"
+                      "<bpmn:conditionExpression>stop = true</bpmn:conditionExpression>"
+                      "</bpmn:sequenceFlow>\n"
+                      "<bpmn:sequenceFlow id=\"again\" sourceRef=\"gw\" targetRef=\"call\"/>\n"
+                      "<bpmn:endEvent id=\"e\"/></bpmn:process>\n" TAIL);
+    t.ctx.calendar_add = slow_calendar;
+    assert_int_equal(start(&t, NULL), 0);
+    assert_int_equal(complete(&t, open_task(&t), "{\"stop\":false}"), 0);
+    c = control_named(t.inst, "next_contact");
+    id = c->id;
+    assert_int_equal(c->due_at, T_NOW + 6 * T_DAY); /* three "working" days of two */
+    /* the next call, two days later, moves it: same control point, due from then */
+    t.ctx.now_ms = T_NOW + 2 * T_DAY;
+    assert_int_equal(complete(&t, open_task(&t), "{\"stop\":false}"), 0);
+    c = control_named(t.inst, "next_contact");
+    assert_int_equal(c->id, id);
+    assert_int_equal(c->due_at, T_NOW + 8 * T_DAY);
+    assert_int_equal(t.inst->n_timers, 1);
+    /* due, then the level after it on the same calendar */
+    t.ctx.now_ms = c->due_at;
+    assert_int_equal(fire(&t, timer_of(t.inst, FL_TIMER_CONTROL_DUE, id, 0)->id), 0);
+    assert_int_equal(timer_of(t.inst, FL_TIMER_CONTROL_DUE, id, 1)->due_at, T_NOW + 10 * T_DAY);
+    /* the last call: the instance ends, the pending level goes */
+    assert_int_equal(complete(&t, open_task(&t), "{\"stop\":true}"), 0);
+    assert_int_equal(t.inst->status, FL_INSTANCE_COMPLETED);
+    assert_int_equal(t.inst->n_timers, 0);
+    assert_int_equal(t.inst->n_controls, 0);
+    env_release(&t);
+}
+
 /* ---- main actions ---- */
 
 #define ACTION_TASK(kind, ref, req)                                                                \
@@ -1036,6 +1117,7 @@ int main(void)
         cmocka_unit_test(test_engine_api_set_move_clear),
         cmocka_unit_test(test_engine_fire),
         cmocka_unit_test(test_engine_fire_without_definition),
+        cmocka_unit_test(test_engine_calendar_and_next_contact),
         cmocka_unit_test(test_main_action_refusal),
         cmocka_unit_test(test_main_action_field),
         cmocka_unit_test(test_store),
