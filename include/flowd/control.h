@@ -19,13 +19,13 @@ int fl_control_name_check(const char *name, const char *field, struct fl_error *
  * (taken at tz_offset_min east of UTC), a plain date (00:00 at that offset), or a
  * non-negative ISO 8601 duration counted from now_ms ("P14D"). *out gets the instant.
  * FL_EINVAL naming field (e.g. '2026-02-30' is not a date, 'P' not a duration). */
-int fl_control_due_parse(const char *text, const char *field, int64_t now_ms,
-                         int32_t tz_offset_min, int64_t *out, struct fl_error *err);
+int fl_control_due_parse(const char *text, const char *field, int64_t now_ms, int32_t tz_offset_min,
+                         int64_t *out, struct fl_error *err);
 
 /* A reminder written as a non-negative ISO 8601 duration before due_ms: *before_ms gets
  * due_ms minus the reminder's instant (calendar arithmetic, so "P1M" is a month), 0 for a
  * zero duration (no reminder). FL_EINVAL naming field. */
-int fl_control_remind_parse(const char *text, const char *field, int64_t due_ms,
-                            int64_t *before_ms, struct fl_error *err);
+int fl_control_remind_parse(const char *text, const char *field, int64_t due_ms, int64_t *before_ms,
+                            struct fl_error *err);
 
 #endif

@@ -260,7 +260,7 @@ struct fl_control_row {
 struct fl_control_query {
     uint64_t instance_id; /* 0 = every instance */
     bool open_only;
-    int64_t overdue_at;   /* > 0: only open control points due before this instant */
+    int64_t overdue_at;   /* > 0: only open control points due at or before this instant */
     uint64_t after_id;    /* cursor: ids greater than this */
     size_t limit;         /* 0 = 100 */
     /* Only control points of instances this principal may see; NULL = all. */

@@ -148,8 +148,8 @@ int api_control_list(struct api_req *r)
 /* After a set: the control point as it now stands (its name was kept in r->param[1]). */
 static void control_set(struct api_req *r, const struct fl_result *res)
 {
-    struct fl_control_query q = {.instance_id = r->id, .open_only = true,
-                                 .limit = CONTROLS_PER_CASE_MAX};
+    struct fl_control_query q = {
+        .instance_id = r->id, .open_only = true, .limit = CONTROLS_PER_CASE_MAX};
     struct fl_control_row *rows = NULL;
     struct fl_store *s = NULL;
     struct fl_error e;

@@ -231,9 +231,10 @@ static int control_change(struct cli_common *c, int argc, char **argv, bool set)
         }
     }
     if (argc - optind < want)
-        return cli_usage_error(c, "missing %s", argc - optind == 0   ? "INSTANCE_ID"
-                                                 : argc - optind == 1 ? "NAME"
-                                                                      : "DUE");
+        return cli_usage_error(c, "missing %s",
+                               argc - optind == 0   ? "INSTANCE_ID"
+                               : argc - optind == 1 ? "NAME"
+                                                    : "DUE");
     if (argc - optind > want)
         return cli_usage_error(c, "unexpected argument '%s'", argv[optind + want]);
     if ((rc = cli_parse_id(argv[optind], "instance", &cmd.instance_id, &err)) ||

@@ -60,8 +60,7 @@ static int take_duration(struct fl__bpmn_proc *p, const xmlNode *el, const char 
 }
 
 /* due: "=expr" (syntax-checked) or a literal date, date-time or duration. */
-static int check_due(struct fl__bpmn_proc *p, const xmlNode *el, const char *due,
-                     const char *what)
+static int check_due(struct fl__bpmn_proc *p, const xmlNode *el, const char *due, const char *what)
 {
     struct fl_feel_expr *e = NULL;
     struct fl_error fe;
@@ -113,8 +112,9 @@ static int take_recipients(struct fl__bpmn_proc *p, const xmlNode *el, const cha
                                       "stage's RACI A); name a role instead",
                                       attr, what);
         if (!task->stage || !task->stage->accountable)
-            fl__bpmn_warn(p, el, "%s tells 'accountable', but user task '%s' names no "
-                                 "accountable role",
+            fl__bpmn_warn(p, el,
+                          "%s tells 'accountable', but user task '%s' names no "
+                          "accountable role",
                           what, task->id);
     }
     return 0;
@@ -158,8 +158,8 @@ static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, const str
 static int read_one(struct fl__bpmn_proc *p, const xmlNode *el, const char *owner,
                     const struct fl_node *task, struct fl_control_def *d)
 {
-    static const char *const attrs[] = {"name", "due", "remindBefore", "escalateTo", "calendar",
-                                        NULL};
+    static const char *const attrs[] = {"name",       "due",      "remindBefore",
+                                        "escalateTo", "calendar", NULL};
     char what[256];
     int64_t prev = 0;
     struct fl_error ne;
@@ -172,8 +172,7 @@ static int read_one(struct fl__bpmn_proc *p, const xmlNode *el, const char *owne
     d->name = fl__bpmn_attr(el, "name", NULL);
     fl_error_clear(&ne);
     if (!d->name)
-        return fl__bpmn_fail(p->rd, el, FL_EMODEL, "flowd:controlPoint on '%s' has no name",
-                             owner);
+        return fl__bpmn_fail(p->rd, el, FL_EMODEL, "flowd:controlPoint on '%s' has no name", owner);
     if (fl_control_name_check(d->name, NULL, &ne) < 0)
         return fl__bpmn_fail_attr(p->rd, el, "name", FL_EMODEL, "%s (flowd:controlPoint on '%s')",
                                   ne.msg, owner);

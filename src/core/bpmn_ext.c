@@ -512,7 +512,8 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
             bool ok = (!strcmp(local(c), "stage") && n->kind == FL_NODE_USER_TASK) ||
                       (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK) ||
                       (!strcmp(local(c), "controlPoint") &&
-                       (n->kind == FL_NODE_USER_TASK || n->kind == FL_NODE_START_EVENT));
+                       (n->kind == FL_NODE_USER_TASK || n->kind == FL_NODE_START_EVENT ||
+                        n->kind == FL_NODE_TIMER_START));
             if (!ok)
                 return fl__bpmn_fail(p->rd, c, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
                                      local(c), local(el), n->id);

@@ -23,8 +23,8 @@ int fl_control_name_check(const char *name, const char *field, struct fl_error *
         return fail_field(err, field, FL_EINVAL);
     }
     if (n > FL_CONTROL_NAME_MAX) {
-        fl_error_set(err, FL_EINVAL, "control point name '%.20s...' is longer than %d bytes",
-                     name, FL_CONTROL_NAME_MAX);
+        fl_error_set(err, FL_EINVAL, "control point name '%.20s...' is longer than %d bytes", name,
+                     FL_CONTROL_NAME_MAX);
         return fail_field(err, field, FL_EINVAL);
     }
     for (size_t i = 0; i < n; i++) {
@@ -58,8 +58,8 @@ static int parse_local(const char *s, int32_t tz_offset_min, int64_t *out)
     return 0;
 }
 
-int fl_control_due_parse(const char *text, const char *field, int64_t now_ms,
-                         int32_t tz_offset_min, int64_t *out, struct fl_error *err)
+int fl_control_due_parse(const char *text, const char *field, int64_t now_ms, int32_t tz_offset_min,
+                         int64_t *out, struct fl_error *err)
 {
     struct fl_iso_duration d;
     struct fl_error de;
@@ -97,8 +97,8 @@ int fl_control_due_parse(const char *text, const char *field, int64_t now_ms,
     return fail_field(err, field, FL_EINVAL);
 }
 
-int fl_control_remind_parse(const char *text, const char *field, int64_t due_ms,
-                            int64_t *before_ms, struct fl_error *err)
+int fl_control_remind_parse(const char *text, const char *field, int64_t due_ms, int64_t *before_ms,
+                            struct fl_error *err)
 {
     struct fl_iso_duration d;
     struct fl_error de;

@@ -59,8 +59,7 @@ static int eval_due_expr(const char *src, const struct fl_value *vars,
     *is_null = false;
     fl_error_clear(&ce);
     if (fl_feel_compile(src, strlen(src), &expr, &ce) != 0)
-        return fl_error_set(err, FL_EINVAL, "due (%s) is not a valid expression: %s", src,
-                            ce.msg);
+        return fl_error_set(err, FL_EINVAL, "due (%s) is not a valid expression: %s", src, ce.msg);
     diag.msg[0] = '\0';
     v = fl_feel_eval(expr, &env, &diag);
     fl_feel_free(expr);
@@ -226,8 +225,7 @@ static void time_json(struct fl_buf *b, int64_t t)
     fl_buf_addc(b, '"');
 }
 
-static void put_control_effect(struct fl__run *r, enum fl_effect_kind k,
-                               const struct fl_control *c)
+static void put_control_effect(struct fl__run *r, enum fl_effect_kind k, const struct fl_control *c)
 {
     size_t n = strlen(c->name) + 1;
     char *name = fl__fx_alloc(r->fx, n);
@@ -260,8 +258,7 @@ static void set_one(struct fl__run *r, const struct fl__control_set *s, uint64_t
         gone.done_at = now;
         put_control_effect(r, FL_FX_CONTROL_DEL, &gone);
         fl_buf_adds(b, "null}");
-        fl__run_event(r, FL_EV_CONTROL_SET, token_id, gone.id, node_id,
-                      fl__fx_scratch_keep(r->fx));
+        fl__run_event(r, FL_EV_CONTROL_SET, token_id, gone.id, node_id, fl__fx_scratch_keep(r->fx));
         free(inst->controls[i].name);
         memmove(&inst->controls[i], &inst->controls[i + 1],
                 (inst->n_controls - i - 1) * sizeof(*inst->controls));
@@ -328,9 +325,8 @@ static const char *owner_of(struct fl__run *r)
         if (len)
             return fl__fx_strndup(r->fx, s, len);
     }
-    return r->inst->started_by && r->inst->started_by[0]
-               ? fl__fx_strdup(r->fx, r->inst->started_by)
-               : NULL;
+    return r->inst->started_by && r->inst->started_by[0] ? fl__fx_strdup(r->fx, r->inst->started_by)
+                                                         : NULL;
 }
 
 struct fire {
@@ -432,8 +428,7 @@ void fl__fire_control_timer(struct fl__run *r, const struct fl_timer *t)
         fl_buf_adds(b, ",\"due\":");
         time_json(b, f.c->due_at);
         fl_buf_addc(b, '}');
-        fl__run_event(r, FL_EV_CONTROL_REMINDED, 0, f.c->id, f.node_id,
-                      fl__fx_scratch_keep(r->fx));
+        fl__run_event(r, FL_EV_CONTROL_REMINDED, 0, f.c->id, f.node_id, fl__fx_scratch_keep(r->fx));
         goto out;
     }
     if (t->level == 0) {

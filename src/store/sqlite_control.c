@@ -97,7 +97,7 @@ static sqlite3_stmt *list_stmt(struct fl_sqlite *q, unsigned variant, struct fl_
     if (variant & 2u)
         fl_buf_adds(&sql, " AND c.done_at IS NULL");
     if (variant & 4u)
-        fl_buf_adds(&sql, " AND c.done_at IS NULL AND c.due_at < ?3");
+        fl_buf_adds(&sql, " AND c.done_at IS NULL AND c.due_at <= ?3");
     if (variant & 8u)
         fl_buf_adds(&sql, fl__sq_instance_visible());
     fl_buf_adds(&sql, " ORDER BY c.id LIMIT ?4");

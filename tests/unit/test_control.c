@@ -66,8 +66,8 @@ static void test_due_text(void **state)
     assert_int_equal(t, fl_days_from_civil(2026, 12, 31) * T_DAY - T_HOUR);
     assert_int_equal(fl_control_due_parse("2026-12-31T17:00:00Z", "due", T_NOW, 60, &t, NULL), 0);
     assert_int_equal(t, fl_days_from_civil(2026, 12, 31) * T_DAY + 17 * T_HOUR);
-    assert_int_equal(
-        fl_control_due_parse("2026-12-31T17:00:00+02:00", "due", T_NOW, 0, &t, NULL), 0);
+    assert_int_equal(fl_control_due_parse("2026-12-31T17:00:00+02:00", "due", T_NOW, 0, &t, NULL),
+                     0);
     assert_int_equal(t, fl_days_from_civil(2026, 12, 31) * T_DAY + 15 * T_HOUR);
     assert_int_equal(fl_control_due_parse("2026-12-31T17:00", "due", T_NOW, 120, &t, NULL), 0);
     assert_int_equal(t, fl_days_from_civil(2026, 12, 31) * T_DAY + 15 * T_HOUR);
@@ -209,7 +209,8 @@ static void test_reader_errors(void **state)
     static const struct bad_case cases[] = {
         {"", "", "<flowd:controlPoint name=\"x\" due=\"2026-02-30\"/>",
          "invalid due of control point 'x' on 'a': due '2026-02-30' is not a date", 10},
-        {"", "", "<flowd:controlPoint name=\"x\" due=\"P\"/>", "'P' is not an ISO 8601 duration", 10},
+        {"", "", "<flowd:controlPoint name=\"x\" due=\"P\"/>", "'P' is not an ISO 8601 duration",
+         10},
         {"", "", "<flowd:controlPoint name=\"x\" due=\"=a +\"/>", "syntax error in due", 10},
         {"", "", "<flowd:controlPoint name=\"x\" due=\"P1D\" remindBefore=\"P\"/>",
          "invalid remindBefore 'P'", 10},
@@ -233,8 +234,7 @@ static void test_reader_errors(void **state)
          "<flowd:controlPoint name=\"x\" due=\"P1D\"><flowd:escalation after=\"P3D\"/>"
          "</flowd:controlPoint>",
          "flowd:escalation of control point 'x' on 'a' has no to", 10},
-        {"", "",
-         "<flowd:controlPoint name=\"x\" due=\"P1D\"><flowd:remind/></flowd:controlPoint>",
+        {"", "", "<flowd:controlPoint name=\"x\" due=\"P1D\"><flowd:remind/></flowd:controlPoint>",
          "unknown element 'remind' in control point 'x'", 10},
         {"<flowd:controlPoint name=\"x\" due=\"P1D\" escalateTo=\"accountable\"/>", "", "",
          "'accountable' in escalateTo of control point 'x' on 'p' needs a user task", 5},
@@ -385,7 +385,8 @@ static size_t fx_count(const struct fl_effects *fx, enum fl_effect_kind k)
     return n;
 }
 
-static const struct fl_effect *fx_nth(const struct fl_effects *fx, enum fl_effect_kind k, size_t nth)
+static const struct fl_effect *fx_nth(const struct fl_effects *fx, enum fl_effect_kind k,
+                                      size_t nth)
 {
     for (size_t i = 0; i < fx->n; i++)
         if (fx->items[i].kind == k && nth-- == 0)
@@ -429,7 +430,7 @@ static uint64_t open_task(const struct env *t)
 }
 
 #define OFFER_TASK                                                                                 \
-    "<flowd:controlPoint name=\"offer_expiry\" due=\"=date(sent) + duration(&quot;P14D&quot;)\" " \
+    "<flowd:controlPoint name=\"offer_expiry\" due=\"=date(sent) + duration(&quot;P14D&quot;)\" "  \
     "remindBefore=\"P2D\" escalateTo=\"accountable\">"                                             \
     "<flowd:escalation after=\"P1D\" to=\"head\"/></flowd:controlPoint>"                           \
     "<flowd:controlPoint name=\"next_contact\" due=\"P7D\"/>"                                      \
@@ -515,8 +516,8 @@ static void test_engine_null_clears_and_refusals(void **state)
     size_t n_fx;
     (void)state;
 
-    env_init(&t, doc("", "<flowd:controlPoint name=\"event_date\" due=\"=eventDate\"/>",
-                     OFFER_TASK));
+    env_init(&t,
+             doc("", "<flowd:controlPoint name=\"event_date\" due=\"=eventDate\"/>", OFFER_TASK));
     /* a due of the wrong type refuses the start, naming the control point */
     assert_int_equal(start(&t, "{\"eventDate\":42}"), FL_EINVAL);
     assert_null(t.inst);
@@ -726,8 +727,90 @@ static void test_engine_fire_without_definition(void **state)
     assert_null(fx_nth(&t.fx, FL_FX_NOTIFY, 0)->u.notify.node_id);
     assert_int_equal(fire(&t, timer_of(t.inst, FL_TIMER_CONTROL_DUE, id, 0)->id), 0);
     assert_int_equal(fx_count(&t.fx, FL_FX_NOTIFY), 1);
-    assert_string_equal(ev_nth(&t.fx, FL_EV_ESCALATED, 0)->detail, "{\"level\":0,\"to\":[\"owner\"]}");
+    assert_string_equal(ev_nth(&t.fx, FL_EV_ESCALATED, 0)->detail,
+                        "{\"level\":0,\"to\":[\"owner\"]}");
     assert_int_equal(t.inst->n_timers, 0);
+    env_release(&t);
+}
+
+/* A calendar where a day is two: proves durations go through ctx->calendar_add. */
+static int slow_calendar(void *arg, const char *cal, int64_t t_ms, const struct fl_iso_duration *d,
+                         int64_t *out, struct fl_error *err)
+{
+    (void)arg;
+    if (!cal || strcmp(cal, "work") != 0)
+        return fl_error_set(err, FL_ENOTFOUND, "no calendar '%s'", cal ? cal : "");
+    *out = t_ms + 2 * d->days * T_DAY;
+    return 0;
+}
+
+static void test_engine_calendar_and_next_contact(void **state)
+{
+    struct env t;
+    const struct fl_control *c;
+    uint64_t id, task;
+    (void)state;
+
+    /* a loop: the call is made again and again, each time moving the next contact */
+    env_init(&t, HEAD "<bpmn:process id=\"p\" isExecutable=\"true\">\n"
+                      "<bpmn:startEvent id=\"s\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" "
+                      "targetRef=\"call\"/>\n"
+                      "<bpmn:userTask id=\"call\"><bpmn:extensionElements>\n"
+                      "<flowd:controlPoint name=\"next_contact\" due=\"P3D\" calendar=\"work\">"
+                      "<flowd:escalation after=\"P1D\" to=\"sales_head\"/></flowd:controlPoint>\n"
+                      "<flowd:controlPoint name=\"survey\" due=\"P1D\" calendar=\"nope\"/>\n"
+                      "</bpmn:extensionElements></bpmn:userTask>\n"
+                      "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"call\" targetRef=\"call2\"/>\n"
+                      "<bpmn:userTask id=\"call2\"><bpmn:extensionElements>\n"
+                      "<flowd:controlPoint name=\"next_contact\" due=\"P3D\" calendar=\"work\"/>\n"
+                      "</bpmn:extensionElements></bpmn:userTask>\n"
+                      "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"call2\" targetRef=\"e\"/>"
+                      "<bpmn:endEvent id=\"e\"/></bpmn:process>\n" TAIL);
+    t.ctx.calendar_add = slow_calendar;
+    assert_int_equal(start(&t, NULL), 0);
+    task = open_task(&t);
+    /* an unknown calendar refuses the completion, naming the control point */
+    assert_int_equal(complete(&t, task, NULL), FL_ENOTFOUND);
+    assert_non_null(strstr(t.err.msg, "control point 'survey' on 'call': no calendar 'nope'"));
+    assert_int_equal(t.fx.n, 0);
+    env_release(&t);
+
+    env_init(&t, HEAD "<bpmn:process id=\"p\" isExecutable=\"true\">\n"
+                      "<bpmn:startEvent id=\"s\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" "
+                      "targetRef=\"call\"/>\n"
+                      "<bpmn:userTask id=\"call\"><bpmn:extensionElements>\n"
+                      "<flowd:controlPoint name=\"next_contact\" due=\"P3D\" calendar=\"work\">"
+                      "<flowd:escalation after=\"P1D\" to=\"sales_head\"/></flowd:controlPoint>\n"
+                      "</bpmn:extensionElements></bpmn:userTask>\n"
+                      "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"call\" targetRef=\"gw\"/>\n"
+                      "<bpmn:exclusiveGateway id=\"gw\" default=\"again\"/>\n"
+                      "<bpmn:sequenceFlow id=\"done\" sourceRef=\"gw\" targetRef=\"e\">"
+                      "<bpmn:conditionExpression>stop = true</bpmn:conditionExpression>"
+                      "</bpmn:sequenceFlow>\n"
+                      "<bpmn:sequenceFlow id=\"again\" sourceRef=\"gw\" targetRef=\"call\"/>\n"
+                      "<bpmn:endEvent id=\"e\"/></bpmn:process>\n" TAIL);
+    t.ctx.calendar_add = slow_calendar;
+    assert_int_equal(start(&t, NULL), 0);
+    assert_int_equal(complete(&t, open_task(&t), "{\"stop\":false}"), 0);
+    c = control_named(t.inst, "next_contact");
+    id = c->id;
+    assert_int_equal(c->due_at, T_NOW + 6 * T_DAY); /* three "working" days of two */
+    /* the next call, two days later, moves it: same control point, due from then */
+    t.ctx.now_ms = T_NOW + 2 * T_DAY;
+    assert_int_equal(complete(&t, open_task(&t), "{\"stop\":false}"), 0);
+    c = control_named(t.inst, "next_contact");
+    assert_int_equal(c->id, id);
+    assert_int_equal(c->due_at, T_NOW + 8 * T_DAY);
+    assert_int_equal(t.inst->n_timers, 1);
+    /* due, then the level after it on the same calendar */
+    t.ctx.now_ms = c->due_at;
+    assert_int_equal(fire(&t, timer_of(t.inst, FL_TIMER_CONTROL_DUE, id, 0)->id), 0);
+    assert_int_equal(timer_of(t.inst, FL_TIMER_CONTROL_DUE, id, 1)->due_at, T_NOW + 10 * T_DAY);
+    /* the last call: the instance ends, the pending level goes */
+    assert_int_equal(complete(&t, open_task(&t), "{\"stop\":true}"), 0);
+    assert_int_equal(t.inst->status, FL_INSTANCE_COMPLETED);
+    assert_int_equal(t.inst->n_timers, 0);
+    assert_int_equal(t.inst->n_controls, 0);
     env_release(&t);
 }
 
@@ -739,7 +822,7 @@ static void test_engine_fire_without_definition(void **state)
     "<bpmn:userTask id=\"a\" name=\"Issue the invoice\"><bpmn:extensionElements><flowd:stage>\n"   \
     "<flowd:mainAction kind=\"" kind "\" " ref " required=\"" req "\"/></flowd:stage>"             \
     "</bpmn:extensionElements></bpmn:userTask>\n"                                                  \
-    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"a\" targetRef=\"e\"/><bpmn:endEvent id=\"e\"/>"     \
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"a\" targetRef=\"e\"/><bpmn:endEvent id=\"e\"/>"      \
     "</bpmn:process>\n"
 
 static void test_main_action_refusal(void **state)
@@ -779,8 +862,8 @@ static void test_main_action_refusal(void **state)
                                      .action_kind = kinds[i],
                                      .action_ref = "doc-17"};
             assert_int_equal(apply(&t, &rec), 0);
-            assert_non_null(strstr(ev_nth(&t.fx, FL_EV_MAIN_ACTION_RECORDED, 0)->detail,
-                                   "\"ref\":\"doc-17\""));
+            assert_non_null(
+                strstr(ev_nth(&t.fx, FL_EV_MAIN_ACTION_RECORDED, 0)->detail, "\"ref\":\"doc-17\""));
         }
         assert_int_equal(complete(&t, task, NULL), 0);
         assert_int_equal(t.inst->status, FL_INSTANCE_COMPLETED);
@@ -832,8 +915,10 @@ static void test_main_action_field(void **state)
     assert_int_equal(start(&t, NULL), 0);
     task = open_task(&t);
     {
-        struct fl_command rec = {.kind = FL_CMD_RECORD_ACTION, .target_id = task,
-                                 .action_kind = "field", .action_ref = "CRM"};
+        struct fl_command rec = {.kind = FL_CMD_RECORD_ACTION,
+                                 .target_id = task,
+                                 .action_kind = "field",
+                                 .action_ref = "CRM"};
         assert_int_equal(apply(&t, &rec), 0);
     }
     assert_int_equal(complete(&t, task, NULL), 0);
@@ -1032,6 +1117,7 @@ int main(void)
         cmocka_unit_test(test_engine_api_set_move_clear),
         cmocka_unit_test(test_engine_fire),
         cmocka_unit_test(test_engine_fire_without_definition),
+        cmocka_unit_test(test_engine_calendar_and_next_contact),
         cmocka_unit_test(test_main_action_refusal),
         cmocka_unit_test(test_main_action_field),
         cmocka_unit_test(test_store),
