@@ -44,6 +44,7 @@ struct fl_instance {
     size_t n_tokens, cap_tokens;
     int64_t started_at, ended_at; /* ms since epoch; ended_at 0 while active */
     uint64_t revision;            /* +1 for every command applied */
+    char *started_by;             /* actor of the START command, or NULL; owned */
     struct fl_timer *timers;      /* pending timers, owned; TIMER_SET/DEL mirror changes */
     size_t n_timers, cap_timers;
     struct fl_control *controls;  /* open control points, owned (names owned too) */
@@ -84,7 +85,8 @@ struct fl_command {
     /* START: start at this start event id (a timer start event); NULL = the none start */
     const char *start_node_id;
     /* SET_CONTROL: control point `control_name` due at control_due_ms (0 = clear it),
-     * reminded control_remind_ms before (0 = no reminder) */
+     * reminded control_remind_ms before (0 = no reminder; negative = as the model's
+     * definition of that name says, none when it has none) */
     const char *control_name;
     int64_t control_due_ms, control_remind_ms;
 };
@@ -224,6 +226,8 @@ struct fl_timer {
     uint32_t repeat;     /* EVENT with a cycle: firings left after this one (UINT32_MAX =
                             unbounded), else 0 */
     int64_t due_at;      /* ms since epoch */
+    int64_t base_at;     /* *_DUE: the deadline itself, which escalation levels count from
+                            (on the stage's calendar); 0 otherwise */
 };
 
 /* A notification for people (the in-app inbox), addressed by the engine to a user, to
@@ -234,6 +238,12 @@ struct fl_notify {
     const char *to_user;     /* a user id, or NULL */
     const char *to_role;     /* every user holding this role, or NULL */
     const char *to_head_of;  /* the head of this user's department, or NULL */
+    /* Addressees only the store knows at write time (a task is claimed and reassigned
+     * outside the engine), resolved from task task_id's row: */
+    bool to_assignee;      /* its assignee; unassigned: its candidate users and the
+                              active users of its candidate roles */
+    bool to_assignee_head; /* the head of its assignee's department (as to_head_of);
+                              unassigned: nobody (the accountable role is told anyway) */
     uint64_t instance_id, task_id, control_id; /* what it is about; 0 when not */
     const char *node_id;
     const char *message;     /* one line for people */
@@ -245,6 +255,8 @@ struct fl_control {
     uint64_t id, instance_id;
     char *name; /* owned by the instance, or by the effects' arena in an effect */
     int64_t due_at, remind_at; /* remind_at 0 = none */
+    int64_t set_at;  /* when it was set or last moved */
+    int64_t done_at; /* CONTROL_DEL: when it was met or cleared; 0 while open */
 };
 
 enum fl_effect_kind {

@@ -61,6 +61,26 @@ struct fl_timer_def {
     char *text;
 };
 
+/* A control point's definition (flowd:controlPoint, see docs/bpmn-extensions.md): a dated
+ * obligation on the case, set when the process starts (on the process or its none start
+ * event) or each time a user task completes (on the task: after the completion's variables
+ * merge, so a duration due is the "next contact" form -- an interval after each
+ * completion). Reminders and escalations fire like a task's deadline. */
+struct fl_control_def {
+    char *name;          /* [A-Za-z_][A-Za-z0-9_.-]*, at most 64 bytes */
+    char *due;           /* "=expr" (FEEL: date and time, date, duration, ISO text, or null =
+                            clear), an ISO date or date-time, or an ISO duration from the
+                            moment it is set */
+    char *remind_before; /* ISO 8601 duration, or NULL */
+    char *calendar;      /* business calendar for a duration due (NULL: calendar time) */
+    /* At the due time the instance's owner is told, and these: role names, "accountable"
+     * (the stage's RACI A; tasks only) or "head" (the head of the owner's department). */
+    struct fl_strlist escalate_to;
+    struct fl_escalation_level *escalations; /* later levels, increasing `after` */
+    size_t n_escalations;
+    int line, column;
+};
+
 /* Stage settings of a user task: flowd's extension elements, with Camunda 7/8 attributes
  * mapped onto the same fields. NULL/empty when not given. */
 struct fl_stage {
@@ -105,6 +125,9 @@ struct fl_node {
     bool cancel_activity;        /* boundary event: interrupting (the default) */
     uint32_t *boundaries;        /* task: indices of the boundary events attached to it */
     uint32_t n_boundaries;
+    /* Control points set when this user task completes, or (none start event) at start. */
+    struct fl_control_def *controls;
+    size_t n_controls;
     int line, column;
 };
 
@@ -134,6 +157,8 @@ struct fl_model {
     uint32_t start; /* index of the none start event, or FL_NONE when there is none */
     uint32_t *timer_starts; /* indices of timer start events */
     size_t n_timer_starts;
+    struct fl_control_def *controls; /* set at start (flowd:controlPoint on the process) */
+    size_t n_controls;
     struct fl_model_warning *warnings;
     size_t n_warnings;
 };
@@ -165,6 +190,15 @@ void fl_model_free(struct fl_model *m);
 
 /* Index of the node with this id, or FL_NONE. */
 uint32_t fl_model_find_node(const struct fl_model *m, const char *id);
+
+/* The first definition of control point `name`: the process's, then the nodes' in order;
+ * NULL when the model defines none. *node (may be NULL) gets the index of the node it is
+ * on, FL_NONE for the process's. */
+const struct fl_control_def *fl_model_find_control(const struct fl_model *m, const char *name,
+                                                   uint32_t *node);
+
+/* Free the contents of n control definitions and the array itself. NULL-safe. */
+void fl_control_defs_free(struct fl_control_def *defs, size_t n);
 
 /* Name of a node kind as in BPMN ("userTask"). */
 const char *fl_node_kind_name(enum fl_node_kind k);

@@ -24,6 +24,15 @@ struct fl_service_options {
     unsigned queue_cap;        /* queued commands at most before submit blocks (0 = 65536) */
     int64_t (*clock_ms)(void); /* NULL = real clock; tests inject their own */
     unsigned instance_cache;   /* active instances kept in memory at most (0 = 65536) */
+    /* Timers: run the scheduler (the server does; one-shot CLI commands do not), keeping
+     * at most about 2 x timer_window pending timers in memory (0 = 4096). */
+    bool run_timers;
+    unsigned timer_window;
+    /* A settable clock for tests (flowd serve --test-clock): starts at test_clock_start_ms
+     * (0 = the real time at open) and moves only by fl_service_clock_set. Overrides
+     * clock_ms. */
+    bool test_clock;
+    int64_t test_clock_start_ms;
 };
 
 /* Outcome of a command, given to the callback after commit (or on refusal). */
@@ -88,5 +97,41 @@ struct fl_service_stats {
 
 /* Snapshot of the counters (thread-safe). */
 void fl_service_stats(struct fl_service *svc, struct fl_service_stats *out);
+
+/* ---- time and timers ---- */
+
+/* The service's clock (ms since epoch): the test clock, the injected clock, or real time. */
+int64_t fl_service_now(struct fl_service *svc);
+
+/* Is the clock a test clock (settable)? */
+bool fl_service_has_test_clock(const struct fl_service *svc);
+
+/* Set the test clock to now_ms (it may go back) and wake the scheduler. FL_EUNSUPPORTED
+ * without a test clock. Thread-safe. */
+int fl_service_clock_set(struct fl_service *svc, int64_t now_ms);
+
+/* Wait (up to timeout_ms of real time) until no timer due at the current clock is pending
+ * in the scheduler or in flight: everything due has fired and committed, including
+ * timers due at once that firing set. 0, FL_EBUSY on timeout, FL_EINVAL when the
+ * scheduler does not run. Not from a callback. */
+int fl_service_timers_settle(struct fl_service *svc, int64_t timeout_ms);
+
+#define FL_TIMER_LATE_BUCKETS 12 /* lateness < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, more */
+
+/* Counters of the scheduler, for benchmarks and metrics. */
+struct fl_timer_stats {
+    uint64_t fired;   /* fires committed */
+    uint64_t gone;    /* fires that found the timer gone (fired or cancelled): ignored */
+    uint64_t skipped; /* not due after all (moved), a kind not built in, or closing */
+    uint64_t retried; /* fires the store failed, queued again */
+    uint64_t refills; /* windows read from the store */
+    uint64_t in_memory, in_flight;
+    /* Lateness of committed fires (acknowledged at - due at), by bucket; and the worst. */
+    uint64_t late_hist[FL_TIMER_LATE_BUCKETS];
+    int64_t late_max_ms;
+};
+
+/* Snapshot of the scheduler's counters (all zero when it does not run). Thread-safe. */
+void fl_service_timer_stats(struct fl_service *svc, struct fl_timer_stats *out);
 
 #endif

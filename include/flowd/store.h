@@ -86,7 +86,8 @@ void fl_definition_rows_free(struct fl_definition_row *rows, size_t n);
 
 /* ---- instances ---- */
 
-/* Load an instance's state (row, tokens in id order, variables in name order).
+/* Load an instance's state (row, tokens in id order, variables in name order, pending
+ * timers in id order).
  * FL_ENOTFOUND. Caller frees with fl_instance_free. */
 int fl_store_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
                            struct fl_error *err);
@@ -99,8 +100,8 @@ int fl_store_instance_load(struct fl_store *s, uint64_t id, struct fl_instance *
 int fl_store_apply(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
                    const struct fl_effects *fx, struct fl_error *err);
 
-/* Largest id in use of each kind (to seed the service's id allocator); for tokens, also
- * those already deleted. */
+/* Largest id in use of each kind (to seed the service's id allocator); for tokens and
+ * timers, also those already deleted (fired), so an id is never handed out twice. */
 int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err);
 
 struct fl_instance_row {
@@ -202,6 +203,88 @@ void fl_idem_row_release(struct fl_idem_row *r);
 /* The instance id that owns job id (to route a job command). FL_ENOTFOUND. */
 int fl_store_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_id,
                           struct fl_error *err);
+
+/* ---- timers (the scheduler's view) ---- */
+
+/* A pending timer as the scheduler keeps it: enough to submit FL_CMD_FIRE_TIMER. */
+struct fl_timer_due {
+    uint64_t id, instance_id;
+    int64_t due_at; /* ms since epoch */
+};
+
+/* Up to max pending timers strictly after (after_due, after_id) in (due_at, id) order,
+ * into the caller's array rows; *n gets the count. Start with after_due = INT64_MIN and
+ * after_id = 0. Timers are written by fl_store_apply (FL_FX_TIMER_SET/DEL) and loaded with
+ * their instance by fl_store_instance_load. */
+int fl_store_timers_due(struct fl_store *s, int64_t after_due, uint64_t after_id,
+                        struct fl_timer_due *rows, size_t max, size_t *n, struct fl_error *err);
+
+/* Number of pending timers. */
+int fl_store_timer_count(struct fl_store *s, uint64_t *n, struct fl_error *err);
+
+/* ---- control points ---- */
+
+/* A control point of a case: open while done_at is 0; met, cleared or closed with its
+ * instance otherwise (rows stay, so a case lists what it had). */
+struct fl_control_row {
+    uint64_t id, instance_id;
+    char *name;
+    char *process_key, *business_key; /* of the instance */
+    int instance_status;              /* enum fl_instance_status */
+    int64_t due_at, remind_at, set_at, done_at; /* remind_at 0 = none */
+};
+
+struct fl_control_query {
+    uint64_t instance_id; /* 0 = every instance */
+    bool open_only;
+    int64_t overdue_at;   /* > 0: only open control points due at or before this instant */
+    uint64_t after_id;    /* cursor: ids greater than this */
+    size_t limit;         /* 0 = 100 */
+    /* Only control points of instances this principal may see; NULL = all. */
+    const struct fl_principal *viewer;
+};
+
+/* Control points in id order. Caller frees with fl_control_rows_free. */
+int fl_store_control_list(struct fl_store *s, const struct fl_control_query *q,
+                          struct fl_control_row **rows, size_t *n, struct fl_error *err);
+void fl_control_rows_free(struct fl_control_row *rows, size_t n);
+
+/* ---- notifications (the in-app inbox) ----
+ * fl_store_apply writes FL_FX_NOTIFY as one row per addressed user: to_user (unless that
+ * user exists and is disabled), every active user holding to_role, and the head of
+ * to_head_of's department (walking up to the nearest department whose head is an active
+ * user other than to_head_of). Consecutive NOTIFY effects of one step about the same thing
+ * (same kind, instance, task, control point, message and time) are one notification: each
+ * user gets it once. */
+
+struct fl_notification_row {
+    uint64_t id;
+    char *user; /* login */
+    char *kind; /* "reminder", "overdue", "escalation", "control_point" */
+    uint64_t instance_id, task_id, control_id; /* 0 when not about one */
+    char *node_id, *message;
+    int64_t created_at, read_at; /* read_at 0 = unread */
+};
+
+struct fl_notification_query {
+    const char *user; /* required: whose inbox */
+    bool unread_only;
+    uint64_t after_id; /* cursor: ids greater than this */
+    size_t limit;      /* 0 = 100 */
+};
+
+/* The user's notifications in id order. Caller frees with fl_notification_rows_free. */
+int fl_store_notification_list(struct fl_store *s, const struct fl_notification_query *q,
+                               struct fl_notification_row **rows, size_t *n,
+                               struct fl_error *err);
+
+/* Mark notification id of user read at now_ms (a second call keeps the first time).
+ * FL_ENOTFOUND when there is no such notification of that user. Needs a writable store;
+ * runs in its own statement (no transaction needed). */
+int fl_store_notification_read(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,
+                               struct fl_error *err);
+
+void fl_notification_rows_free(struct fl_notification_row *rows, size_t n);
 
 /* ---- history ---- */
 

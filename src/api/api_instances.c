@@ -43,6 +43,18 @@ static int load_visible(struct api_req *r, struct fl_store *s, uint64_t id,
     return 0;
 }
 
+int api_instance_access(struct api_req *r, struct fl_store *s, uint64_t id, enum fl_access *acc)
+{
+    struct fl_instance_row row;
+    struct fl_task_row *tasks = NULL;
+    size_t n = 0;
+    if (load_visible(r, s, id, &row, &tasks, &n, acc) != 0)
+        return -1;
+    fl_task_rows_free(tasks, n);
+    fl_instance_row_release(&row);
+    return 0;
+}
+
 /* The full view of one instance as the answer (200), or a problem. */
 static int answer_instance(struct api_req *r, uint64_t id, int status)
 {
@@ -53,6 +65,7 @@ static int answer_instance(struct api_req *r, uint64_t id, int status)
     enum fl_access acc;
     size_t n = 0;
     bool first;
+    int rc;
 
     fl_error_clear(&e);
     if (api_reader_get(r->srv, &s, &e) != 0)
@@ -61,7 +74,6 @@ static int answer_instance(struct api_req *r, uint64_t id, int status)
         api_reader_put(r->srv, s);
         return API_DONE;
     }
-    api_reader_put(r->srv, s);
     api_json_begin(r, status);
     /* The instance object without its closing brace, then the extras. */
     api_json_instance(&r->out, &row, true);
@@ -100,7 +112,15 @@ static int answer_instance(struct api_req *r, uint64_t id, int status)
         fl_json_cstring(&r->out, tasks[i].name);
         fl_buf_addc(&r->out, '}');
     }
-    fl_buf_adds(&r->out, "]}");
+    fl_buf_adds(&r->out, "],\"control_points\":");
+    rc = api_json_instance_controls(r, s, id, &e);
+    api_reader_put(r->srv, s);
+    if (rc != 0) {
+        fl_task_rows_free(tasks, n);
+        fl_instance_row_release(&row);
+        return api_problem(r, rc, &e);
+    }
+    fl_buf_addc(&r->out, '}');
     if (status == 201)
         snprintf(r->location, sizeof(r->location), "/api/v1/instances/%llu",
                  (unsigned long long)id);
@@ -213,8 +233,7 @@ static void cancelled(struct api_req *r, const struct fl_result *res)
     answer_instance(r, r->id, 200);
 }
 
-/* 0 when r->who may act on instance id; else a problem was written. */
-static int require_write(struct api_req *r, uint64_t id)
+int api_instance_require_write(struct api_req *r, uint64_t id)
 {
     struct fl_instance_row row;
     struct fl_task_row *tasks = NULL;
@@ -256,7 +275,7 @@ int api_instance_cancel(struct api_req *r)
         fl_value_unref(body);
         return api_problem(r, rc, &e);
     }
-    if (require_write(r, r->id) != 0) {
+    if (api_instance_require_write(r, r->id) != 0) {
         fl_value_unref(body);
         return API_DONE;
     }

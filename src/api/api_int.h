@@ -185,6 +185,18 @@ void api_idem_abandon(struct api_req *r);
 void api_metrics_request(struct fl_server *srv, int route, int status);
 void api_metrics_command(struct fl_server *srv, int64_t us);
 
+/* ---- instances and control points (api_instances.c, api_control.c) ---- */
+/* 0 when r->who may see instance id (*acc set); else a problem (404) was written. */
+int api_instance_access(struct api_req *r, struct fl_store *s, uint64_t id, enum fl_access *acc);
+/* 0 when r->who may act on instance id; else a problem (404 or 403) was written. */
+int api_instance_require_write(struct api_req *r, uint64_t id);
+/* A control point as a JSON object; state "open", "overdue" (due at or before now) or
+ * "done". */
+void api_json_control(struct fl_buf *b, const struct fl_control_row *c, int64_t now);
+/* Append the JSON array of instance id's control points to r->out. */
+int api_json_instance_controls(struct api_req *r, struct fl_store *s, uint64_t id,
+                               struct fl_error *err);
+
 /* ---- resource handlers ---- */
 int api_healthz(struct api_req *r);
 int api_metrics(struct api_req *r);
@@ -199,6 +211,10 @@ int api_instance_list(struct api_req *r);
 int api_instance_get(struct api_req *r);
 int api_instance_cancel(struct api_req *r);
 int api_instance_history(struct api_req *r);
+int api_control_list_instance(struct api_req *r);
+int api_control_set(struct api_req *r);
+int api_control_clear(struct api_req *r);
+int api_control_list(struct api_req *r);
 int api_task_list(struct api_req *r);
 int api_task_get(struct api_req *r);
 int api_task_claim(struct api_req *r);
@@ -219,5 +235,9 @@ int api_calendar_list(struct api_req *r);
 int api_calendar_get(struct api_req *r);
 int api_calendar_put(struct api_req *r);
 int api_calendar_delete(struct api_req *r);
+int api_notification_list(struct api_req *r);
+int api_notification_read(struct api_req *r);
+int api_clock_get(struct api_req *r);
+int api_clock_set(struct api_req *r);
 
 #endif

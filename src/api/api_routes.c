@@ -20,6 +20,10 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/instances/{id}", api_instance_get, 0},
     {"POST", "/api/v1/instances/{id}/cancel", api_instance_cancel, 0},
     {"GET", "/api/v1/instances/{id}/history", api_instance_history, 0},
+    {"GET", "/api/v1/instances/{id}/control-points", api_control_list_instance, 0},
+    {"POST", "/api/v1/instances/{id}/control-points", api_control_set, 0},
+    {"DELETE", "/api/v1/instances/{id}/control-points/{name}", api_control_clear, 0},
+    {"GET", "/api/v1/control-points", api_control_list, 0},
     {"GET", "/api/v1/tasks", api_task_list, 0},
     {"GET", "/api/v1/tasks/{id}", api_task_get, 0},
     {"POST", "/api/v1/tasks/{id}/claim", api_task_claim, 0},
@@ -40,6 +44,10 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/calendars/{key}", api_calendar_get, 0},
     {"PUT", "/api/v1/calendars/{key}", api_calendar_put, API_ADMIN},
     {"DELETE", "/api/v1/calendars/{key}", api_calendar_delete, API_ADMIN},
+    {"GET", "/api/v1/notifications", api_notification_list, 0},
+    {"POST", "/api/v1/notifications/{id}/read", api_notification_read, 0},
+    {"GET", "/api/v1/admin/clock", api_clock_get, API_ADMIN},
+    {"POST", "/api/v1/admin/clock", api_clock_set, API_ADMIN},
 };
 
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -29,6 +29,8 @@ struct cli_command {
 extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start,
     cli_cmd_tasks, cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
 extern const struct cli_command cli_cmd_serve, cli_cmd_routes;
+extern const struct cli_command cli_cmd_control;
+extern const struct cli_command cli_cmd_notifications;
 
 /* Options every subcommand takes, and the clock it works with. */
 struct cli_common {
@@ -213,5 +215,10 @@ char *cli_incident_message(const char *detail);
 /* Largest history sequence number of an instance so far (0 when none). */
 int cli_history_last_seq(struct fl_store *s, uint64_t instance_id, uint64_t *out,
                          struct fl_error *err);
+
+/* The control points of an instance (cmd_control.c): a "control points:" table on stdout,
+ * or "control_points": [...] added to j when j is not NULL. */
+int cli_print_controls(struct fl_store *s, uint64_t instance_id, int64_t now_ms,
+                       struct cli_json *j, struct fl_error *err);
 
 #endif

@@ -8,7 +8,8 @@
 
 static const char show_usage[] =
     "usage: flowd show [options] INSTANCE_ID\n\n"
-    "Show an instance (a case): its state, variables, open tasks and history.\n";
+    "Show an instance (a case): its state, variables, open tasks, control points and\n"
+    "history.\n";
 
 static const char *event_name(int type)
 {
@@ -143,6 +144,7 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
         cli_json_object(&j, NULL);
         cli_json_instance(&j, "instance", &inst, true);
         if ((rc = cli_json_open_tasks(s, &j, id, c.now_ms, &err)) ||
+            (rc = cli_print_controls(s, id, c.now_ms, &j, &err)) ||
             (rc = cli_incidents(s, &inst, 0, &j, &n_incidents, &err)))
             goto out;
         json_history(&j, events, n_events);
@@ -159,7 +161,8 @@ static int run_show(const struct cli_command *cmd, int argc, char **argv)
     printf("started: %s\n", cli_time(inst.started_at, false, tb));
     printf("ended: %s\n", cli_time(inst.ended_at, false, tb));
     print_variables(inst.variables_json);
-    if ((rc = cli_print_open_tasks(s, id, c.now_ms, &err)))
+    if ((rc = cli_print_open_tasks(s, id, c.now_ms, &err)) ||
+        (rc = cli_print_controls(s, id, c.now_ms, NULL, &err)))
         goto out;
     print_incidents(events, n_events);
     print_history(events, n_events);

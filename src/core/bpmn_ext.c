@@ -185,6 +185,64 @@ static int read_raci(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node 
     return rc;
 }
 
+/* flowd:escalation after="P1D" to="head_of_sales, head": one more level after the
+ * deadline. Levels must come in increasing order of `after` (compared as added to one
+ * instant, so P1M and P30D compare as calendar time does from 1970-01-01). */
+static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node *n)
+{
+    static const char *const attrs[] = {"after", "to", NULL};
+    struct fl_stage *s = n->stage;
+    struct fl_escalation_level lv = {NULL, {NULL, 0}};
+    struct fl_iso_duration d, prev;
+    char *to = NULL;
+    int rc;
+
+    if ((rc = check_flowd_attrs(p, el, attrs)) < 0)
+        return rc;
+    lv.after = fl__bpmn_attr(el, "after", NULL);
+    if (!lv.after || !lv.after[0]) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
+                                "flowd:escalation of user task '%s' has no 'after' duration",
+                                n->id);
+        goto out;
+    }
+    if (fl_iso_duration_parse(lv.after, &d, NULL) < 0 || d.negative) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
+                                "invalid after '%s' in flowd:escalation of '%s': not a "
+                                "non-negative ISO 8601 duration",
+                                lv.after, n->id);
+        goto out;
+    }
+    if (s->n_escalations &&
+        fl_iso_duration_parse(s->escalations[s->n_escalations - 1].after, &prev, NULL) == 0 &&
+        fl_iso_duration_add(0, &d) <= fl_iso_duration_add(0, &prev)) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
+                                "escalation levels of user task '%s' out of order: after '%s' "
+                                "must be later than the level before ('%s')",
+                                n->id, lv.after, s->escalations[s->n_escalations - 1].after);
+        goto out;
+    }
+    to = fl__bpmn_attr(el, "to", NULL);
+    fl__bpmn_split_list(to, &lv.to);
+    if (lv.to.n == 0) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "to", FL_EMODEL,
+                                "flowd:escalation of user task '%s' names nobody in 'to' (roles, "
+                                "'accountable' or 'head')",
+                                n->id);
+        goto out;
+    }
+    s->escalations = fl_reallocarray(s->escalations, s->n_escalations + 1, sizeof(lv));
+    s->escalations[s->n_escalations++] = lv;
+    lv.after = NULL;
+    lv.to.items = NULL;
+    lv.to.n = 0;
+out:
+    free(to);
+    free(lv.after);
+    fl_strlist_release(&lv.to);
+    return rc;
+}
+
 static int read_stage(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node *n)
 {
     static const char *const stage_attrs[] = {"duration", "remindBefore", "calendar", NULL};
@@ -205,6 +263,8 @@ static int read_stage(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node
             continue;
         if (!strcmp(local(c), "raci")) {
             rc = read_raci(p, c, n);
+        } else if (!strcmp(local(c), "escalation")) {
+            rc = read_escalation(p, c, n);
         } else if (!strcmp(local(c), "result")) {
             if ((rc = check_flowd_attrs(p, c, result_attrs)) == 0) {
                 free(s->expected_result);
@@ -230,6 +290,13 @@ static int read_stage(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_node
             if (!s->main_action_kind || !s->main_action_kind[0])
                 return fl__bpmn_fail(p->rd, c, FL_EMODEL,
                                      "flowd:mainAction of user task '%s' has no kind", n->id);
+            /* A field action is met by its variable: without the name it never could be. */
+            if (!strcmp(s->main_action_kind, "field") &&
+                (!s->main_action_ref || !s->main_action_ref[0]))
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                     "flowd:mainAction kind 'field' of user task '%s' needs ref "
+                                     "(the variable to fill)",
+                                     n->id);
             req = fl__bpmn_attr(c, "required", NULL);
             if (req && strcmp(req, "true") && strcmp(req, "false"))
                 rc = fl__bpmn_fail_attr(p->rd, c, "required", FL_EMODEL,
@@ -435,7 +502,9 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     for (c = ext ? ext->children : NULL; c; c = c->next) {
         if (fl__bpmn_in_ns(c, FL_BPMN_NS_FLOWD)) {
             bool ok = (!strcmp(local(c), "stage") && n->kind == FL_NODE_USER_TASK) ||
-                      (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK);
+                      (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK) ||
+                      (!strcmp(local(c), "controlPoint") &&
+                       (n->kind == FL_NODE_USER_TASK || n->kind == FL_NODE_START_EVENT));
             if (!ok)
                 return fl__bpmn_fail(p->rd, c, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
                                      local(c), local(el), n->id);
@@ -466,5 +535,9 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     default:
         break;
     }
+    /* After the stage: "accountable" in a control point refers to it. */
+    if (rc == 0 && ext)
+        rc = fl__bpmn_read_controls(p, ext, n->id, n->kind == FL_NODE_USER_TASK ? n : NULL,
+                                    &n->controls, &n->n_controls);
     return rc;
 }

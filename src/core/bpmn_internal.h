@@ -136,6 +136,14 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
 /* Read what a node of kind k carries beyond its flows: stage settings, job type, script. */
 int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n);
 
+/* ---- bpmn_control.c ---- */
+
+/* Append the flowd:controlPoint children of ext (may be NULL) to *defs and *n. owner names the
+ * element they sit on (for messages); task is that user task, or NULL on the process or a
+ * start event ("accountable" is refused there). FL_EMODEL at the first bad one. */
+int fl__bpmn_read_controls(struct fl__bpmn_proc *p, const xmlNode *ext, const char *owner,
+                           const struct fl_node *task, struct fl_control_def **defs, size_t *n);
+
 /* ---- bpmn_validate.c ---- */
 
 /* Check the structural rules of a built model; FL_EMODEL at the first broken one, and

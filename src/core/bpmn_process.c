@@ -188,15 +188,18 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
     return fl__bpmn_read_node_details(p, el, n);
 }
 
-/* flowd's elements belong on tasks; elsewhere (process, flows) they are a mistake. */
+/* flowd's elements belong on tasks; elsewhere (process, flows) they are a mistake, except
+ * control points on the process (set at start), read by read_process_controls. */
 static int reject_flowd_ext(struct fl__bpmn_proc *p, const xmlNode *el, const char *id)
 {
     const xmlNode *c, *x;
+    bool process = el == p->xml;
     for (c = el->children; c; c = c->next) {
         if (!fl__bpmn_is(c, FL__NS_BPMN, "extensionElements"))
             continue;
         for (x = c->children; x; x = x->next)
-            if (fl__bpmn_in_ns(x, FL_BPMN_NS_FLOWD))
+            if (fl__bpmn_in_ns(x, FL_BPMN_NS_FLOWD) &&
+                !(process && fl__bpmn_is(x, FL_BPMN_NS_FLOWD, "controlPoint")))
                 return fl__bpmn_fail(p->rd, x, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
                                      local(x), local(el), id);
     }
@@ -503,6 +506,10 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
                       m->key);
     if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 || (rc = read_children(&p)) < 0)
         goto out;
+    for (c = proc->children; c; c = c->next)
+        if (fl__bpmn_is(c, FL__NS_BPMN, "extensionElements") &&
+            (rc = fl__bpmn_read_controls(&p, c, m->key, NULL, &m->controls, &m->n_controls)) < 0)
+            goto out;
     for (i = 0; i < m->n_flows; i++) {
         struct fl_flow *f = &m->flows[i];
         if ((rc = resolve_end(&p, p.flow_xml[i], f, "sourceRef", &f->source)) < 0 ||

@@ -33,6 +33,8 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
                     struct fl_effects *fx, struct fl_error *err)
 {
     struct fl_instance *inst;
+    struct fl__control_set *sets = NULL;
+    size_t n_sets = 0;
     struct fl__run r;
     struct fl_buf *b;
     int rc;
@@ -47,6 +49,15 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
     if (m->start >= m->n_nodes || m->nodes[m->start].kind != FL_NODE_START_EVENT)
         return fl_error_set(err, FL_EMODEL, "process '%s' has no none start event",
                             m->key ? m->key : "");
+    /* Control points of the process and its start event, over the start variables. */
+    if ((rc = fl__controls_eval(m->controls, m->n_controls, m->key, cmd->variables, ctx, &sets,
+                                &n_sets, err)) < 0 ||
+        (rc = fl__controls_eval(m->nodes[m->start].controls, m->nodes[m->start].n_controls,
+                                m->nodes[m->start].id, cmd->variables, ctx, &sets, &n_sets,
+                                err)) < 0) {
+        free(sets);
+        return rc;
+    }
 
     inst = fl_calloc(1, sizeof(*inst));
     inst->id = ctx->next_id(ctx->id_arg, FL_ID_INSTANCE);
@@ -56,6 +67,7 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
     inst->variables = fl_value_context_new();
     inst->started_at = ctx->now_ms;
     inst->revision = 1;
+    inst->started_by = fl_strdup(cmd->actor);
 
     fl__run_init(&r, m, inst, ctx, fx, fl__fx_strdup(fx, cmd->actor));
     b = fl__fx_scratch(fx);
@@ -69,9 +81,13 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
     fl__run_event(&r, FL_EV_INSTANCE_STARTED, 0, 0, NULL, fl__fx_scratch_keep(fx));
     if (cmd->variables)
         fl__run_merge_vars(&r, cmd->variables, 0, NULL);
+    fl__controls_apply(&r, sets, n_sets, 0, NULL);
+    free(sets);
     struct fl__mover mv = {.id = fl__run_id(&r, FL_ID_TOKEN), .node = m->start, .flow = FL_NONE};
     fl__run_push(&r, &mv);
     fl__run_go(&r);
+    if (inst->status != FL_INSTANCE_ACTIVE)
+        fl__controls_close_all(&r);
     fl__run_release(&r);
     *out = inst;
     return 0;
@@ -119,37 +135,121 @@ static void resume(struct fl__run *r, size_t i)
     fl__run_push(r, &mv);
 }
 
+/* The variable a "field" main action names, as the completion leaves it: the command's
+ * value when it sets one (even null), else the instance's. */
+static const struct fl_value *field_value(const struct fl_instance *inst,
+                                          const struct fl_value *vars, const char *name)
+{
+    size_t len = strlen(name);
+    const struct fl_value *v = vars ? fl_value_context_get(vars, name, len) : NULL;
+    return v ? v : fl_value_context_get(inst->variables, name, len);
+}
+
+/* A field is filled by any value but null and the empty string. */
+static bool field_filled(const struct fl_value *v)
+{
+    size_t len = 0;
+    if (!v || fl_value_type(v) == FL_VNULL)
+        return false;
+    if (fl_value_type(v) == FL_VSTRING) {
+        fl_value_str(v, &len);
+        return len > 0;
+    }
+    return true;
+}
+
+/* What a completion needs beyond the task: is the stage's "field" action met by the
+ * variables (then it is recorded on the way), and which control points it sets. */
+struct completion {
+    bool field_met;
+    struct fl__control_set *sets;
+    size_t n_sets;
+};
+
+static int refuse_main_action(const struct fl_node *node, uint64_t task_id,
+                              struct fl_error *err)
+{
+    const struct fl_stage *st = node->stage;
+    const char *kind = st->main_action_kind, *ref = st->main_action_ref;
+
+    if (kind && !strcmp(kind, "field") && ref)
+        fl_error_set(err, FL_EREFUSED,
+                     "task %llu cannot be completed: stage '%s' (%s) requires its main action "
+                     "'field': fill the variable '%s' (or record the action)",
+                     (unsigned long long)task_id, node_title(node), node->id, ref);
+    else if (kind)
+        fl_error_set(err, FL_EREFUSED,
+                     "task %llu cannot be completed: stage '%s' (%s) requires its main action "
+                     "'%s'%s%s%s to be recorded first",
+                     (unsigned long long)task_id, node_title(node), node->id, kind,
+                     ref ? " (ref '" : "", ref ? ref : "", ref ? "')" : "");
+    else
+        fl_error_set(err, FL_EREFUSED,
+                     "task %llu cannot be completed: stage '%s' (%s) requires its main action "
+                     "to be recorded first",
+                     (unsigned long long)task_id, node_title(node), node->id);
+    fl_error_at(err, node->id, node->line, node->column);
+    if (err && kind && !strcmp(kind, "field") && ref)
+        snprintf(err->field, sizeof(err->field), "%s", ref);
+    return FL_EREFUSED;
+}
+
 static int check_complete_task(const struct fl_model *m, const struct fl_instance *inst,
-                               const struct fl_command *cmd, size_t *ti, struct fl_error *err)
+                               const struct fl_command *cmd, const struct fl_engine_ctx *ctx,
+                               size_t *ti, struct completion *cp, struct fl_error *err)
 {
     const struct fl_node *node;
+    const struct fl_stage *st;
     int rc;
 
     if ((rc = check_active(inst, err)) < 0 ||
-        (rc = find_holder(m, inst, false, cmd->target_id, ti, err)) < 0)
+        (rc = find_holder(m, inst, false, cmd->target_id, ti, err)) < 0 ||
+        (rc = check_vars(cmd->variables, err)) < 0)
         return rc;
     node = &m->nodes[inst->tokens[*ti].node];
-    if (node->stage && node->stage->main_action_required && !inst->tokens[*ti].main_action_done) {
-        const char *kind = node->stage->main_action_kind;
-        fl_error_set(err, FL_EREFUSED,
-                     "task %llu '%s' cannot be completed: its main action%s%s%s is required "
-                     "and was not recorded",
-                     (unsigned long long)cmd->target_id, node_title(node), kind ? " '" : "",
-                     kind ? kind : "", kind ? "'" : "");
-        return FL_EREFUSED;
+    st = node->stage;
+    if (st && st->main_action_kind && !strcmp(st->main_action_kind, "field") &&
+        st->main_action_ref && !inst->tokens[*ti].main_action_done)
+        cp->field_met = field_filled(field_value(inst, cmd->variables, st->main_action_ref));
+    if (st && st->main_action_required && !inst->tokens[*ti].main_action_done && !cp->field_met)
+        return refuse_main_action(node, cmd->target_id, err);
+    if (node->n_controls) {
+        /* Evaluated over the variables as the completion leaves them. */
+        struct fl_value *view = fl_value_context_copy(inst->variables);
+        size_t n = cmd->variables ? fl_value_context_len(cmd->variables) : 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t klen;
+            const char *key = fl_value_context_key(cmd->variables, i, &klen);
+            fl_value_context_set(view, key, klen,
+                                 fl_value_ref(fl_value_context_val(cmd->variables, i)));
+        }
+        rc = fl__controls_eval(node->controls, node->n_controls, node->id, view, ctx, &cp->sets,
+                               &cp->n_sets, err);
+        fl_value_unref(view);
+        if (rc < 0)
+            return rc;
     }
-    return check_vars(cmd->variables, err);
+    return 0;
 }
 
-static void do_complete_task(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+static void record_action(struct fl__run *r, size_t ti, uint64_t task_id, const char *kind,
+                          const char *ref);
+
+static void do_complete_task(struct fl__run *r, const struct fl_command *cmd, size_t ti,
+                             const struct completion *cp)
 {
     const struct fl_token *t = &r->inst->tokens[ti];
-    const char *node_id = r->m->nodes[t->node].id;
+    const struct fl_node *node = &r->m->nodes[t->node];
+    uint64_t token_id = t->id;
 
     if (cmd->variables)
-        fl__run_merge_vars(r, cmd->variables, t->id, node_id);
+        fl__run_merge_vars(r, cmd->variables, token_id, node->id);
+    if (cp->field_met)
+        record_action(r, ti, cmd->target_id, node->stage->main_action_kind,
+                      node->stage->main_action_ref);
+    fl__controls_apply(r, cp->sets, cp->n_sets, token_id, node->id);
     fl__run_task_effect(r, FL_FX_TASK_CLOSE, cmd->target_id, FL_TASK_COMPLETED);
-    fl__run_event(r, FL_EV_TASK_COMPLETED, t->id, cmd->target_id, node_id, NULL);
+    fl__run_event(r, FL_EV_TASK_COMPLETED, token_id, cmd->target_id, node->id, NULL);
     resume(r, ti);
 }
 
@@ -166,8 +266,11 @@ static int check_record_action(const struct fl_model *m, const struct fl_instanc
     node = &m->nodes[inst->tokens[*ti].node];
     want = node->stage ? node->stage->main_action_kind : NULL;
     if (want && cmd->action_kind && strcmp(want, cmd->action_kind) != 0) {
-        fl_error_set(err, FL_EREFUSED, "task %llu '%s' expects main action '%s', not '%s'",
-                     (unsigned long long)cmd->target_id, node_title(node), want, cmd->action_kind);
+        fl_error_set(err, FL_EREFUSED,
+                     "task %llu: stage '%s' (%s) expects main action '%s', not '%s'",
+                     (unsigned long long)cmd->target_id, node_title(node), node->id, want,
+                     cmd->action_kind);
+        fl_error_at(err, node->id, node->line, node->column);
         return FL_EREFUSED;
     }
     if (!want && !cmd->action_kind)
@@ -176,20 +279,20 @@ static int check_record_action(const struct fl_model *m, const struct fl_instanc
     return 0;
 }
 
-static void do_record_action(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+/* Mark token ti's main action done: TOKEN_PUT, TASK_ACTION, main_action_recorded. kind
+ * and ref are model strings or arena copies. */
+static void record_action(struct fl__run *r, size_t ti, uint64_t task_id, const char *kind,
+                          const char *ref)
 {
     struct fl_token *t = &r->inst->tokens[ti];
     const struct fl_node *node = &r->m->nodes[t->node];
-    const char *kind =
-        cmd->action_kind ? fl__fx_strdup(r->fx, cmd->action_kind) : node->stage->main_action_kind;
-    const char *ref = fl__fx_strdup(r->fx, cmd->action_ref);
     struct fl_effect *e;
     struct fl_buf *b;
 
     t->main_action_done = true;
     e = fl__fx_push(r->fx, FL_FX_TOKEN_PUT);
     e->u.token = *t;
-    e = fl__run_task_effect(r, FL_FX_TASK_ACTION, cmd->target_id, FL_TASK_OPEN);
+    e = fl__run_task_effect(r, FL_FX_TASK_ACTION, task_id, FL_TASK_OPEN);
     e->u.task_close.kind = kind;
     e->u.task_close.ref = ref;
     b = fl__fx_scratch(r->fx);
@@ -200,8 +303,16 @@ static void do_record_action(struct fl__run *r, const struct fl_command *cmd, si
         fl_json_cstring(b, ref);
     }
     fl_buf_addc(b, '}');
-    fl__run_event(r, FL_EV_MAIN_ACTION_RECORDED, t->id, cmd->target_id, node->id,
+    fl__run_event(r, FL_EV_MAIN_ACTION_RECORDED, t->id, task_id, node->id,
                   fl__fx_scratch_keep(r->fx));
+}
+
+static void do_record_action(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+{
+    const struct fl_node *node = &r->m->nodes[r->inst->tokens[ti].node];
+    const char *kind =
+        cmd->action_kind ? fl__fx_strdup(r->fx, cmd->action_kind) : node->stage->main_action_kind;
+    record_action(r, ti, cmd->target_id, kind, fl__fx_strdup(r->fx, cmd->action_ref));
 }
 
 static void do_complete_job(struct fl__run *r, const struct fl_command *cmd, size_t ti)
@@ -268,6 +379,8 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
                     struct fl_effects *fx, struct fl_error *err)
 {
     struct fl__run r;
+    struct completion cp = {0};
+    struct fl__control_set one;
     size_t ti = SIZE_MAX;
     int rc;
 
@@ -279,7 +392,7 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     /* Check everything first: past this switch nothing can fail. */
     switch (cmd->kind) {
     case FL_CMD_COMPLETE_TASK:
-        rc = check_complete_task(m, inst, cmd, &ti, err);
+        rc = check_complete_task(m, inst, cmd, ctx, &ti, &cp, err);
         break;
     case FL_CMD_RECORD_ACTION:
         rc = check_record_action(m, inst, cmd, &ti, err);
@@ -296,6 +409,13 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_CANCEL:
         rc = check_active(inst, err);
         break;
+    case FL_CMD_SET_CONTROL:
+        if ((rc = check_active(inst, err)) == 0)
+            rc = fl__control_check_cmd(m, inst, cmd, &one, err);
+        break;
+    case FL_CMD_FIRE_TIMER:
+        rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -303,13 +423,18 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         rc = fl_error_set(err, FL_EINVAL, "unknown command kind %d", (int)cmd->kind);
         break;
     }
-    if (rc < 0)
+    if (rc < 0) {
+        free(cp.sets);
         return rc;
+    }
 
     fl__run_init(&r, m, inst, ctx, fx, fl__fx_strdup(fx, cmd->actor));
     switch (cmd->kind) {
     case FL_CMD_COMPLETE_TASK:
-        do_complete_task(&r, cmd, ti);
+        do_complete_task(&r, cmd, ti, &cp);
+        break;
+    case FL_CMD_SET_CONTROL:
+        fl__controls_apply(&r, &one, 1, 0, NULL);
         break;
     case FL_CMD_RECORD_ACTION:
         do_record_action(&r, cmd, ti);
@@ -320,13 +445,22 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_FAIL_JOB:
         do_fail_job(&r, cmd, ti);
         break;
+    case FL_CMD_FIRE_TIMER:
+        fl__timer_fire(&r, ti);
+        break;
     default:
         do_cancel(&r, cmd);
         break;
     }
-    if (cmd->kind != FL_CMD_CANCEL)
+    /* A fire on an ended instance only deletes the timer: nothing may move. */
+    if (cmd->kind != FL_CMD_CANCEL && cmd->kind != FL_CMD_SET_CONTROL &&
+        inst->status == FL_INSTANCE_ACTIVE)
         fl__run_go(&r);
+    /* However it ended (last token, terminate end, cancel), nothing stays due. */
+    if (inst->status != FL_INSTANCE_ACTIVE)
+        fl__controls_close_all(&r);
     fl__run_release(&r);
+    free(cp.sets);
     inst->revision++;
     return 0;
 }

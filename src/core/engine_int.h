@@ -11,6 +11,7 @@
 
 #include "flowd/buf.h"
 #include "flowd/engine.h"
+#include "flowd/timecalc.h"
 
 /* ---- effects arena (engine_fx.c) ---- */
 
@@ -117,6 +118,83 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv);
 
 /* A token enters a service task: create the job and rest. */
 void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv);
+
+/* ---- control points (engine_control.c) ---- */
+
+/* A control point to set, move or clear, computed before the command changes anything. */
+struct fl__control_set {
+    const struct fl_control_def *def; /* the model's definition, or NULL */
+    const char *name;                 /* borrowed from the model or the command */
+    bool clear;                       /* met or cleared (an expression gave null, or the API) */
+    int64_t due_at, remind_at;        /* remind_at 0 = none */
+};
+
+/* Evaluate n definitions (on element `where`) over vars and append what they set to
+ * *sets (caller frees). FL_EINVAL naming the control point (err->field) and its element
+ * when a due cannot be computed; FL_ENOTFOUND for an unknown calendar. */
+int fl__controls_eval(const struct fl_control_def *defs, size_t n, const char *where,
+                      const struct fl_value *vars, const struct fl_engine_ctx *ctx,
+                      struct fl__control_set **sets, size_t *n_sets, struct fl_error *err);
+
+/* Check a SET_CONTROL command and say what it sets in *out. */
+int fl__control_check_cmd(const struct fl_model *m, const struct fl_instance *inst,
+                          const struct fl_command *cmd, struct fl__control_set *out,
+                          struct fl_error *err);
+
+/* Set, move or clear: CONTROL_SET/DEL, their timers (TIMER_SET/DEL) and control_set events
+ * (on token_id at node_id, both optional). */
+void fl__controls_apply(struct fl__run *r, const struct fl__control_set *sets, size_t n,
+                        uint64_t token_id, const char *node_id);
+
+/* The instance ended: delete the timers of its open control points and close them. */
+void fl__controls_close_all(struct fl__run *r);
+
+/* A control point's timer t came due (the caller already took t out of inst->timers and
+ * emitted its TIMER_DEL): CONTROL_REMIND reminds the owner (NOTIFY, control_reminded);
+ * CONTROL_DUE level 0 tells the owner and the definition's escalateTo, level n its n-th
+ * escalation (NOTIFY, escalated), and sets the timer of the next level. A timer of a
+ * control point no longer open does nothing. */
+void fl__fire_control_timer(struct fl__run *r, const struct fl_timer *t);
+
+/* Index of the open control point with this name, or SIZE_MAX. */
+size_t fl__inst_find_control(const struct fl_instance *inst, const char *name);
+
+/* ---- timers (engine_timer.c) ---- */
+
+/* Index of timer id in inst->timers, or SIZE_MAX. */
+size_t fl__inst_find_timer(const struct fl_instance *inst, uint64_t id);
+
+/* Insert or replace (by id) a pending timer in inst->timers and emit TIMER_SET. */
+void fl__run_timer_set(struct fl__run *r, const struct fl_timer *t);
+
+/* Remove inst->timers[i] and emit TIMER_DEL. */
+void fl__run_timer_del(struct fl__run *r, size_t i);
+
+/* Delete the pending reminder and deadline timers of task_id (the task closed). */
+void fl__run_task_timers_del(struct fl__run *r, uint64_t task_id);
+
+/* Delete every pending timer of the instance (cancel, terminate). */
+void fl__run_timers_del_all(struct fl__run *r);
+
+/* from + d on the named business calendar through ctx->calendar_add (no hook, or a NULL
+ * or empty calendar: plain calendar time). 0, or the calendar's error (err may be NULL). */
+int fl__run_calendar_add(struct fl__run *r, const char *calendar, int64_t from,
+                         const struct fl_iso_duration *d, int64_t *out, struct fl_error *err);
+
+/* Set the deadline (level 0, base = due) and reminder timers of a new task; due 0 = none,
+ * remind 0 or not before due = no reminder. */
+void fl__task_timers_create(struct fl__run *r, uint64_t task_id, uint64_t token_id, uint32_t node,
+                            int64_t due, int64_t remind);
+
+/* FIRE_TIMER, checked: *out = index of the timer cmd->target_id in inst->timers.
+ * FL_ENOTFOUND not pending (fired or cancelled), FL_ECONFLICT not due at ctx->now_ms,
+ * FL_EUNSUPPORTED a kind that cannot fire yet. */
+int fl__timer_check(const struct fl_model *m, const struct fl_instance *inst,
+                    const struct fl_command *cmd, const struct fl_engine_ctx *ctx, size_t *out,
+                    struct fl_error *err);
+
+/* Fire inst->timers[i]: delete it, then what its kind does (on an active instance). */
+void fl__timer_fire(struct fl__run *r, size_t i);
 
 /* ---- instance helpers (instance.c) ---- */
 

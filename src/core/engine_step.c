@@ -151,6 +151,9 @@ struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, 
     e->u.task_close.status = status;
     e->u.task_close.actor = r->actor;
     e->u.task_close.at = r->ctx->now_ms;
+    /* A closed task's reminder and deadline have nothing left to tell. */
+    if (k == FL_FX_TASK_CLOSE)
+        fl__run_task_timers_del(r, task_id);
     return e;
 }
 
@@ -184,6 +187,7 @@ void fl__run_kill_all(struct fl__run *r)
         if (r->q[i].stored)
             token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
+    fl__run_timers_del_all(r);
     r->stopped = true;
 }
 

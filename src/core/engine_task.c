@@ -225,6 +225,7 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
     t->main_action_kind = st ? st->main_action_kind : NULL;
     t->main_action_required = st ? st->main_action_required : false;
     fl__run_event(r, FL_EV_TASK_CREATED, mv->id, task_id, node->id, NULL);
+    fl__task_timers_create(r, task_id, mv->id, mv->node, due, remind);
 
     struct fl_token tok = {.id = mv->id,
                            .node = mv->node,

@@ -12,6 +12,7 @@ struct fl_instance *fl_instance_clone(const struct fl_instance *inst)
     struct fl_instance *c = fl_malloc(sizeof(*c));
     *c = *inst;
     c->business_key = fl_strdup(inst->business_key);
+    c->started_by = fl_strdup(inst->started_by);
     /* Values are immutable, so the copy shares the variables; writers copy on write. */
     c->variables = fl_value_ref(inst->variables);
     c->tokens = NULL;
@@ -46,6 +47,7 @@ void fl_instance_free(struct fl_instance *inst)
     if (!inst)
         return;
     free(inst->business_key);
+    free(inst->started_by);
     fl_value_unref(inst->variables);
     free(inst->tokens);
     free(inst->timers);

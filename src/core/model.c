@@ -45,6 +45,44 @@ static void stage_free(struct fl_stage *s)
     free(s);
 }
 
+void fl_control_defs_free(struct fl_control_def *defs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct fl_control_def *d = &defs[i];
+        free(d->name);
+        free(d->due);
+        free(d->remind_before);
+        free(d->calendar);
+        fl_strlist_release(&d->escalate_to);
+        for (size_t k = 0; k < d->n_escalations; k++) {
+            free(d->escalations[k].after);
+            fl_strlist_release(&d->escalations[k].to);
+        }
+        free(d->escalations);
+    }
+    free(defs);
+}
+
+const struct fl_control_def *fl_model_find_control(const struct fl_model *m, const char *name,
+                                                   uint32_t *node)
+{
+    if (node)
+        *node = FL_NONE;
+    if (!m || !name)
+        return NULL;
+    for (size_t i = 0; i < m->n_controls; i++)
+        if (!strcmp(m->controls[i].name, name))
+            return &m->controls[i];
+    for (size_t i = 0; i < m->n_nodes; i++)
+        for (size_t k = 0; k < m->nodes[i].n_controls; k++)
+            if (!strcmp(m->nodes[i].controls[k].name, name)) {
+                if (node)
+                    *node = (uint32_t)i;
+                return &m->nodes[i].controls[k];
+            }
+    return NULL;
+}
+
 void fl_model_free(struct fl_model *m)
 {
     size_t i;
@@ -66,7 +104,9 @@ void fl_model_free(struct fl_model *m)
             free(n->timer->text);
         free(n->timer);
         free(n->boundaries);
+        fl_control_defs_free(n->controls, n->n_controls);
     }
+    fl_control_defs_free(m->controls, m->n_controls);
     free(m->nodes);
     free(m->timer_starts);
     for (i = 0; i < m->n_flows; i++) {

@@ -31,6 +31,13 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
     so.synchronous_set = opt->synchronous_set;
     svc = fl_calloc(1, sizeof(*svc));
     svc->clock_ms = opt->clock_ms;
+    svc->test_clock = opt->test_clock;
+    if (opt->test_clock) {
+        int64_t start = opt->test_clock_start_ms;
+        svc->test_clock = false; /* read the real clock once for the default start */
+        atomic_store(&svc->test_now, start ? start : fl__svc_now(svc));
+        svc->test_clock = true;
+    }
     svc->max_batch = opt->max_batch ? opt->max_batch : DEFAULT_MAX_BATCH;
     svc->queue_cap = opt->queue_cap ? opt->queue_cap : DEFAULT_QUEUE_CAP;
     fl__inst_cache_init(&svc->instances,
@@ -43,7 +50,7 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
     /* The writer commits for the life of the service: checkpoints move off its path. */
     if ((rc = fl_store_background_start(svc->store, err)) != 0)
         goto fail;
-    for (int k = FL_ID_INSTANCE; k <= FL_ID_INCIDENT; k++)
+    for (int k = FL_ID_INSTANCE; k <= FL_ID_CONTROL; k++)
         if ((rc = fl_store_max_id(svc->store, (enum fl_id_kind)k, &svc->next_id[k], err)) != 0)
             goto fail;
     if (pthread_create(&svc->writer, NULL, fl__svc_writer_main, svc) != 0) {
@@ -51,6 +58,9 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
         goto fail;
     }
     svc->writer_started = true;
+    if (opt->run_timers &&
+        (rc = fl__sched_start(svc, opt->db_url, opt->timer_window, &svc->sched, err)) != 0)
+        goto fail;
     *out = svc;
     return 0;
 fail:
@@ -62,6 +72,8 @@ void fl_service_close(struct fl_service *svc)
 {
     if (!svc)
         return;
+    /* The scheduler stops submitting first; its fires in flight drain with the queue. */
+    fl__sched_stop(svc->sched);
     pthread_mutex_lock(&svc->lock);
     svc->closing = true;
     pthread_cond_broadcast(&svc->not_empty);
@@ -69,6 +81,8 @@ void fl_service_close(struct fl_service *svc)
     pthread_mutex_unlock(&svc->lock);
     if (svc->writer_started)
         pthread_join(svc->writer, NULL);
+    fl__sched_free(svc->sched);
+    free(svc->offers);
     fl_store_close(svc->store);
     fl__inst_cache_release(&svc->instances);
     fl__model_cache_release(&svc->models);
@@ -115,7 +129,7 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     }
     need = text_size(c->actor) + text_size(c->process_key) + text_size(c->business_key) +
            text_size(c->action_kind) + text_size(c->action_ref) + text_size(c->error_message) +
-           text_size(c->reason) + (vars.len ? vars.len + 1 : 0);
+           text_size(c->reason) + text_size(c->control_name) + (vars.len ? vars.len + 1 : 0);
     q = fl_malloc(sizeof(*q) + need);
     memset(q, 0, sizeof(*q));
     q->kind = FL__SVC_ENGINE;
@@ -130,6 +144,7 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     q->cmd.action_ref = put_text(&p, c->action_ref);
     q->cmd.error_message = put_text(&p, c->error_message);
     q->cmd.reason = put_text(&p, c->reason);
+    q->cmd.control_name = put_text(&p, c->control_name);
     if (!pre_rc && vars.len) {
         memcpy(p, vars.ptr, vars.len + 1);
         q->vars_json = p;
@@ -310,4 +325,35 @@ void fl_service_stats(struct fl_service *svc, struct fl_service_stats *out)
     pthread_mutex_lock(&svc->lock);
     *out = svc->stats;
     pthread_mutex_unlock(&svc->lock);
+}
+
+int64_t fl_service_now(struct fl_service *svc)
+{
+    return fl__svc_now(svc);
+}
+
+bool fl_service_has_test_clock(const struct fl_service *svc)
+{
+    return svc && svc->test_clock;
+}
+
+int fl_service_clock_set(struct fl_service *svc, int64_t now_ms)
+{
+    if (!svc || !svc->test_clock)
+        return FL_EUNSUPPORTED;
+    atomic_store(&svc->test_now, now_ms);
+    fl__sched_wake(svc->sched);
+    return 0;
+}
+
+int fl_service_timers_settle(struct fl_service *svc, int64_t timeout_ms)
+{
+    if (!svc || !svc->sched)
+        return FL_EINVAL;
+    return fl__sched_settle(svc->sched, timeout_ms);
+}
+
+void fl_service_timer_stats(struct fl_service *svc, struct fl_timer_stats *out)
+{
+    fl__sched_stats(svc ? svc->sched : NULL, out);
 }

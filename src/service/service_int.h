@@ -6,6 +6,7 @@
 #define FLOWD_SERVICE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -96,13 +97,19 @@ struct fl_service {
     struct fl_service_stats stats; /* under lock */
 
     /* writer thread only */
-    uint64_t next_id[FL_ID_INCIDENT + 1];
+    uint64_t next_id[FL_ID_CONTROL + 1];
     struct fl__model_cache models;
     struct fl__inst_cache instances;
     struct fl__svc_touched *touched; /* instances written by the current batch */
     size_t n_touched, cap_touched;
     size_t models_mark; /* models cached before the current transaction */
     struct fl__cal_cache calendars;
+    struct fl_timer_due *offers; /* timers set by the current batch, offered after commit */
+    size_t n_offers, cap_offers;
+
+    struct fl__sched *sched; /* NULL unless run_timers */
+    bool test_clock;
+    _Atomic int64_t test_now;
 };
 
 void fl__model_cache_release(struct fl__model_cache *c);
@@ -130,5 +137,27 @@ int fl__svc_calendar_add(void *arg, const char *cal, int64_t t_ms, const struct 
 
 /* Writer thread entry. */
 void *fl__svc_writer_main(void *arg);
+
+/* The service's clock (test clock, injected clock or real time). Any thread. */
+int64_t fl__svc_now(struct fl_service *svc);
+
+/* ---- the scheduler (scheduler.c) ---- */
+struct fl__sched;
+
+/* Start the scheduler thread with its own read connection to db_url; window = timers
+ * read per refill (0 = 4096). */
+int fl__sched_start(struct fl_service *svc, const char *db_url, unsigned window,
+                    struct fl__sched **out, struct fl_error *err);
+/* Stop and join the thread (no more submits); fires in flight still call back, so free
+ * only after the writer drained. NULL-safe. */
+void fl__sched_stop(struct fl__sched *sc);
+void fl__sched_free(struct fl__sched *sc);
+/* Timers set by a committed batch (writer thread). */
+void fl__sched_offer(struct fl__sched *sc, const struct fl_timer_due *t, size_t n);
+/* The clock moved: look again. */
+void fl__sched_wake(struct fl__sched *sc);
+/* See fl_service_timers_settle. */
+int fl__sched_settle(struct fl__sched *sc, int64_t timeout_ms);
+void fl__sched_stats(struct fl__sched *sc, struct fl_timer_stats *out);
 
 #endif

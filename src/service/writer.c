@@ -19,13 +19,20 @@ enum exec_outcome {
     EXEC_FATAL    /* the store failed: the transaction must be rolled back */
 };
 
-static int64_t now_ms(struct fl_service *svc)
+int64_t fl__svc_now(struct fl_service *svc)
 {
     struct timespec ts;
+    if (svc->test_clock)
+        return atomic_load(&svc->test_now);
     if (svc->clock_ms)
         return svc->clock_ms();
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(struct fl_service *svc)
+{
+    return fl__svc_now(svc);
 }
 
 static uint64_t next_id(void *arg, enum fl_id_kind kind)
@@ -57,6 +64,7 @@ static void drop_touched(struct fl_service *svc)
     for (size_t i = 0; i < svc->n_touched; i++)
         fl__inst_cache_drop(&svc->instances, svc->touched[i].id);
     svc->n_touched = 0;
+    svc->n_offers = 0; /* timers that were never written */
 }
 
 /* After a commit: ended instances take no more commands worth caching. */
@@ -67,6 +75,28 @@ static void settle_touched(struct fl_service *svc)
         if (svc->touched[i].ended)
             fl__inst_cache_drop(&svc->instances, svc->touched[i].id);
     svc->n_touched = 0;
+    /* Before the acknowledgements: a fire's follow-up timers are known to the scheduler
+     * by the time the fire counts as done. */
+    fl__sched_offer(svc->sched, svc->offers, svc->n_offers);
+    svc->n_offers = 0;
+}
+
+/* Note the timers a written step set, for the scheduler once the batch commits. */
+static void note_timers(struct fl_service *svc, const struct fl_instance *inst,
+                        const struct fl_effects *fx)
+{
+    if (!svc->sched)
+        return;
+    for (size_t i = 0; i < fx->n; i++) {
+        const struct fl_timer *t = &fx->items[i].u.timer;
+        if (fx->items[i].kind != FL_FX_TIMER_SET)
+            continue;
+        fl_grow(&svc->offers, &svc->cap_offers, svc->n_offers + 1, sizeof(*svc->offers));
+        svc->offers[svc->n_offers].id = t->id;
+        svc->offers[svc->n_offers].instance_id = t->instance_id ? t->instance_id : inst->id;
+        svc->offers[svc->n_offers].due_at = t->due_at;
+        svc->n_offers++;
+    }
 }
 
 static enum exec_outcome refuse(struct fl__svc_cmd *q, int rc)
@@ -212,6 +242,7 @@ static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd 
         out = fail(q, rc);
         goto out;
     }
+    note_timers(svc, inst, fx);
     q->res.rc = 0;
     q->res.instance_id = inst->id;
     q->res.instance_status = (int)inst->status;

@@ -118,8 +118,11 @@ static void sq_close(struct fl_store *s)
         sqlite3_finalize(q->task_list[i]);
     for (i = 0; i < FL__SQ_HISTORY_ROWS; i++)
         sqlite3_finalize(q->history_rows[i]);
+    for (i = 0; i < FL__SQ_CONTROL_LIST_VARIANTS; i++)
+        sqlite3_finalize(q->control_list[i]);
     sqlite3_close(q->db);
     fl_buf_release(&q->json);
+    fl__sq_timer_release(q);
     free(q->path);
     free(q);
 }
@@ -321,6 +324,11 @@ const struct fl_store_ops fl__sqlite_ops = {
     .idem_put = fl__sq_idem_put,
     .job_instance = fl__sq_job_instance,
     .history = fl__sq_history,
+    .timers_due = fl__sq_timers_due,
+    .timer_count = fl__sq_timer_count,
+    .control_list = fl__sq_control_list,
+    .notification_list = fl__sq_notification_list,
+    .notification_read = fl__sq_notification_read,
     .user_add = fl__sq_user_add,
     .user_get = fl__sq_user_get,
     .user_list = fl__sq_user_list,

@@ -79,7 +79,7 @@
     X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id,"         \
                        " message, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
     X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"               \
-                 " ended_at, revision FROM instances WHERE id = ?1")                               \
+                 " ended_at, revision, started_by FROM instances WHERE id = ?1")                               \
     X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done"               \
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
@@ -100,7 +100,61 @@
     X(MAX_TASK, "SELECT max(id) FROM tasks")                                                       \
     X(MAX_JOB, "SELECT max(id) FROM jobs")                                                         \
     X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                               \
-    FL__SQ_PEOPLE_STMTS(X)
+    FL__SQ_PEOPLE_STMTS(X)                                                                         \
+    FL__SQ_TIMER_STMTS(X)                                                                          \
+    FL__SQ_CONTROL_STMTS(X)
+
+/* Control points (sqlite_control.c); lists are built per filter there. */
+#define FL__SQ_CONTROL_STMTS(X)                                                                    \
+    X(CONTROL_UPSERT, "INSERT INTO control_points(id, instance_id, name, due_at, remind_at,"      \
+                      " set_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE"          \
+                      " SET due_at = excluded.due_at, remind_at = excluded.remind_at,"             \
+                      " set_at = excluded.set_at, done_at = NULL")                                 \
+    X(CONTROL_DONE, "UPDATE control_points SET done_at = ?2 WHERE id = ?1")                        \
+    X(CONTROLS_LOAD, "SELECT id, name, due_at, remind_at, set_at FROM control_points"              \
+                     " WHERE instance_id = ?1 AND done_at IS NULL ORDER BY id")
+
+/* Timers, notifications and control points (sqlite_timer.c). */
+#define FL__SQ_TIMER_STMTS(X)                                                                      \
+    X(TIMER_UPSERT, "INSERT INTO timers(id, instance_id, token_id, ref_id, node, kind, level,"     \
+                    " repeat, due_at, base_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"    \
+                    " ON CONFLICT(id) DO UPDATE SET token_id = excluded.token_id,"                 \
+                    " ref_id = excluded.ref_id, node = excluded.node, kind = excluded.kind,"       \
+                    " level = excluded.level, repeat = excluded.repeat,"                           \
+                    " due_at = excluded.due_at, base_at = excluded.base_at")                       \
+    X(TIMER_DEL, "DELETE FROM timers WHERE id = ?1")                                               \
+    X(TIMERS_LOAD, "SELECT id, token_id, ref_id, node, kind, level, repeat, due_at, base_at"       \
+                   " FROM timers WHERE instance_id = ?1 ORDER BY id")                              \
+    X(TIMERS_DUE, "SELECT id, instance_id, due_at FROM timers WHERE (due_at, id) > (?1, ?2)"       \
+                  " ORDER BY due_at, id LIMIT ?3")                                                 \
+    X(TIMER_COUNT, "SELECT count(*) FROM timers")                                                  \
+    X(MAX_TIMER, "SELECT max(id) FROM timers")                                                     \
+    X(MAX_CONTROL, "SELECT max(id) FROM control_points")                                           \
+    X(NOTIFY_INSERT, "INSERT INTO notifications(user_login, kind, instance_id, task_id,"          \
+                     " control_id, node_id, message, created_at)"                                  \
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                    \
+    X(NOTIFY_USER_DISABLED, "SELECT disabled FROM users WHERE login = ?1")                         \
+    X(NOTIFY_TASK_PEOPLE, "SELECT assignee, candidate_users, candidate_roles FROM tasks"           \
+                          " WHERE id = ?1")                                                        \
+    X(NOTIFY_ROLE_USERS, "SELECT u.login FROM roles r JOIN user_roles ur ON ur.role_id = r.id"     \
+                         " JOIN users u ON u.id = ur.user_id WHERE r.name = ?1"                    \
+                         " AND u.disabled = 0 ORDER BY u.login")                                   \
+    X(NOTIFY_HEAD_OF, "WITH RECURSIVE up(id, depth) AS (SELECT department_id, 0 FROM users"        \
+                      " WHERE login = ?1 AND department_id IS NOT NULL UNION ALL"                  \
+                      " SELECT d.parent_id, up.depth + 1 FROM departments d JOIN up"               \
+                      " ON d.id = up.id WHERE d.parent_id IS NOT NULL AND up.depth < 64)"          \
+                      " SELECT h.login FROM up JOIN departments d ON d.id = up.id"                 \
+                      " JOIN users h ON h.id = d.head_user_id WHERE h.disabled = 0"                \
+                      " AND h.login <> ?1 ORDER BY up.depth LIMIT 1")                              \
+    X(NOTIF_LIST, "SELECT id, user_login, kind, instance_id, task_id, control_id, node_id,"        \
+                  " message, created_at, read_at FROM notifications WHERE user_login = ?1"         \
+                  " AND id > ?2 ORDER BY id LIMIT ?3")                                             \
+    X(NOTIF_LIST_UNREAD, "SELECT id, user_login, kind, instance_id, task_id, control_id,"          \
+                         " node_id, message, created_at, read_at FROM notifications"               \
+                         " WHERE user_login = ?1 AND read_at IS NULL AND id > ?2"                  \
+                         " ORDER BY id LIMIT ?3")                                                  \
+    X(NOTIF_READ, "UPDATE notifications SET read_at = coalesce(read_at, ?3)"                       \
+                  " WHERE id = ?1 AND user_login = ?2")
 
 /* People and access (sqlite_people.c). */
 #define FL__USER_COLUMNS                                                                           \
@@ -164,6 +218,7 @@ enum fl__sq_stmt {
 #define FL__SQ_TASK_LIST_VARIANTS 32 /* open_only x role x assignee x instance x viewer */
 /* History rows written by one INSERT at most (one prepared statement per row count). */
 #define FL__SQ_HISTORY_ROWS 8
+#define FL__SQ_CONTROL_LIST_VARIANTS 16 /* instance x open_only x overdue x viewer */
 
 struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
@@ -178,10 +233,17 @@ struct fl_sqlite {
     sqlite3_stmt *inst_list[FL__SQ_INST_LIST_VARIANTS];
     sqlite3_stmt *task_list[FL__SQ_TASK_LIST_VARIANTS];
     sqlite3_stmt *history_rows[FL__SQ_HISTORY_ROWS]; /* [k - 1]: INSERT of k history rows */
+    sqlite3_stmt *control_list[FL__SQ_CONTROL_LIST_VARIANTS];
     /* Token ids are deleted with their tokens, so max(id) could hand a used id out again
      * after a restart; the highest id written is kept in the counters table at commit. */
     uint64_t token_hw, token_hw_saved;
     struct fl_buf json; /* scratch for variable values */
+    /* Users told by the current run of NOTIFY effects about one thing (sqlite_timer.c):
+     * each gets one row however many addressees name them. */
+    struct fl_strlist notified;
+    size_t cap_notified;
+    const struct fl_notify *notify_last;
+    uint64_t timer_max; /* highest timer id set by the current apply (raises the counter) */
 };
 
 static inline struct fl_sqlite *fl__sq(struct fl_store *s)
@@ -263,6 +325,40 @@ int fl__sq_job_instance(struct fl_store *s, uint64_t job_id, uint64_t *instance_
                         struct fl_error *err);
 int fl__sq_history(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
                    struct fl_error *err);
+
+/* Timers and notifications, in sqlite_timer.c. put_timer_effect writes TIMER_SET/DEL and
+ * NOTIFY (other kinds: FL_EINTERNAL); apply_begin/apply_end bracket one fl_store_apply
+ * (dedup of notifications, the timer id high-water mark). */
+void fl__sq_timer_apply_begin(struct fl_sqlite *q);
+int fl__sq_timer_effect(struct fl_sqlite *q, const struct fl_instance *inst,
+                        const struct fl_effect *fx, struct fl_error *err);
+int fl__sq_timer_apply_end(struct fl_sqlite *q, struct fl_error *err);
+/* Append inst's pending timers (in id order). */
+int fl__sq_timers_load(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err);
+int fl__sq_timers_due(struct fl_store *s, int64_t after_due, uint64_t after_id,
+                      struct fl_timer_due *rows, size_t max, size_t *n, struct fl_error *err);
+int fl__sq_timer_count(struct fl_store *s, uint64_t *n, struct fl_error *err);
+int fl__sq_notification_list(struct fl_store *s, const struct fl_notification_query *qy,
+                             struct fl_notification_row **rows, size_t *n, struct fl_error *err);
+int fl__sq_notification_read(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,
+                             struct fl_error *err);
+/* Release what the timer code keeps on the connection (close). */
+void fl__sq_timer_release(struct fl_sqlite *q);
+
+/* Control points (sqlite_control.c): the CONTROL_SET/DEL effects, the open ones of an
+ * instance into inst->controls, and the lists. */
+int fl__sq_put_control(struct fl_sqlite *q, const struct fl_effect *fx, struct fl_error *err);
+int fl__sq_load_controls(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err);
+int fl__sq_control_list(struct fl_store *s, const struct fl_control_query *qy,
+                        struct fl_control_row **rows, size_t *n, struct fl_error *err);
+
+/* The record-level viewer filter of instance lists (sqlite_read.c), for statements of other
+ * files: the CTE to put first, the condition on an instance aliased i (starts with " AND"),
+ * and the binding of the viewer to parameters ?10..?12. */
+const char *fl__sq_viewer_cte(void);
+const char *fl__sq_instance_visible(void);
+bool fl__sq_viewer_restricted(const struct fl_principal *p);
+void fl__sq_bind_viewer(sqlite3_stmt *st, const struct fl_principal *p);
 
 /* People and access, in sqlite_people.c (vtable entries of flowd/auth.h's records). */
 int fl__sq_user_add(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,

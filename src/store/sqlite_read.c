@@ -199,6 +199,7 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
     inst->started_at = sqlite3_column_int64(st, 4);
     inst->ended_at = sqlite3_column_int64(st, 5);
     inst->revision = (uint64_t)sqlite3_column_int64(st, 6);
+    inst->started_by = fl__sq_col_text(st, 7);
     sqlite3_reset(st);
 
     if (!(st = fl__sq_stmt(q, FL__SQ_TOKENS_LOAD, err))) {
@@ -225,7 +226,10 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
         rc = fl__sq_fail(q, rc, err, "cannot read tokens");
         goto fail;
     }
-    if ((rc = load_variables(q, id, &inst->variables, NULL, err)) != 0)
+    if ((rc = load_variables(q, id, &inst->variables, NULL, err)) != 0 ||
+        (rc = fl__sq_load_controls(q, inst, err)) != 0)
+        goto fail;
+    if ((rc = fl__sq_timers_load(q, inst, err)) != 0)
         goto fail;
     *out = inst;
     return 0;
@@ -239,7 +243,8 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     static const enum fl__sq_stmt by_kind[] = {
         [FL_ID_INSTANCE] = FL__SQ_MAX_INSTANCE, [FL_ID_TOKEN] = FL__SQ_MAX_TOKEN,
         [FL_ID_TASK] = FL__SQ_MAX_TASK,         [FL_ID_JOB] = FL__SQ_MAX_JOB,
-        [FL_ID_INCIDENT] = FL__SQ_MAX_INCIDENT,
+        [FL_ID_INCIDENT] = FL__SQ_MAX_INCIDENT, [FL_ID_TIMER] = FL__SQ_MAX_TIMER,
+        [FL_ID_CONTROL] = FL__SQ_MAX_CONTROL,
     };
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st;
@@ -255,18 +260,19 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return fl__sq_fail(q, rc, err, "cannot read ids");
-    if (kind == FL_ID_TOKEN) {
-        /* Deleted tokens leave no row: the counter remembers the highest id written. */
+    if (kind == FL_ID_TOKEN || kind == FL_ID_TIMER) {
+        /* Deleted tokens and fired timers leave no row: the counter remembers the highest
+         * id written. */
         if (!(st = fl__sq_stmt(q, FL__SQ_COUNTER_GET, err)))
             return FAIL_CODE(err);
-        sqlite3_bind_text(st, 1, "token", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, kind == FL_ID_TOKEN ? "token" : "timer", -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) > *out)
             *out = (uint64_t)sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             return fl__sq_fail(q, rc, err, "cannot read counters");
-        if (q->token_hw > *out)
+        if (kind == FL_ID_TOKEN && q->token_hw > *out)
             *out = q->token_hw;
     }
     return 0;
@@ -657,4 +663,26 @@ int fl__sq_idem_get(struct fl_store *s, const char *scope, struct fl_idem_row *o
     if (rc != SQLITE_ROW)
         return fl__sq_fail(q, rc, err, "cannot read idempotency record");
     return 0;
+}
+
+/* ---- the viewer filter for other files (sqlite_control.c) ---- */
+
+const char *fl__sq_viewer_cte(void)
+{
+    return MANAGED_CTE;
+}
+
+const char *fl__sq_instance_visible(void)
+{
+    return INSTANCE_VISIBLE;
+}
+
+bool fl__sq_viewer_restricted(const struct fl_principal *p)
+{
+    return restricted(p);
+}
+
+void fl__sq_bind_viewer(sqlite3_stmt *st, const struct fl_principal *p)
+{
+    bind_viewer(st, p);
 }

@@ -83,7 +83,32 @@ static const char *const migrations[] = {
     " scope TEXT PRIMARY KEY, body_hash TEXT NOT NULL, status INTEGER NOT NULL,"
     " content_type TEXT, location TEXT, body BLOB NOT NULL,"
     " created_at INTEGER NOT NULL) WITHOUT ROWID;",
-    /* 4: business calendars by name (canonical JSON); counters 'calendars' is their
+    /* 4: time and control. Pending timers are deleted when they fire, so the highest id
+     * handed out is kept in counters (as for tokens): an id is never reused, and a stale
+     * entry of the scheduler can never fire a newer timer. Notifications are the in-app
+     * inbox, one row per addressed user; control points are dated obligations on a case
+     * (rows stay, done_at set when met or cleared). */
+    "CREATE TABLE timers ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, token_id INTEGER,"
+    " ref_id INTEGER, node INTEGER, kind INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " repeat INTEGER NOT NULL, due_at INTEGER NOT NULL, base_at INTEGER);"
+    "CREATE INDEX timers_due ON timers (due_at);"
+    "CREATE INDEX timers_instance ON timers (instance_id);"
+    "INSERT INTO counters (name, value) VALUES ('timer', 0);"
+    "CREATE TABLE notifications ("
+    " id INTEGER PRIMARY KEY, user_login TEXT NOT NULL, kind TEXT NOT NULL,"
+    " instance_id INTEGER, task_id INTEGER, control_id INTEGER, node_id TEXT,"
+    " message TEXT NOT NULL, created_at INTEGER NOT NULL, read_at INTEGER);"
+    "CREATE INDEX notifications_user ON notifications (user_login, read_at, id);"
+    "CREATE TABLE control_points ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, name TEXT NOT NULL,"
+    " due_at INTEGER, remind_at INTEGER, done_at INTEGER);"
+    "CREATE INDEX control_points_instance ON control_points (instance_id);",
+    /* 5: control points remember when they were set or last moved, and the "overdue
+     * control points" list reads the open ones by due time. */
+    ("ALTER TABLE control_points ADD COLUMN set_at INTEGER;"
+     "CREATE INDEX control_points_open ON control_points (due_at) WHERE done_at IS NULL;"),
+    /* 6: business calendars by name (canonical JSON); counters 'calendars' is their
      * revision, bumped by every change so caches of parsed calendars know to forget */
     "CREATE TABLE calendars ("
     " name TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"

@@ -365,6 +365,13 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
         fl__sq_bind_text(st, 6, fx->u.incident.message ? fx->u.incident.message : "");
         sqlite3_bind_int64(st, 7, fx->u.incident.at);
         return step_done(q, st, err, "cannot write incident");
+    case FL_FX_TIMER_SET:
+    case FL_FX_TIMER_DEL:
+    case FL_FX_NOTIFY:
+        return fl__sq_timer_effect(q, inst, fx, err);
+    case FL_FX_CONTROL_SET:
+    case FL_FX_CONTROL_DEL:
+        return fl__sq_put_control(q, fx, err);
     default:
         return fl_error_set(err, FL_EINTERNAL, "unknown effect kind %d", (int)fx->kind);
     }
@@ -382,6 +389,7 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
         return fl_error_set(err, FL_EINVAL, "fl_store_apply outside a transaction");
     if ((rc = put_instance(q, inst, fx, err)) != 0)
         return rc;
+    fl__sq_timer_apply_begin(q);
     /* Events are gathered and written in groups (see put_events). Nothing else reads
      * history, so delaying them behind the other rows of this step changes no result;
      * they borrow fx's strings, which live until this returns. */
@@ -399,7 +407,7 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
     }
     if (n_ev && (rc = put_events(q, ev, n_ev, err)) != 0)
         return rc;
-    return 0;
+    return fl__sq_timer_apply_end(q, err);
 }
 
 int fl__sq_task_set_assignee(struct fl_store *s, uint64_t id, const char *assignee,

@@ -177,6 +177,68 @@ int fl_store_history(struct fl_store *s, uint64_t instance_id, struct fl_event_r
 
 /* ---- rows ---- */
 
+int fl_store_timers_due(struct fl_store *s, int64_t after_due, uint64_t after_id,
+                        struct fl_timer_due *rows, size_t max, size_t *n, struct fl_error *err)
+{
+    *n = 0;
+    if (max == 0)
+        return 0;
+    return s->ops->timers_due(s, after_due, after_id, rows, max, n, err);
+}
+
+int fl_store_timer_count(struct fl_store *s, uint64_t *n, struct fl_error *err)
+{
+    return s->ops->timer_count(s, n, err);
+}
+
+int fl_store_control_list(struct fl_store *s, const struct fl_control_query *q,
+                          struct fl_control_row **rows, size_t *n, struct fl_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    return s->ops->control_list(s, q, rows, n, err);
+}
+
+void fl_control_rows_free(struct fl_control_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].name);
+        free(rows[i].process_key);
+        free(rows[i].business_key);
+    }
+    free(rows);
+}
+
+int fl_store_notification_list(struct fl_store *s, const struct fl_notification_query *q,
+                               struct fl_notification_row **rows, size_t *n,
+                               struct fl_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    if (!q || !q->user || !*q->user)
+        return fl_error_set(err, FL_EINVAL, "notifications are listed for a user");
+    return s->ops->notification_list(s, q, rows, n, err);
+}
+
+int fl_store_notification_read(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,
+                               struct fl_error *err)
+{
+    if (!user || !*user)
+        return fl_error_set(err, FL_EINVAL, "notifications are read by a user");
+    return s->ops->notification_read(s, user, id, now_ms, err);
+}
+
+void fl_notification_rows_free(struct fl_notification_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].user);
+        free(rows[i].kind);
+        free(rows[i].node_id);
+        free(rows[i].message);
+    }
+    free(rows);
+}
+
 void fl_definition_row_release(struct fl_definition_row *r)
 {
     if (!r)

@@ -73,6 +73,15 @@ struct fl_store_ops {
                         struct fl_error *err);
     int (*history)(struct fl_store *s, uint64_t instance_id, struct fl_event_row **rows, size_t *n,
                    struct fl_error *err);
+    int (*timers_due)(struct fl_store *s, int64_t after_due, uint64_t after_id,
+                      struct fl_timer_due *rows, size_t max, size_t *n, struct fl_error *err);
+    int (*timer_count)(struct fl_store *s, uint64_t *n, struct fl_error *err);
+    int (*control_list)(struct fl_store *s, const struct fl_control_query *q,
+                        struct fl_control_row **rows, size_t *n, struct fl_error *err);
+    int (*notification_list)(struct fl_store *s, const struct fl_notification_query *q,
+                             struct fl_notification_row **rows, size_t *n, struct fl_error *err);
+    int (*notification_read)(struct fl_store *s, const char *user, uint64_t id, int64_t now_ms,
+                             struct fl_error *err);
 
     /* people and access (flowd/auth.h); arguments already validated by the front */
     int (*user_add)(struct fl_store *s, const struct fl_user_new *u, int64_t now_ms, uint64_t *id,

@@ -138,12 +138,22 @@ def step(port, iid, node, variables, token):
     check(len(tasks) == 1 and tasks[0]["node_id"] == node,
           "instance %d at %s: %r" % (iid, node, [t["node_id"] for t in tasks]))
     t = tasks[0]
-    if t["main_action"]["required"] and not t["main_action"]["done"]:
+    ma = t["main_action"]
+    if ma["required"] and not ma["done"] and ma["kind"] == "field":
+        # a "field" action is met by filling its variable: refused without it (the refusal
+        # names the stage, its id and the action), accepted with it and recorded on the way
+        st, doc, _, _ = request(port, "POST", "/api/v1/tasks/%d/complete" % t["id"], {}, token)
+        problem(st, doc, 422)
+        check("stage '%s' (%s)" % (t["name"], node) in doc["detail"] and
+              "main action 'field'" in doc["detail"], "field refusal: %r" % doc)
+    elif ma["required"] and not ma["done"]:
         st, doc, _, _ = request(port, "POST", "/api/v1/tasks/%d/complete" % t["id"],
                                 {"variables": variables}, token)
         problem(st, doc, 422)
+        check("stage '%s' (%s)" % (t["name"], node) in doc["detail"] and
+              "main action '%s'" % ma["kind"] in doc["detail"], "refusal: %r" % doc)
         st, doc, _, _ = request(port, "POST", "/api/v1/tasks/%d/action" % t["id"],
-                                {"kind": t["main_action"]["kind"], "ref": node + ".pdf"}, token)
+                                {"kind": ma["kind"], "ref": node + ".pdf"}, token)
         check(st == 200 and doc["main_action"]["done"], "action recorded: %r" % doc)
     st, doc, _, _ = request(port, "POST", "/api/v1/tasks/%d/complete" % t["id"],
                             {"variables": variables}, token)
@@ -250,7 +260,7 @@ def main():
     step(port, iid, "receive_payment", {"paidAmount": 99.90}, anna)
     step(port, iid, "run_event", {}, anna)
     step(port, iid, "collect_feedback", {"clientSatisfied": True}, anna)
-    step(port, iid, "close_deal", {}, anna)
+    step(port, iid, "close_deal", {"nextContactDate": "2027-01-15"}, anna)
     inst, tasks = open_task(port, iid, admin)
     check(inst["status"] == "completed" and not tasks, "instance completed: %r" % inst)
     st, doc, _, _ = request(port, "GET", "/api/v1/instances/%d/history" % iid, token=admin)

@@ -26,11 +26,18 @@ step() {
     jget task 'd["tasks"][0]["id"]'
     jget kind '(d["tasks"][0]["main_action"] or {}).get("kind", "")'
     jget required '(d["tasks"][0]["main_action"] or {}).get("required", False)'
-    if [ "$required" = True ]; then
+    # a "field" action is met by its variable: refused without the variables, and the
+    # completion that fills it records it; other kinds are refused until recorded
+    if [ "$required" = True ] && [ "$kind" = field ]; then
+        run 3 complete "$task" --as tester
+        one_error_line
+        err_has "main action 'field': fill the variable"
+    elif [ "$required" = True ]; then
         run 3 complete "$task" --as tester "$@"
         one_error_line
+        err_has "($node) requires its main action '$kind'"
     fi
-    if [ -n "$kind" ]; then
+    if [ -n "$kind" ] && [ "$kind" != field ]; then
         run 0 action "$task" --kind "$kind" --ref "$node.pdf" --as tester
     fi
     run 0 complete "$task" --as tester "$@"
@@ -83,7 +90,7 @@ step "$short" send_invoice accountant --var paymentInTwoParts=false
 step "$short" receive_payment accountant --var paidAmount=99.90
 step "$short" run_event event_manager
 step "$short" collect_feedback sales_manager --var clientSatisfied=true
-step "$short" close_deal sales_manager
+step "$short" close_deal sales_manager --var 'nextContactDate:date=2027-01-15'
 finished "$short" end_won
 
 # The client refuses the presentation.

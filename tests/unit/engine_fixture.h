@@ -116,7 +116,13 @@ static inline void mb_free(struct fl_model *m)
             free(s->main_action_kind);
             free(s->assignee);
             free(s->due_date);
+            free(s->accountable);
             free(s->calendar);
+            for (size_t k = 0; k < s->n_escalations; k++) {
+                free(s->escalations[k].after);
+                mb_strlist_free(&s->escalations[k].to);
+            }
+            free(s->escalations);
             mb_strlist_free(&s->responsible);
             mb_strlist_free(&s->candidate_groups);
             mb_strlist_free(&s->candidate_users);
@@ -137,7 +143,7 @@ static inline void mb_free(struct fl_model *m)
 
 /* Ids by kind: instance 1001.., token 2001.., task 3001.., job 4001.., incident 5001.. */
 struct t_ids {
-    uint64_t n[5];
+    uint64_t n[FL_ID_CONTROL + 1];
 };
 
 static inline uint64_t t_next_id(void *arg, enum fl_id_kind kind)

@@ -208,8 +208,9 @@ static void test_required_main_action(void **state)
     struct fl_command done = {.kind = FL_CMD_COMPLETE_TASK, .target_id = task};
     snap_take(&s, &t);
     assert_int_equal(apply_keep(&t, &done), FL_EREFUSED);
-    assert_string_equal(t.err.msg, "task 3001 'Commercial offer' cannot be completed: its main "
-                                   "action 'document' is required and was not recorded");
+    assert_string_equal(t.err.msg, "task 3001 cannot be completed: stage 'Commercial offer' (a) "
+                                   "requires its main action 'document' to be recorded first");
+    assert_string_equal(t.err.element, "a");
     snap_check(&s, &t);
 
     struct fl_command wrong = {
@@ -217,7 +218,8 @@ static void test_required_main_action(void **state)
     snap_take(&s, &t);
     assert_int_equal(apply_keep(&t, &wrong), FL_EREFUSED);
     assert_string_equal(t.err.msg,
-                        "task 3001 'Commercial offer' expects main action 'document', not 'email'");
+                        "task 3001: stage 'Commercial offer' (a) expects main action "
+                        "'document', not 'email'");
     snap_check(&s, &t);
 
     struct fl_command rec = {.kind = FL_CMD_RECORD_ACTION,
