@@ -179,8 +179,8 @@ void fl__run_task_timers_del(struct fl__run *r, uint64_t task_id);
 /* Delete every pending timer of the instance (cancel, terminate). */
 void fl__run_timers_del_all(struct fl__run *r);
 
-/* from + d on the named business calendar through ctx->calendar_add (NULL: plain calendar
- * time). 0, or the calendar's error (err may be NULL). */
+/* from + d on the named business calendar through ctx->calendar_add (no hook, or a NULL
+ * or empty calendar: plain calendar time). 0, or the calendar's error (err may be NULL). */
 int fl__run_calendar_add(struct fl__run *r, const char *calendar, int64_t from,
                          const struct fl_iso_duration *d, int64_t *out, struct fl_error *err);
 

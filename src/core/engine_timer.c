@@ -67,7 +67,8 @@ void fl__run_timers_del_all(struct fl__run *r)
 int fl__run_calendar_add(struct fl__run *r, const char *calendar, int64_t from,
                          const struct fl_iso_duration *d, int64_t *out, struct fl_error *err)
 {
-    if (r->ctx->calendar_add)
+    /* as stage durations (engine_task.c): working time only on a named calendar */
+    if (calendar && calendar[0] && r->ctx->calendar_add)
         return r->ctx->calendar_add(r->ctx->calendar_arg, calendar, from, d, out, err);
     *out = fl_iso_duration_add(from, d);
     return 0;

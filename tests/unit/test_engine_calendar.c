@@ -123,12 +123,60 @@ static void test_unknown_calendar(void **state)
     t_env_release(&t);
 }
 
+static const struct fl_timer *timer_of(const struct fl_instance *inst, enum fl_timer_kind k,
+                                       uint16_t level)
+{
+    for (size_t i = 0; i < inst->n_timers; i++)
+        if (inst->timers[i].kind == k && inst->timers[i].level == level)
+            return &inst->timers[i];
+    return NULL;
+}
+
+/* The deadline's escalation level counts on the stage's calendar too, and in plain time
+ * when the stage names none (as its deadline). */
+static void test_escalation_on_calendar(void **state)
+{
+    static const char *const cals[] = {"default", NULL};
+    static const char *const want_due[] = {"2026-11-27T10:30:00Z", "2026-11-26T19:30:00Z"};
+    static const char *const want_level1[] = {"2026-11-30T10:30:00Z", "2026-11-27T19:30:00Z"};
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        struct fl_stage *st;
+        struct t_env t;
+        const struct fl_timer *tm;
+        int calls = 0;
+        t_env_init(&t, one_task_model(&st));
+        t.ctx.now_ms = at("2026-11-26T17:30:00Z"); /* a Thursday */
+        t.ctx.calendar_add = hook;
+        t.ctx.calendar_arg = &calls;
+        st->duration = fl_strdup("PT2H");
+        st->calendar = cals[k] ? fl_strdup(cals[k]) : NULL;
+        st->escalations = fl_calloc(1, sizeof(*st->escalations));
+        st->n_escalations = 1;
+        st->escalations[0].after = fl_strdup("P1D");
+        mb_strlist(&st->escalations[0].to, "director");
+        t_start(&t, NULL);
+        tm = timer_of(t.inst, FL_TIMER_TASK_DUE, 0);
+        assert_non_null(tm);
+        assert_int_equal(tm->due_at, at(want_due[k]));
+        struct fl_command cmd = {.kind = FL_CMD_FIRE_TIMER, .target_id = tm->id};
+        t.ctx.now_ms = tm->due_at;
+        assert_int_equal(t_apply(&t, &cmd), 0);
+        tm = timer_of(t.inst, FL_TIMER_TASK_DUE, 1);
+        assert_non_null(tm);
+        assert_int_equal(tm->due_at, at(want_level1[k]));
+        assert_int_equal(calls, cals[k] ? 2 : 0);
+        t_env_release(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stage_on_calendar),
         cmocka_unit_test(test_plain_time_without_calendar),
         cmocka_unit_test(test_unknown_calendar),
+        cmocka_unit_test(test_escalation_on_calendar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
