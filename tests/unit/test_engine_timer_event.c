@@ -365,8 +365,8 @@ static void test_boundary_cycle(void **state)
 static void test_boundary_cycle_with_start_and_two_timers(void **state)
 {
     struct t_env t;
-    struct fl_model *m = boundary_model(FL_NODE_USER_TASK, false, FL_TIMERDEF_CYCLE,
-                                        "R/2026-11-24T09:00:00Z/P1D");
+    struct fl_model *m =
+        boundary_model(FL_NODE_USER_TASK, false, FL_TIMERDEF_CYCLE, "R/2026-11-24T09:00:00Z/P1D");
     uint32_t u = t_node(m, "u"), x = mb_node(m, FL_NODE_TIMER_BOUNDARY, "x");
     uint32_t e3 = mb_node(m, FL_NODE_END_EVENT, "end3");
     struct fl_timer cyc, stop;
@@ -423,8 +423,8 @@ static void test_boundary_bad_expression(void **state)
     t_env_init(&t, boundary_model(FL_NODE_SERVICE_TASK, true, FL_TIMERDEF_CYCLE, "=c"));
     t_start(&t, "{\"c\": \"R/P0D\"}");
     assert_int_equal(fx_count(&t.fx, FL_FX_JOB_CREATE), 0);
-    assert_non_null(strstr(fx_nth(&t.fx, FL_FX_INCIDENT, 0)->u.incident.message,
-                           "period 'P0D' is zero"));
+    assert_non_null(
+        strstr(fx_nth(&t.fx, FL_FX_INCIDENT, 0)->u.incident.message, "period 'P0D' is zero"));
     release(&t);
 }
 
@@ -510,8 +510,8 @@ static void test_timer_start(void **state)
     assert_int_equal(t.fx.n, 0);
     cmd.start_node_id = "ts";
     assert_int_equal(fl_engine_start(t.m, 7, &cmd, &t.ctx, &t.inst, &t.fx, &t.err), 0);
-    assert_non_null(strstr(ev_nth(&t.fx, FL_EV_INSTANCE_STARTED, 0)->detail,
-                           "\"start_event\":\"ts\""));
+    assert_non_null(
+        strstr(ev_nth(&t.fx, FL_EV_INSTANCE_STARTED, 0)->detail, "\"start_event\":\"ts\""));
     assert_string_equal(fx_task_of(&t.fx, 0)->node_id, "u");
 
     /* the scheduler's view: first, next, used up */
@@ -528,9 +528,8 @@ static void test_timer_start(void **state)
     assert_int_equal(fl_engine_timer_start_due(t.m, 0, due, 0, &last, &due, &repeat, &t.err),
                      FL_ENOTFOUND);
     /* the first occurrence already past: the first one still to come */
-    assert_int_equal(fl_engine_timer_start_due(t.m, 0, T_NOW + 23 * T_HOUR, 0, NULL, &due, &repeat,
-                                               &t.err),
-                     0);
+    assert_int_equal(
+        fl_engine_timer_start_due(t.m, 0, T_NOW + 23 * T_HOUR, 0, NULL, &due, &repeat, &t.err), 0);
     assert_int_equal(due, T_NOW + 22 * T_HOUR + T_DAY);
     assert_int_equal(repeat, 0);
     assert_int_equal(fl_engine_timer_start_due(t.m, 1, T_NOW, 0, NULL, &due, &repeat, &t.err),

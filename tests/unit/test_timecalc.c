@@ -82,7 +82,6 @@ static void test_timestamps(void **state)
     assert_int_equal(fl_time_parse("garbage", &t), FL_EPARSE);
 }
 
-
 static int64_t at(const char *s)
 {
     int64_t t = 0;
@@ -255,12 +254,9 @@ static void test_cycle_next(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_civil),
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_timestamps),
-        cmocka_unit_test(test_instant_errors),
-        cmocka_unit_test(test_cycle_parse),
-        cmocka_unit_test(test_cycle_next),
+        cmocka_unit_test(test_civil),       cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_timestamps),  cmocka_unit_test(test_instant_errors),
+        cmocka_unit_test(test_cycle_parse), cmocka_unit_test(test_cycle_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
