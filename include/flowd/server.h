@@ -22,6 +22,10 @@ struct fl_server_options {
     FILE *log;          /* logfmt request log; NULL = stderr */
     int synchronous;    /* SQLite synchronous level of the writer (see fl_service_options) */
     bool synchronous_set;
+    /* A settable clock for tests: /api/v1/admin/clock sets and advances it (404 without
+     * it). The scheduler runs either way. */
+    bool test_clock;
+    int64_t test_clock_start_ms; /* 0 = the real time at start */
 };
 
 /* Open the service and the store, then start listening. Caller stops. */

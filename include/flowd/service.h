@@ -116,7 +116,8 @@ int fl_service_clock_set(struct fl_service *svc, int64_t now_ms);
  * scheduler does not run. Not from a callback. */
 int fl_service_timers_settle(struct fl_service *svc, int64_t timeout_ms);
 
-#define FL_TIMER_LATE_BUCKETS 12 /* lateness < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, more */
+#define FL_TIMER_LATE_BUCKETS                                                                      \
+    12 /* lateness < 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 ms, more */
 
 /* Counters of the scheduler, for benchmarks and metrics. */
 struct fl_timer_stats {

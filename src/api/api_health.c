@@ -42,6 +42,37 @@ int api_healthz(struct api_req *r)
     return API_DONE;
 }
 
+/* The scheduler: fires by outcome, and lateness (committed at - due at) as a histogram. */
+static void metrics_timers(struct fl_server *srv, struct fl_buf *b)
+{
+    static const int late_ms[FL_TIMER_LATE_BUCKETS - 1] = {1,   2,   5,   10,   20,  50,
+                                                           100, 200, 500, 1000, 2000};
+    struct fl_timer_stats ts;
+    uint64_t cum = 0;
+    fl_service_timer_stats(srv->svc, &ts);
+    fl_buf_addf(b,
+                "# HELP flowd_timers_fired_total Timers fired (committed).\n"
+                "# TYPE flowd_timers_fired_total counter\nflowd_timers_fired_total %llu\n"
+                "# HELP flowd_timers_gone_total Fires that found their timer gone (ignored).\n"
+                "# TYPE flowd_timers_gone_total counter\nflowd_timers_gone_total %llu\n"
+                "# HELP flowd_timers_retried_total Fires the store failed, tried again.\n"
+                "# TYPE flowd_timers_retried_total counter\nflowd_timers_retried_total %llu\n"
+                "# HELP flowd_timer_lateness_seconds Committed fire time minus due time.\n"
+                "# TYPE flowd_timer_lateness_seconds histogram\n",
+                (unsigned long long)ts.fired, (unsigned long long)ts.gone,
+                (unsigned long long)ts.retried);
+    for (int i = 0; i < FL_TIMER_LATE_BUCKETS; i++) {
+        cum += ts.late_hist[i];
+        if (i < FL_TIMER_LATE_BUCKETS - 1)
+            fl_buf_addf(b, "flowd_timer_lateness_seconds_bucket{le=\"%g\"} %llu\n",
+                        late_ms[i] / 1000.0, (unsigned long long)cum);
+        else
+            fl_buf_addf(b, "flowd_timer_lateness_seconds_bucket{le=\"+Inf\"} %llu\n",
+                        (unsigned long long)cum);
+    }
+    fl_buf_addf(b, "flowd_timer_lateness_seconds_count %llu\n", (unsigned long long)cum);
+}
+
 int api_metrics(struct api_req *r)
 {
     struct fl_server *srv = r->srv;
@@ -129,5 +160,6 @@ int api_metrics(struct api_req *r)
                 (unsigned long long)st.commands, (unsigned long long)st.batches,
                 (unsigned long long)st.commands, (unsigned long long)open_tasks,
                 (unsigned long long)active);
+    metrics_timers(srv, b);
     return API_DONE;
 }

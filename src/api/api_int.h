@@ -215,5 +215,9 @@ int api_department_add(struct api_req *r);
 int api_token_list(struct api_req *r);
 int api_token_create(struct api_req *r);
 int api_token_revoke(struct api_req *r);
+int api_notification_list(struct api_req *r);
+int api_notification_read(struct api_req *r);
+int api_clock_get(struct api_req *r);
+int api_clock_set(struct api_req *r);
 
 #endif

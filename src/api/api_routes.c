@@ -36,6 +36,10 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/tokens", api_token_list, API_ADMIN},
     {"POST", "/api/v1/tokens", api_token_create, API_ADMIN},
     {"POST", "/api/v1/tokens/{id}/revoke", api_token_revoke, API_ADMIN},
+    {"GET", "/api/v1/notifications", api_notification_list, 0},
+    {"POST", "/api/v1/notifications/{id}/read", api_notification_read, 0},
+    {"GET", "/api/v1/admin/clock", api_clock_get, API_ADMIN},
+    {"POST", "/api/v1/admin/clock", api_clock_set, API_ADMIN},
 };
 
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -12,11 +12,6 @@
 
 #define LIST_PAGE 500
 
-static int64_t now_ms(void)
-{
-    return api_now_us() / 1000;
-}
-
 /* Parse "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC) into ms; false when malformed. */
 static bool parse_utc(const char *s, int64_t *out)
 {
@@ -127,7 +122,7 @@ int api_task_list(struct api_req *r)
     fl_error_clear(&e);
     if (api_paging(r, &after, &limit) == API_DONE)
         return API_DONE;
-    f.now = now_ms();
+    f.now = fl_service_now(r->srv->svc); /* "overdue" follows a test clock too */
     f.me = r->who.login ? r->who.login : "";
     if ((v = api_query(r, "mine")))
         f.mine = !strcmp(v, "true");

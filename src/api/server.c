@@ -292,6 +292,9 @@ int fl_server_start(const struct fl_server_options *opt, struct fl_server **out,
     so.db_url = opt->db_url;
     so.synchronous = opt->synchronous;
     so.synchronous_set = opt->synchronous_set;
+    so.run_timers = true;
+    so.test_clock = opt->test_clock;
+    so.test_clock_start_ms = opt->test_clock_start_ms;
     if ((rc = fl_service_open(&so, &srv->svc, err)) != 0)
         goto fail;
     /* After the service: it created and migrated the database. */

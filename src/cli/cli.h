@@ -29,6 +29,7 @@ struct cli_command {
 extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start,
     cli_cmd_tasks, cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
 extern const struct cli_command cli_cmd_serve, cli_cmd_routes;
+extern const struct cli_command cli_cmd_notifications;
 
 /* Options every subcommand takes, and the clock it works with. */
 struct cli_common {

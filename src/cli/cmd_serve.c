@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "flowd/server.h"
 
-enum { OPT_CONFIG = CLI_OPT_CMD, OPT_ADDR, OPT_PORT, OPT_THREADS };
+enum { OPT_CONFIG = CLI_OPT_CMD, OPT_ADDR, OPT_PORT, OPT_THREADS, OPT_TEST_CLOCK };
 
 struct serve_conf {
     char addr[64];
@@ -90,6 +90,7 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
         {"addr", required_argument, NULL, OPT_ADDR},
         {"port", required_argument, NULL, OPT_PORT},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"test-clock", no_argument, NULL, OPT_TEST_CLOCK},
         {NULL, 0, NULL, 0},
     };
     struct serve_conf conf = {.addr = "127.0.0.1", .port = 8080, .threads = 4};
@@ -125,6 +126,9 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
         case OPT_THREADS:
             threads = optarg;
             break;
+        case OPT_TEST_CLOCK:
+            so.test_clock = true;
+            break;
         default:
             return 1;
         }
@@ -151,6 +155,9 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
     so.addr = conf.addr;
     so.port = (unsigned)conf.port;
     so.threads = (unsigned)conf.threads;
+    /* A test clock starts at $FLOWD_NOW when given, so a test knows the time. */
+    if (so.test_clock && c.now_fixed)
+        so.test_clock_start_ms = c.now_ms;
 
     /* Block the stop signals before the server's threads start, so they inherit the mask
      * and only sigwait below sees them. */
@@ -178,13 +185,17 @@ const struct cli_command cli_cmd_serve = {
     run_serve,
     "run the HTTP API server",
     "usage: flowd serve [--config FILE] [--addr ADDR] [--port PORT] [--threads N] [--db PATH]\n"
+    "                   [--test-clock]\n"
     "\n"
     "Serve the REST API under /api/v1, /healthz and /metrics until SIGTERM or SIGINT;\n"
     "commands in flight are finished before exit. --port 0 picks a free port. The\n"
     "first stdout line is 'listening on http://ADDR:PORT'. Settings come from the flags,\n"
     "else FLOWD_ADDR, FLOWD_PORT, FLOWD_THREADS, FLOWD_DB, else the config file\n"
     "(--config or $FLOWD_CONFIG; lines 'addr = ...', 'port = ...', 'threads = ...',\n"
-    "'db = ...'), else 127.0.0.1:8080, 4 threads, ./flowd.db. Logs go to stderr (logfmt).\n",
+    "'db = ...'), else 127.0.0.1:8080, 4 threads, ./flowd.db. Logs go to stderr (logfmt).\n"
+    "The scheduler fires due timers (reminders, deadlines, escalations). --test-clock\n"
+    "(tests only) starts a settable clock at $FLOWD_NOW or the real time, moved by\n"
+    "POST /api/v1/admin/clock {\"now\": ISO} or {\"advance\": \"PT1H\"} (admins).\n",
 };
 
 static int run_routes(const struct cli_command *cmd, int argc, char **argv)

@@ -201,9 +201,9 @@ static int read_escalation(struct fl__bpmn_proc *p, const xmlNode *el, struct fl
         return rc;
     lv.after = fl__bpmn_attr(el, "after", NULL);
     if (!lv.after || !lv.after[0]) {
-        rc = fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
-                                "flowd:escalation of user task '%s' has no 'after' duration",
-                                n->id);
+        rc =
+            fl__bpmn_fail_attr(p->rd, el, "after", FL_EMODEL,
+                               "flowd:escalation of user task '%s' has no 'after' duration", n->id);
         goto out;
     }
     if (fl_iso_duration_parse(lv.after, &d, NULL) < 0 || d.negative) {

@@ -76,10 +76,8 @@ int fl__run_calendar_add(struct fl__run *r, const char *calendar, int64_t from,
 void fl__task_timers_create(struct fl__run *r, uint64_t task_id, uint64_t token_id, uint32_t node,
                             int64_t due, int64_t remind)
 {
-    struct fl_timer t = {.instance_id = r->inst->id,
-                         .token_id = token_id,
-                         .ref_id = task_id,
-                         .node = node};
+    struct fl_timer t = {
+        .instance_id = r->inst->id, .token_id = token_id, .ref_id = task_id, .node = node};
     if (!due)
         return;
     t.id = fl__run_id(r, FL_ID_TIMER);

@@ -40,7 +40,7 @@ struct fl__sched {
     size_t n_off, cap_off;
     int64_t refill_retry_at; /* after a failed refill, not before this (real ms) */
 
-    size_t in_flight;         /* fires submitted, not yet acknowledged */
+    size_t in_flight;          /* fires submitted, not yet acknowledged */
     uint64_t pass, settle_gen; /* idle passes of the loop; settle requests */
     struct fl_timer_stats stats;
 };
@@ -104,7 +104,9 @@ static int cmp_due(const void *a, const void *b)
 }
 
 /* Past two windows (offers of near timers pile up), keep the earliest window and pull the
- * horizon in: the rest is in the store and comes back with a refill. */
+ * horizon in: the rest is in the store and comes back with a refill.
+ * NEEDSWORK: an entry re-queued after a store failure carries a later due time than its
+ * row; if a trim drops it, the row is before the horizon and waits for a restart. */
 static void heap_trim(struct fl__sched *sc)
 {
     if (sc->n <= 2 * sc->window)
@@ -143,8 +145,7 @@ static void refill(struct fl__sched *sc)
     sc->refilling = false;
     sc->stats.refills++;
     if (rc != 0) {
-        fprintf(stderr, "level=error msg=\"scheduler cannot read timers\" error=\"%s\"\n",
-                err.msg);
+        fprintf(stderr, "level=error msg=\"scheduler cannot read timers\" error=\"%s\"\n", err.msg);
         sc->refill_retry_at = real_ms() + RETRY_DELAY_MS;
         n = 0;
     } else {

@@ -92,7 +92,7 @@ struct fl_service {
     struct fl__inst_cache instances;
     struct fl__svc_touched *touched; /* instances written by the current batch */
     size_t n_touched, cap_touched;
-    size_t models_mark; /* models cached before the current transaction */
+    size_t models_mark;          /* models cached before the current transaction */
     struct fl_timer_due *offers; /* timers set by the current batch, offered after commit */
     size_t n_offers, cap_offers;
 

@@ -219,7 +219,7 @@ static void test_deadlines_fire_once(void **state)
     advance(f->svc, TIMER_T0 + 100 * TIMER_HOUR);
     fl_service_timer_stats(f->svc, &ts);
     assert_int_equal(ts.fired, 2 * N_CASES + N_CASES / 2); /* reminders, deadlines, level 1 */
-    assert_true(ts.refills >= 2); /* window 4 < 24 pending */
+    assert_true(ts.refills >= 2);                          /* window 4 < 24 pending */
     assert_int_equal(ts.in_flight, 0);
 }
 
@@ -236,8 +236,8 @@ static void test_restart_fires_overdue_in_order(void **state)
     f->svc = open_svc(f, false, TIMER_T0);
     deploy(f->svc);
     for (size_t i = 0; i < N_CASES; i++) {
-        assert_int_equal(fl_service_clock_set(f->svc, TIMER_T0 + (int64_t)(N_CASES - i) * TIMER_MIN),
-                         0);
+        assert_int_equal(
+            fl_service_clock_set(f->svc, TIMER_T0 + (int64_t)(N_CASES - i) * TIMER_MIN), 0);
         start_cases(f->svc, &iid[i], &task[i], 1);
     }
     assert_int_equal(fl_service_timers_settle(f->svc, 10), FL_EINVAL);

@@ -283,11 +283,71 @@ static void test_notifications(void **state)
     fl_store_close(s);
 }
 
+/* to_assignee / to_assignee_head read the task row as it is at write time. */
+static void test_notify_task_people(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_store *s = open_rw(f->path);
+    struct fl_effect items[8];
+    struct fl_effects fx = {items, 0, 8, NULL};
+    struct fl_instance inst = {.id = 7, .status = FL_INSTANCE_ACTIVE, .revision = 1};
+    char r1[] = "sales_head";
+    char u1[] = "ghost";
+    char *roles[] = {r1}, *users[] = {u1};
+    struct fl_effect *e;
+    uint64_t id, dept;
+
+    inst.definition_id = deploy(s);
+    assert_int_equal(fl_auth_role_add(s, "sales_head", NULL, &id, NULL), 0);
+    add_user(s, "boss", NULL, NULL);
+    assert_int_equal(fl_auth_department_add(s, "company", NULL, "boss", &dept, NULL), 0);
+    assert_int_equal(fl_auth_department_add(s, "sales", "company", NULL, &dept, NULL), 0);
+    add_user(s, "alice", "sales", NULL);
+    add_user(s, "carol", "sales", "sales_head");
+
+    /* an unassigned task: its candidate users and its roles' holders; no head */
+    e = &items[fx.n++];
+    memset(e, 0, sizeof(*e));
+    e->kind = FL_FX_TASK_CREATE;
+    e->u.task = (struct fl_task){.id = 100,
+                                 .instance_id = 7,
+                                 .token_id = 3,
+                                 .node_id = "offer",
+                                 .name = "Offer",
+                                 .candidate_roles = {roles, 1},
+                                 .candidate_users = {users, 1},
+                                 .created_at = 1};
+    push_notify(&fx, NULL, NULL, NULL, "remind");
+    items[fx.n - 1].u.notify.to_assignee = true;
+    push_notify(&fx, NULL, NULL, NULL, "head");
+    items[fx.n - 1].u.notify.to_assignee_head = true;
+    apply(s, &inst, &fx);
+    assert_int_equal(inbox(s, "carol", false, NULL), 1);
+    assert_int_equal(inbox(s, "ghost", false, NULL), 1);
+    assert_int_equal(inbox(s, "boss", false, NULL), 0);
+    assert_int_equal(inbox(s, "alice", false, NULL), 0);
+
+    /* claimed by alice outside the engine: now she, and her head for the head */
+    assert_int_equal(fl_store_task_set_assignee(s, 100, "alice", NULL), 0);
+    fx.n = 0;
+    inst.revision = 2;
+    push_notify(&fx, NULL, NULL, NULL, "remind again");
+    items[fx.n - 1].u.notify.to_assignee = true;
+    push_notify(&fx, NULL, NULL, NULL, "head again");
+    items[fx.n - 1].u.notify.to_assignee_head = true;
+    apply(s, &inst, &fx);
+    assert_int_equal(inbox(s, "alice", false, NULL), 1);
+    assert_int_equal(inbox(s, "boss", false, NULL), 1);
+    assert_int_equal(inbox(s, "carol", false, NULL), 1);
+    fl_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_timers_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notify_task_people, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
