@@ -175,6 +175,13 @@ static void test_cycle_parse(void **state)
     assert_int_equal(fl_iso_cycle_parse("R/P1D/x", 0, &c, &err), FL_EPARSE);
     assert_int_equal(err.column, 7);
     assert_int_equal(fl_iso_cycle_parse("R99999999999/P1D", 0, &c, &err), FL_EPARSE);
+    /* fuzz: a number without its unit pointed past the end of the text */
+    assert_int_equal(fl_iso_cycle_parse("R/P1", 0, &c, &err), FL_EPARSE);
+    assert_int_equal(err.column, 5);
+    assert_int_equal(fl_iso_cycle_parse("R/P1X", 0, &c, &err), FL_EPARSE);
+    assert_int_equal(err.column, 5);
+    assert_int_equal(fl_iso_cycle_parse("R/PT1D", 0, &c, &err), FL_EPARSE);
+    assert_int_equal(err.column, 6);
 }
 
 static void test_cycle_next(void **state)
