@@ -255,6 +255,28 @@ static void test_boundary_interrupting_user_task(void **state)
     release(&t);
 }
 
+static void test_boundary_and_deadline(void **state)
+{
+    struct t_env t;
+    struct fl_model *m = boundary_model(FL_NODE_USER_TASK, true, FL_TIMERDEF_DURATION, "PT30M");
+    uint64_t boundary = 0;
+    (void)state;
+    m->nodes[t_node(m, "u")].stage->duration = fl_strdup("PT1H");
+    t_env_init(&t, m);
+    t_start(&t, NULL);
+    assert_int_equal(t.inst->n_timers, 2); /* the task's deadline and the boundary */
+    for (size_t i = 0; i < t.inst->n_timers; i++)
+        if (t.inst->timers[i].kind == FL_TIMER_EVENT)
+            boundary = t.inst->timers[i].id;
+    assert_true(boundary != 0);
+    t.ctx.now_ms = T_NOW + 30 * 60000;
+    assert_int_equal(fire(&t, boundary), 0);
+    /* the boundary's own timer and the cancelled task's deadline */
+    assert_int_equal(fx_count(&t.fx, FL_FX_TIMER_DEL), 2);
+    assert_int_equal(t.inst->n_timers, 0); /* esc has no duration: no deadline */
+    release(&t);
+}
+
 static void test_boundary_completed_first(void **state)
 {
     struct t_env t;
@@ -568,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_catch_forms),
         cmocka_unit_test(test_catch_incidents),
         cmocka_unit_test(test_boundary_interrupting_user_task),
+        cmocka_unit_test(test_boundary_and_deadline),
         cmocka_unit_test(test_boundary_completed_first),
         cmocka_unit_test(test_boundary_service_task),
         cmocka_unit_test(test_boundary_cycle),
