@@ -61,7 +61,7 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
     struct fl_instance *inst;
     struct fl__run r;
     struct fl_buf *b;
-    uint32_t start;
+    uint32_t start = FL_NONE;
     int rc;
 
     *out = NULL;
