@@ -161,7 +161,7 @@ const char *fl_event_type_name(enum fl_event_type t);
  *   main_action_recorded {"kind":"document"[,"ref":"..."]}
  *   job_created        {"type":"..."};  job_failed {"error":"...","retries":n}
  *   incident_raised    {"error":"message"}
- *   timer_fired        {"timer":id[,"cycle":n]}
+ *   timer_fired        {"timer":id[,"left":n]} (left: firings of a bounded cycle still to come)
  *   task_reminded      {"due":"ISO time"}
  *   escalated          {"level":n,"to":["role or user",...]} (level 0: the deadline itself)
  *   control_set        {"name":"...","due":"ISO time"|null[,"remind":"ISO time"]}

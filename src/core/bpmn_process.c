@@ -1,8 +1,8 @@
 /* Builds the model of one bpmn:process: flow nodes (rejecting kinds flowd cannot run yet),
- * sequence flows with their FEEL conditions, boundary events onto their tasks, lanes (a lane's name is the default role of
- * the tasks in it), default flows and documentation; then wires incoming/outgoing lists
- * and runs the validation. Works in passes over the children so forward references
- * (a flow before its target node) resolve. */
+ * sequence flows with their FEEL conditions, boundary events onto their tasks, lanes (a lane's name
+ * is the default role of the tasks in it), default flows and documentation; then wires
+ * incoming/outgoing lists and runs the validation. Works in passes over the children so forward
+ * references (a flow before its target node) resolve. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -149,8 +149,8 @@ static int read_definition(struct fl__bpmn_proc *p, const xmlNode *def, struct f
         len--;
     text[off + len] = '\0';
     if (len == 0) {
-        rc = fl__bpmn_fail(p->rd, time_el, FL_EMODEL, "%s of '%s' is empty", def_names[kind],
-                           n->id);
+        rc =
+            fl__bpmn_fail(p->rd, time_el, FL_EMODEL, "%s of '%s' is empty", def_names[kind], n->id);
         goto out;
     }
     if (strstr(text + off, "${") || strstr(text + off, "#{")) {
@@ -227,8 +227,7 @@ int fl__bpmn_attach_boundaries(struct fl__bpmn_proc *p)
             uint32_t t = (uint32_t)((uintptr_t)ix - 1);
             task = &m->nodes[t];
             if (task->kind != FL_NODE_USER_TASK && task->kind != FL_NODE_SERVICE_TASK) {
-                rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef",
-                                        FL_EUNSUPPORTED,
+                rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef", FL_EUNSUPPORTED,
                                         "timer boundary event '%s' is attached to %s '%s'; "
                                         "flowd attaches timers to user and service tasks only",
                                         n->id, fl_node_kind_name(task->kind), ref);

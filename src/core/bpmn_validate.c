@@ -1,8 +1,8 @@
 /* Structural checks of a freshly built model, with the element, line and column of the
  * first broken rule: at most one none start event and at least one start (none or timer),
- * no flow into a start or a boundary event or out of an end, every gateway leads somewhere, an exclusive choice is never ambiguous. Doubtful but
- * runnable things (conditions after a parallel split, unreachable nodes) become
- * warnings, which lint shows and the engine ignores. */
+ * no flow into a start or a boundary event or out of an end, every gateway leads somewhere, an
+ * exclusive choice is never ambiguous. Doubtful but runnable things (conditions after a parallel
+ * split, unreachable nodes) become warnings, which lint shows and the engine ignores. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +15,8 @@ static int check_starts(struct fl__bpmn_proc *p)
     size_t i;
     for (i = 0; i < m->n_nodes; i++) {
         if (m->nodes[i].kind == FL_NODE_TIMER_START) {
-            m->timer_starts = fl_reallocarray(m->timer_starts, m->n_timer_starts + 1,
-                                              sizeof(*m->timer_starts));
+            m->timer_starts =
+                fl_reallocarray(m->timer_starts, m->n_timer_starts + 1, sizeof(*m->timer_starts));
             m->timer_starts[m->n_timer_starts++] = (uint32_t)i;
             continue;
         }

@@ -1,7 +1,7 @@
 /* The engine's commands: start an instance, complete a task, record a task's main action,
- * complete or fail a job, fire a timer, cancel. Each command is checked completely before anything is
- * touched, and the run that follows cannot fail, so an error leaves the instance and the
- * effects exactly as they were without cloning anything on the hot path. */
+ * complete or fail a job, fire a timer, cancel. Each command is checked completely before anything
+ * is touched, and the run that follows cannot fail, so an error leaves the instance and the effects
+ * exactly as they were without cloning anything on the hot path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +35,8 @@ static int start_node(const struct fl_model *m, const struct fl_command *cmd, ui
 {
     if (cmd->start_node_id) {
         uint32_t i = fl_model_find_node(m, cmd->start_node_id);
-        if (i == FL_NONE || (m->nodes[i].kind != FL_NODE_START_EVENT &&
-                             m->nodes[i].kind != FL_NODE_TIMER_START)) {
+        if (i == FL_NONE ||
+            (m->nodes[i].kind != FL_NODE_START_EVENT && m->nodes[i].kind != FL_NODE_TIMER_START)) {
             fl_error_set(err, FL_EINVAL, "'%s' is not a start event of process '%s'",
                          cmd->start_node_id, m->key ? m->key : "");
             if (err)
@@ -47,8 +47,8 @@ static int start_node(const struct fl_model *m, const struct fl_command *cmd, ui
         return 0;
     }
     if (m->start >= m->n_nodes || m->nodes[m->start].kind != FL_NODE_START_EVENT)
-        return fl_error_set(err, FL_EMODEL,
-                            "process '%s' has no none start event%s", m->key ? m->key : "",
+        return fl_error_set(err, FL_EMODEL, "process '%s' has no none start event%s",
+                            m->key ? m->key : "",
                             m->n_timer_starts ? "; its timer start events start it" : "");
     *out = m->start;
     return 0;

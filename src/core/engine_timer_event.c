@@ -51,8 +51,7 @@ static int eval_text(const char *src, const struct fl_feel_env *env, struct fl_b
         size_t len;
         const char *s = fl_value_str(v, &len);
         fl_buf_add(b, s, len);
-    } else if (t == FL_VDATETIME || t == FL_VDATE || t == FL_VDTDURATION ||
-               t == FL_VYMDURATION) {
+    } else if (t == FL_VDATETIME || t == FL_VDATE || t == FL_VDTDURATION || t == FL_VYMDURATION) {
         fl_value_to_json(v, b);
         /* JSON writes them as quoted ISO strings: keep what is inside the quotes */
         if (b->len >= 2 && b->ptr[0] == '"') {

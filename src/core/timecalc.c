@@ -100,8 +100,10 @@ int fl_iso_duration_parse(const char *s, struct fl_iso_duration *out, struct fl_
         } else {
             rank = u == 'H' ? 4 : u == 'M' ? 5 : u == 'S' ? 6 : -1;
         }
-        if (rank < 0 || rank <= last_rank)
+        if (rank < 0 || rank <= last_rank) {
+            p--; /* point at the unit (or the end where one is missing), not past it */
             goto bad;
+        }
         if (rank < 6 && v > INT32_MAX)
             goto bad;
         last_rank = rank;

@@ -12,12 +12,11 @@
 
 #define MS_PER_DAY INT64_C(86400000)
 
-static int bad(struct fl_error *err, const char *what, const char *s, int col, const char *fmt,
-               ...) __attribute__((format(printf, 5, 6)));
+static int bad(struct fl_error *err, const char *what, const char *s, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Record "invalid <what> '<s>': <why>" at column col (1-based); returns FL_EPARSE. */
-static int bad(struct fl_error *err, const char *what, const char *s, int col, const char *fmt,
-               ...)
+static int bad(struct fl_error *err, const char *what, const char *s, int col, const char *fmt, ...)
 {
     char why[256];
     va_list ap;
@@ -74,8 +73,7 @@ int fl_iso_instant_parse(const char *s, int tz_offset_min, int64_t *t_ms, struct
     char tmp[8];
 
     if (!take_digits(s, &i, 4, &y))
-        return bad(err, what, s, (int)i + 1, "expected a 4-digit year, found %s",
-                   found(s, i, tmp));
+        return bad(err, what, s, (int)i + 1, "expected a 4-digit year, found %s", found(s, i, tmp));
     if (s[i] != '-')
         return bad(err, what, s, (int)i + 1, "expected '-' after the year, found %s",
                    found(s, i, tmp));
@@ -92,8 +90,8 @@ int fl_iso_instant_parse(const char *s, int tz_offset_min, int64_t *t_ms, struct
     if (!take_digits(s, &i, 2, &d))
         return bad(err, what, s, (int)i + 1, "expected a 2-digit day, found %s", found(s, i, tmp));
     if (d < 1 || (unsigned)d > days_in_month(y, mo))
-        return bad(err, what, s, (int)at + 1, "day %d is out of range for %04d-%02d (1-%u)", d,
-                   y, mo, days_in_month(y, mo));
+        return bad(err, what, s, (int)at + 1, "day %d is out of range for %04d-%02d (1-%u)", d, y,
+                   mo, days_in_month(y, mo));
     if (s[i] == '\0')
         goto done;
     if (s[i] != 'T' && s[i] != 't')
@@ -101,8 +99,7 @@ int fl_iso_instant_parse(const char *s, int tz_offset_min, int64_t *t_ms, struct
                    found(s, i, tmp));
     at = ++i;
     if (!take_digits(s, &i, 2, &h))
-        return bad(err, what, s, (int)i + 1, "expected a 2-digit hour, found %s",
-                   found(s, i, tmp));
+        return bad(err, what, s, (int)i + 1, "expected a 2-digit hour, found %s", found(s, i, tmp));
     if (h > 23)
         return bad(err, what, s, (int)at + 1, "hour %d is out of range 0-23", h);
     if (s[i] != ':')
@@ -254,7 +251,8 @@ int fl_iso_cycle_parse(const char *s, int tz_offset_min, struct fl_iso_cycle *ou
         return rc;
     out->has_start = true;
     if (n_parts < 2)
-        return bad(err, "cycle", s, (int)strlen(s) + 1, "expected '/' and a period after the start");
+        return bad(err, "cycle", s, (int)strlen(s) + 1,
+                   "expected '/' and a period after the start");
     if (parts[1][0] != 'P')
         return bad(err, "cycle", s, cols[1],
                    "expected a period after the start (an end needs no start)");
@@ -283,8 +281,7 @@ static bool add_times(int64_t base, const struct fl_iso_duration *p, int64_t k, 
 static double approx_ms(const struct fl_iso_duration *p)
 {
     return p->years * 31556952000.0 + p->months * 2629746000.0 + p->weeks * 604800000.0 +
-           p->days * 86400000.0 + p->hours * 3600000.0 + p->minutes * 60000.0 +
-           (double)p->millis;
+           p->days * 86400000.0 + p->hours * 3600000.0 + p->minutes * 60000.0 + (double)p->millis;
 }
 
 int fl_iso_cycle_next(const struct fl_iso_cycle *c, int64_t anchor, int64_t after, int64_t *out,

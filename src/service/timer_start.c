@@ -56,8 +56,8 @@ int fl__svc_start_timers_deploy(struct fl_service *svc, const struct fl_engine_c
         repeat = fl_calloc(m->n_timer_starts, sizeof(*repeat));
     }
     for (size_t i = 0; i < m->n_timer_starts; i++) {
-        rc = fl_engine_timer_start_due(m, m->timer_starts[i], ctx->now_ms, ctx->tz_offset_min,
-                                       NULL, &due[i], &repeat[i], err);
+        rc = fl_engine_timer_start_due(m, m->timer_starts[i], ctx->now_ms, ctx->tz_offset_min, NULL,
+                                       &due[i], &repeat[i], err);
         if (rc == FL_ENOTFOUND) {
             due[i] = INT64_MIN; /* a cycle with nothing left: no timer */
             rc = 0;

@@ -111,8 +111,7 @@ int fl__sq_timer_get(struct fl_store *s, uint64_t id, struct fl_timer *out, stru
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
-        return fl_error_set(err, FL_ENOTFOUND, "timer %llu is not pending",
-                            (unsigned long long)id);
+        return fl_error_set(err, FL_ENOTFOUND, "timer %llu is not pending", (unsigned long long)id);
     return fl__sq_fail(q, rc, err, "cannot read timer");
 }
 

@@ -19,7 +19,7 @@
 #define HEAD                                                                                       \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                                 \
     "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "                \
-    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" id=\"defs\">\n"                            \
+    "xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\" id=\"defs\">\n"                           \
     "<bpmn:process id=\"p\" isExecutable=\"true\">\n"
 #define TAIL "</bpmn:process>\n</bpmn:definitions>\n"
 
@@ -76,6 +76,8 @@ static const struct fl_node *node(const struct fl_model *m, const char *id)
     "    </bpmn:timerEventDefinition>\n"                                                           \
     "  </bpmn:" el ">\n"
 
+/* The bodies below are XML, one line of source per line of document. */
+/* clang-format off */
 static void test_forms(void **state)
 {
     struct fl_bpmn_doc *doc;
@@ -252,6 +254,8 @@ static void test_placement_errors(void **state)
                  FL_EMODEL, "process 'p' has no none start event and no timer start event", "p", 3,
                  1);
 }
+
+/* clang-format on */
 
 int main(void)
 {

@@ -255,6 +255,28 @@ static void test_boundary_interrupting_user_task(void **state)
     release(&t);
 }
 
+static void test_boundary_and_deadline(void **state)
+{
+    struct t_env t;
+    struct fl_model *m = boundary_model(FL_NODE_USER_TASK, true, FL_TIMERDEF_DURATION, "PT30M");
+    uint64_t boundary = 0;
+    (void)state;
+    m->nodes[t_node(m, "u")].stage->duration = fl_strdup("PT1H");
+    t_env_init(&t, m);
+    t_start(&t, NULL);
+    assert_int_equal(t.inst->n_timers, 2); /* the task's deadline and the boundary */
+    for (size_t i = 0; i < t.inst->n_timers; i++)
+        if (t.inst->timers[i].kind == FL_TIMER_EVENT)
+            boundary = t.inst->timers[i].id;
+    assert_true(boundary != 0);
+    t.ctx.now_ms = T_NOW + 30 * 60000;
+    assert_int_equal(fire(&t, boundary), 0);
+    /* the boundary's own timer and the cancelled task's deadline */
+    assert_int_equal(fx_count(&t.fx, FL_FX_TIMER_DEL), 2);
+    assert_int_equal(t.inst->n_timers, 0); /* esc has no duration: no deadline */
+    release(&t);
+}
+
 static void test_boundary_completed_first(void **state)
 {
     struct t_env t;
@@ -365,8 +387,8 @@ static void test_boundary_cycle(void **state)
 static void test_boundary_cycle_with_start_and_two_timers(void **state)
 {
     struct t_env t;
-    struct fl_model *m = boundary_model(FL_NODE_USER_TASK, false, FL_TIMERDEF_CYCLE,
-                                        "R/2026-11-24T09:00:00Z/P1D");
+    struct fl_model *m =
+        boundary_model(FL_NODE_USER_TASK, false, FL_TIMERDEF_CYCLE, "R/2026-11-24T09:00:00Z/P1D");
     uint32_t u = t_node(m, "u"), x = mb_node(m, FL_NODE_TIMER_BOUNDARY, "x");
     uint32_t e3 = mb_node(m, FL_NODE_END_EVENT, "end3");
     struct fl_timer cyc, stop;
@@ -423,8 +445,8 @@ static void test_boundary_bad_expression(void **state)
     t_env_init(&t, boundary_model(FL_NODE_SERVICE_TASK, true, FL_TIMERDEF_CYCLE, "=c"));
     t_start(&t, "{\"c\": \"R/P0D\"}");
     assert_int_equal(fx_count(&t.fx, FL_FX_JOB_CREATE), 0);
-    assert_non_null(strstr(fx_nth(&t.fx, FL_FX_INCIDENT, 0)->u.incident.message,
-                           "period 'P0D' is zero"));
+    assert_non_null(
+        strstr(fx_nth(&t.fx, FL_FX_INCIDENT, 0)->u.incident.message, "period 'P0D' is zero"));
     release(&t);
 }
 
@@ -510,8 +532,8 @@ static void test_timer_start(void **state)
     assert_int_equal(t.fx.n, 0);
     cmd.start_node_id = "ts";
     assert_int_equal(fl_engine_start(t.m, 7, &cmd, &t.ctx, &t.inst, &t.fx, &t.err), 0);
-    assert_non_null(strstr(ev_nth(&t.fx, FL_EV_INSTANCE_STARTED, 0)->detail,
-                           "\"start_event\":\"ts\""));
+    assert_non_null(
+        strstr(ev_nth(&t.fx, FL_EV_INSTANCE_STARTED, 0)->detail, "\"start_event\":\"ts\""));
     assert_string_equal(fx_task_of(&t.fx, 0)->node_id, "u");
 
     /* the scheduler's view: first, next, used up */
@@ -528,9 +550,8 @@ static void test_timer_start(void **state)
     assert_int_equal(fl_engine_timer_start_due(t.m, 0, due, 0, &last, &due, &repeat, &t.err),
                      FL_ENOTFOUND);
     /* the first occurrence already past: the first one still to come */
-    assert_int_equal(fl_engine_timer_start_due(t.m, 0, T_NOW + 23 * T_HOUR, 0, NULL, &due, &repeat,
-                                               &t.err),
-                     0);
+    assert_int_equal(
+        fl_engine_timer_start_due(t.m, 0, T_NOW + 23 * T_HOUR, 0, NULL, &due, &repeat, &t.err), 0);
     assert_int_equal(due, T_NOW + 22 * T_HOUR + T_DAY);
     assert_int_equal(repeat, 0);
     assert_int_equal(fl_engine_timer_start_due(t.m, 1, T_NOW, 0, NULL, &due, &repeat, &t.err),
@@ -569,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_catch_forms),
         cmocka_unit_test(test_catch_incidents),
         cmocka_unit_test(test_boundary_interrupting_user_task),
+        cmocka_unit_test(test_boundary_and_deadline),
         cmocka_unit_test(test_boundary_completed_first),
         cmocka_unit_test(test_boundary_service_task),
         cmocka_unit_test(test_boundary_cycle),

@@ -32,12 +32,12 @@
 /* Started by a timer only: ts -> review -> end. */
 #define DAILY(name, cycle)                                                                         \
     HEAD "  <bpmn:process id=\"daily\" name=\"" name "\" isExecutable=\"true\">\n"                 \
-         "    <bpmn:startEvent id=\"ts\"><bpmn:timerEventDefinition><bpmn:timeCycle>" cycle      \
+         "    <bpmn:startEvent id=\"ts\"><bpmn:timerEventDefinition><bpmn:timeCycle>" cycle        \
          "</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>\n"                       \
          "    <bpmn:userTask id=\"review\"/>\n"                                                    \
          "    <bpmn:endEvent id=\"end\"/>\n"                                                       \
-         "    <bpmn:sequenceFlow id=\"f1\" sourceRef=\"ts\" targetRef=\"review\"/>\n"             \
-         "    <bpmn:sequenceFlow id=\"f2\" sourceRef=\"review\" targetRef=\"end\"/>\n"            \
+         "    <bpmn:sequenceFlow id=\"f1\" sourceRef=\"ts\" targetRef=\"review\"/>\n"              \
+         "    <bpmn:sequenceFlow id=\"f2\" sourceRef=\"review\" targetRef=\"end\"/>\n"             \
          "  </bpmn:process>\n" TAIL
 
 /* start -> wait (PT30M) -> offer (user task, interrupting PT2H boundary 'late') -> end;
@@ -45,7 +45,7 @@
 #define WAITING                                                                                    \
     HEAD "  <bpmn:process id=\"deal\" isExecutable=\"true\">\n"                                    \
          "    <bpmn:startEvent id=\"start\"/>\n"                                                   \
-         "    <bpmn:intermediateCatchEvent id=\"wait\"><bpmn:timerEventDefinition>"               \
+         "    <bpmn:intermediateCatchEvent id=\"wait\"><bpmn:timerEventDefinition>"                \
          "<bpmn:timeDuration>PT30M</bpmn:timeDuration></bpmn:timerEventDefinition>"                \
          "</bpmn:intermediateCatchEvent>\n"                                                        \
          "    <bpmn:userTask id=\"offer\"/>\n"                                                     \
@@ -55,11 +55,11 @@
          "    <bpmn:userTask id=\"chase\"/>\n"                                                     \
          "    <bpmn:endEvent id=\"end\"/>\n"                                                       \
          "    <bpmn:endEvent id=\"end2\"/>\n"                                                      \
-         "    <bpmn:sequenceFlow id=\"f1\" sourceRef=\"start\" targetRef=\"wait\"/>\n"            \
-         "    <bpmn:sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"offer\"/>\n"            \
-         "    <bpmn:sequenceFlow id=\"f3\" sourceRef=\"offer\" targetRef=\"end\"/>\n"             \
-         "    <bpmn:sequenceFlow id=\"f4\" sourceRef=\"late\" targetRef=\"chase\"/>\n"            \
-         "    <bpmn:sequenceFlow id=\"f5\" sourceRef=\"chase\" targetRef=\"end2\"/>\n"            \
+         "    <bpmn:sequenceFlow id=\"f1\" sourceRef=\"start\" targetRef=\"wait\"/>\n"             \
+         "    <bpmn:sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"offer\"/>\n"             \
+         "    <bpmn:sequenceFlow id=\"f3\" sourceRef=\"offer\" targetRef=\"end\"/>\n"              \
+         "    <bpmn:sequenceFlow id=\"f4\" sourceRef=\"late\" targetRef=\"chase\"/>\n"             \
+         "    <bpmn:sequenceFlow id=\"f5\" sourceRef=\"chase\" targetRef=\"end2\"/>\n"             \
          "  </bpmn:process>\n" TAIL
 
 struct fixture {
@@ -280,8 +280,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_timer_start_cycle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_start_expression_refuses_deploy, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_start_expression_refuses_deploy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catch_and_boundary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,7 +82,6 @@ static void test_timestamps(void **state)
     assert_int_equal(fl_time_parse("garbage", &t), FL_EPARSE);
 }
 
-
 static int64_t at(const char *s)
 {
     int64_t t = 0;
@@ -176,6 +175,13 @@ static void test_cycle_parse(void **state)
     assert_int_equal(fl_iso_cycle_parse("R/P1D/x", 0, &c, &err), FL_EPARSE);
     assert_int_equal(err.column, 7);
     assert_int_equal(fl_iso_cycle_parse("R99999999999/P1D", 0, &c, &err), FL_EPARSE);
+    /* fuzz: a number without its unit pointed past the end of the text */
+    assert_int_equal(fl_iso_cycle_parse("R/P1", 0, &c, &err), FL_EPARSE);
+    assert_int_equal(err.column, 5);
+    assert_int_equal(fl_iso_cycle_parse("R/P1X", 0, &c, &err), FL_EPARSE);
+    assert_int_equal(err.column, 5);
+    assert_int_equal(fl_iso_cycle_parse("R/PT1D", 0, &c, &err), FL_EPARSE);
+    assert_int_equal(err.column, 6);
 }
 
 static void test_cycle_next(void **state)
@@ -255,12 +261,9 @@ static void test_cycle_next(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_civil),
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_timestamps),
-        cmocka_unit_test(test_instant_errors),
-        cmocka_unit_test(test_cycle_parse),
-        cmocka_unit_test(test_cycle_next),
+        cmocka_unit_test(test_civil),       cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_timestamps),  cmocka_unit_test(test_instant_errors),
+        cmocka_unit_test(test_cycle_parse), cmocka_unit_test(test_cycle_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
