@@ -118,6 +118,9 @@ static void sq_close(struct fl_store *s)
         sqlite3_finalize(q->task_list[i]);
     for (i = 0; i < FL__SQ_HISTORY_ROWS; i++)
         sqlite3_finalize(q->history_rows[i]);
+    for (i = 0; i < FL_CRM_NTYPES; i++)
+        for (size_t k = 0; k < FL__SQ_CRM_SLOTS; k++)
+            sqlite3_finalize(q->crm[i][k]);
     sqlite3_close(q->db);
     fl_buf_release(&q->json);
     free(q->path);
@@ -341,4 +344,10 @@ const struct fl_store_ops fl__sqlite_ops = {
     .session_find = fl__sq_session_find,
     .session_touch = fl__sq_session_touch,
     .session_delete = fl__sq_session_delete,
+    .crm_get = fl__sq_crm_get,
+    .crm_list = fl__sq_crm_list,
+    .crm_resolve = fl__sq_crm_resolve,
+    .crm_insert = fl__sq_crm_insert,
+    .crm_update = fl__sq_crm_update,
+    .crm_delete = fl__sq_crm_delete,
 };

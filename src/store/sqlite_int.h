@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "flowd/buf.h"
+#include "flowd/crm.h"
 #include "store/store_impl.h"
 
 /* The "owner" variable of instance i as plain text when it is a JSON string (else NULL). */
@@ -58,14 +59,14 @@
                    " remind_at, main_action_kind, main_action_required, main_action_done,"         \
                    " watch_roles)"                                                                 \
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")   \
-    X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")               \
+    X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")                  \
     X(TASK_STATUS, "SELECT status FROM tasks WHERE id = ?1")                                       \
     X(IDEM_GET, "SELECT body_hash, status, content_type, location, body, created_at"               \
                 " FROM idempotency WHERE scope = ?1")                                              \
     X(IDEM_PUT, "INSERT OR IGNORE INTO idempotency(scope, body_hash, status, content_type,"        \
                 " location, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
     X(COUNT_OPEN, "SELECT (SELECT count(*) FROM tasks WHERE status = 0),"                          \
-                  " (SELECT count(*) FROM instances WHERE status = 0)")                           \
+                  " (SELECT count(*) FROM instances WHERE status = 0)")                            \
     X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
                   " WHERE id = ?1")                                                                \
     X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                        \
@@ -162,6 +163,10 @@ enum fl__sq_stmt {
 
 #define FL__SQ_INST_LIST_VARIANTS 8  /* active_only x process_key x viewer */
 #define FL__SQ_TASK_LIST_VARIANTS 32 /* open_only x role x assignee x instance x viewer */
+/* CRM statements per record type (sqlite_crm.c): 9 fixed ones and one list statement per
+ * combination of owner x status x company x search x subject type x subject id x kind x viewer. */
+#define FL__SQ_CRM_LIST_VARIANTS 256
+#define FL__SQ_CRM_SLOTS (9 + FL__SQ_CRM_LIST_VARIANTS)
 /* History rows written by one INSERT at most (one prepared statement per row count). */
 #define FL__SQ_HISTORY_ROWS 8
 
@@ -181,7 +186,8 @@ struct fl_sqlite {
     /* Token ids are deleted with their tokens, so max(id) could hand a used id out again
      * after a restart; the highest id written is kept in the counters table at commit. */
     uint64_t token_hw, token_hw_saved;
-    struct fl_buf json; /* scratch for variable values */
+    struct fl_buf json;                                 /* scratch for variable values */
+    sqlite3_stmt *crm[FL_CRM_NTYPES][FL__SQ_CRM_SLOTS]; /* CRM records, built on first use */
 };
 
 static inline struct fl_sqlite *fl__sq(struct fl_store *s)
@@ -302,5 +308,19 @@ int fl__sq_session_find(struct fl_store *s, const char *hash, struct fl__session
 int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms,
                          struct fl_error *err);
 int fl__sq_session_delete(struct fl_store *s, const char *hash, struct fl_error *err);
+
+/* CRM records, in sqlite_crm.c (vtable entries of flowd/crm.h). */
+int fl__sq_crm_get(struct fl_store *s, enum fl_crm_type t, uint64_t id,
+                   const struct fl_principal *viewer, struct fl_crm_record *out,
+                   struct fl_error *err);
+int fl__sq_crm_list(struct fl_store *s, const struct fl_crm_query *q, struct fl_crm_record **rows,
+                    size_t *n, struct fl_error *err);
+int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec,
+                       const struct fl_principal *viewer, struct fl_error *err);
+int fl__sq_crm_insert(struct fl_store *s, const struct fl_crm_record *rec, uint64_t *id,
+                      struct fl_error *err);
+int fl__sq_crm_update(struct fl_store *s, const struct fl_crm_record *rec, struct fl_error *err);
+int fl__sq_crm_delete(struct fl_store *s, enum fl_crm_type t, uint64_t id, int64_t now_ms,
+                      struct fl_error *err);
 
 #endif

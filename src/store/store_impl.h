@@ -6,6 +6,7 @@
 #define FLOWD_STORE_IMPL_H
 
 #include "flowd/auth.h"
+#include "flowd/crm.h"
 #include "flowd/store.h"
 
 /* A stored API token as the verifier needs it (the hash is hex SHA-256 of the secret). */
@@ -111,6 +112,22 @@ struct fl_store_ops {
     int (*session_touch)(struct fl_store *s, const char *hash, int64_t now_ms,
                          struct fl_error *err);
     int (*session_delete)(struct fl_store *s, const char *hash, struct fl_error *err);
+
+    /* CRM records (flowd/crm.h); values already checked by the front (crm.c). resolve
+     * checks references, users and departments (filling department ids) as viewer may see
+     * them; insert and update keep the search index in the same transaction. */
+    int (*crm_get)(struct fl_store *s, enum fl_crm_type t, uint64_t id,
+                   const struct fl_principal *viewer, struct fl_crm_record *out,
+                   struct fl_error *err);
+    int (*crm_list)(struct fl_store *s, const struct fl_crm_query *q, struct fl_crm_record **rows,
+                    size_t *n, struct fl_error *err);
+    int (*crm_resolve)(struct fl_store *s, struct fl_crm_record *rec,
+                       const struct fl_principal *viewer, struct fl_error *err);
+    int (*crm_insert)(struct fl_store *s, const struct fl_crm_record *rec, uint64_t *id,
+                      struct fl_error *err);
+    int (*crm_update)(struct fl_store *s, const struct fl_crm_record *rec, struct fl_error *err);
+    int (*crm_delete)(struct fl_store *s, enum fl_crm_type t, uint64_t id, int64_t now_ms,
+                      struct fl_error *err);
 };
 
 struct fl_store {
@@ -129,6 +146,5 @@ extern const struct fl_store_ops fl__sqlite_ops;
 
 /* Join a string list as "a,b,c" (NULL when empty). Caller frees. */
 char *fl__store_join_list(const struct fl_strlist *l);
-
 
 #endif
