@@ -21,10 +21,13 @@ static const char three_digit_zone[] = "21 22 23 24 25 26 29 35 37 38 42 50 59 6
 
 static bool in_list(const char *list, char a, char b)
 {
-    for (const char *p = list; p[0] && p[1]; p += 3)
+    /* "NN NN ... NN": pairs one space apart, the last one followed by the NUL */
+    for (const char *p = list;; p += 3) {
         if (p[0] == a && p[1] == b)
             return true;
-    return false;
+        if (!p[2])
+            return false;
+    }
 }
 
 int fl_phone_cc_len(const char *d)
