@@ -108,6 +108,7 @@ enum fl_crm_kind {
     FL_CRMK_REFS,       /* list of such ids, stored as a JSON array */
     FL_CRMK_USER,       /* login of an existing user */
     FL_CRMK_DEPARTMENT, /* name of an existing department (stored by id) */
+    FL_CRMK_PROCESS,    /* key of a deployed process definition (a deal's pipeline) */
     FL_CRMK_INSTANCE    /* id of a process instance: read-only here (pipelines link it) */
 };
 

@@ -99,7 +99,7 @@ static const struct fl_crm_field lead_fields[] = {
 static const struct fl_crm_field deal_fields[] = {
     EXTERNAL_ID,
     TEXT("title", 200, FL_CRMF_REQUIRED | FL_CRMF_SEARCH),
-    TEXT("pipeline", 200, 0),
+    {"pipeline", FL_CRMK_PROCESS, 0, 0, 0, NULL, NULL},
     {"status", FL_CRMK_ENUM, FL_CRMF_REQUIRED, 0, 0, deal_status, "open"},
     {"amount", FL_CRMK_MONEY, 0, 0, 0, NULL, NULL},
     {"currency", FL_CRMK_CURRENCY, 0, 0, 0, NULL, NULL},
@@ -485,7 +485,8 @@ static int parse_field(const struct fl_crm_field *f, const struct fl_value *v, c
         break;
     case FL_CRMK_USER:
     case FL_CRMK_DEPARTMENT:
-        if (n > 128 || !printable(s, n))
+    case FL_CRMK_PROCESS:
+        if (n > 200 || !printable(s, n))
             return field_err(err, FL_EINVAL, f->name, "field '%s' is not a valid name", f->name);
         break;
     default:
@@ -557,9 +558,13 @@ static int check_record(struct fl_crm_record *rec, const bool *changed, bool cre
         if (create && !v->set && a->who->login) {
             v->set = true;
             v->text = fl_strdup(a->who->login);
-        } else if (changed[fl_crm_field_index(d, "owner", 5)] && v->set &&
-                   (rc = owner_allowed(a->who, v->text, err)) != 0) {
-            return rc;
+        } else if (changed[fl_crm_field_index(d, "owner", 5)]) {
+            /* An owner-less record is seen by admins only: only they may make one. */
+            if (!v->set && !a->who->admin)
+                return field_err(err, FL_EINVAL, "owner",
+                                 "only an administrator may clear the owner");
+            if (v->set && (rc = owner_allowed(a->who, v->text, err)) != 0)
+                return rc;
         }
     }
     if (rec->type == FL_CRM_CONTACT && !value_of(rec, "first_name")->set &&

@@ -473,6 +473,10 @@ int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec,
         case FL_CRMK_DEPARTMENT:
             rc = lookup_name(q, FL__SQ_DEPT_ID, v->text, f->name, "department", &v->num, err);
             break;
+        case FL_CRMK_PROCESS:
+            rc = lookup_name(q, FL__SQ_DEF_FIND_LATEST, v->text, f->name, "pipeline (process)",
+                             NULL, err);
+            break;
         default:
             break;
         }

@@ -18,6 +18,7 @@ import sys
 import tempfile
 
 FLOWD = os.environ.get("FLOWD_BINARY", "build/flowd")
+SRC = os.environ.get("FLOWD_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 TMP = tempfile.mkdtemp(prefix="flowd-crm-")
 DB = os.path.join(TMP, "flowd.db")
 TOKENS = {}
@@ -122,6 +123,7 @@ def people():
         TOKENS[login] = json.loads(out)["token"]
     out, _ = cli("token", "create", "--user", "anna", "--scope", "read", "--json")
     TOKENS["anna_read"] = json.loads(out)["token"]
+    cli("deploy", os.path.join(SRC, "examples", "sales.bpmn"))  # a deal's pipeline is a process
 
 
 def create(plural, body, who="anna", code=201):
@@ -259,6 +261,7 @@ def bad_input(co, dl):
         ("deals", {"title": "D", "department": "Nowhere"}, 400, "department"),
         ("deals", {"title": "D", "contact_ids": [1, 99999]}, 400, "contact_ids"),
         ("deals", {"title": "D", "instance_id": 1}, 400, "instance_id"),
+        ("deals", {"title": "D", "pipeline": "no_such_process"}, 400, "pipeline"),
         ("activities", {"subject_type": "deal", "subject_id": 99999, "kind": "call"}, 400,
          "subject_id"),
         ("activities", {"subject_type": "invoice", "subject_id": 1, "kind": "call"}, 400,

@@ -245,6 +245,15 @@ static int db_setup(void **state)
     load(d, ids[2], &d->bob);
     load(d, ids[3], &d->head);
     load(d, ids[4], &d->stranger);
+    {
+        struct fl_definition_row def;
+        bool created;
+        static const char xml[] = "<definitions/>"; /* the store keeps what it is given */
+        assert_int_equal(fl_store_definition_put(d->s, "sales", "Sales", xml, sizeof(xml) - 1, T0,
+                                                 &def, &created, NULL),
+                         0);
+        fl_definition_row_release(&def);
+    }
     *state = d;
     return 0;
 }
@@ -447,6 +456,9 @@ static void test_bad_input(void **state)
         FL_EINVAL, &e, "department");
     expect_field(create(d, &d->anna, FL_CRM_DEAL, "{\"title\":\"D\",\"instance_id\":3}", &id, &e),
                  FL_EINVAL, &e, "instance_id");
+    expect_field(create(d, &d->anna, FL_CRM_DEAL, "{\"title\":\"D\",\"pipeline\":\"hr\"}", &id, &e),
+                 FL_EINVAL, &e, "pipeline");
+    assert_non_null(strstr(e.msg, "unknown pipeline (process) 'hr'"));
     expect_field(create(d, &d->anna, FL_CRM_LEAD, "{\"title\":\"L\",\"status\":\"hot\"}", &id, &e),
                  FL_EINVAL, &e, "status");
     expect_field(create(d, &d->anna, FL_CRM_ACTIVITY,
@@ -684,6 +696,9 @@ static void test_access(void **state)
     assert_int_equal(patch(d, &d->head, FL_CRM_LEAD, id[2], "{\"owner\":\"hedda\"}", &e), 0);
     expect_field(patch(d, &d->head, FL_CRM_LEAD, id[2], "{\"owner\":\"bob\"}", &e), FL_EINVAL, &e,
                  "owner");
+    expect_field(patch(d, &d->head, FL_CRM_LEAD, id[2], "{\"owner\":null}", &e), FL_EINVAL, &e,
+                 "owner");
+    assert_int_equal(patch(d, &d->admin, FL_CRM_LEAD, id[2], "{\"owner\":null}", &e), 0);
 }
 
 int main(void)
