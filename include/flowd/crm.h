@@ -171,6 +171,7 @@ void fl_crm_record_init(struct fl_crm_record *rec, enum fl_crm_type t);
 /* Free what rec owns and zero it. NULL-safe. */
 void fl_crm_record_release(struct fl_crm_record *rec);
 
+/* Release rows[0..n) and free the array (from fl_crm_list). NULL-safe. */
 void fl_crm_records_free(struct fl_crm_record *rows, size_t n);
 
 /* Value of field name of rec (NULL when the type has no such field). Borrowed. */
@@ -181,8 +182,8 @@ const struct fl_crm_value *fl_crm_record_value(const struct fl_crm_record *rec, 
  * "updated_at". */
 void fl_crm_record_json(const struct fl_crm_record *rec, struct fl_buf *out);
 
-/* ---- operations (a writable store for writes; each runs in its own transaction unless one
- * is open) ---- */
+/* ---- operations (writes need a writable store and run in their own transaction, so
+ * the caller must not have one open; the store is used by one thread at a time) ---- */
 
 /* Who acts and when. The principal decides what is visible (owner; heads of the owner's
  * department and those above it; for deals also heads of the deal's department; admin all;

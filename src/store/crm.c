@@ -649,7 +649,7 @@ int fl_crm_create(struct fl_store *s, enum fl_crm_type t, const struct fl_value 
     rec.created_by = a->who->login ? fl_strdup(a->who->login) : NULL;
     if ((rc = s->ops->begin(s, err)) != 0)
         goto out;
-    rc = s->ops->crm_resolve(s, &rec, a->who, err);
+    rc = s->ops->crm_resolve(s, &rec, NULL, a->who, err);
     if (rc == 0)
         rc = s->ops->crm_insert(s, &rec, id, err);
     rc = in_tx(s, rc, err);
@@ -677,7 +677,7 @@ int fl_crm_update(struct fl_store *s, enum fl_crm_type t, uint64_t id, const str
     if ((rc = s->ops->crm_get(s, t, id, a->who, &rec, err)) == 0 &&
         (rc = apply_members(&rec, patch, false, a->phone_country, changed, err)) == 0 &&
         (rc = check_record(&rec, changed, false, a, err)) == 0 &&
-        (rc = s->ops->crm_resolve(s, &rec, a->who, err)) == 0) {
+        (rc = s->ops->crm_resolve(s, &rec, changed, a->who, err)) == 0) {
         rec.updated_at = a->now_ms;
         rc = s->ops->crm_update(s, &rec, err);
     }

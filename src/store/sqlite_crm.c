@@ -441,7 +441,7 @@ static int lookup_name(struct fl_sqlite *q, enum fl__sq_stmt sid, const char *na
     return rc;
 }
 
-int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec,
+int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec, const bool *check,
                        const struct fl_principal *viewer, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
@@ -450,7 +450,9 @@ int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec,
     for (size_t i = 0; i < d->n_fields && rc == 0; i++) {
         const struct fl_crm_field *f = &d->fields[i];
         struct fl_crm_value *v = &rec->values[i];
-        if (!v->set)
+        /* A patch checks what it changes: a reference that was valid when written stays
+         * valid even if its record was deleted or is not visible to this actor. */
+        if (!v->set || (check && !check[i]))
             continue;
         switch (f->kind) {
         case FL_CRMK_REF:
@@ -481,7 +483,7 @@ int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec,
             break;
         }
     }
-    if (rc == 0 && rec->type == FL_CRM_ACTIVITY) {
+    if (rc == 0 && rec->type == FL_CRM_ACTIVITY && !check) { /* the subject is fixed */
         const struct fl_crm_value *ty = fl_crm_record_value(rec, "subject_type");
         const struct fl_crm_value *id = fl_crm_record_value(rec, "subject_id");
         enum fl_crm_type st;

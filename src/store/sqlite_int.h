@@ -315,7 +315,7 @@ int fl__sq_crm_get(struct fl_store *s, enum fl_crm_type t, uint64_t id,
                    struct fl_error *err);
 int fl__sq_crm_list(struct fl_store *s, const struct fl_crm_query *q, struct fl_crm_record **rows,
                     size_t *n, struct fl_error *err);
-int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec,
+int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec, const bool *check,
                        const struct fl_principal *viewer, struct fl_error *err);
 int fl__sq_crm_insert(struct fl_store *s, const struct fl_crm_record *rec, uint64_t *id,
                       struct fl_error *err);

@@ -7,6 +7,10 @@
 
 #include "store/sqlite_int.h"
 
+/* The CRM search tables (migration 4): one text column; diacritics folded ("muller" finds
+ * "Müller"). */
+#define CRM_FTS_BODY "(body, tokenize = 'unicode61 remove_diacritics 2');"
+
 /* Step i takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
     /* 1: the foundation tables */
@@ -137,10 +141,10 @@ static const char *const migrations[] = {
     " at INTEGER NOT NULL, created_by TEXT, created_at INTEGER NOT NULL,"
     " updated_at INTEGER NOT NULL, deleted_at INTEGER);"
     "CREATE INDEX activities_subject ON activities (subject_type, subject_id);"
-    "CREATE VIRTUAL TABLE companies_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
-    "CREATE VIRTUAL TABLE contacts_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
-    "CREATE VIRTUAL TABLE leads_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
-    "CREATE VIRTUAL TABLE deals_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');",
+    "CREATE VIRTUAL TABLE companies_fts USING fts5" CRM_FTS_BODY
+    "CREATE VIRTUAL TABLE contacts_fts USING fts5" CRM_FTS_BODY
+    "CREATE VIRTUAL TABLE leads_fts USING fts5" CRM_FTS_BODY
+    "CREATE VIRTUAL TABLE deals_fts USING fts5" CRM_FTS_BODY,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -403,6 +403,16 @@ static void test_round_trip(void **state)
     assert_non_null(strstr(s, "\"amount\":\"125000.50\""));
     assert_non_null(strstr(s, "\"updated_at\":\"2023-11-14T22:13:21.000Z\""));
     free(s);
+
+    /* a patch checks the references it changes, not those it keeps: the company is gone */
+    {
+        struct fl_crm_actor a = {.who = &d->anna, .now_ms = T0};
+        assert_int_equal(fl_crm_delete(d->s, FL_CRM_COMPANY, co, &a, &e), 0);
+    }
+    assert_int_equal(patch(d, &d->anna, FL_CRM_CONTACT, ct, "{\"position\":\"head buyer\"}", &e),
+                     0);
+    expect_field(patch(d, &d->anna, FL_CRM_CONTACT, ct, "{\"company_id\":1}", &e), FL_EINVAL, &e,
+                 "company_id");
 }
 
 static void test_bad_input(void **state)
