@@ -158,15 +158,13 @@ static int add_field(struct fl_value *obj, const struct fl_crm_field *f, const c
     bool number = f->kind == FL_CRMK_INT || f->kind == FL_CRMK_REF || f->kind == FL_CRMK_REFS;
     bool list = f->kind == FL_CRMK_PHONES || f->kind == FL_CRMK_EMAILS ||
                 f->kind == FL_CRMK_TEXTS || f->kind == FL_CRMK_REFS;
-    int rc;
+    int rc = 0;
     if (len == 0)
         v = fl_value_null();
     else if (number && (rc = fl_value_number_parse(text, len, &v)) != 0)
         rc = fl_error_set(err, FL_EUSAGE, "--%s needs a number, not '%s'", f->name, text);
     else if (!number && (rc = fl_value_string_new(text, len, &v)) != 0)
         rc = fl_error_set(err, FL_EUSAGE, "--%s is not valid UTF-8", f->name);
-    else
-        rc = 0;
     if (!v)
         return rc;
     if (list && fl_value_type(v) != FL_VNULL) {
