@@ -565,11 +565,13 @@ static int write_search(struct fl_sqlite *q, const struct fl_crm_record *rec, bo
     return 0;
 }
 
-/* The only UNIQUE constraint of a record table besides the id is its external id. */
+/* The only UNIQUE constraint of a record table besides the id is its external id; other
+ * constraint failures (a CHECK) are store errors: the front checked those values. */
 static int write_failed(struct fl_sqlite *q, int rc, const struct fl_crm_record *rec,
                         struct fl_error *err)
 {
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+    if ((rc & 0xff) == SQLITE_CONSTRAINT &&
+        sqlite3_extended_errcode(q->db) == SQLITE_CONSTRAINT_UNIQUE) {
         const struct fl_crm_value *x = fl_crm_record_value(rec, "external_id");
         rc = fl_error_set(err, FL_ECONFLICT, "another %s has external_id '%.100s'",
                           fl_crm_type_get(rec->type)->name, x && x->text ? x->text : "");
