@@ -26,9 +26,10 @@ struct cli_command {
     const char *usage;   /* full text for `flowd help NAME` and `NAME --help` */
 };
 
-extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start, cli_cmd_tasks,
-    cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
-extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel, cli_cmd_conformance;
+extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_start,
+    cli_cmd_tasks, cli_cmd_complete, cli_cmd_action, cli_cmd_instances, cli_cmd_show;
+extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel,
+    cli_cmd_conformance;
 /* CRM records (cmd_crm.c) */
 extern const struct cli_command cli_cmd_company, cli_cmd_contact, cli_cmd_lead, cli_cmd_deal,
     cli_cmd_activity;

@@ -59,14 +59,14 @@
                    " remind_at, main_action_kind, main_action_required, main_action_done,"         \
                    " watch_roles)"                                                                 \
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, 0, ?14)")   \
-    X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")                  \
+    X(TASK_ASSIGN, "UPDATE tasks SET assignee = ?2 WHERE id = ?1 AND status = 0")               \
     X(TASK_STATUS, "SELECT status FROM tasks WHERE id = ?1")                                       \
     X(IDEM_GET, "SELECT body_hash, status, content_type, location, body, created_at"               \
                 " FROM idempotency WHERE scope = ?1")                                              \
     X(IDEM_PUT, "INSERT OR IGNORE INTO idempotency(scope, body_hash, status, content_type,"        \
                 " location, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
     X(COUNT_OPEN, "SELECT (SELECT count(*) FROM tasks WHERE status = 0),"                          \
-                  " (SELECT count(*) FROM instances WHERE status = 0)")                            \
+                  " (SELECT count(*) FROM instances WHERE status = 0)")                           \
     X(TASK_CLOSE, "UPDATE tasks SET status = ?2, closed_at = ?3, closed_by = ?4"                   \
                   " WHERE id = ?1")                                                                \
     X(TASK_ACTION, "UPDATE tasks SET main_action_done = 1,"                                        \
@@ -186,8 +186,9 @@ struct fl_sqlite {
     /* Token ids are deleted with their tokens, so max(id) could hand a used id out again
      * after a restart; the highest id written is kept in the counters table at commit. */
     uint64_t token_hw, token_hw_saved;
-    struct fl_buf json;                                 /* scratch for variable values */
-    sqlite3_stmt *crm[FL_CRM_NTYPES][FL__SQ_CRM_SLOTS]; /* CRM records, built on first use */
+    struct fl_buf json; /* scratch for variable values */
+    /* CRM records (sqlite_crm.c): statements built on first use */
+    sqlite3_stmt *crm[FL_CRM_NTYPES][FL__SQ_CRM_SLOTS];
 };
 
 static inline struct fl_sqlite *fl__sq(struct fl_store *s)

@@ -148,4 +148,5 @@ extern const struct fl_store_ops fl__sqlite_ops;
 /* Join a string list as "a,b,c" (NULL when empty). Caller frees. */
 char *fl__store_join_list(const struct fl_strlist *l);
 
+
 #endif
