@@ -20,7 +20,7 @@
 #include "flowd/value.h"
 
 #define API_MAX_JSON_BODY ((size_t)1 << 20) /* 1 MiB; deployments: FL_BPMN_MAX_BYTES */
-#define API_MAX_ROUTES 48
+#define API_MAX_ROUTES 64
 #define API_N_LAT_BUCKETS 12
 #define API_IDEM_MAX_KEY 200
 
@@ -261,5 +261,31 @@ int api_calendar_list(struct api_req *r);
 int api_calendar_get(struct api_req *r);
 int api_calendar_put(struct api_req *r);
 int api_calendar_delete(struct api_req *r);
+/* CRM records (api_crm.c) */
+int api_company_create(struct api_req *r);
+int api_company_list(struct api_req *r);
+int api_company_get(struct api_req *r);
+int api_company_patch(struct api_req *r);
+int api_company_delete(struct api_req *r);
+int api_contact_create(struct api_req *r);
+int api_contact_list(struct api_req *r);
+int api_contact_get(struct api_req *r);
+int api_contact_patch(struct api_req *r);
+int api_contact_delete(struct api_req *r);
+int api_lead_create(struct api_req *r);
+int api_lead_list(struct api_req *r);
+int api_lead_get(struct api_req *r);
+int api_lead_patch(struct api_req *r);
+int api_lead_delete(struct api_req *r);
+int api_deal_create(struct api_req *r);
+int api_deal_list(struct api_req *r);
+int api_deal_get(struct api_req *r);
+int api_deal_patch(struct api_req *r);
+int api_deal_delete(struct api_req *r);
+int api_activity_create(struct api_req *r);
+int api_activity_list(struct api_req *r);
+int api_activity_get(struct api_req *r);
+int api_activity_patch(struct api_req *r);
+int api_activity_delete(struct api_req *r);
 
 #endif

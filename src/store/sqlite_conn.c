@@ -120,6 +120,9 @@ static void sq_close(struct fl_store *s)
         sqlite3_finalize(q->history_rows[i]);
     for (i = 0; i < FL__SQ_CONTROL_LIST_VARIANTS; i++)
         sqlite3_finalize(q->control_list[i]);
+    for (i = 0; i < FL_CRM_NTYPES; i++)
+        for (size_t k = 0; k < FL__SQ_CRM_SLOTS; k++)
+            sqlite3_finalize(q->crm[i][k]);
     sqlite3_close(q->db);
     fl_buf_release(&q->json);
     fl__sq_timer_release(q);
@@ -358,4 +361,10 @@ const struct fl_store_ops fl__sqlite_ops = {
     .calendar_list = fl__sq_calendar_list,
     .calendar_delete = fl__sq_calendar_delete,
     .calendar_revision = fl__sq_calendar_revision,
+    .crm_get = fl__sq_crm_get,
+    .crm_list = fl__sq_crm_list,
+    .crm_resolve = fl__sq_crm_resolve,
+    .crm_insert = fl__sq_crm_insert,
+    .crm_update = fl__sq_crm_update,
+    .crm_delete = fl__sq_crm_delete,
 };

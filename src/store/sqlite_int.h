@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "flowd/buf.h"
+#include "flowd/crm.h"
 #include "store/store_impl.h"
 
 /* The "owner" variable of instance i as plain text when it is a JSON string (else NULL). */
@@ -217,6 +218,10 @@ enum fl__sq_stmt {
 
 #define FL__SQ_INST_LIST_VARIANTS 8  /* active_only x process_key x viewer */
 #define FL__SQ_TASK_LIST_VARIANTS 32 /* open_only x role x assignee x instance x viewer */
+/* CRM statements per record type (sqlite_crm.c): 9 fixed ones and one list statement per
+ * combination of owner x status x company x search x subject type x subject id x kind x viewer. */
+#define FL__SQ_CRM_LIST_VARIANTS 256
+#define FL__SQ_CRM_SLOTS (9 + FL__SQ_CRM_LIST_VARIANTS)
 /* History rows written by one INSERT at most (one prepared statement per row count). */
 #define FL__SQ_HISTORY_ROWS 8
 #define FL__SQ_CONTROL_LIST_VARIANTS 16 /* instance x open_only x overdue x viewer */
@@ -245,6 +250,8 @@ struct fl_sqlite {
     size_t cap_notified;
     const struct fl_notify *notify_last;
     uint64_t timer_max; /* highest timer id set by the current apply (raises the counter) */
+    /* CRM records (sqlite_crm.c): statements built on first use */
+    sqlite3_stmt *crm[FL_CRM_NTYPES][FL__SQ_CRM_SLOTS];
 };
 
 static inline struct fl_sqlite *fl__sq(struct fl_store *s)
@@ -415,5 +422,18 @@ int fl__sq_calendar_list(struct fl_store *s, struct fl_calendar_row **rows, size
                          struct fl_error *err);
 int fl__sq_calendar_delete(struct fl_store *s, const char *name, struct fl_error *err);
 int fl__sq_calendar_revision(struct fl_store *s, uint64_t *rev, struct fl_error *err);
+/* CRM records, in sqlite_crm.c (vtable entries of flowd/crm.h). */
+int fl__sq_crm_get(struct fl_store *s, enum fl_crm_type t, uint64_t id,
+                   const struct fl_principal *viewer, struct fl_crm_record *out,
+                   struct fl_error *err);
+int fl__sq_crm_list(struct fl_store *s, const struct fl_crm_query *q, struct fl_crm_record **rows,
+                    size_t *n, struct fl_error *err);
+int fl__sq_crm_resolve(struct fl_store *s, struct fl_crm_record *rec, const bool *check,
+                       const struct fl_principal *viewer, struct fl_error *err);
+int fl__sq_crm_insert(struct fl_store *s, const struct fl_crm_record *rec, uint64_t *id,
+                      struct fl_error *err);
+int fl__sq_crm_update(struct fl_store *s, const struct fl_crm_record *rec, struct fl_error *err);
+int fl__sq_crm_delete(struct fl_store *s, enum fl_crm_type t, uint64_t id, int64_t now_ms,
+                      struct fl_error *err);
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "store/sqlite_int.h"
 
+/* The CRM search tables (migration 4): one text column; diacritics folded ("muller" finds
+ * "Müller"). */
+#define CRM_FTS_BODY "(body, tokenize = 'unicode61 remove_diacritics 2');"
+
 /* Step i takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
     /* 1: the foundation tables */
@@ -113,6 +117,64 @@ static const char *const migrations[] = {
     "CREATE TABLE calendars ("
     " name TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO counters (name, value) VALUES ('calendars', 0);",
+    /* 7: CRM records (flowd/crm.h). Columns follow the field tables of src/store/crm.c in
+     * order. References are declared for the reader; foreign keys stay off (see
+     * docs/store.md) and the store checks each reference when it writes. Rows are
+     * soft-deleted (deleted_at). One FTS5 table per searchable type, rowid = record id,
+     * written in the same transaction as the row. instance_id is the pipeline link. */
+    "CREATE TABLE companies ("
+    " id INTEGER PRIMARY KEY, external_id TEXT, name TEXT NOT NULL, tax_id TEXT,"
+    " industry TEXT, addresses TEXT, phones TEXT, emails TEXT, website TEXT,"
+    " owner TEXT REFERENCES users(login), created_by TEXT, created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE UNIQUE INDEX companies_external_id ON companies (external_id)"
+    " WHERE external_id IS NOT NULL;"
+    "CREATE INDEX companies_owner ON companies (owner);"
+    "CREATE TABLE contacts ("
+    " id INTEGER PRIMARY KEY, external_id TEXT, first_name TEXT, last_name TEXT, phones TEXT,"
+    " emails TEXT, company_id INTEGER REFERENCES companies(id), position TEXT, birthday TEXT,"
+    " owner TEXT REFERENCES users(login), created_by TEXT, created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE UNIQUE INDEX contacts_external_id ON contacts (external_id)"
+    " WHERE external_id IS NOT NULL;"
+    "CREATE INDEX contacts_owner ON contacts (owner);"
+    "CREATE INDEX contacts_company ON contacts (company_id) WHERE company_id IS NOT NULL;"
+    "CREATE TABLE leads ("
+    " id INTEGER PRIMARY KEY, external_id TEXT, title TEXT NOT NULL, status TEXT NOT NULL,"
+    " source TEXT, channel TEXT, utm_source TEXT, utm_medium TEXT, utm_campaign TEXT,"
+    " utm_term TEXT, utm_content TEXT, tracking_phone TEXT,"
+    " contact_id INTEGER REFERENCES contacts(id), company_id INTEGER REFERENCES companies(id),"
+    " owner TEXT REFERENCES users(login), first_response_due INTEGER, created_by TEXT,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE UNIQUE INDEX leads_external_id ON leads (external_id) WHERE external_id IS NOT NULL;"
+    "CREATE INDEX leads_owner ON leads (owner);"
+    "CREATE INDEX leads_status ON leads (status);"
+    "CREATE INDEX leads_company ON leads (company_id) WHERE company_id IS NOT NULL;"
+    "CREATE TABLE deals ("
+    " id INTEGER PRIMARY KEY, external_id TEXT, title TEXT NOT NULL, pipeline TEXT,"
+    " status TEXT NOT NULL, amount TEXT, currency TEXT, expected_close TEXT,"
+    " probability INTEGER CHECK (probability BETWEEN 0 AND 100),"
+    " owner TEXT REFERENCES users(login), department_id INTEGER REFERENCES departments(id),"
+    " company_id INTEGER REFERENCES companies(id), contact_ids TEXT, loss_reason TEXT,"
+    " won_at INTEGER, lost_at INTEGER, instance_id INTEGER REFERENCES instances(id),"
+    " created_by TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " deleted_at INTEGER);"
+    "CREATE UNIQUE INDEX deals_external_id ON deals (external_id) WHERE external_id IS NOT NULL;"
+    "CREATE INDEX deals_owner ON deals (owner);"
+    "CREATE INDEX deals_status ON deals (status);"
+    "CREATE INDEX deals_company ON deals (company_id) WHERE company_id IS NOT NULL;"
+    "CREATE INDEX deals_department ON deals (department_id) WHERE department_id IS NOT NULL;"
+    "CREATE INDEX deals_instance ON deals (instance_id) WHERE instance_id IS NOT NULL;"
+    "CREATE TABLE activities ("
+    " id INTEGER PRIMARY KEY, subject_type TEXT NOT NULL, subject_id INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, direction TEXT, duration_s INTEGER, outcome TEXT, summary TEXT,"
+    " at INTEGER NOT NULL, created_by TEXT, created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE INDEX activities_subject ON activities (subject_type, subject_id);"
+    "CREATE VIRTUAL TABLE companies_fts USING fts5" CRM_FTS_BODY
+    "CREATE VIRTUAL TABLE contacts_fts USING fts5" CRM_FTS_BODY
+    "CREATE VIRTUAL TABLE leads_fts USING fts5" CRM_FTS_BODY
+    "CREATE VIRTUAL TABLE deals_fts USING fts5" CRM_FTS_BODY,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -7,6 +7,7 @@
 
 #include "flowd/auth.h"
 #include "flowd/calendar.h"
+#include "flowd/crm.h"
 #include "flowd/store.h"
 
 /* A stored API token as the verifier needs it (the hash is hex SHA-256 of the secret). */
@@ -135,6 +136,22 @@ struct fl_store_ops {
                          struct fl_error *err);
     int (*calendar_delete)(struct fl_store *s, const char *name, struct fl_error *err);
     int (*calendar_revision)(struct fl_store *s, uint64_t *rev, struct fl_error *err);
+    /* CRM records (flowd/crm.h); values already checked by the front (crm.c). resolve
+     * checks references, users and departments (filling department ids) as viewer may see
+     * them, only of the fields marked in check (NULL: all); insert and update keep the search index
+     * in the same transaction. */
+    int (*crm_get)(struct fl_store *s, enum fl_crm_type t, uint64_t id,
+                   const struct fl_principal *viewer, struct fl_crm_record *out,
+                   struct fl_error *err);
+    int (*crm_list)(struct fl_store *s, const struct fl_crm_query *q, struct fl_crm_record **rows,
+                    size_t *n, struct fl_error *err);
+    int (*crm_resolve)(struct fl_store *s, struct fl_crm_record *rec, const bool *check,
+                       const struct fl_principal *viewer, struct fl_error *err);
+    int (*crm_insert)(struct fl_store *s, const struct fl_crm_record *rec, uint64_t *id,
+                      struct fl_error *err);
+    int (*crm_update)(struct fl_store *s, const struct fl_crm_record *rec, struct fl_error *err);
+    int (*crm_delete)(struct fl_store *s, enum fl_crm_type t, uint64_t id, int64_t now_ms,
+                      struct fl_error *err);
 };
 
 struct fl_store {
