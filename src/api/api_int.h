@@ -20,7 +20,7 @@
 #include "flowd/value.h"
 
 #define API_MAX_JSON_BODY ((size_t)1 << 20) /* 1 MiB; deployments: FL_BPMN_MAX_BYTES */
-#define API_MAX_ROUTES 64
+#define API_MAX_ROUTES 96
 #define API_N_LAT_BUCKETS 12
 #define API_IDEM_MAX_KEY 200
 
