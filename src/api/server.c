@@ -30,22 +30,33 @@ int64_t api_now_us(void)
 int api_reader_get(struct fl_server *srv, struct fl_store **out, struct fl_error *err)
 {
     struct fl_store_options so = {.read_only = true};
+    struct fl_store *s = NULL;
+    int rc = 0;
+    *out = NULL;
     pthread_mutex_lock(&srv->pool_lock);
-    if (srv->n_pool) {
-        *out = srv->pool[--srv->n_pool];
-        pthread_mutex_unlock(&srv->pool_lock);
-        return 0;
-    }
+    if (srv->n_pool)
+        s = srv->pool[--srv->n_pool];
     pthread_mutex_unlock(&srv->pool_lock);
     /* At most one connection per concurrent reader, so the pool never outgrows the MHD
      * threads plus resumed continuations. */
-    return fl_store_open(srv->db_url, &so, out, err);
+    if (!s && (rc = fl_store_open(srv->db_url, &so, &s, err)) != 0)
+        return rc;
+    /* The queries of one borrowing (a token check: three) share one read snapshot: with
+     * the writer committing all the time, starting a read transaction per query cost more
+     * than the queries. Borrowers keep it short and never hold it across a command. */
+    if ((rc = fl_store_read_begin(s, err)) != 0) {
+        fl_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
 }
 
 void api_reader_put(struct fl_server *srv, struct fl_store *s)
 {
     if (!s)
         return;
+    fl_store_read_end(s);
     pthread_mutex_lock(&srv->pool_lock);
     if (srv->n_pool == srv->cap_pool) {
         srv->cap_pool = srv->cap_pool ? srv->cap_pool * 2 : 8;

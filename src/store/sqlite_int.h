@@ -22,6 +22,7 @@
  * fragments in sqlite_read.c and cached per filter combination. */
 #define FL__SQ_STMTS(X)                                                                            \
     X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
+    X(READ_BEGIN, "BEGIN")                                                                         \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")                                                                        \
     X(COUNTER_GET, "SELECT value FROM counters WHERE name = ?1")                                   \
@@ -171,6 +172,7 @@ struct fl_sqlite {
     char *path;
     bool read_only;
     bool in_tx;
+    bool in_read; /* a read snapshot (fl_store_read_begin) is open */
     int schema_version;
     int synchronous;          /* the level set at open, for the checkpointer's connection */
     struct fl__sq_ckpt *ckpt; /* background checkpointer, or NULL (sqlite_ckpt.c) */
