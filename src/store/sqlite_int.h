@@ -132,6 +132,7 @@
                  " SELECT d.id, d.name, d.parent_id, d.head_user_id, u.login FROM tree t"          \
                  " JOIN departments d ON d.id = t.id LEFT JOIN users u ON u.id = d.head_user_id"   \
                  " ORDER BY t.depth, d.name")                                                      \
+    X(HEADS_ANY, "SELECT 1 FROM departments WHERE head_user_id = ?1 LIMIT 1")                      \
     X(MANAGED_LOGINS, "WITH RECURSIVE managed(id) AS (SELECT id FROM departments"                  \
                       " WHERE head_user_id = ?1 UNION SELECT d.id FROM departments d"              \
                       " JOIN managed m ON d.parent_id = m.id)"                                     \
