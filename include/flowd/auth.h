@@ -61,8 +61,10 @@ enum fl_access {
 };
 
 /* Access of p to task t: admin all; WRITE when p is the assignee, a candidate user, holds a
- * candidate role, or heads (transitively) the department of the assignee or of a candidate
- * user; READ when p holds one of the task's watch roles (stage RACI C/I); else NONE. */
+ * candidate role, or heads (transitively) the department of a member the task belongs to
+ * (its assignee, a candidate user, or who started or owns its instance:
+ * t->instance_started_by, t->instance_owner); READ when p holds one of the task's watch
+ * roles (stage RACI C/I); else NONE. Definition in docs/auth.md. */
 enum fl_access fl_access_task(const struct fl_principal *p, const struct fl_task_row *t);
 
 /* True when fl_access_task is not NONE. */
@@ -70,8 +72,8 @@ bool fl_access_task_visible(const struct fl_principal *p, const struct fl_task_r
 
 /* Access of p to instance i whose tasks (all of them, open and closed) are tasks[0..n):
  * admin all; WRITE when p started it, is its owner (variable "owner"), has WRITE on one of
- * its tasks, or heads (transitively) the department of who started it; READ when p has
- * READ on one of its tasks; else NONE. */
+ * its tasks, or heads (transitively) the department of who started or owns it; READ when
+ * p has READ on one of its tasks; else NONE. Tasks of another instance are ignored. */
 enum fl_access fl_access_instance(const struct fl_principal *p, const struct fl_instance_row *i,
                                   const struct fl_task_row *tasks, size_t n);
 
@@ -200,10 +202,11 @@ int fl_auth_department_add(struct fl_store *s, const char *name, const char *par
 int fl_auth_department_list(struct fl_store *s, struct fl_department_row **rows, size_t *n,
                             struct fl_error *err);
 
-/* First start: when the database has no user at all, add login as an admin with password
- * (NULL: a generated one, returned once in *generated for the caller to print; caller
- * frees). *created false (and nothing written) when any user exists, so running it on
- * every start is safe. */
+/* First start: when the database has no admin user (enabled or not), add login as an admin
+ * with password (NULL: a generated one, returned once in *generated for the caller to
+ * print; caller frees). *created false (and nothing written) when an admin exists, so
+ * running it on every start is safe. FL_ECONFLICT when login exists as a user who is not
+ * an admin (it is never promoted silently); FL_EINVAL for a bad login or password. */
 int fl_auth_bootstrap_admin(struct fl_store *s, const char *login, const char *password,
                             int64_t now_ms, bool *created, char **generated, struct fl_error *err);
 

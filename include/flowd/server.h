@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "flowd/auth.h"
 #include "flowd/err.h"
 
 struct fl_server; /* opaque */
@@ -22,6 +23,7 @@ struct fl_server_options {
     FILE *log;          /* logfmt request log; NULL = stderr */
     int synchronous;    /* SQLite synchronous level of the writer (see fl_service_options) */
     bool synchronous_set;
+    struct fl_session_policy session; /* login session lifetimes; zeros = 30 min idle, 12 h */
 };
 
 /* Open the service and the store, then start listening. Caller stops. */

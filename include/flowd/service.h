@@ -34,6 +34,9 @@ struct fl_result {
     int instance_status;  /* enum fl_instance_status after the command */
     bool incident;        /* the instance has an incident after the command */
     uint64_t task_id;     /* first task the command opened (FL_FX_TASK_CREATE), or 0 */
+    /* fl_service_submit_answered only: the answer render gave was stored in the command's
+     * transaction and that transaction committed. */
+    bool answer_kept;
 };
 
 /* Called on the writer thread once the command's fate is durable; must not block (it may
@@ -54,6 +57,28 @@ void fl_service_close(struct fl_service *svc);
  * calling cb. Blocks while the queue is full. */
 int fl_service_submit(struct fl_service *svc, const struct fl_command *cmd, fl_service_cb cb,
                       void *arg);
+
+/* Renders the answer to a command inside the command's transaction (see
+ * fl_service_submit_answered). Runs on the writer thread right after the command ran (also
+ * when it was refused), before the commit; s is the writer's connection, so reads see the
+ * command's own uncommitted effects, and res is the command's result so far. Fill *row
+ * (zeroed before the call; every field, scope and body included; its strings need only
+ * live until the call returns to the service, which stores them at once). Return 0 to
+ * store the row, 1 to store nothing, or a negative enum fl_err when the answer cannot be
+ * made (the store failed): the transaction is then rolled back and retried like any store
+ * failure, and a command whose answer cannot be kept is not committed either. Must not
+ * block or call the service. */
+typedef int (*fl_service_render_cb)(void *arg, struct fl_store *s, const struct fl_result *res,
+                                    struct fl_idem_row *row);
+
+/* As fl_service_submit, and the command's answer is kept with it: render's row is written
+ * with fl_store_idem_put in the same transaction as the command's effects, so the two
+ * commit together or not at all (an Idempotency-Key retry after a crash either finds the
+ * answer or finds the command never ran). cb gets res->answer_kept true when the row
+ * committed. render may be called more than once for one command (a failed batch is
+ * re-run one command at a time); each call replaces the answer of the previous one. */
+int fl_service_submit_answered(struct fl_service *svc, const struct fl_command *cmd,
+                               fl_service_render_cb render, fl_service_cb cb, void *arg);
 
 /* Submit and wait for the result (convenience for the CLI and tests). */
 int fl_service_run(struct fl_service *svc, const struct fl_command *cmd, struct fl_result *res);

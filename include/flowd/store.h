@@ -154,6 +154,10 @@ struct fl_task_row {
     char *main_action_kind;
     bool main_action_required, main_action_done;
     char *watch_roles; /* stage RACI consulted + informed roles, comma-separated, or NULL */
+    /* Of the task's instance, for the department-head rule (flowd/auth.h): who started
+     * it and its owner (string variable "owner"), or NULL. Filled by every task read. */
+    char *instance_started_by;
+    char *instance_owner;
 };
 
 struct fl_task_query {

@@ -52,13 +52,18 @@ static int by_cookie(struct api_req *r, const char *sid)
     uint64_t uid = 0;
     int rc;
     pthread_mutex_lock(&r->srv->admin_lock);
-    rc = fl_auth_session_check(r->srv->admin, sid, NULL, now_ms(), &uid, r->csrf, &e);
+    rc = fl_auth_session_check(r->srv->admin, sid, &r->srv->session, now_ms(), &uid, r->csrf, &e);
     if (rc == 0)
         rc = load_principal(r, r->srv->admin, uid, FL_SCOPE_ADMIN);
     pthread_mutex_unlock(&r->srv->admin_lock);
-    if (rc == 0)
+    if (rc == 0) {
         r->by_cookie = true;
-    return rc ? FL_EREFUSED : 0;
+        return 0;
+    }
+    /* Unknown, ended or expired: tell the browser to drop the cookie with the 401. */
+    snprintf(r->set_cookie, sizeof(r->set_cookie),
+             SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    return FL_EREFUSED;
 }
 
 int api_authenticate(struct api_req *r)
@@ -149,7 +154,7 @@ int api_login(struct api_req *r)
     pthread_mutex_lock(&r->srv->admin_lock);
     rc = fl_auth_check_password(r->srv->admin, login, password, &uid, &e);
     if (rc == 0)
-        rc = fl_auth_session_create(r->srv->admin, uid, NULL, now_ms(), &sess, &e);
+        rc = fl_auth_session_create(r->srv->admin, uid, &r->srv->session, now_ms(), &sess, &e);
     pthread_mutex_unlock(&r->srv->admin_lock);
     fl_ratelimit_record(r->srv->ratelimit, login, addr, rc == 0, now_ms());
     if (rc != 0) {

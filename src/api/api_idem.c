@@ -2,8 +2,11 @@
  * key) is kept in the store and replayed to every retry, also after a restart; a retry
  * with another body answers 422, one that arrives while the first is still running 409
  * (running requests are tracked in memory). A 5xx answer is not kept, so the retry runs.
- * The record is written after the command committed: a crash between the two lets a
- * retry run the command again (NEEDSWORK: write it in the command's transaction). */
+ * Engine commands (start, complete, action, cancel) and claims keep the answer in the
+ * transaction of their effects, so a crash keeps both or neither. NEEDSWORK: deployments
+ * and people records still keep it after their own commit; a crash in between lets a retry
+ * run again (a deployment of the same XML is a no-op; a second user or role add is 409). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +64,9 @@ int api_idem_check(struct api_req *r)
     char *scope;
     int rc = -1, found;
 
-    if (!key)
+    /* Anonymous requests (login) share one principal, so a key would tie strangers'
+     * requests together; a login is no command to replay anyway. */
+    if (!key || !r->authed)
         return -1;
     if (!*key || strlen(key) > API_IDEM_MAX_KEY)
         return api_problemf(r, FL_EINVAL, "Idempotency-Key",
@@ -97,11 +102,12 @@ int api_idem_check(struct api_req *r)
         rc = api_problem(r, found, &e);
     } else {
         struct api_idem_entry *n = fl_calloc(1, sizeof(*n));
-        n->scope = scope;
-        scope = NULL;
+        n->scope = fl_strdup(scope);
         n->next = srv->idem;
         srv->idem = n;
         snprintf(r->idem_key, sizeof(r->idem_key), "%s", key);
+        r->idem_scope = scope;
+        scope = NULL;
     }
 out:
     pthread_mutex_unlock(&srv->idem_lock);
@@ -109,45 +115,83 @@ out:
     return rc;
 }
 
+int api_idem_row(struct api_req *r, struct fl_idem_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    if (!r->idem_scope || r->status >= 500)
+        return 1;
+    row->scope = r->idem_scope;
+    memcpy(row->body_hash, r->body_hash, sizeof(row->body_hash));
+    row->status = r->status;
+    row->content_type = (char *)(uintptr_t)r->ctype; /* borrowed; the store copies */
+    row->location = r->location[0] ? r->location : NULL;
+    row->body = r->out.ptr;
+    row->body_len = r->out.len;
+    row->created_at = api_now_us() / 1000;
+    if ((api_routes[r->route].flags & API_SECRET) && r->status < 300) {
+        /* Secrets are stored only as hashes: the record says the request ran, and a retry
+         * learns that the secret was shown once, never the secret. */
+        int n = snprintf(r->idem_redacted, sizeof(r->idem_redacted),
+                         "{\"type\":\"https://flowd.dev/problems/conflict\",\"title\":\"conflict\","
+                         "\"status\":409,\"detail\":\"the first request with this "
+                         "Idempotency-Key succeeded; its answer held a secret that is shown "
+                         "only once\",\"field\":\"Idempotency-Key\"}");
+        row->status = 409;
+        row->content_type = (char *)(uintptr_t) "application/problem+json";
+        row->location = NULL;
+        row->body = r->idem_redacted;
+        row->body_len = (size_t)n;
+    }
+    return 0;
+}
+
+int api_idem_render(void *arg, struct fl_store *s, const struct fl_result *res,
+                    struct fl_idem_row *row)
+{
+    struct api_req *r = arg;
+    /* The continuation is the one that would answer after the commit; here it reads the
+     * writer's connection, so it sees the command's effects inside the transaction. Its
+     * response stays in r and is sent as is once the commit succeeded. */
+    api_response_reset(r);
+    api_render_begin(s);
+    r->cont(r, res);
+    api_render_end();
+    return api_idem_row(r, row);
+}
+
+/* Forget that the request runs (and its scope). */
+static void finish(struct api_req *r)
+{
+    pthread_mutex_lock(&r->srv->idem_lock);
+    if (r->idem_scope)
+        running(r->srv, r->idem_scope, true);
+    pthread_mutex_unlock(&r->srv->idem_lock);
+    free(r->idem_scope);
+    r->idem_scope = NULL;
+    r->idem_key[0] = '\0';
+    r->idem_kept = false;
+}
+
 void api_idem_save(struct api_req *r)
 {
     struct fl_server *srv = r->srv;
     struct fl_idem_row row;
     struct fl_error e;
-    char *scope = scope_of(r, r->idem_key);
 
-    if (r->status < 500) {
-        memset(&row, 0, sizeof(row));
-        row.scope = scope;
-        memcpy(row.body_hash, r->body_hash, sizeof(row.body_hash));
-        row.status = r->status;
-        row.content_type = r->ctype ? fl_strdup(r->ctype) : NULL;
-        row.location = r->location[0] ? r->location : NULL;
-        row.body = r->out.ptr;
-        row.body_len = r->out.len;
-        row.created_at = api_now_us() / 1000;
+    if (!r->idem_kept && api_idem_row(r, &row) == 0) {
+        fl_error_clear(&e);
         pthread_mutex_lock(&srv->admin_lock);
         if (fl_store_idem_put(srv->admin, &row, &e) != 0)
             fprintf(srv->log, "level=error msg=\"cannot keep idempotency record\" err=\"%s\"\n",
                     e.msg);
         pthread_mutex_unlock(&srv->admin_lock);
-        free(row.content_type);
     }
-    pthread_mutex_lock(&srv->idem_lock);
-    running(srv, scope, true);
-    pthread_mutex_unlock(&srv->idem_lock);
-    free(scope);
-    r->idem_key[0] = '\0';
+    finish(r);
 }
 
 void api_idem_abandon(struct api_req *r)
 {
-    char *scope = scope_of(r, r->idem_key);
-    pthread_mutex_lock(&r->srv->idem_lock);
-    running(r->srv, scope, true);
-    pthread_mutex_unlock(&r->srv->idem_lock);
-    free(scope);
-    r->idem_key[0] = '\0';
+    finish(r);
 }
 
 void api_idem_release(struct fl_server *srv)

@@ -6,8 +6,40 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "flowd/alloc.h"
 
-#define INSTANCE_TASKS_MAX 1000
+#define INSTANCE_TASKS_PAGE 1000
+
+/* All tasks of instance id, page by page: the access rule needs every one of them, or a
+ * long-running instance would answer 404 where the list shows it. */
+static int load_tasks(struct fl_store *s, uint64_t id, struct fl_task_row **tasks, size_t *n,
+                      struct fl_error *e)
+{
+    struct fl_task_query tq = {.instance_id = id, .limit = INSTANCE_TASKS_PAGE};
+    size_t cap = 0;
+    *tasks = NULL;
+    *n = 0;
+    for (;;) {
+        struct fl_task_row *page = NULL;
+        size_t got = 0;
+        int rc = fl_store_task_list(s, &tq, &page, &got, e);
+        if (rc != 0) {
+            fl_task_rows_free(*tasks, *n);
+            *tasks = NULL;
+            *n = 0;
+            return rc;
+        }
+        if (got) {
+            fl_grow(tasks, &cap, *n + got, sizeof(**tasks));
+            memcpy(*tasks + *n, page, got * sizeof(*page));
+            *n += got;
+            tq.after_id = page[got - 1].id;
+        }
+        free(page); /* the rows' strings moved into *tasks */
+        if (got < INSTANCE_TASKS_PAGE)
+            return 0;
+    }
+}
 
 /* Load instance id with its tasks and the caller's access to it. 0, or a problem was
  * written (API_DONE returned as non-zero -1 marker: the caller returns API_DONE). */
@@ -15,7 +47,6 @@ static int load_visible(struct api_req *r, struct fl_store *s, uint64_t id,
                         struct fl_instance_row *row, struct fl_task_row **tasks, size_t *n,
                         enum fl_access *acc)
 {
-    struct fl_task_query tq = {.instance_id = id, .limit = INSTANCE_TASKS_MAX};
     struct fl_error e;
     int rc;
     fl_error_clear(&e);
@@ -26,7 +57,7 @@ static int load_visible(struct api_req *r, struct fl_store *s, uint64_t id,
         api_problem(r, rc, &e);
         return -1;
     }
-    if ((rc = fl_store_task_list(s, &tq, tasks, n, &e)) != 0) {
+    if ((rc = load_tasks(s, id, tasks, n, &e)) != 0) {
         fl_instance_row_release(row);
         api_problem(r, rc, &e);
         return -1;

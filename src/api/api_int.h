@@ -36,6 +36,7 @@ typedef void (*api_cont)(struct api_req *r, const struct fl_result *res);
 #define API_LOOPBACK 2u /* no authentication when the peer is loopback (/metrics) */
 #define API_BIGBODY 4u  /* body up to FL_BPMN_MAX_BYTES (deployments) */
 #define API_ADMIN 8u    /* administrators only (admin scope and admin user) */
+#define API_SECRET 16u  /* the answer holds a secret shown once: never kept for replay */
 
 struct api_route {
     const char *method;
@@ -71,6 +72,7 @@ struct fl_server {
     pthread_mutex_t admin_lock;
     struct fl_store *admin;
     struct fl_ratelimit *ratelimit;
+    struct fl_session_policy session; /* lifetimes of login sessions */
     pthread_mutex_t idem_lock;
     struct api_idem_entry *idem; /* idempotency records (api_idem.c) */
 };
@@ -107,6 +109,9 @@ struct api_req {
     /* idempotency */
     char idem_key[API_IDEM_MAX_KEY + 1];
     char body_hash[65];
+    char *idem_scope;        /* "login\nMETHOD pattern\nkey" while idem_key is set */
+    bool idem_kept;          /* the answer was kept in the transaction of the request's effects */
+    char idem_redacted[512]; /* what an API_SECRET route keeps instead of its answer */
 };
 
 /* ---- routes (api_routes.c) ---- */
@@ -118,9 +123,16 @@ int api_route_match(struct api_req *r, const char *method, const char *path);
 
 /* ---- server helpers (server.c) ---- */
 int64_t api_now_us(void);
-/* Borrow a read-only store connection (opened on demand); give it back with api_reader_put. */
+/* Borrow a read-only store connection (opened on demand); give it back with api_reader_put.
+ * Between api_render_begin and api_render_end on the calling thread, it lends s instead. */
 int api_reader_get(struct fl_server *srv, struct fl_store **out, struct fl_error *err);
 void api_reader_put(struct fl_server *srv, struct fl_store *s);
+/* Answers built on this thread read through s (a connection inside an open transaction),
+ * so an answer kept with the request's effects shows them before they commit. */
+void api_render_begin(struct fl_store *s);
+void api_render_end(void);
+/* Forget the response built so far (status, body, type, Location). */
+void api_response_reset(struct api_req *r);
 /* Submit cmd; cont runs on an MHD thread once the result is durable. Returns API_PENDING,
  * or API_DONE with a problem response when the service refuses at once. */
 int api_submit(struct api_req *r, const struct fl_command *cmd, api_cont cont);
@@ -177,6 +189,13 @@ const char *api_actor(const struct api_req *r);
  * -1 to go on (then api_idem_save after the response is built). */
 int api_idem_check(struct api_req *r);
 void api_idem_save(struct api_req *r);
+/* r's response as the record of its Idempotency-Key (strings borrowed from r): 0, or 1 when
+ * it must not be kept (no key, a 5xx answer). */
+int api_idem_row(struct api_req *r, struct fl_idem_row *row);
+/* fl_service_render_cb of commands with an Idempotency-Key: builds the answer with the
+ * request's continuation on the writer's connection (see api_submit). */
+int api_idem_render(void *arg, struct fl_store *s, const struct fl_result *res,
+                    struct fl_idem_row *row);
 void api_idem_release(struct fl_server *srv);
 /* The request ended without an answer (client gone): forget that it runs, keep nothing. */
 void api_idem_abandon(struct api_req *r);

@@ -34,7 +34,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/departments", api_department_list, API_ADMIN},
     {"POST", "/api/v1/departments", api_department_add, API_ADMIN},
     {"GET", "/api/v1/tokens", api_token_list, API_ADMIN},
-    {"POST", "/api/v1/tokens", api_token_create, API_ADMIN},
+    {"POST", "/api/v1/tokens", api_token_create, API_ADMIN | API_SECRET},
     {"POST", "/api/v1/tokens/{id}/revoke", api_token_revoke, API_ADMIN},
 };
 

@@ -69,12 +69,19 @@ struct task_filter {
     bool by_dept;
 };
 
+static bool is(const char *login, const char *member)
+{
+    return login && !strcmp(login, member);
+}
+
+/* The task belongs to the department as in docs/auth.md: one of its members is the
+ * assignee, a candidate user, or who started or owns the task's instance. */
 static bool in_dept(const struct task_filter *f, const struct fl_task_row *t)
 {
     for (size_t i = 0; i < f->n_dept; i++) {
-        if (t->assignee && !strcmp(t->assignee, f->dept_logins[i]))
-            return true;
-        if (csv_has(t->candidate_users, f->dept_logins[i]))
+        const char *m = f->dept_logins[i];
+        if (is(t->assignee, m) || csv_has(t->candidate_users, m) ||
+            is(t->instance_started_by, m) || is(t->instance_owner, m))
             return true;
     }
     return false;
@@ -216,7 +223,10 @@ static int load_task(struct api_req *r, struct fl_store *s, uint64_t id, struct 
     return 0;
 }
 
-static int answer_task(struct api_req *r, uint64_t id)
+/* The task as the answer. acted: the caller was allowed to change it in the transaction
+ * that just committed, and sees the outcome even when the change took the task out of
+ * their sight (an unclaim, an assignment to someone else); the next read answers 404. */
+static int answer_task(struct api_req *r, uint64_t id, bool acted)
 {
     struct fl_task_row t;
     struct fl_store *s = NULL;
@@ -226,7 +236,13 @@ static int answer_task(struct api_req *r, uint64_t id)
     fl_error_clear(&e);
     if ((rc = api_reader_get(r->srv, &s, &e)) != 0)
         return api_problem(r, rc, &e);
-    rc = load_task(r, s, id, &t, &acc);
+    if (acted) {
+        memset(&t, 0, sizeof(t));
+        if ((rc = fl_store_task_get(s, id, &t, &e)) != 0)
+            api_problem(r, rc, &e);
+    } else {
+        rc = load_task(r, s, id, &t, &acc);
+    }
     api_reader_put(r->srv, s);
     if (rc != 0)
         return API_DONE;
@@ -238,7 +254,7 @@ static int answer_task(struct api_req *r, uint64_t id)
 
 int api_task_get(struct api_req *r)
 {
-    return answer_task(r, r->id);
+    return answer_task(r, r->id, false);
 }
 
 /* The caller must be allowed to act on the open task: 0, or -1 with a problem. */
@@ -300,14 +316,27 @@ static int change_assignee(struct api_req *r, enum claim_kind kind, const char *
     fl_task_row_release(&t);
     if (rc == 0)
         rc = fl_store_task_set_assignee(srv->admin, r->id, to, &e);
+    if (rc == 0 && r->idem_key[0]) {
+        /* The answer to an Idempotency-Key commits with the change, as for commands. */
+        struct fl_idem_row row;
+        api_render_begin(srv->admin);
+        answer_task(r, r->id, true);
+        api_render_end();
+        if (api_idem_row(r, &row) == 0 && (rc = fl_store_idem_put(srv->admin, &row, &e)) == 0)
+            r->idem_kept = true;
+    }
     if (rc == 0)
         rc = fl_store_commit(srv->admin, &e);
     else
         fl_store_rollback(srv->admin);
     pthread_mutex_unlock(&srv->admin_lock);
-    if (rc != 0)
+    if (rc != 0) {
+        r->idem_kept = false;
         return api_problem(r, rc, &e);
-    return answer_task(r, r->id);
+    }
+    if (r->idem_kept)
+        return API_DONE;
+    return answer_task(r, r->id, true);
 }
 
 int api_task_claim(struct api_req *r)
@@ -402,7 +431,7 @@ static void task_done(struct api_req *r, const struct fl_result *res)
         api_problem(r, res->rc, &res->err);
         return;
     }
-    answer_task(r, r->id);
+    answer_task(r, r->id, true);
 }
 
 int api_task_complete(struct api_req *r)

@@ -27,11 +27,40 @@ int64_t api_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The connection answers are read through while they are built inside a transaction (an
+ * Idempotency-Key answer kept with its command): per thread, because the writer thread
+ * builds such answers while MHD threads read from the pool. */
+static _Thread_local struct fl_store *render_store;
+
+void api_render_begin(struct fl_store *s)
+{
+    render_store = s;
+}
+
+void api_render_end(void)
+{
+    render_store = NULL;
+}
+
+void api_response_reset(struct api_req *r)
+{
+    r->status = 0;
+    r->ctype = NULL;
+    r->location[0] = '\0';
+    fl_buf_reset(&r->out);
+}
+
 int api_reader_get(struct fl_server *srv, struct fl_store **out, struct fl_error *err)
 {
     struct fl_store_options so = {.read_only = true};
     struct fl_store *s = NULL;
     int rc = 0;
+    /* Inside the writer's transaction (a kept answer being rendered): that connection, as
+     * it is -- it is in a write transaction, so no read snapshot of its own. */
+    if (render_store) {
+        *out = render_store;
+        return 0;
+    }
     *out = NULL;
     pthread_mutex_lock(&srv->pool_lock);
     if (srv->n_pool)
@@ -54,7 +83,7 @@ int api_reader_get(struct fl_server *srv, struct fl_store **out, struct fl_error
 
 void api_reader_put(struct fl_server *srv, struct fl_store *s)
 {
-    if (!s)
+    if (!s || s == render_store)
         return;
     fl_store_read_end(s);
     pthread_mutex_lock(&srv->pool_lock);
@@ -87,7 +116,12 @@ int api_submit(struct api_req *r, const struct fl_command *cmd, api_cont cont)
     pthread_mutex_unlock(&srv->flight_lock);
     /* Suspend before submitting: the callback may resume before fl_service_submit returns. */
     MHD_suspend_connection(r->conn);
-    rc = fl_service_submit(srv->svc, cmd, command_done, r);
+    /* With an Idempotency-Key the answer is built on the writer thread and kept in the
+     * command's own transaction (api_idem_render), so a crash cannot separate them. */
+    if (r->idem_key[0])
+        rc = fl_service_submit_answered(srv->svc, cmd, api_idem_render, command_done, r);
+    else
+        rc = fl_service_submit(srv->svc, cmd, command_done, r);
     if (rc != 0) {
         memset(&r->res, 0, sizeof(r->res));
         r->res.rc = rc;
@@ -228,7 +262,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         api_cont cont = r->cont;
         r->cont = NULL;
         api_metrics_command(srv, api_now_us() - r->cmd_t0_us);
-        cont(r, &r->res);
+        /* A kept answer was built before the commit and is the response as it stands. */
+        r->idem_kept = r->res.answer_kept;
+        if (!r->idem_kept) {
+            api_response_reset(r);
+            cont(r, &r->res);
+        }
         flight_done(srv);
     }
     return respond(r);
@@ -300,6 +339,7 @@ int fl_server_start(const struct fl_server_options *opt, struct fl_server **out,
     pthread_mutex_init(&srv->idem_lock, NULL);
     pthread_mutex_init(&srv->admin_lock, NULL);
     srv->ratelimit = fl_ratelimit_new(NULL);
+    srv->session = opt->session;
     so.db_url = opt->db_url;
     so.synchronous = opt->synchronous;
     so.synchronous_set = opt->synchronous_set;

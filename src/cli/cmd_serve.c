@@ -1,23 +1,66 @@
 /* `flowd serve`: run the HTTP API until SIGTERM or SIGINT, then drain and exit 0. The
- * address, port, database and thread count come from flags, else FLOWD_* environment
- * variables, else a `key = value` config file (--config or $FLOWD_CONFIG), else defaults.
- * `flowd routes` prints the route table (for tests and for the curious). */
+ * address, port, database, thread count and session lifetimes come from flags, else
+ * FLOWD_* environment variables, else a `key = value` config file (--config or
+ * $FLOWD_CONFIG), else defaults. On a database without an administrator, FLOWD_ADMIN_LOGIN
+ * makes the first one. `flowd routes` prints the route table (for tests and the curious). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "flowd/auth.h"
 #include "flowd/server.h"
 
-enum { OPT_CONFIG = CLI_OPT_CMD, OPT_ADDR, OPT_PORT, OPT_THREADS };
+enum {
+    OPT_CONFIG = CLI_OPT_CMD,
+    OPT_ADDR,
+    OPT_PORT,
+    OPT_THREADS,
+    OPT_SESSION_IDLE,
+    OPT_SESSION_MAX
+};
+
+/* Longest session lifetime accepted (a year): past that a typo is likelier than intent. */
+#define SESSION_LIMIT_MS (366LL * 24 * 3600 * 1000)
 
 struct serve_conf {
     char addr[64];
     char db[1024];
     long port, threads;
     bool port_set;
+    int64_t session_idle_ms, session_max_ms; /* 0 = default */
 };
+
+/* A duration: digits with an optional unit ms, s, m or h (plain digits are seconds), from
+ * 1 ms to a year. */
+static int parse_duration(const char *what, const char *s, int64_t *out)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+    char *end;
+    long long v;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*s >= '0' && *s <= '9' && !errno && v > 0) {
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            if (strcmp(end, units[i].unit) != 0)
+                continue;
+            if (v > SESSION_LIMIT_MS / units[i].ms)
+                break;
+            *out = (int64_t)v * units[i].ms;
+            return 0;
+        }
+    }
+    fprintf(stderr,
+            "flowd serve: %s must be a duration such as 90s, 30m or 12h (1 ms to a year), "
+            "not '%s'\n",
+            what, s);
+    return -1;
+}
 
 static int parse_num(const char *what, const char *s, long max, long *out)
 {
@@ -73,6 +116,10 @@ static int read_config(const char *path, struct serve_conf *c)
             rc = parse_num("port", v, 65535, &c->port), c->port_set = true;
         else if (!strcmp(k, "threads"))
             rc = parse_num("threads", v, 64, &c->threads);
+        else if (!strcmp(k, "session_idle"))
+            rc = parse_duration("session_idle", v, &c->session_idle_ms);
+        else if (!strcmp(k, "session_max"))
+            rc = parse_duration("session_max", v, &c->session_max_ms);
         else {
             fprintf(stderr, "flowd serve: %s:%d: unknown key '%s'\n", path, lineno, k);
             rc = -1;
@@ -80,6 +127,41 @@ static int read_config(const char *path, struct serve_conf *c)
     }
     fclose(f);
     return rc;
+}
+
+/* FLOWD_ADMIN_LOGIN set and no admin in the database: make one, with FLOWD_ADMIN_PASSWORD
+ * or a generated password handed back in *generated (printed once after the address line).
+ * Before the server starts, so the first request can already log in. */
+static int first_admin(const char *db_url, char **generated)
+{
+    const char *login = getenv("FLOWD_ADMIN_LOGIN");
+    const char *password = getenv("FLOWD_ADMIN_PASSWORD");
+    struct fl_store *s = NULL;
+    struct fl_error err;
+    struct timespec ts;
+    bool created = false;
+    int rc;
+
+    *generated = NULL;
+    if (!login || !*login)
+        return 0;
+    if (password && !*password)
+        password = NULL;
+    fl_error_clear(&err);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if ((rc = fl_store_open(db_url, NULL, &s, &err)) == 0) {
+        rc = fl_auth_bootstrap_admin(s, login, password,
+                                     (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &created,
+                                     password ? NULL : generated, &err);
+        fl_store_close(s);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "flowd serve: FLOWD_ADMIN_LOGIN: %s\n", err.msg);
+        return -1;
+    }
+    if (created)
+        fprintf(stderr, "level=info msg=\"first admin created\" login=\"%s\"\n", login);
+    return 0;
 }
 
 static int run_serve(const struct cli_command *cmd, int argc, char **argv)
@@ -90,6 +172,8 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
         {"addr", required_argument, NULL, OPT_ADDR},
         {"port", required_argument, NULL, OPT_PORT},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
+        {"session-max", required_argument, NULL, OPT_SESSION_MAX},
         {NULL, 0, NULL, 0},
     };
     struct serve_conf conf = {.addr = "127.0.0.1", .port = 8080, .threads = 4};
@@ -98,7 +182,9 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
     struct cli_common c;
     struct fl_error err;
     const char *config = getenv("FLOWD_CONFIG"), *addr = NULL, *port = NULL, *threads = NULL;
+    const char *idle = NULL, *max = NULL;
     const char *env;
+    char *admin_password = NULL;
     bool db_flag = false;
     sigset_t set;
     int o, sig = 0, rc;
@@ -125,6 +211,12 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
         case OPT_THREADS:
             threads = optarg;
             break;
+        case OPT_SESSION_IDLE:
+            idle = optarg;
+            break;
+        case OPT_SESSION_MAX:
+            max = optarg;
+            break;
         default:
             return 1;
         }
@@ -147,10 +239,24 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
         return 1;
     if (threads && parse_num("--threads", threads, 64, &conf.threads))
         return 1;
+    if ((env = getenv("FLOWD_SESSION_IDLE")) && *env && !idle &&
+        parse_duration("FLOWD_SESSION_IDLE", env, &conf.session_idle_ms))
+        return 1;
+    if ((env = getenv("FLOWD_SESSION_MAX")) && *env && !max &&
+        parse_duration("FLOWD_SESSION_MAX", env, &conf.session_max_ms))
+        return 1;
+    if (idle && parse_duration("--session-idle", idle, &conf.session_idle_ms))
+        return 1;
+    if (max && parse_duration("--session-max", max, &conf.session_max_ms))
+        return 1;
     so.db_url = (db_flag || getenv("FLOWD_DB") || !conf.db[0]) ? c.db : conf.db;
     so.addr = conf.addr;
     so.port = (unsigned)conf.port;
     so.threads = (unsigned)conf.threads;
+    so.session.idle_ms = conf.session_idle_ms;
+    so.session.absolute_ms = conf.session_max_ms;
+    if (first_admin(so.db_url, &admin_password) != 0)
+        return 1;
 
     /* Block the stop signals before the server's threads start, so they inherit the mask
      * and only sigwait below sees them. */
@@ -160,9 +266,18 @@ static int run_serve(const struct cli_command *cmd, int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     fl_error_clear(&err);
-    if ((rc = fl_server_start(&so, &srv, &err)) != 0)
+    if ((rc = fl_server_start(&so, &srv, &err)) != 0) {
+        free(admin_password);
         return cli_fail_in("serve", rc, &err);
+    }
     printf("listening on http://%s:%u\n", conf.addr, fl_server_port(srv));
+    if (admin_password) {
+        /* The only time this password exists in clear outside the caller's memory. */
+        printf("first admin '%s' created with password %s (shown once)\n",
+               getenv("FLOWD_ADMIN_LOGIN"), admin_password);
+        memset(admin_password, 0, strlen(admin_password));
+        free(admin_password);
+    }
     fflush(stdout);
     fprintf(stderr, "level=info msg=\"listening\" addr=%s port=%u db=\"%s\"\n", conf.addr,
             fl_server_port(srv), so.db_url);
@@ -178,13 +293,21 @@ const struct cli_command cli_cmd_serve = {
     run_serve,
     "run the HTTP API server",
     "usage: flowd serve [--config FILE] [--addr ADDR] [--port PORT] [--threads N] [--db PATH]\n"
+    "                   [--session-idle DURATION] [--session-max DURATION]\n"
     "\n"
     "Serve the REST API under /api/v1, /healthz and /metrics until SIGTERM or SIGINT;\n"
     "commands in flight are finished before exit. --port 0 picks a free port. The\n"
     "first stdout line is 'listening on http://ADDR:PORT'. Settings come from the flags,\n"
-    "else FLOWD_ADDR, FLOWD_PORT, FLOWD_THREADS, FLOWD_DB, else the config file\n"
-    "(--config or $FLOWD_CONFIG; lines 'addr = ...', 'port = ...', 'threads = ...',\n"
-    "'db = ...'), else 127.0.0.1:8080, 4 threads, ./flowd.db. Logs go to stderr (logfmt).\n",
+    "else FLOWD_ADDR, FLOWD_PORT, FLOWD_THREADS, FLOWD_DB, FLOWD_SESSION_IDLE,\n"
+    "FLOWD_SESSION_MAX, else the config file (--config or $FLOWD_CONFIG; lines\n"
+    "'addr = ...', 'port = ...', 'threads = ...', 'db = ...', 'session_idle = ...',\n"
+    "'session_max = ...'), else 127.0.0.1:8080, 4 threads, ./flowd.db, sessions ending\n"
+    "after 30m without use or 12h after login. Durations: digits with ms, s, m or h.\n"
+    "\n"
+    "With FLOWD_ADMIN_LOGIN set and no administrator in the database, that user is made\n"
+    "the first administrator, with FLOWD_ADMIN_PASSWORD or a generated password printed\n"
+    "once on the second stdout line: \"first admin 'LOGIN' created with password PW\n"
+    "(shown once)\". Logs go to stderr (logfmt).\n",
 };
 
 static int run_routes(const struct cli_command *cmd, int argc, char **argv)

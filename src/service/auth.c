@@ -237,9 +237,19 @@ int fl_auth_bootstrap_admin(struct fl_store *s, const char *login, const char *p
         *generated = NULL;
     if ((rc = s->ops->user_list(s, &rows, &n, err)) != 0)
         return rc;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (rows[i].admin)
+            rc = 1; /* an admin exists: nothing to do */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (login && strcmp(rows[i].login, login) == 0)
+            rc = fl_error_set(err, FL_ECONFLICT,
+                              "user '%s' exists and is not an admin; make the first admin "
+                              "with another login or 'flowd user add --admin'",
+                              login);
+    }
     fl_user_rows_free(rows, n);
-    if (n > 0)
-        return 0;
+    if (rc)
+        return rc < 0 ? rc : 0;
     if (!password) {
         if (!generated)
             return fl_error_set(err, FL_EINVAL, "no password for the first admin");

@@ -83,6 +83,15 @@ static bool manages_any(const struct fl_principal *p, const char *list)
     return false;
 }
 
+/* Does p head (transitively) the department of a member this task belongs to: its
+ * assignee, one of its candidate users, or who started or owns its instance? One rule with
+ * the instance's (below) and with the SQL lists (src/store/sqlite_read.c). */
+static bool manages_task(const struct fl_principal *p, const struct fl_task_row *t)
+{
+    return manages(p, t->assignee) || manages_any(p, t->candidate_users) ||
+           manages(p, t->instance_started_by) || manages(p, t->instance_owner);
+}
+
 enum fl_access fl_access_task(const struct fl_principal *p, const struct fl_task_row *t)
 {
     const char *me;
@@ -97,7 +106,7 @@ enum fl_access fl_access_task(const struct fl_principal *p, const struct fl_task
     }
     if (holds_any(&p->roles, t->candidate_roles))
         return FL_ACCESS_WRITE;
-    if (manages(p, t->assignee) || manages_any(p, t->candidate_users))
+    if (manages_task(p, t))
         return FL_ACCESS_WRITE;
     if (holds_any(&p->roles, t->watch_roles))
         return FL_ACCESS_READ;
@@ -122,7 +131,7 @@ enum fl_access fl_access_instance(const struct fl_principal *p, const struct fl_
             (i->owner && strcmp(i->owner, p->login) == 0))
             return FL_ACCESS_WRITE;
     }
-    if (manages(p, i->started_by))
+    if (manages(p, i->started_by) || manages(p, i->owner))
         return FL_ACCESS_WRITE;
     for (size_t k = 0; tasks && k < n; k++) {
         enum fl_access a;

@@ -181,6 +181,19 @@ int fl_service_submit(struct fl_service *svc, const struct fl_command *cmd, fl_s
     return enqueue(svc, q);
 }
 
+int fl_service_submit_answered(struct fl_service *svc, const struct fl_command *cmd,
+                               fl_service_render_cb render, fl_service_cb cb, void *arg)
+{
+    struct fl__svc_cmd *q;
+    if (!svc || !cmd || !render)
+        return FL_EINVAL;
+    q = copy_command(cmd);
+    q->cb = cb;
+    q->arg = arg;
+    q->render = render;
+    return enqueue(svc, q);
+}
+
 struct waiter {
     pthread_mutex_t lock;
     pthread_cond_t cond;

@@ -35,6 +35,7 @@ struct fl__svc_cmd {
     int pre_rc; /* refused at submit (the copy failed): delivered as is */
     fl_service_cb cb;
     void *arg;
+    fl_service_render_cb render; /* or NULL: see fl_service_submit_answered */
     struct fl_result res;
     struct fl__svc_deploy *deploy;
     char text[];

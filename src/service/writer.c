@@ -220,19 +220,44 @@ out:
     return out;
 }
 
+/* fl_service_submit_answered: the answer goes into the transaction of the command's
+ * effects, so a crash can never keep one without the other. */
+static enum exec_outcome keep_answer(struct fl_service *svc, struct fl__svc_cmd *q,
+                                     enum exec_outcome out)
+{
+    struct fl_idem_row row;
+    int rc;
+    if (!q->render || out == EXEC_FATAL)
+        return out;
+    memset(&row, 0, sizeof(row));
+    rc = q->render(q->arg, svc->store, &q->res, &row);
+    if (rc == 0)
+        rc = fl_store_idem_put(svc->store, &row, &q->res.err);
+    if (rc < 0) {
+        if (q->res.err.code == 0)
+            fl_error_set(&q->res.err, rc, "cannot keep the answer of the command");
+        return fail(q, rc);
+    }
+    q->res.answer_kept = rc == 0;
+    return out;
+}
+
 static enum exec_outcome exec_one(struct fl_service *svc, struct fl__svc_cmd *q,
                                   struct fl_effects *fx)
 {
+    enum exec_outcome out;
     memset(&q->res, 0, sizeof(q->res));
     if (q->pre_rc) {
         fl_error_set(&q->res.err, q->pre_rc, "%s",
                      q->pre_rc == FL_ETYPE ? "variables must be a context (a JSON object)"
                                            : "variables too large");
-        return refuse(q, q->pre_rc);
-    }
-    if (q->kind == FL__SVC_DEPLOY)
+        out = refuse(q, q->pre_rc);
+    } else if (q->kind == FL__SVC_DEPLOY) {
         return exec_deploy(svc, q);
-    return exec_engine(svc, q, fx);
+    } else {
+        out = exec_engine(svc, q, fx);
+    }
+    return keep_answer(svc, q, out);
 }
 
 static void fail_all(struct fl__svc_cmd **batch, size_t n, int rc, const struct fl_error *e)
@@ -248,6 +273,7 @@ static void fail_all(struct fl__svc_cmd **batch, size_t n, int rc, const struct 
 /* One command in its own transaction (after a batch failed). */
 static void run_single(struct fl_service *svc, struct fl__svc_cmd *q, struct fl_effects *fx)
 {
+    enum exec_outcome out;
     struct fl_error e;
     int rc;
     fl_error_clear(&e);
@@ -256,20 +282,18 @@ static void run_single(struct fl_service *svc, struct fl__svc_cmd *q, struct fl_
         fail_all(&q, 1, rc, &e);
         return;
     }
-    switch (exec_one(svc, q, fx)) {
-    case EXEC_OK:
+    out = exec_one(svc, q, fx);
+    /* A refused command wrote nothing, but its kept answer must commit. */
+    if (out == EXEC_OK || (out == EXEC_REFUSED && q->res.answer_kept)) {
         if ((rc = fl_store_commit(svc->store, &e)) != 0) {
             drop_touched(svc);
             fail_all(&q, 1, rc, &e);
         } else {
             settle_touched(svc);
         }
-        break;
-    case EXEC_REFUSED:
-    case EXEC_FATAL:
+    } else {
         fl_store_rollback(svc->store);
         drop_touched(svc);
-        break;
     }
 }
 

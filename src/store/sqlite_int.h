@@ -90,7 +90,8 @@
     X(TASK_GET, "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key,"                \
                 " t.assignee, t.candidate_roles, t.candidate_users, t.status,"                     \
                 " t.created_at, t.due_at, t.remind_at, t.closed_at, t.closed_by,"                  \
-                " t.main_action_kind, t.main_action_required, t.main_action_done, t.watch_roles"   \
+                " t.main_action_kind, t.main_action_required, t.main_action_done, t.watch_roles,"  \
+                " i.started_by, " FL__SQ_OWNER_COL                                                 \
                 " FROM tasks t JOIN instances i ON i.id = t.instance_id"                           \
                 " JOIN definitions d ON d.id = i.definition_id WHERE t.id = ?1")                   \
     X(JOB_INSTANCE, "SELECT instance_id FROM jobs WHERE id = ?1")                                  \

@@ -274,34 +274,45 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
 
 /* ---- record-level access in SQL ----
  * The same rules as fl_access_task/fl_access_instance (src/service/auth_access.c), as fixed
- * fragments with the viewer bound as parameters: ?10 login, ?11 user id, ?12 the login as a
- * JSON string (to match the stored "owner" variable). Roles and department heads come from
- * the users tables, so a principal loaded by fl_auth_principal_load sees the same rows here
- * as through the pure functions. An admin viewer gets the unrestricted statement. */
+ * fragments with the viewer bound as parameters: ?10 login, ?11 user id. Roles and
+ * department heads come from the users tables, so a principal loaded by
+ * fl_auth_principal_load sees the same rows here as through the pure functions
+ * (tests/unit/test_access.c checks that on generated records). An admin viewer gets the
+ * unrestricted statement. */
 
-/* Departments the viewer heads, and all below them. */
+/* Departments the viewer heads and all below them; members: the logins of their users
+ * (what fl_principal.managed_logins holds). */
 #define MANAGED_CTE                                                                                \
     "WITH RECURSIVE managed(id) AS (SELECT id FROM departments WHERE head_user_id = ?11"           \
-    " UNION SELECT d.id FROM departments d JOIN managed m ON d.parent_id = m.id) "
+    " UNION SELECT d.id FROM departments d JOIN managed m ON d.parent_id = m.id),"                 \
+    " members(login) AS (SELECT login FROM users WHERE department_id IN managed) "
 
-/* Comma lists are matched item by item, never as substrings: instr over ",list,". */
+/* The "owner" of instance i exactly as the rows report it (FL__SQ_OWNER_COL). */
+#define OWNER_OF_I FL__SQ_OWNER_COL
+
+/* Task t of instance i. Comma lists are matched item by item, never as substrings: instr
+ * over ",list,". A department head's members reach a task as its assignee, a candidate
+ * user, or who started or owns its instance; for a viewer who heads nothing the first
+ * EXISTS skips those lookups. */
 #define TASK_VISIBLE                                                                               \
-    "(t.assignee = ?10"                                                                            \
-    " OR instr(',' || t.candidate_users || ',', ',' || ?10 || ',') > 0"                            \
+    "((?10 <> '' AND (t.assignee = ?10"                                                            \
+    " OR instr(',' || t.candidate_users || ',', ',' || ?10 || ',') > 0))"                          \
     " OR EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"                    \
     " WHERE ur.user_id = ?11"                                                                      \
     " AND (instr(',' || t.candidate_roles || ',', ',' || r.name || ',') > 0"                       \
     " OR instr(',' || t.watch_roles || ',', ',' || r.name || ',') > 0))"                           \
-    " OR EXISTS (SELECT 1 FROM users mu WHERE mu.department_id IN managed"                         \
-    " AND (mu.login = t.assignee"                                                                  \
-    " OR instr(',' || t.candidate_users || ',', ',' || mu.login || ',') > 0)))"
+    " OR (EXISTS (SELECT 1 FROM members) AND (t.assignee IN members"                               \
+    " OR EXISTS (SELECT 1 FROM members mb"                                                         \
+    " WHERE instr(',' || t.candidate_users || ',', ',' || mb.login || ',') > 0)"                   \
+    " OR i.started_by IN members"                                                                  \
+    " OR " OWNER_OF_I " IN members)))"
 
-/* The task subquery names its table t too: the instance list has no outer t. */
+/* The task subquery names its table t too: the instance list has no outer t, and its i
+ * is the task's instance. */
 #define INSTANCE_VISIBLE                                                                           \
-    " AND (i.started_by = ?10"                                                                     \
-    " OR EXISTS (SELECT 1 FROM variables ov WHERE ov.instance_id = i.id AND ov.name = 'owner'"     \
-    " AND ov.value = ?12)"                                                                         \
-    " OR i.started_by IN (SELECT mu.login FROM users mu WHERE mu.department_id IN managed)"        \
+    " AND ((?10 <> '' AND (i.started_by = ?10 OR " OWNER_OF_I " = ?10))"                           \
+    " OR (EXISTS (SELECT 1 FROM members) AND (i.started_by IN members"                             \
+    " OR " OWNER_OF_I " IN members))"                                                              \
     " OR EXISTS (SELECT 1 FROM tasks t WHERE t.instance_id = i.id AND " TASK_VISIBLE "))"
 
 #define INSTANCE_COLUMNS                                                                           \
@@ -316,13 +327,8 @@ static bool restricted(const struct fl_principal *p)
 
 static void bind_viewer(sqlite3_stmt *st, const struct fl_principal *p)
 {
-    struct fl_buf quoted = FL_BUF_INIT;
-    const char *login = p->login ? p->login : "";
-    fl_json_string(&quoted, login, strlen(login));
-    sqlite3_bind_text(st, 10, login, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 10, p->login ? p->login : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)p->user_id);
-    sqlite3_bind_text(st, 12, quoted.ptr, (int)quoted.len, SQLITE_TRANSIENT);
-    fl_buf_release(&quoted);
 }
 
 /* ---- instance rows ---- */
@@ -436,7 +442,8 @@ fail:
     "SELECT t.id, t.instance_id, t.token_id, t.node_id, t.name, d.key, t.assignee,"                \
     " t.candidate_roles, t.candidate_users, t.status, t.created_at, t.due_at, t.remind_at,"        \
     " t.closed_at, t.closed_by, t.main_action_kind, t.main_action_required,"                       \
-    " t.main_action_done, t.watch_roles FROM tasks t JOIN instances i ON i.id = t.instance_id"     \
+    " t.main_action_done, t.watch_roles, i.started_by, " FL__SQ_OWNER_COL                          \
+    " FROM tasks t JOIN instances i ON i.id = t.instance_id"                                       \
     " JOIN definitions d ON d.id = i.definition_id"
 
 static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
@@ -461,6 +468,8 @@ static void read_task_row(sqlite3_stmt *st, struct fl_task_row *r)
     r->main_action_required = sqlite3_column_int(st, 16) != 0;
     r->main_action_done = sqlite3_column_int(st, 17) != 0;
     r->watch_roles = fl__sq_col_text(st, 18);
+    r->instance_started_by = fl__sq_col_text(st, 19);
+    r->instance_owner = fl__sq_col_text(st, 20);
 }
 
 int fl__sq_task_get(struct fl_store *s, uint64_t id, struct fl_task_row *out, struct fl_error *err)

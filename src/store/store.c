@@ -237,6 +237,8 @@ void fl_task_row_release(struct fl_task_row *r)
     free(r->closed_by);
     free(r->main_action_kind);
     free(r->watch_roles);
+    free(r->instance_started_by);
+    free(r->instance_owner);
     memset(r, 0, sizeof(*r));
 }
 

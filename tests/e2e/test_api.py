@@ -172,6 +172,13 @@ def main():
     st, doc, _, _ = request(port, "GET", "/api/v1/processes",
                             headers={"Authorization": "Basic YWRtaW46eA=="})
     problem(st, doc, 401)
+    # ... and exactly these answer without credentials (/metrics only from loopback:
+    # tests/e2e/test_access.py asks it from another address)
+    public = {(m, p) for m, p, pub in route_table() if pub}
+    check(public == {("GET", "/healthz"), ("POST", "/api/v1/login"), ("GET", "/metrics")},
+          "public routes: %r" % public)
+    st, doc, _, _ = request(port, "POST", "/api/v1/login", {})
+    problem(st, doc, 400, "login")
 
     # -- deployments and processes
     xml = open(SALES, "rb").read()

@@ -225,12 +225,37 @@ static void test_bootstrap_admin(void **state)
     assert_true(u.admin);
     fl_user_row_release(&u);
     free(pw);
-    /* second start: users exist, nothing happens */
+    /* second start: an admin exists, nothing happens */
     pw = NULL;
     assert_int_equal(fl_auth_bootstrap_admin(d->s, "other", "pw", T0, &created, &pw, NULL), 0);
     assert_false(created);
     assert_null(pw);
     assert_int_equal(fl_auth_user_get(d->s, "other", 0, &u, NULL), FL_ENOTFOUND);
+}
+
+/* Users without an admin (a demo loaded its people first): the admin is still made; an
+ * existing non-admin login is refused, never promoted. */
+static void test_bootstrap_admin_among_users(void **state)
+{
+    struct db *d = *state;
+    struct fl_user_row u;
+    bool created = true;
+    char *pw = NULL;
+    add_user(d->s, "ann", "pw", false, NULL, NULL, 0);
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "ann", "pw2", T0, &created, NULL, NULL),
+                     FL_ECONFLICT);
+    assert_false(created);
+    assert_int_equal(fl_auth_user_get(d->s, "ann", 0, &u, NULL), 0);
+    assert_false(u.admin);
+    fl_user_row_release(&u);
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "boss", NULL, T0, &created, &pw, NULL), 0);
+    assert_true(created);
+    assert_non_null(pw);
+    free(pw);
+    pw = NULL;
+    assert_int_equal(fl_auth_bootstrap_admin(d->s, "ann", "pw2", T0, &created, &pw, NULL), 0);
+    assert_false(created);
+    assert_null(pw);
 }
 
 static void test_bootstrap_admin_password(void **state)
@@ -702,9 +727,9 @@ static void test_access_matrix(void **state)
         {"cara", {2, 2, 0}, {2, 2, 0}},    /* candidate role sales_manager */
         {"cuz", {0, 0, 2}, {0, 0, 2}},     /* candidate user of T3 */
         {"acct", {0, 0, 2}, {0, 0, 2}},    /* candidate role accountant */
-        {"sally", {2, 2, 0}, {2, 2, 2}},   /* head of Sales: ed (sub-dept) and sam; T3 is
-                                            * for accountants, but ed started I3 */
-        {"eva", {2, 0, 0}, {2, 0, 2}},     /* head of Sales EU: ed only */
+        {"sally", {2, 2, 2}, {2, 2, 2}},   /* head of Sales: ed (sub-dept) and sam; T3 is
+                                            * for accountants only, but ed started I3 */
+        {"eva", {2, 0, 2}, {2, 0, 2}},     /* head of Sales EU: ed only (T3: I3 is his) */
         {"oscar", {0, 0, 0}, {0, 0, 0}},   /* head of Ops: cara's department, no tasks */
         {"lars", {1, 1, 0}, {1, 1, 0}},    /* consulted: read only */
         {"ida", {1, 1, 0}, {1, 1, 0}},     /* informed: read only */
@@ -803,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_users, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap_admin, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap_admin_password, db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_bootstrap_admin_among_users, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_tokens, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_sessions, db_setup, db_teardown),
         cmocka_unit_test(test_ratelimit),
