@@ -42,6 +42,14 @@ int fl_store_begin(struct fl_store *s, struct fl_error *err);
 int fl_store_commit(struct fl_store *s, struct fl_error *err);
 int fl_store_rollback(struct fl_store *s);
 
+/* Read from one snapshot until fl_store_read_end: the queries in between see the same
+ * state, and the back end opens one read transaction for all of them instead of one per
+ * query (on SQLite under a busy writer, most of a short query's cost). Also on read-only
+ * stores; not while fl_store_begin's transaction is open. Keep it short: a held snapshot
+ * keeps the WAL from restarting. fl_store_read_end is a no-op without a snapshot. */
+int fl_store_read_begin(struct fl_store *s, struct fl_error *err);
+void fl_store_read_end(struct fl_store *s);
+
 /* Start the back end's background upkeep for a long-lived writer connection (SQLite: a
  * thread with its own connection that checkpoints the WAL outside the writer's commits,
  * instead of the commit that crosses the threshold doing it). Optional: back ends without

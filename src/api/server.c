@@ -53,26 +53,39 @@ void api_response_reset(struct api_req *r)
 int api_reader_get(struct fl_server *srv, struct fl_store **out, struct fl_error *err)
 {
     struct fl_store_options so = {.read_only = true};
+    struct fl_store *s = NULL;
+    int rc = 0;
+    /* Inside the writer's transaction (a kept answer being rendered): that connection, as
+     * it is -- it is in a write transaction, so no read snapshot of its own. */
     if (render_store) {
         *out = render_store;
         return 0;
     }
+    *out = NULL;
     pthread_mutex_lock(&srv->pool_lock);
-    if (srv->n_pool) {
-        *out = srv->pool[--srv->n_pool];
-        pthread_mutex_unlock(&srv->pool_lock);
-        return 0;
-    }
+    if (srv->n_pool)
+        s = srv->pool[--srv->n_pool];
     pthread_mutex_unlock(&srv->pool_lock);
     /* At most one connection per concurrent reader, so the pool never outgrows the MHD
      * threads plus resumed continuations. */
-    return fl_store_open(srv->db_url, &so, out, err);
+    if (!s && (rc = fl_store_open(srv->db_url, &so, &s, err)) != 0)
+        return rc;
+    /* The queries of one borrowing (a token check: three) share one read snapshot: with
+     * the writer committing all the time, starting a read transaction per query cost more
+     * than the queries. Borrowers keep it short and never hold it across a command. */
+    if ((rc = fl_store_read_begin(s, err)) != 0) {
+        fl_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
 }
 
 void api_reader_put(struct fl_server *srv, struct fl_store *s)
 {
     if (!s || s == render_store)
         return;
+    fl_store_read_end(s);
     pthread_mutex_lock(&srv->pool_lock);
     if (srv->n_pool == srv->cap_pool) {
         srv->cap_pool = srv->cap_pool ? srv->cap_pool * 2 : 8;

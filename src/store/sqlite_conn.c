@@ -108,7 +108,7 @@ static void sq_close(struct fl_store *s)
     struct fl_sqlite *q = fl__sq(s);
     size_t i;
     fl__sq_ckpt_stop(q);
-    if (q->in_tx)
+    if (q->in_tx || q->in_read)
         exec_stmt(q, FL__SQ_ROLLBACK, NULL, "rollback");
     for (i = 0; i < FL__SQ_COUNT; i++)
         sqlite3_finalize(q->stmt[i]);
@@ -246,7 +246,7 @@ static int sq_begin(struct fl_store *s, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     int rc;
-    if (q->in_tx)
+    if (q->in_tx || q->in_read)
         return fl_error_set(err, FL_EINVAL, "transaction already open");
     if (q->read_only)
         return fl_error_set(err, FL_EINVAL, "store opened read-only");
@@ -288,6 +288,31 @@ static int sq_commit(struct fl_store *s, struct fl_error *err)
     return 0;
 }
 
+/* A deferred BEGIN takes no lock: the first query starts the read transaction (its WAL
+ * snapshot) and every later one reuses it, until COMMIT ends it. */
+static int sq_read_begin(struct fl_store *s, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    int rc;
+    if (q->in_tx || q->in_read)
+        return fl_error_set(err, FL_EINVAL, "transaction already open");
+    if ((rc = exec_stmt(q, FL__SQ_READ_BEGIN, err, "cannot begin a read")) != 0)
+        return rc;
+    q->in_read = true;
+    return 0;
+}
+
+static void sq_read_end(struct fl_store *s)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    if (!q->in_read)
+        return;
+    /* Nothing was written: ROLLBACK ends it as COMMIT would, and cannot leave it open. */
+    if (!sqlite3_get_autocommit(q->db))
+        exec_stmt(q, FL__SQ_ROLLBACK, NULL, "end read");
+    q->in_read = false;
+}
+
 static int sq_rollback(struct fl_store *s)
 {
     struct fl_sqlite *q = fl__sq(s);
@@ -309,6 +334,8 @@ const struct fl_store_ops fl__sqlite_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
     .background_start = fl__sq_ckpt_start,
     .definition_put = fl__sq_definition_put,
     .definition_find = fl__sq_definition_find,

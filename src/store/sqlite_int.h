@@ -23,6 +23,7 @@
  * fragments in sqlite_read.c and cached per filter combination. */
 #define FL__SQ_STMTS(X)                                                                            \
     X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
+    X(READ_BEGIN, "BEGIN")                                                                         \
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")                                                                        \
     X(COUNTER_GET, "SELECT value FROM counters WHERE name = ?1")                                   \
@@ -187,6 +188,7 @@
                  " SELECT d.id, d.name, d.parent_id, d.head_user_id, u.login FROM tree t"          \
                  " JOIN departments d ON d.id = t.id LEFT JOIN users u ON u.id = d.head_user_id"   \
                  " ORDER BY t.depth, d.name")                                                      \
+    X(HEADS_ANY, "SELECT 1 FROM departments WHERE head_user_id = ?1 LIMIT 1")                      \
     X(MANAGED_LOGINS, "WITH RECURSIVE managed(id) AS (SELECT id FROM departments"                  \
                       " WHERE head_user_id = ?1 UNION SELECT d.id FROM departments d"              \
                       " JOIN managed m ON d.parent_id = m.id)"                                     \
@@ -232,6 +234,7 @@ struct fl_sqlite {
     char *path;
     bool read_only;
     bool in_tx;
+    bool in_read; /* a read snapshot (fl_store_read_begin) is open */
     int schema_version;
     int synchronous;          /* the level set at open, for the checkpointer's connection */
     struct fl__sq_ckpt *ckpt; /* background checkpointer, or NULL (sqlite_ckpt.c) */

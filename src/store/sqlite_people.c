@@ -404,10 +404,22 @@ int fl__sq_managed_logins(struct fl_store *s, uint64_t user_id, struct fl_strlis
                           struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
-    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_MANAGED_LOGINS, err);
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_HEADS_ANY, err);
     size_t cap = 0;
     int rc;
     if (!st)
+        return FAIL_CODE(err);
+    /* Every authenticated request asks, and most users head nothing: one index probe
+     * then, instead of the recursive query with its temporary tables (8 % of the
+     * server's CPU under load). */
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)user_id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return fl__sq_fail(q, rc, err, "cannot read departments");
+    if (!(st = fl__sq_stmt(q, FL__SQ_MANAGED_LOGINS, err)))
         return FAIL_CODE(err);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)user_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

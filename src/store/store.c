@@ -52,6 +52,17 @@ int fl_store_rollback(struct fl_store *s)
     return s->ops->rollback(s);
 }
 
+int fl_store_read_begin(struct fl_store *s, struct fl_error *err)
+{
+    return s->ops->read_begin ? s->ops->read_begin(s, err) : 0;
+}
+
+void fl_store_read_end(struct fl_store *s)
+{
+    if (s->ops->read_end)
+        s->ops->read_end(s);
+}
+
 int fl_store_background_start(struct fl_store *s, struct fl_error *err)
 {
     return s->ops->background_start ? s->ops->background_start(s, err) : 0;

@@ -37,6 +37,9 @@ struct fl_store_ops {
     int (*begin)(struct fl_store *s, struct fl_error *err);
     int (*commit)(struct fl_store *s, struct fl_error *err);
     int (*rollback)(struct fl_store *s);
+    /* Optional (NULL: each query reads on its own): one read snapshot across queries. */
+    int (*read_begin)(struct fl_store *s, struct fl_error *err);
+    void (*read_end)(struct fl_store *s);
     /* Optional (NULL: nothing to do): background upkeep of a long-lived writer connection,
      * stopped by close. SQLite: the WAL checkpointer. */
     int (*background_start)(struct fl_store *s, struct fl_error *err);

@@ -535,7 +535,7 @@ static void test_departments(void **state)
     struct db *d = *state;
     struct fl_department_row *rows;
     struct fl_principal p;
-    uint64_t id, sally, eva;
+    uint64_t id, sally, eva, otto;
     size_t n;
 
     sally = add_user(d->s, "sally", "pw", false, NULL, NULL, 0);
@@ -550,7 +550,7 @@ static void test_departments(void **state)
     assert_int_equal(fl_auth_department_add(d->s, "", NULL, NULL, &id, NULL), FL_EINVAL);
     add_user(d->s, "ed", "pw", false, "Sales DE", NULL, 0);
     add_user(d->s, "sam", "pw", false, "Sales", NULL, 0);
-    add_user(d->s, "otto", "pw", false, "Ops", NULL, 0);
+    otto = add_user(d->s, "otto", "pw", false, "Ops", NULL, 0);
 
     assert_int_equal(fl_auth_department_list(d->s, &rows, &n, NULL), 0);
     assert_int_equal(n, 4);
@@ -573,6 +573,10 @@ static void test_departments(void **state)
     assert_int_equal(fl_auth_principal_load(d->s, eva, FL_SCOPE_WRITE, &p, NULL), 0);
     assert_int_equal(p.managed_logins.n, 1);
     assert_true(has(&p.managed_logins, "ed"));
+    fl_principal_release(&p);
+    /* one who heads nothing manages nobody */
+    assert_int_equal(fl_auth_principal_load(d->s, otto, FL_SCOPE_WRITE, &p, NULL), 0);
+    assert_int_equal(p.managed_logins.n, 0);
     fl_principal_release(&p);
 }
 

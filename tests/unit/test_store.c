@@ -1,6 +1,7 @@
 /* Unit tests of the store (SQLite back end) fed with hand-made engine effects: migrations
  * and their idempotence, bad paths and foreign files, definition versioning by XML bytes,
- * the apply/load round trip, list filters and cursors, and the token id high-water mark. */
+ * the apply/load round trip, list filters and cursors, the token id high-water mark, and
+ * read snapshots across queries. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -689,6 +690,55 @@ static void test_background_checkpointer(void **state)
     free(xml);
 }
 
+/* A read snapshot (fl_store_read_begin) on a read-only connection sees the database as it
+ * was at its first query until fl_store_read_end, whatever the writer commits meanwhile;
+ * no write transaction may open inside it, and ending twice is harmless. */
+static void test_read_snapshot(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_store_options ro = {.read_only = true};
+    struct fl_store *w = open_rw(f->path), *r = NULL;
+    struct fl_definition_row d, *rows;
+    const char *x1 = "<definitions>one</definitions>";
+    const char *x2 = "<definitions>two</definitions>";
+    struct fl_error e;
+    bool created;
+    size_t n;
+
+    fl_error_clear(&e);
+    assert_int_equal(fl_store_definition_put(w, "p", "P", x1, strlen(x1), 1, &d, &created, NULL),
+                     0);
+    fl_definition_row_release(&d);
+    assert_int_equal(fl_store_open(f->path, &ro, &r, NULL), 0);
+
+    assert_int_equal(fl_store_read_begin(r, NULL), 0);
+    assert_int_equal(fl_store_read_begin(r, &e), FL_EINVAL);
+    assert_int_equal(fl_store_definition_list(r, &rows, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    fl_definition_rows_free(rows, n);
+    assert_int_equal(fl_store_definition_put(w, "q", "Q", x2, strlen(x2), 2, &d, &created, NULL),
+                     0);
+    fl_definition_row_release(&d);
+    assert_int_equal(fl_store_definition_list(r, &rows, &n, NULL), 0);
+    assert_int_equal(n, 1); /* still the snapshot */
+    fl_definition_rows_free(rows, n);
+    fl_store_read_end(r);
+    fl_store_read_end(r);
+    assert_int_equal(fl_store_definition_list(r, &rows, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    fl_definition_rows_free(rows, n);
+
+    /* On a writable connection: no write transaction inside a snapshot, and after it the
+     * connection writes as before. */
+    assert_int_equal(fl_store_read_begin(w, NULL), 0);
+    assert_int_equal(fl_store_begin(w, &e), FL_EINVAL);
+    fl_store_read_end(w);
+    assert_int_equal(fl_store_begin(w, NULL), 0);
+    assert_int_equal(fl_store_rollback(w), 0);
+    fl_store_close(r);
+    fl_store_close(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +749,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jobs_and_incidents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_background_checkpointer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_snapshot, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
