@@ -112,6 +112,12 @@ int fl_store_apply(struct fl_store *s, const struct fl_model *m, const struct fl
  * timers, also those already deleted (fired), so an id is never handed out twice. */
 int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err);
 
+/* Inside a write transaction: *changed = whether another connection (another process, a
+ * CLI on the same file, the server's people connection) committed since this connection
+ * last asked. The first call answers true. A writer that allocates ids in memory reseeds
+ * them when it is true, so two writers on one database never hand out the same id. */
+int fl_store_changed_elsewhere(struct fl_store *s, bool *changed, struct fl_error *err);
+
 struct fl_instance_row {
     uint64_t id, definition_id;
     char *process_key;

@@ -322,6 +322,31 @@ static void fail_all(struct fl__svc_cmd **batch, size_t n, int rc, const struct 
     }
 }
 
+/* Begin the writer's transaction. When another connection committed since the last one
+ * (a second process on the file, a CLI beside the server), ids handed out in memory may
+ * be taken: raise each allocator to the largest id now stored, never lowering it. Cached
+ * instances another writer changed are caught by the revision check of fl_store_apply. */
+static int begin(struct fl_service *svc, struct fl_error *e)
+{
+    bool changed;
+    int rc;
+    if ((rc = fl_store_begin(svc->store, e)) != 0)
+        return rc;
+    if ((rc = fl_store_changed_elsewhere(svc->store, &changed, e)) != 0)
+        goto fail;
+    for (int k = FL_ID_INSTANCE; changed && k <= FL_ID_CONTROL; k++) {
+        uint64_t max;
+        if ((rc = fl_store_max_id(svc->store, (enum fl_id_kind)k, &max, e)) != 0)
+            goto fail;
+        if (max > svc->next_id[k])
+            svc->next_id[k] = max;
+    }
+    return 0;
+fail:
+    fl_store_rollback(svc->store);
+    return rc;
+}
+
 /* One command in its own transaction (after a batch failed). */
 static void run_single(struct fl_service *svc, struct fl__svc_cmd *q, struct fl_effects *fx)
 {
@@ -330,7 +355,7 @@ static void run_single(struct fl_service *svc, struct fl__svc_cmd *q, struct fl_
     int rc;
     fl_error_clear(&e);
     svc->models_mark = svc->models.n;
-    if ((rc = fl_store_begin(svc->store, &e)) != 0) {
+    if ((rc = begin(svc, &e)) != 0) {
         fail_all(&q, 1, rc, &e);
         return;
     }
@@ -384,7 +409,7 @@ static void run_batch(struct fl_service *svc, struct fl__svc_cmd **batch, size_t
     *retried = false;
     svc->n_touched = 0;
     svc->models_mark = svc->models.n;
-    if ((rc = fl_store_begin(svc->store, &e)) != 0) {
+    if ((rc = begin(svc, &e)) != 0) {
         fail_all(batch, *n, rc, &e);
         return;
     }

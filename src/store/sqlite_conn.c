@@ -174,6 +174,7 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
     q = fl_calloc(1, sizeof(*q));
     q->base.ops = &fl__sqlite_ops;
     q->path = fl_strdup(path);
+    q->data_version = -1;
     q->read_only = opt->read_only;
     q->synchronous = sync;
     fl_buf_init(&q->json, 0);
@@ -257,6 +258,24 @@ static int sq_begin(struct fl_store *s, struct fl_error *err)
     return 0;
 }
 
+/* PRAGMA data_version moves only for commits of other connections (SQLite's own file
+ * change counter as this connection sees it), so it is exactly the question asked. */
+static int sq_changed_elsewhere(struct fl_store *s, bool *changed, struct fl_error *err)
+{
+    struct fl_sqlite *q = fl__sq(s);
+    sqlite3_stmt *st = NULL;
+    int64_t v;
+    int rc = sqlite3_prepare_v2(q->db, "PRAGMA data_version", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+        *changed = q->data_version != v;
+        q->data_version = v;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : fl__sq_fail(q, rc, err, "cannot read the data version");
+}
+
 static int sq_commit(struct fl_store *s, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
@@ -332,6 +351,7 @@ const struct fl_store_ops fl__sqlite_ops = {
     .close = sq_close,
     .schema_version = sq_schema_version,
     .begin = sq_begin,
+    .changed_elsewhere = sq_changed_elsewhere,
     .commit = sq_commit,
     .rollback = sq_rollback,
     .read_begin = sq_read_begin,

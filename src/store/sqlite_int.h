@@ -231,6 +231,7 @@ enum fl__sq_stmt {
 struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
     sqlite3 *db;
+    int64_t data_version; /* PRAGMA data_version at the last changed_elsewhere; -1 never */
     char *path;
     bool read_only;
     bool in_tx;

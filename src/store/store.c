@@ -116,6 +116,12 @@ int fl_store_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, str
     return s->ops->max_id(s, kind, out, err);
 }
 
+int fl_store_changed_elsewhere(struct fl_store *s, bool *changed, struct fl_error *err)
+{
+    *changed = true; /* a back end that cannot tell must be assumed changed */
+    return s->ops->changed_elsewhere ? s->ops->changed_elsewhere(s, changed, err) : 0;
+}
+
 int fl_store_instance_list(struct fl_store *s, const struct fl_instance_query *q,
                            struct fl_instance_row **rows, size_t *n, struct fl_error *err)
 {

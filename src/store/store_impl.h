@@ -59,6 +59,7 @@ struct fl_store_ops {
     int (*apply)(struct fl_store *s, const struct fl_model *m, const struct fl_instance *inst,
                  const struct fl_effects *fx, struct fl_error *err);
     int (*max_id)(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struct fl_error *err);
+    int (*changed_elsewhere)(struct fl_store *s, bool *changed, struct fl_error *err);
     int (*instance_list)(struct fl_store *s, const struct fl_instance_query *q,
                          struct fl_instance_row **rows, size_t *n, struct fl_error *err);
     int (*instance_get)(struct fl_store *s, uint64_t id, struct fl_instance_row *out,

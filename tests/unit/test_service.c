@@ -454,6 +454,40 @@ static void test_stale_cache_is_reloaded(void **state)
     fl_store_close(rd);
 }
 
+/* Two writers on one database (a second process, a CLI beside the server): each sees the
+ * other's commits and takes ids after them, so no start collides with another. */
+static void test_two_writers_share_ids(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_service *other;
+    struct fl_result res;
+    struct fl_command c;
+    uint64_t ids[6];
+    struct fl_store *rd;
+
+    f->svc = open_svc(f, 0, 0);
+    deploy_order(f->svc);
+    other = open_svc(f, 0, 0); /* seeded now: both allocators start at the same ids */
+    for (int i = 0; i < 6; i++) {
+        struct fl_service *w = i % 2 ? other : f->svc;
+        c = start_cmd(i % 2 ? "other" : "first");
+        assert_int_equal(fl_service_run(w, &c, &res), 0);
+        assert_int_equal(res.rc, 0);
+        ids[i] = res.instance_id;
+        for (int k = 0; k < i; k++)
+            assert_true(ids[k] != ids[i]);
+    }
+    fl_service_close(other);
+    rd = reader(f);
+    for (int i = 0; i < 6; i++) {
+        struct fl_instance_row row;
+        assert_int_equal(fl_store_instance_get(rd, ids[i], &row, NULL), 0);
+        assert_string_equal(row.business_key, i % 2 ? "other" : "first");
+        fl_instance_row_release(&row);
+    }
+    fl_store_close(rd);
+}
+
 struct chain {
     struct fl_service *svc;
     struct acks *a;
@@ -565,6 +599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusal_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_spares_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_cache_is_reloaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers_share_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_from_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
     };
