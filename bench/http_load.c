@@ -300,6 +300,9 @@ static void on_answer(struct load *l, struct conn *c, int status, const char *bo
             next_instance(l, c);
             return;
         }
+        /* The answer names the task the completion opened; look it up only if not. */
+        if ((c->task_id = json_id_after(body, blen, NULL, "\"opened_task_id\":")) != 0)
+            break;
         send_request(l, c, R_LOOKUP);
         return;
     case R_LOOKUP:

@@ -222,7 +222,10 @@ static int load_task(struct api_req *r, struct fl_store *s, uint64_t id, struct 
 /* The task as the answer. acted: the caller was allowed to change it in the transaction
  * that just committed, and sees the outcome even when the change took the task out of
  * their sight (an unclaim, an assignment to someone else); the next read answers 404. */
-static int answer_task(struct api_req *r, uint64_t id, bool acted)
+/* The task as JSON (acted: the caller just changed it, answer even if it left their sight).
+ * After a completion (opened not NULL) also "opened_task_id": the first task the command
+ * opened -- the next stage, so a client needs no lookup -- or null. */
+static int answer_task(struct api_req *r, uint64_t id, bool acted, const uint64_t *opened)
 {
     struct fl_task_row t;
     struct fl_store *s = NULL;
@@ -245,12 +248,19 @@ static int answer_task(struct api_req *r, uint64_t id, bool acted)
     api_json_begin(r, 200);
     api_json_task(&r->out, &t);
     fl_task_row_release(&t);
+    if (opened && r->out.len > 0 && r->out.ptr[r->out.len - 1] == '}') {
+        r->out.len--; /* reopen the task object for one more member */
+        if (*opened)
+            fl_buf_addf(&r->out, ",\"opened_task_id\":%llu}", (unsigned long long)*opened);
+        else
+            fl_buf_adds(&r->out, ",\"opened_task_id\":null}");
+    }
     return API_DONE;
 }
 
 int api_task_get(struct api_req *r)
 {
-    return answer_task(r, r->id, false);
+    return answer_task(r, r->id, false, NULL);
 }
 
 /* The caller must be allowed to act on the open task: 0, or -1 with a problem. */
@@ -316,7 +326,7 @@ static int change_assignee(struct api_req *r, enum claim_kind kind, const char *
         /* The answer to an Idempotency-Key commits with the change, as for commands. */
         struct fl_idem_row row;
         api_render_begin(srv->admin);
-        answer_task(r, r->id, true);
+        answer_task(r, r->id, true, NULL);
         api_render_end();
         if (api_idem_row(r, &row) == 0 && (rc = fl_store_idem_put(srv->admin, &row, &e)) == 0)
             r->idem_kept = true;
@@ -332,7 +342,7 @@ static int change_assignee(struct api_req *r, enum claim_kind kind, const char *
     }
     if (r->idem_kept)
         return API_DONE;
-    return answer_task(r, r->id, true);
+    return answer_task(r, r->id, true, NULL);
 }
 
 int api_task_claim(struct api_req *r)
@@ -402,7 +412,7 @@ problem:
 
 /* After a completion or an action: the engine cannot tell a closed task from an unknown
  * one, the store can -- a task closed meanwhile (a concurrent completion) is a conflict. */
-static void task_done(struct api_req *r, const struct fl_result *res)
+static void task_done(struct api_req *r, const struct fl_result *res, bool completion)
 {
     if (res->rc == FL_ENOTFOUND) {
         struct fl_task_row t;
@@ -427,7 +437,17 @@ static void task_done(struct api_req *r, const struct fl_result *res)
         api_problem(r, res->rc, &res->err);
         return;
     }
-    answer_task(r, r->id, true);
+    answer_task(r, r->id, true, completion ? &res->task_id : NULL);
+}
+
+static void complete_done(struct api_req *r, const struct fl_result *res)
+{
+    task_done(r, res, true);
+}
+
+static void action_done(struct api_req *r, const struct fl_result *res)
+{
+    task_done(r, res, false);
 }
 
 int api_task_complete(struct api_req *r)
@@ -458,7 +478,7 @@ int api_task_complete(struct api_req *r)
     cmd.target_id = r->id;
     cmd.variables = vars;
     cmd.actor = api_actor(r);
-    rc = api_submit(r, &cmd, task_done);
+    rc = api_submit(r, &cmd, complete_done);
     fl_value_unref(body);
     return rc;
 problem:
@@ -493,7 +513,7 @@ int api_task_action(struct api_req *r)
     fl_task_row_release(&t);
     cmd.target_id = r->id;
     cmd.actor = api_actor(r);
-    rc = api_submit(r, &cmd, task_done);
+    rc = api_submit(r, &cmd, action_done);
     fl_value_unref(body);
     return rc;
 problem:

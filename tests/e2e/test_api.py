@@ -158,6 +158,10 @@ def step(port, iid, node, variables, token):
     st, doc, _, _ = request(port, "POST", "/api/v1/tasks/%d/complete" % t["id"],
                             {"variables": variables}, token)
     check(st == 200 and doc["status"] == "completed", "complete %s: %r" % (node, doc))
+    # the answer names the task the completion opened (the next stage), or null at the end
+    _, after = open_task(port, iid, token)
+    check(doc["opened_task_id"] == (min(x["id"] for x in after) if after else None),
+          "opened_task_id %r, open now %r" % (doc["opened_task_id"], [x["id"] for x in after]))
 
 
 def main():
