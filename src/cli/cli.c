@@ -118,6 +118,17 @@ int cli_getopt(struct cli_common *c, int argc, char **argv, const struct option 
     }
 }
 
+int cli_no_operands(struct cli_common *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    int opt = cli_getopt(c, argc, argv, longopts);
+    if (opt != CLI_GETOPT_END)
+        return opt == CLI_GETOPT_HELP ? 0 : 1;
+    if (optind != argc)
+        return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+    return -1;
+}
+
 static int print_error(const char *prefix, const char *what, int rc, const struct fl_error *err)
 {
     struct fl_error e;

@@ -91,6 +91,10 @@ int cli_common_init(struct cli_common *c, const struct cli_command *cmd);
  * printed on stderr). */
 int cli_getopt(struct cli_common *c, int argc, char **argv, const struct option *longopts);
 
+/* For a command that takes only the common options and no operands: parse them. Returns
+ * -1 to go on, or the exit code to return (0 after --help, 1 after a message). */
+int cli_no_operands(struct cli_common *c, int argc, char **argv);
+
 /* Print the usage text of cmd on f. */
 void cli_print_usage(const struct cli_command *cmd, FILE *f);
 

@@ -78,18 +78,15 @@ static const char *dept_name(const struct fl_department_row *rows, size_t n, uin
 
 static int department_list(struct cli_common *c, int argc, char **argv)
 {
-    static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     struct fl_department_row *rows = NULL;
     struct cli_source *src = NULL;
     struct fl_error err;
     size_t n = 0;
-    int rc, opt;
+    int rc;
 
     fl_error_clear(&err);
-    while ((opt = cli_getopt(c, argc, argv, longopts)) != CLI_GETOPT_END)
-        return opt == CLI_GETOPT_HELP ? 0 : 1;
-    if (optind != argc)
-        return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+    if ((rc = cli_no_operands(c, argc, argv)) >= 0)
+        return rc;
     if ((rc = cli_source_open(c, &src, &err)) == 0 && (rc = src->ops->require(src, &err)) == 0)
         rc = src->ops->department_list(src, &rows, &n, &err);
     if (rc == 0 && c->json) {
