@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/cli_source.h"
 #include "cli/people.h"
+#include "flowd/alloc.h"
 #include "flowd/control.h"
 
 static const char control_usage[] =
@@ -81,12 +82,7 @@ static int list_all(struct fl_store *s, struct fl_control_query *q, struct fl_co
         if ((rc = fl_store_control_list(s, q, &page, &got, err)) != 0)
             break;
         if (got) {
-            if (*n + got > cap) {
-                cap = (*n + got) * 2;
-                *rows = realloc(*rows, cap * sizeof(**rows));
-                if (!*rows)
-                    abort();
-            }
+            fl_grow(rows, &cap, *n + got, sizeof(**rows));
             memcpy(*rows + *n, page, got * sizeof(*page));
             *n += got;
             q->after_id = page[got - 1].id;
