@@ -120,6 +120,7 @@ static void sq_close(struct fl_store *s)
         sqlite3_finalize(q->history_rows[i]);
     for (i = 0; i < FL__SQ_CONTROL_LIST_VARIANTS; i++)
         sqlite3_finalize(q->control_list[i]);
+    sqlite3_finalize(q->data_version_st);
     for (i = 0; i < FL_CRM_NTYPES; i++)
         for (size_t k = 0; k < FL__SQ_CRM_SLOTS; k++)
             sqlite3_finalize(q->crm[i][k]);
@@ -263,16 +264,19 @@ static int sq_begin(struct fl_store *s, struct fl_error *err)
 static int sq_changed_elsewhere(struct fl_store *s, bool *changed, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
-    sqlite3_stmt *st = NULL;
     int64_t v;
-    int rc = sqlite3_prepare_v2(q->db, "PRAGMA data_version", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        v = sqlite3_column_int64(st, 0);
+    int rc = SQLITE_OK;
+    /* Asked at every write transaction of the writer: prepared once per connection. */
+    if (!q->data_version_st)
+        rc = sqlite3_prepare_v2(q->db, "PRAGMA data_version", -1, &q->data_version_st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q->data_version_st)) == SQLITE_ROW) {
+        v = sqlite3_column_int64(q->data_version_st, 0);
         *changed = q->data_version != v;
         q->data_version = v;
         rc = SQLITE_OK;
     }
-    sqlite3_finalize(st);
+    if (q->data_version_st)
+        sqlite3_reset(q->data_version_st);
     return rc == SQLITE_OK ? 0 : fl__sq_fail(q, rc, err, "cannot read the data version");
 }
 

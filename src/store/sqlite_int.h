@@ -232,6 +232,7 @@ struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
     sqlite3 *db;
     int64_t data_version; /* PRAGMA data_version at the last changed_elsewhere; -1 never */
+    sqlite3_stmt *data_version_st;
     char *path;
     bool read_only;
     bool in_tx;
