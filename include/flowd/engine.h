@@ -20,7 +20,10 @@ enum fl_instance_status { FL_INSTANCE_ACTIVE, FL_INSTANCE_COMPLETED, FL_INSTANCE
 enum fl_token_state {
     FL_TOKEN_WAITING,  /* at a wait state (user task: task_id; service task: job_id) */
     FL_TOKEN_JOINING,  /* arrived at a parallel join by flow `flow`, waiting for others */
-    FL_TOKEN_INCIDENT  /* stuck: an incident was raised here */
+    FL_TOKEN_INCIDENT, /* stuck: an incident was raised here */
+    FL_TOKEN_SCOPE     /* at a subprocess, event subprocess, multi-instance body or call
+                          activity: waits for the tokens running inside it (scope = its id)
+                          or for the called instance (call_id) */
 };
 
 struct fl_token {
@@ -31,6 +34,36 @@ struct fl_token {
     bool main_action_done; /* user task: the stage's main action was recorded */
     uint64_t task_id; /* open task, or 0 */
     uint64_t job_id;  /* open job, or 0 */
+    /* ---- issue 5 ---- */
+    uint64_t scope;   /* id of the SCOPE token it runs inside; 0 = process level */
+    uint64_t call_id; /* call activity: the called instance, or 0 */
+    uint32_t loop;    /* multi-instance inner token: its loopCounter (1-based); MI body:
+                         inner instances started so far; standard loop: iterations done */
+    bool mi_body;     /* a multi-instance body at `node` (its inner instances have
+                         scope = this token's id and rest at the same node) */
+};
+
+/* Local variables of a scope (a SCOPE token, or an activity's token with input mappings):
+ * a context seen before the instance's variables by tokens inside it. */
+struct fl_scope_vars {
+    uint64_t scope; /* token id */
+    struct fl_value *vars; /* owned reference to a context */
+};
+
+/* A waiting message or signal catch: a catch event or receive task a token waits at, an
+ * event-based gateway's catch event, a boundary event of a resting activity, or the start
+ * event of an event subprocess while its enclosing scope runs. The store indexes them by
+ * (trigger, name, correlation key); the service turns a matching message or signal into
+ * FL_CMD_CORRELATE. */
+struct fl_subscription {
+    uint64_t id, instance_id;
+    uint64_t token_id; /* the waiting token, the activity's token (boundary), or the scope
+                          token (event subprocess start; 0 at process level) */
+    uint32_t node;     /* the node the message or signal triggers */
+    uint8_t trigger;   /* FL_TRIGGER_MESSAGE or FL_TRIGGER_SIGNAL */
+    bool interrupting; /* boundary / event subprocess start: cancels what it is on */
+    char *name;            /* evaluated name; owned by the instance (arena in effects) */
+    char *correlation_key; /* evaluated key, or NULL = match by name only; owned likewise */
 };
 
 struct fl_instance {
@@ -49,6 +82,13 @@ struct fl_instance {
     size_t n_timers, cap_timers;
     struct fl_control *controls;  /* open control points, owned (names owned too) */
     size_t n_controls, cap_controls;
+    /* ---- issue 5 ---- */
+    struct fl_scope_vars *locals; /* local variables by scope, owned */
+    size_t n_locals, cap_locals;
+    struct fl_subscription *subs; /* open message/signal subscriptions, owned */
+    size_t n_subs, cap_subs;
+    uint64_t parent_instance_id; /* started by a call activity: the caller, else 0 */
+    uint64_t parent_token_id;    /* the call activity's token in the caller, else 0 */
 };
 
 enum fl_command_kind {
@@ -59,7 +99,20 @@ enum fl_command_kind {
     FL_CMD_FAIL_JOB,
     FL_CMD_CANCEL,
     FL_CMD_FIRE_TIMER, /* target_id = timer id (one of inst->timers): the scheduler fires it */
-    FL_CMD_SET_CONTROL /* set, move or clear a control point (see control fields) */
+    FL_CMD_SET_CONTROL, /* set, move or clear a control point (see control fields) */
+    /* ---- issue 5 ---- */
+    FL_CMD_CORRELATE,   /* target_id = subscription id (one of inst->subs): its message or
+                           signal arrived; variables = the payload */
+    FL_CMD_THROW_ERROR, /* target_id = job id: the worker throws BPMN error error_code
+                           (error_message; variables merged first) */
+    FL_CMD_CALL_DONE,   /* target_id = a call activity's token: its called instance ended;
+                           variables = the child's variables (completed), or error_code set:
+                           an uncaught BPMN error in it, thrown at the call activity */
+    FL_CMD_RESOLVE,     /* target_id = a token in state INCIDENT: retry its node (a job is
+                           created again with `retries` retries, an expression re-evaluated);
+                           variables merged first */
+    FL_CMD_MODIFY       /* admin: cancel token target_id (0 = none), then start a token
+                           before element start_node_id (NULL = none); actor recorded */
 };
 
 /* A command. Pointers are borrowed for the duration of the call, except that the engine
@@ -89,6 +142,12 @@ struct fl_command {
      * definition of that name says, none when it has none) */
     const char *control_name;
     int64_t control_due_ms, control_remind_ms;
+    /* ---- issue 5 ---- */
+    const char *error_code; /* THROW_ERROR, CALL_DONE (failed) */
+    /* START of a called instance (the service, for an FL_FX_CALL effect): its id as the
+     * caller allocated it, and the caller */
+    uint64_t new_instance_id;
+    uint64_t parent_instance_id, parent_token_id;
 };
 
 enum fl_id_kind {
@@ -98,7 +157,10 @@ enum fl_id_kind {
     FL_ID_JOB,
     FL_ID_INCIDENT,
     FL_ID_TIMER,
-    FL_ID_CONTROL /* control points */
+    FL_ID_CONTROL, /* control points */
+    FL_ID_SUBSCRIPTION,
+    FL_ID_MESSAGE, /* outbox messages */
+    FL__ID_COUNT
 };
 
 struct fl_iso_duration; /* flowd/timecalc.h */
@@ -124,6 +186,14 @@ struct fl_engine_ctx {
      * plain calendar time (fl_iso_duration_add) everywhere. */
     fl_calendar_add_fn calendar_add;
     void *calendar_arg;
+    /* Evaluate decision `decision_id` (a deployed DMN decision) over vars for a business
+     * rule task: *result a new reference (single output: its value; several outputs: a
+     * context; several rules matched under COLLECT/RULE ORDER: a list). FL_ENOTFOUND no such
+     * decision; other errors say why. NULL = no decisions (business rule tasks without a job
+     * type raise an incident). Supplied by the service. */
+    int (*decide)(void *arg, const char *decision_id, const struct fl_value *vars, int64_t now_ms,
+                  struct fl_value **result, struct fl_error *err);
+    void *decide_arg;
 };
 
 enum fl_event_type {
@@ -146,6 +216,20 @@ enum fl_event_type {
     FL_EV_ESCALATED,        /* a task or control point is overdue: level n was told */
     FL_EV_CONTROL_SET,      /* a control point was set, moved or cleared */
     FL_EV_CONTROL_REMINDED, /* a control point's reminder went out */
+    /* ---- issue 5 ---- */
+    FL_EV_MESSAGE_CORRELATED, /* a message or signal reached a subscription */
+    FL_EV_MESSAGE_SENT,       /* a send task / message throw put a message in the outbox */
+    FL_EV_SIGNAL_THROWN,      /* a signal was broadcast */
+    FL_EV_ERROR_THROWN,       /* a BPMN error was thrown (end event, job worker, child) */
+    FL_EV_ESCALATION_THROWN,  /* an escalation was thrown */
+    FL_EV_ERROR_CAUGHT,       /* a boundary event or event subprocess caught an error or
+                                 escalation */
+    FL_EV_CALL_STARTED,       /* a call activity started its instance */
+    FL_EV_DECISION_EVALUATED, /* a business rule task evaluated its decision */
+    FL_EV_COMPENSATED,        /* a compensation handler was started for an activity */
+    FL_EV_INCIDENT_RESOLVED,  /* an incident was resolved and its node retried */
+    FL_EV_INSTANCE_MIGRATED,  /* moved to another version */
+    FL_EV_INSTANCE_MODIFIED,  /* an admin cancelled a token or started one before a node */
     FL__EV_COUNT
 };
 
@@ -166,6 +250,17 @@ const char *fl_event_type_name(enum fl_event_type t);
  *   escalated          {"level":n,"to":["role or user",...]} (level 0: the deadline itself)
  *   control_set        {"name":"...","due":"ISO time"|null[,"remind":"ISO time"]}
  *   control_reminded   {"name":"...","due":"ISO time"}
+ *   message_correlated {"trigger":"message"|"signal","name":"..."[,"correlation_key":"..."]}
+ *   message_sent       {"name":"..."[,"correlation_key":"..."],"message":id}
+ *   signal_thrown      {"name":"..."}
+ *   error_thrown       {"code":"..."[,"message":"..."]}; escalation_thrown {"code":"..."}
+ *   error_caught       {"code":"...","by":"catching node id"}
+ *   call_started       {"process":"key","instance":id}
+ *   decision_evaluated {"decision":"id"}
+ *   compensated        {"activity":"node id"}
+ *   incident_resolved  {"incident":id}  (ref_id: incident id when known)
+ *   instance_migrated  {"from":definition id,"to":definition id}
+ *   instance_modified  {"cancelled":token id} or {"started_before":"node id"}
  * ref_id: task id (task_*, main_action_recorded, task escalations), job id (job_*),
  * incident id, timer id (timer_fired), control point id (control_*, their escalations). */
 struct fl_event {
@@ -277,7 +372,26 @@ enum fl_effect_kind {
     FL_FX_TIMER_DEL,   /* delete timer id: fired or cancelled */
     FL_FX_NOTIFY,      /* store a notification for its addressees */
     FL_FX_CONTROL_SET, /* insert or replace control point (by id) */
-    FL_FX_CONTROL_DEL  /* control point id met or cleared */
+    FL_FX_CONTROL_DEL, /* control point id met or cleared */
+    /* ---- issue 5 ---- */
+    FL_FX_SUB_OPEN,    /* insert subscription u.sub (the service then looks for a buffered
+                          message that matches it) */
+    FL_FX_SUB_CLOSE,   /* delete subscription u.sub.id */
+    FL_FX_LOCALS_DEL,  /* drop every local variable of scope u.locals.scope (it ended) */
+    FL_FX_CALL,        /* start instance u.call.child_id of process u.call.process_key
+                          (version, 0 = latest) with variables, called from this instance's
+                          token u.call.token_id: the service runs it as FL_CMD_START in the
+                          same transaction; when the child ends the service applies
+                          FL_CMD_CALL_DONE to the caller */
+    FL_FX_OUTBOX,      /* store message u.msg to send (delivered after commit: correlated
+                          to subscriptions and message starts, or relayed out) */
+    FL_FX_SIGNAL,      /* broadcast signal u.msg.name with u.msg.variables to every signal
+                          subscription and signal start event (this instance's too): the
+                          service applies FL_CMD_CORRELATE / starts in the same transaction */
+    FL_FX_ERROR_UP,    /* a BPMN error no scope of this instance catches, in a called
+                          instance: the service throws it at the caller (FL_CMD_CALL_DONE
+                          with error_code = u.msg.name, message u.msg.correlation_key) */
+    FL_FX_MIGRATE      /* the instance now runs definition u.migrate.definition_id */
 };
 
 struct fl_effect {
@@ -288,6 +402,7 @@ struct fl_effect {
         struct {
             const char *name;
             const struct fl_value *value; /* reference owned by the fl_effects */
+            uint64_t scope; /* 0: an instance variable; else a local of that scope token */
         } var;
         struct fl_task task; /* TASK_CREATE */
         struct {
@@ -315,6 +430,26 @@ struct fl_effect {
         struct fl_timer timer;     /* TIMER_SET; TIMER_DEL uses timer.id */
         struct fl_notify notify;   /* NOTIFY */
         struct fl_control control; /* CONTROL_SET; CONTROL_DEL uses control.id */
+        struct fl_subscription sub; /* SUB_OPEN; SUB_CLOSE uses sub.id */
+        struct {
+            uint64_t scope;
+        } locals; /* LOCALS_DEL */
+        struct {
+            uint64_t child_id, token_id;
+            const char *process_key, *business_key;
+            int32_t version;
+            const struct fl_value *variables; /* context; reference owned by the effects */
+        } call; /* CALL */
+        struct {
+            uint64_t id; /* FL_ID_MESSAGE id (OUTBOX), else 0 */
+            uint64_t token_id;
+            const char *node_id;
+            const char *name, *correlation_key;
+            const struct fl_value *variables; /* context or NULL; owned by the effects */
+        } msg; /* OUTBOX, SIGNAL, ERROR_UP */
+        struct {
+            uint64_t definition_id, from_definition_id;
+        } migrate; /* MIGRATE */
     } u;
 };
 
@@ -375,6 +510,29 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
 int fl_engine_timer_start_due(const struct fl_model *m, uint32_t node, int64_t now_ms,
                               int32_t tz_offset_min, const struct fl_timer *last, int64_t *due,
                               uint32_t *repeat, struct fl_error *err);
+
+/* One pair of an instance migration: tokens at element `from` (id in the old model) move to
+ * element `to` (id in the new one). */
+struct fl_migration_pair {
+    const char *from, *to;
+};
+
+/* Migrate inst (running model from) to model `to`, definition to_def_id: every resting
+ * token moves to the node its pair names, or the node of the same id when no pair names
+ * it; tasks, jobs, timers and subscriptions stay with their tokens (ids unchanged, node
+ * ids updated). Refused as a whole (FL_EINVAL, err naming the first unmapped or
+ * incompatible element: another kind, a join, a different scope nesting) when any token
+ * cannot map; then inst and fx are unchanged. Emits TOKEN_PUTs, MIGRATE and an
+ * instance_migrated event by actor. Pure. */
+int fl_engine_migrate(const struct fl_model *from, const struct fl_model *to, uint64_t to_def_id,
+                      struct fl_instance *inst, const struct fl_migration_pair *pairs,
+                      size_t n_pairs, const struct fl_engine_ctx *ctx, const char *actor,
+                      struct fl_effects *fx, struct fl_error *err);
+
+/* NULL when the engine runs node i of m as BPMN says; else a phrase saying what it does
+ * not run yet ("multi-instance on a call activity is not supported yet"), for the reader's
+ * precise rejection. */
+const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i);
 
 /* Deep copy of an instance (variables shared by reference). Caller frees. */
 struct fl_instance *fl_instance_clone(const struct fl_instance *inst);

@@ -33,7 +33,106 @@ enum fl_node_kind {
     FL_NODE_TIMER_START,    /* start event with a timerEventDefinition */
     FL_NODE_TIMER_CATCH,    /* intermediate catch event with a timerEventDefinition */
     FL_NODE_TIMER_BOUNDARY, /* boundary event with a timerEventDefinition (attached_to) */
+    /* Issue 5 (full BPMN). Nodes inside a subprocess have scope = the subprocess's index. */
+    FL_NODE_SUB_PROCESS,       /* embedded subProcess or transaction (transaction = true) */
+    FL_NODE_EVENT_SUB_PROCESS, /* subProcess triggeredByEvent="true": its start event (the
+                                  one node of kind FL_NODE_EVENT_START or FL_NODE_TIMER_START
+                                  with scope = it) fires while the enclosing scope runs */
+    FL_NODE_CALL_ACTIVITY,     /* starts another process (call) and waits for its end */
+    FL_NODE_RECEIVE_TASK,      /* waits for message event->name (event set, trigger MESSAGE) */
+    FL_NODE_SEND_TASK,         /* with job_type: a job like a service task; else puts message
+                                  event->name into the outbox and passes on */
+    FL_NODE_BUSINESS_RULE_TASK, /* with job_type: a job; else evaluates decision_ref through
+                                   the engine's decision hook into result_variable */
+    FL_NODE_INCLUSIVE_GW,
+    FL_NODE_EVENT_GW,          /* event-based gateway: waits for the first of the catch events
+                                  (or receive tasks) its flows lead to */
+    FL_NODE_CATCH_EVENT,       /* intermediate catch: MESSAGE, SIGNAL, LINK, CONDITIONAL */
+    FL_NODE_THROW_EVENT,       /* intermediate throw: NONE, MESSAGE, SIGNAL, ESCALATION, LINK,
+                                  COMPENSATE */
+    FL_NODE_BOUNDARY_EVENT,    /* non-timer boundary: MESSAGE, SIGNAL, ERROR, ESCALATION,
+                                  CONDITIONAL, COMPENSATE, CANCEL (attached_to) */
+    FL_NODE_EVENT_START,       /* start event with MESSAGE, SIGNAL, ERROR, ESCALATION,
+                                  CONDITIONAL, COMPENSATE (process level: MESSAGE, SIGNAL,
+                                  CONDITIONAL; the others only in an event subprocess) */
+    FL_NODE_EVENT_END,         /* end event with MESSAGE, SIGNAL, ERROR, ESCALATION, CANCEL,
+                                  COMPENSATE */
     FL__NODE_KIND_COUNT
+};
+
+/* What triggers (catch) or is thrown by (throw) an event, or what a receive/send task
+ * waits for or sends. */
+enum fl_trigger {
+    FL_TRIGGER_NONE,
+    FL_TRIGGER_MESSAGE,
+    FL_TRIGGER_SIGNAL,
+    FL_TRIGGER_ERROR,
+    FL_TRIGGER_ESCALATION,
+    FL_TRIGGER_CONDITIONAL,
+    FL_TRIGGER_LINK,
+    FL_TRIGGER_COMPENSATE,
+    FL_TRIGGER_CANCEL
+};
+
+/* A non-timer event definition (timer events keep struct fl_timer_def). */
+struct fl_event_def {
+    enum fl_trigger trigger;
+    /* MESSAGE/SIGNAL: the name (messageRef's name; "=expr" FEEL allowed, evaluated when the
+     * subscription opens or the message is sent); ERROR/ESCALATION: the code (errorCode,
+     * escalationCode; NULL on a catch = catch every one); LINK: the link name;
+     * COMPENSATE: NULL. */
+    char *name;
+    /* MESSAGE catch: correlation key (zeebe:subscription correlationKey, "=expr" or a literal;
+     * NULL = the message is matched by name only). MESSAGE throw: the key sent with it. */
+    char *correlation_key;
+    struct fl_feel_expr *condition; /* CONDITIONAL: the condition (FEEL); else NULL */
+    /* ERROR catch: variables to store the caught error's code and message in (camunda:
+     * errorCodeVariable / errorMessageVariable), or NULL. ERROR throw: the message. */
+    char *code_variable, *message_variable;
+    char *message; /* ERROR/ESCALATION throw: the error's name or message text, or NULL */
+    /* COMPENSATE throw: the activity to compensate (activityRef) or FL_NONE = every
+     * completed activity of the scope; wait_for_completion as in BPMN (default true). */
+    uint32_t activity_ref;
+    bool wait_for_completion;
+    uint32_t link_target; /* LINK throw: the catch link event of the same name in the same
+                             scope (resolved by the reader), else FL_NONE */
+};
+
+/* A variable mapping: `target` gets the value of `source` (FEEL). Plain Camunda 7 values
+ * are compiled as FEEL literals, `${var}` JUEL as the equivalent FEEL. */
+struct fl_mapping {
+    char *target; /* variable name (zeebe targets may be dotted paths: "a.b") */
+    struct fl_feel_expr *source;
+};
+
+/* Multi-instance or standard loop characteristics of an activity. */
+struct fl_loop_def {
+    bool multi;      /* multiInstanceLoopCharacteristics; false = standardLoopCharacteristics */
+    bool sequential; /* multi: isSequential */
+    struct fl_feel_expr *collection;  /* multi: input collection (zeebe inputCollection,
+                                         camunda:collection), or NULL */
+    struct fl_feel_expr *cardinality; /* multi: loopCardinality, or NULL */
+    char *element_variable;           /* multi: inputElement / camunda:elementVariable, or NULL */
+    char *output_collection;          /* multi: zeebe outputCollection, or NULL */
+    struct fl_feel_expr *output_element; /* multi: zeebe outputElement, or NULL */
+    struct fl_feel_expr *completion;  /* multi: completionCondition, or NULL */
+    struct fl_feel_expr *loop_condition; /* standard: loopCondition (NULL = loop until
+                                            loop_maximum) */
+    bool test_before;                    /* standard: testBefore */
+    uint32_t loop_maximum;               /* standard: loopMaximum, 0 = none */
+};
+
+/* What a call activity starts. */
+struct fl_call_def {
+    char *process_key;  /* calledElement / zeebe:calledElement processId; "=expr" allowed */
+    int32_t version;    /* 0 = latest (camunda:calledElementBinding="version" gives one) */
+    char *business_key; /* camunda:in businessKey="..." ("=expr" or literal), or NULL */
+    /* Variables in and out: all of them (zeebe propagateAllChildVariables and
+     * propagateAllParentVariables, default true; camunda:in/out variables="all"), plus the
+     * mappings (zeebe:ioMapping on the call activity, camunda:in/out source/target). */
+    bool all_in, all_out;
+    struct fl_mapping *ins, *outs;
+    size_t n_ins, n_outs;
 };
 
 /* A list of strings (roles, users). */
@@ -128,6 +227,33 @@ struct fl_node {
     /* Control points set when this user task completes, or (none start event) at start. */
     struct fl_control_def *controls;
     size_t n_controls;
+    /* ---- issue 5 ---- */
+    uint32_t scope;              /* enclosing (event) subprocess node, or FL_NONE (process) */
+    struct fl_event_def *event;  /* the non-timer event definition of event nodes, receive
+                                    and send tasks; NULL otherwise */
+    /* SUB_PROCESS / EVENT_SUB_PROCESS: the nodes directly inside (children, in document
+     * order), its none start event (FL_NONE if none), and the start events of the event
+     * subprocesses directly inside it. The process level has the same in struct fl_model. */
+    uint32_t *children;
+    uint32_t n_children;
+    uint32_t sub_start;
+    uint32_t *event_starts;
+    uint32_t n_event_starts;
+    bool transaction;            /* SUB_PROCESS read from bpmn:transaction */
+    bool interrupting;           /* EVENT_START / TIMER_START in an event subprocess:
+                                    isInterrupting (default true) */
+    struct fl_call_def *call;    /* CALL_ACTIVITY, else NULL */
+    struct fl_loop_def *loop;    /* activities with loop characteristics, else NULL */
+    /* Input mappings (evaluated when the activity is entered, into its local scope) and
+     * output mappings (evaluated when it completes, into the enclosing scope). */
+    struct fl_mapping *inputs, *outputs;
+    size_t n_inputs, n_outputs;
+    char *decision_ref;          /* BUSINESS_RULE_TASK: decision id (zeebe:calledDecision
+                                    decisionId, camunda:decisionRef); "=expr" allowed */
+    bool for_compensation;       /* isForCompensation: runs only as a compensation handler */
+    uint32_t compensation;       /* activity: its compensation handler (through the compensate
+                                    boundary event's association), or FL_NONE */
+    bool async_before;           /* camunda:asyncBefore / zeebe jobs: informational */
     int line, column;
 };
 
@@ -159,6 +285,15 @@ struct fl_model {
     size_t n_timer_starts;
     struct fl_control_def *controls; /* set at start (flowd:controlPoint on the process) */
     size_t n_controls;
+    /* Issue 5: the nodes at process level (scope FL_NONE) in document order, the event
+     * subprocesses' start events at process level, and the message/signal/conditional
+     * start events of the process itself (FL_NODE_EVENT_START with scope FL_NONE). */
+    uint32_t *top;
+    size_t n_top;
+    uint32_t *event_starts;
+    size_t n_event_starts;
+    uint32_t *message_starts;
+    size_t n_message_starts;
     struct fl_model_warning *warnings;
     size_t n_warnings;
 };
@@ -204,6 +339,16 @@ const struct fl_control_def *fl_model_find_control(const struct fl_model *m, con
 
 /* Free the contents of n control definitions and the array itself. NULL-safe. */
 void fl_control_defs_free(struct fl_control_def *defs, size_t n);
+
+/* Name of a trigger as in BPMN ("message", "signal", "error"...). */
+const char *fl_trigger_name(enum fl_trigger t);
+
+/* Free a mapping array of n entries. NULL-safe. */
+void fl_mappings_free(struct fl_mapping *maps, size_t n);
+
+/* True when node i is inside (directly or deeper) the scope node `scope` (FL_NONE = the
+ * process, which holds every node). */
+bool fl_model_in_scope(const struct fl_model *m, uint32_t i, uint32_t scope);
 
 /* Name of a node kind as in BPMN ("userTask"). */
 const char *fl_node_kind_name(enum fl_node_kind k);

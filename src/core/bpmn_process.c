@@ -196,6 +196,10 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
     n->default_flow = FL_NONE;
     n->attached_to = FL_NONE;
     n->job_retries = 3;
+    n->scope = FL_NONE;
+    n->sub_start = FL_NONE;
+    n->compensation = FL_NONE;
+    n->interrupting = true;
     fl__bpmn_node_pos(p->rd, el, &n->line, &n->column);
     p->node_xml[m->n_nodes] = el;
     m->n_nodes++;

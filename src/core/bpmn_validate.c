@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/bpmn_internal.h"
+#include "flowd/engine.h"
 #include "flowd/alloc.h"
 
 static int check_starts(struct fl__bpmn_proc *p)
@@ -145,10 +146,25 @@ static void check_reachable(struct fl__bpmn_proc *p)
     free(seen);
 }
 
+/* Every node must be one the engine runs (fl_engine_unsupported): refuse the first that is
+ * not, at its element. */
+static int check_engine_runs(struct fl__bpmn_proc *p)
+{
+    const struct fl_model *m = p->m;
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        const char *why = fl_engine_unsupported(m, (uint32_t)i);
+        if (why)
+            return fl__bpmn_fail(p->rd, p->node_xml[i], FL_EUNSUPPORTED, "%s '%s': %s",
+                                 fl_node_kind_name(m->nodes[i].kind), m->nodes[i].id, why);
+    }
+    return 0;
+}
+
 int fl__bpmn_validate(struct fl__bpmn_proc *p)
 {
     int rc;
-    if ((rc = check_starts(p)) < 0 || (rc = check_flows(p)) < 0 || (rc = check_gateways(p)) < 0)
+    if ((rc = check_starts(p)) < 0 || (rc = check_flows(p)) < 0 || (rc = check_gateways(p)) < 0 ||
+        (rc = check_engine_runs(p)) < 0)
         return rc;
     check_reachable(p);
     return 0;

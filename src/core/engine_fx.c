@@ -44,6 +44,18 @@ static const char *const event_names[FL__EV_COUNT] = {
     [FL_EV_ESCALATED] = "escalated",
     [FL_EV_CONTROL_SET] = "control_set",
     [FL_EV_CONTROL_REMINDED] = "control_reminded",
+    [FL_EV_MESSAGE_CORRELATED] = "message_correlated",
+    [FL_EV_MESSAGE_SENT] = "message_sent",
+    [FL_EV_SIGNAL_THROWN] = "signal_thrown",
+    [FL_EV_ERROR_THROWN] = "error_thrown",
+    [FL_EV_ESCALATION_THROWN] = "escalation_thrown",
+    [FL_EV_ERROR_CAUGHT] = "error_caught",
+    [FL_EV_CALL_STARTED] = "call_started",
+    [FL_EV_DECISION_EVALUATED] = "decision_evaluated",
+    [FL_EV_COMPENSATED] = "compensated",
+    [FL_EV_INCIDENT_RESOLVED] = "incident_resolved",
+    [FL_EV_INSTANCE_MIGRATED] = "instance_migrated",
+    [FL_EV_INSTANCE_MODIFIED] = "instance_modified",
 };
 
 const char *fl_event_type_name(enum fl_event_type t)

@@ -46,6 +46,8 @@ struct fl__mover {
     uint32_t flow; /* flow it came by (entering), or FL_NONE */
     bool stored;   /* the store has a row for it (it rested before this command) */
     bool leaving;  /* it is done with `node` and leaves it */
+    uint64_t scope; /* the SCOPE token it runs inside (0 = process level) */
+    uint32_t loop;  /* multi-instance inner token: its loopCounter; else 0 */
 };
 
 struct fl__run {
@@ -234,6 +236,35 @@ void fl__run_drop_timers(struct fl__run *r, uint64_t token_id);
  * token out of a non-interrupting one (re-arming a cycle). A timer whose token has moved
  * on does nothing more. Cannot fail. */
 void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *t);
+
+/* ---- scopes and local variables (engine_scope.c) ---- */
+
+/* Index of token id in inst->tokens, or SIZE_MAX. */
+size_t fl__inst_find_token(const struct fl_instance *inst, uint64_t id);
+
+/* The locals of scope (a token id), or NULL when it has none. */
+struct fl_scope_vars *fl__inst_locals(const struct fl_instance *inst, uint64_t scope);
+
+/* The variables a token sees: the locals of token_id itself (input mappings), then of
+ * `scope` and each enclosing scope (SCOPE tokens resting in inst->tokens), over the
+ * instance's variables; inner names hide outer ones. A new reference (inst->variables
+ * itself when there are no locals on the way). */
+struct fl_value *fl__run_vars(const struct fl__run *r, uint64_t token_id, uint64_t scope);
+
+/* Set the context vars as locals of scope (a token id): VAR_SET effects with that scope and
+ * one variables_changed event {"scope":id,"variables":{...}}. Unchanged values are not
+ * reported. */
+void fl__run_set_locals(struct fl__run *r, uint64_t scope, const struct fl_value *vars,
+                        uint64_t token_id, const char *node_id);
+
+/* Set the context vars as seen from a token (token_id, inside scope): each name goes to
+ * the nearest scope on the way out that has it as a local, else to the instance's
+ * variables (fl__run_merge_vars). This is how completion variables propagate. */
+void fl__run_set_vars(struct fl__run *r, const struct fl_value *vars, uint64_t token_id,
+                      uint64_t scope, const char *node_id);
+
+/* Drop the locals of scope (it ended): LOCALS_DEL when it had any. */
+void fl__run_drop_locals(struct fl__run *r, uint64_t scope);
 
 /* ---- instance helpers (instance.c) ---- */
 

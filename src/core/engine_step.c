@@ -535,6 +535,13 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
     case FL_NODE_SERVICE_TASK:
         fl__enter_service_task(r, mv);
         return;
+    case FL_NODE_SEND_TASK:
+    case FL_NODE_BUSINESS_RULE_TASK:
+        if (node->job_type) { /* done by a worker, as a service task */
+            fl__enter_service_task(r, mv);
+            return;
+        }
+        break;
     case FL_NODE_SCRIPT_TASK:
         run_script(r, mv);
         return;

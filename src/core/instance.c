@@ -39,6 +39,27 @@ struct fl_instance *fl_instance_clone(const struct fl_instance *inst)
         }
         c->cap_controls = inst->n_controls;
     }
+    c->locals = NULL;
+    c->cap_locals = 0;
+    if (inst->n_locals) {
+        c->locals = fl_reallocarray(NULL, inst->n_locals, sizeof(*c->locals));
+        for (size_t i = 0; i < inst->n_locals; i++) {
+            c->locals[i].scope = inst->locals[i].scope;
+            c->locals[i].vars = fl_value_ref(inst->locals[i].vars);
+        }
+        c->cap_locals = inst->n_locals;
+    }
+    c->subs = NULL;
+    c->cap_subs = 0;
+    if (inst->n_subs) {
+        c->subs = fl_reallocarray(NULL, inst->n_subs, sizeof(*c->subs));
+        for (size_t i = 0; i < inst->n_subs; i++) {
+            c->subs[i] = inst->subs[i];
+            c->subs[i].name = fl_strdup(inst->subs[i].name);
+            c->subs[i].correlation_key = fl_strdup(inst->subs[i].correlation_key);
+        }
+        c->cap_subs = inst->n_subs;
+    }
     return c;
 }
 
@@ -54,6 +75,14 @@ void fl_instance_free(struct fl_instance *inst)
     for (size_t i = 0; i < inst->n_controls; i++)
         free(inst->controls[i].name);
     free(inst->controls);
+    for (size_t i = 0; i < inst->n_locals; i++)
+        fl_value_unref(inst->locals[i].vars);
+    free(inst->locals);
+    for (size_t i = 0; i < inst->n_subs; i++) {
+        free(inst->subs[i].name);
+        free(inst->subs[i].correlation_key);
+    }
+    free(inst->subs);
     free(inst);
 }
 

@@ -63,6 +63,84 @@ void fl_control_defs_free(struct fl_control_def *defs, size_t n)
     free(defs);
 }
 
+void fl_mappings_free(struct fl_mapping *maps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(maps[i].target);
+        fl_feel_free(maps[i].source);
+    }
+    free(maps);
+}
+
+static void event_def_free(struct fl_event_def *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    free(e->correlation_key);
+    fl_feel_free(e->condition);
+    free(e->code_variable);
+    free(e->message_variable);
+    free(e->message);
+    free(e);
+}
+
+static void call_def_free(struct fl_call_def *c)
+{
+    if (!c)
+        return;
+    free(c->process_key);
+    free(c->business_key);
+    fl_mappings_free(c->ins, c->n_ins);
+    fl_mappings_free(c->outs, c->n_outs);
+    free(c);
+}
+
+static void loop_def_free(struct fl_loop_def *l)
+{
+    if (!l)
+        return;
+    fl_feel_free(l->collection);
+    fl_feel_free(l->cardinality);
+    free(l->element_variable);
+    free(l->output_collection);
+    fl_feel_free(l->output_element);
+    fl_feel_free(l->completion);
+    fl_feel_free(l->loop_condition);
+    free(l);
+}
+
+bool fl_model_in_scope(const struct fl_model *m, uint32_t i, uint32_t scope)
+{
+    if (scope == FL_NONE)
+        return i < m->n_nodes;
+    /* Walk outwards; scopes nest at most n_nodes deep, so the walk ends. */
+    for (size_t guard = 0; i < m->n_nodes && guard <= m->n_nodes; guard++) {
+        i = m->nodes[i].scope;
+        if (i == scope)
+            return true;
+    }
+    return false;
+}
+
+const char *fl_trigger_name(enum fl_trigger t)
+{
+    static const char *const names[] = {
+        [FL_TRIGGER_NONE] = "none",
+        [FL_TRIGGER_MESSAGE] = "message",
+        [FL_TRIGGER_SIGNAL] = "signal",
+        [FL_TRIGGER_ERROR] = "error",
+        [FL_TRIGGER_ESCALATION] = "escalation",
+        [FL_TRIGGER_CONDITIONAL] = "conditional",
+        [FL_TRIGGER_LINK] = "link",
+        [FL_TRIGGER_COMPENSATE] = "compensate",
+        [FL_TRIGGER_CANCEL] = "cancel",
+    };
+    if ((unsigned)t >= sizeof(names) / sizeof(names[0]))
+        return "unknown";
+    return names[t];
+}
+
 const struct fl_control_def *fl_model_find_control(const struct fl_model *m, const char *name,
                                                    uint32_t *node)
 {
@@ -105,7 +183,18 @@ void fl_model_free(struct fl_model *m)
         free(n->timer);
         free(n->boundaries);
         fl_control_defs_free(n->controls, n->n_controls);
+        event_def_free(n->event);
+        free(n->children);
+        free(n->event_starts);
+        call_def_free(n->call);
+        loop_def_free(n->loop);
+        fl_mappings_free(n->inputs, n->n_inputs);
+        fl_mappings_free(n->outputs, n->n_outputs);
+        free(n->decision_ref);
     }
+    free(m->top);
+    free(m->event_starts);
+    free(m->message_starts);
     fl_control_defs_free(m->controls, m->n_controls);
     free(m->nodes);
     free(m->timer_starts);
@@ -173,6 +262,19 @@ const char *fl_node_kind_name(enum fl_node_kind k)
         [FL_NODE_TIMER_START] = "startEvent",
         [FL_NODE_TIMER_CATCH] = "intermediateCatchEvent",
         [FL_NODE_TIMER_BOUNDARY] = "boundaryEvent",
+        [FL_NODE_SUB_PROCESS] = "subProcess",
+        [FL_NODE_EVENT_SUB_PROCESS] = "subProcess",
+        [FL_NODE_CALL_ACTIVITY] = "callActivity",
+        [FL_NODE_RECEIVE_TASK] = "receiveTask",
+        [FL_NODE_SEND_TASK] = "sendTask",
+        [FL_NODE_BUSINESS_RULE_TASK] = "businessRuleTask",
+        [FL_NODE_INCLUSIVE_GW] = "inclusiveGateway",
+        [FL_NODE_EVENT_GW] = "eventBasedGateway",
+        [FL_NODE_CATCH_EVENT] = "intermediateCatchEvent",
+        [FL_NODE_THROW_EVENT] = "intermediateThrowEvent",
+        [FL_NODE_BOUNDARY_EVENT] = "boundaryEvent",
+        [FL_NODE_EVENT_START] = "startEvent",
+        [FL_NODE_EVENT_END] = "endEvent",
     };
     if ((unsigned)k >= FL__NODE_KIND_COUNT)
         return "unknown";

@@ -50,7 +50,7 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
     /* The writer commits for the life of the service: checkpoints move off its path. */
     if ((rc = fl_store_background_start(svc->store, err)) != 0)
         goto fail;
-    for (int k = FL_ID_INSTANCE; k <= FL_ID_CONTROL; k++)
+    for (int k = FL_ID_INSTANCE; k < FL__ID_COUNT; k++)
         if ((rc = fl_store_max_id(svc->store, (enum fl_id_kind)k, &svc->next_id[k], err)) != 0)
             goto fail;
     if (pthread_create(&svc->writer, NULL, fl__svc_writer_main, svc) != 0) {

@@ -98,7 +98,7 @@ struct fl_service {
     struct fl_service_stats stats; /* under lock */
 
     /* writer thread only */
-    uint64_t next_id[FL_ID_CONTROL + 1];
+    uint64_t next_id[FL__ID_COUNT];
     struct fl__model_cache models;
     struct fl__inst_cache instances;
     struct fl__svc_touched *touched; /* instances written by the current batch */
@@ -135,6 +135,49 @@ void fl__cal_cache_release(struct fl__cal_cache *c);
  * parsed once and kept until the store's calendar revision changes. Writer thread only. */
 int fl__svc_calendar_add(void *arg, const char *cal, int64_t t_ms, const struct fl_iso_duration *d,
                          int64_t *out, struct fl_error *err);
+
+/* ---- running commands inside the writer's open transaction (writer.c) ---- */
+
+/* The engine context of a step now: clock, id allocator, calendars (and decisions). */
+void fl__svc_engine_ctx(struct fl_service *svc, struct fl_engine_ctx *ctx);
+
+/* Run one engine command in the open transaction: load (or start) the instance, apply,
+ * write the effects, then fl__svc_cascade. res gets the outcome (rc, instance, status,
+ * first task). Returns 0, a refusal (FL_ENOTFOUND, FL_ECONFLICT...: nothing of this step is
+ * written, but see the cascade) or a store failure, which dooms the transaction. depth is
+ * 0 for a submitted command and one more for each command a cascade runs. fx is the
+ * caller's scratch (reset here). */
+int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd, struct fl_effects *fx,
+                 struct fl_result *res, unsigned depth);
+
+/* ---- cascades between instances (cascade.c) ---- */
+
+#define FL__SVC_MAX_CASCADE 32 /* nesting of commands one command may set off */
+
+/* After a step of inst (model m) wrote fx: run what it asks of other instances in the same
+ * transaction -- a call activity's child start (FL_FX_CALL), the caller's CALL_DONE when a
+ * called instance ends (or FL_FX_ERROR_UP), signal broadcasts (FL_FX_SIGNAL), buffered
+ * messages for new subscriptions (FL_FX_SUB_OPEN), outbox messages (FL_FX_OUTBOX). Nested
+ * steps run with fl__svc_step at depth + 1. Returns 0 or a store failure. */
+int fl__svc_cascade(struct fl_service *svc, const struct fl_model *m,
+                    const struct fl_instance *inst, const struct fl_effects *fx, unsigned depth,
+                    struct fl_error *err);
+
+/* Run a nested command at depth (for the cascade handlers): its own effects buffer; a
+ * refusal is returned as is (res says why), so the handler decides what it means. */
+int fl__svc_nested(struct fl_service *svc, const struct fl_command *cmd, unsigned depth,
+                   struct fl_result *res);
+
+/* Cascade handlers. Calls (svc_calls.c): FL_FX_CALL effect e of inst; the end of a called
+ * instance (inst->parent_instance_id set and inst ended, or an FL_FX_ERROR_UP effect e,
+ * else e NULL). Messages and signals (svc_messages.c): FL_FX_SIGNAL, FL_FX_SUB_OPEN and
+ * FL_FX_OUTBOX effects. Each returns 0 or a store failure. */
+int fl__svc_on_call(struct fl_service *svc, const struct fl_instance *inst,
+                    const struct fl_effect *e, unsigned depth, struct fl_error *err);
+int fl__svc_on_child_end(struct fl_service *svc, const struct fl_instance *inst,
+                         const struct fl_effect *e, unsigned depth, struct fl_error *err);
+int fl__svc_on_message_fx(struct fl_service *svc, const struct fl_instance *inst,
+                          const struct fl_effect *e, unsigned depth, struct fl_error *err);
 
 /* Writer thread entry. */
 void *fl__svc_writer_main(void *arg);

@@ -157,119 +157,119 @@ static uint64_t first_task_created(const struct fl_effects *fx)
 }
 
 /* Which instance a command acts on: given, or found through its task or job. */
-static int route(struct fl_service *svc, struct fl__svc_cmd *q, uint64_t *instance_id)
+static int route_cmd(struct fl_service *svc, const struct fl_command *cmd, uint64_t *instance_id,
+                     struct fl_error *err)
 {
     struct fl_task_row task;
     int rc;
-    *instance_id = q->cmd.instance_id;
+    *instance_id = cmd->instance_id;
     if (*instance_id)
         return 0;
-    switch (q->cmd.kind) {
+    switch (cmd->kind) {
     case FL_CMD_COMPLETE_TASK:
     case FL_CMD_RECORD_ACTION:
-        if ((rc = fl_store_task_get(svc->store, q->cmd.target_id, &task, &q->res.err)) != 0)
+        if ((rc = fl_store_task_get(svc->store, cmd->target_id, &task, err)) != 0)
             return rc;
         *instance_id = task.instance_id;
         fl_task_row_release(&task);
         return 0;
     case FL_CMD_COMPLETE_JOB:
     case FL_CMD_FAIL_JOB:
-        return fl_store_job_instance(svc->store, q->cmd.target_id, instance_id, &q->res.err);
+    case FL_CMD_THROW_ERROR:
+        return fl_store_job_instance(svc->store, cmd->target_id, instance_id, err);
     default:
-        return fl_error_set(&q->res.err, FL_EINVAL, "command needs an instance id");
+        return fl_error_set(err, FL_EINVAL, "command needs an instance id");
     }
+}
+
+void fl__svc_engine_ctx(struct fl_service *svc, struct fl_engine_ctx *ctx)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->now_ms = now_ms(svc);
+    ctx->next_id = next_id;
+    ctx->id_arg = svc;
+    ctx->calendar_add = fl__svc_calendar_add;
+    ctx->calendar_arg = svc;
+}
+
+int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct fl_effects *fx,
+                 struct fl_result *res, unsigned depth)
+{
+    struct fl_engine_ctx ctx;
+    const struct fl_model *m = NULL;
+    struct fl_instance *inst = NULL;
+    struct fl_command cmd = *cmd_in;
+    uint64_t def_id = 0, iid = 0;
+    int rc;
+
+    fl__svc_engine_ctx(svc, &ctx);
+    fl_effects_reset(fx);
+    if (cmd.kind == FL_CMD_START) {
+        if (!cmd.process_key)
+            return fl_error_set(&res->err, FL_EINVAL, "start needs a process key");
+        rc = fl_store_definition_find(svc->store, cmd.process_key, cmd.process_version, &def_id,
+                                      &res->err);
+        if (rc == 0)
+            rc = fl__model_cache_get(svc, def_id, &m, &res->err);
+        if (rc)
+            return rc;
+        if ((rc = fl_engine_start(m, def_id, &cmd, &ctx, &inst, fx, &res->err)) != 0)
+            return rc;
+        fl__inst_cache_put(&svc->instances, inst);
+    } else if (cmd.kind == FL_CMD_FIRE_TIMER && !cmd.instance_id) {
+        /* A timer start event's timer belongs to a definition: it starts an instance. */
+        rc = fl__svc_start_timer_fire(svc, cmd.target_id, &ctx, fx, &m, &inst, &res->err);
+        if (rc)
+            return rc;
+        if (!inst)
+            return 0;
+        fl__inst_cache_put(&svc->instances, inst);
+    } else {
+        /* route() reads q only for the command and the error: give it a view. */
+        if ((rc = route_cmd(svc, &cmd, &iid, &res->err)) != 0)
+            return rc;
+        inst = fl__inst_cache_get(&svc->instances, iid);
+        if (!inst) {
+            if ((rc = fl_store_instance_load(svc->store, iid, &inst, &res->err)) != 0)
+                return rc;
+            fl__inst_cache_put(&svc->instances, inst);
+        }
+        if ((rc = fl__model_cache_get(svc, inst->definition_id, &m, &res->err)) != 0)
+            return rc;
+        if ((rc = fl_engine_apply(m, inst, &cmd, &ctx, fx, &res->err)) != 0)
+            return rc;
+    }
+    touch(svc, inst);
+    if ((rc = fl_store_apply(svc->store, m, inst, fx, &res->err)) != 0)
+        return rc == 0 ? FL_ESTORE : (is_store_failure(rc) ? rc : FL_ESTORE);
+    note_timers(svc, inst, fx);
+    res->rc = 0;
+    res->instance_id = inst->id;
+    res->instance_status = (int)inst->status;
+    res->incident = inst->incident;
+    res->task_id = first_task_created(fx);
+    /* What this step asks of other instances (calls, signals, messages) runs now, in the
+     * same transaction: all of it commits together or none of it does. */
+    return fl__svc_cascade(svc, m, inst, fx, depth, &res->err);
 }
 
 static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd *q,
                                      struct fl_effects *fx)
 {
-    struct fl_engine_ctx ctx = {0};
-    const struct fl_model *m = NULL;
     struct fl_value *vars = NULL;
-    struct fl_instance *inst = NULL;
     struct fl_command cmd = q->cmd;
-    enum exec_outcome out = EXEC_OK;
-    uint64_t def_id = 0, iid = 0;
     int rc;
 
-    ctx.now_ms = now_ms(svc);
-    ctx.next_id = next_id;
-    ctx.id_arg = svc;
-    ctx.calendar_add = fl__svc_calendar_add;
-    ctx.calendar_arg = svc;
-    fl_effects_reset(fx);
     if (q->vars_json) {
         if ((rc = fl_value_from_json(q->vars_json, q->vars_len, &vars, &q->res.err)) != 0)
             return refuse(q, rc);
         cmd.variables = vars;
     }
-    if (cmd.kind == FL_CMD_START) {
-        if (!cmd.process_key) {
-            fl_error_set(&q->res.err, FL_EINVAL, "start needs a process key");
-            out = refuse(q, FL_EINVAL);
-            goto out;
-        }
-        rc = fl_store_definition_find(svc->store, cmd.process_key, cmd.process_version, &def_id,
-                                      &q->res.err);
-        if (rc == 0)
-            rc = fl__model_cache_get(svc, def_id, &m, &q->res.err);
-        if (rc) {
-            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
-            goto out;
-        }
-        if ((rc = fl_engine_start(m, def_id, &cmd, &ctx, &inst, fx, &q->res.err)) != 0) {
-            out = refuse(q, rc);
-            goto out;
-        }
-        fl__inst_cache_put(&svc->instances, inst);
-    } else if (cmd.kind == FL_CMD_FIRE_TIMER && !cmd.instance_id) {
-        /* A timer start event's timer belongs to a definition: it starts an instance. */
-        rc = fl__svc_start_timer_fire(svc, cmd.target_id, &ctx, fx, &m, &inst, &q->res.err);
-        if (rc) {
-            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
-            goto out;
-        }
-        if (!inst) {
-            q->res.rc = 0;
-            goto out;
-        }
-        fl__inst_cache_put(&svc->instances, inst);
-    } else {
-        if ((rc = route(svc, q, &iid)) != 0) {
-            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
-            goto out;
-        }
-        inst = fl__inst_cache_get(&svc->instances, iid);
-        if (!inst) {
-            if ((rc = fl_store_instance_load(svc->store, iid, &inst, &q->res.err)) != 0) {
-                out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
-                goto out;
-            }
-            fl__inst_cache_put(&svc->instances, inst);
-        }
-        if ((rc = fl__model_cache_get(svc, inst->definition_id, &m, &q->res.err)) != 0) {
-            out = is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
-            goto out;
-        }
-        if ((rc = fl_engine_apply(m, inst, &cmd, &ctx, fx, &q->res.err)) != 0) {
-            out = refuse(q, rc);
-            goto out;
-        }
-    }
-    touch(svc, inst);
-    if ((rc = fl_store_apply(svc->store, m, inst, fx, &q->res.err)) != 0) {
-        out = fail(q, rc);
-        goto out;
-    }
-    note_timers(svc, inst, fx);
-    q->res.rc = 0;
-    q->res.instance_id = inst->id;
-    q->res.instance_status = (int)inst->status;
-    q->res.incident = inst->incident;
-    q->res.task_id = first_task_created(fx);
-out:
+    rc = fl__svc_step(svc, &cmd, fx, &q->res, 0);
     fl_value_unref(vars);
-    return out;
+    if (rc == 0)
+        return EXEC_OK;
+    return is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
 }
 
 /* fl_service_submit_answered: the answer goes into the transaction of the command's
@@ -334,7 +334,7 @@ static int begin(struct fl_service *svc, struct fl_error *e)
         return rc;
     if ((rc = fl_store_changed_elsewhere(svc->store, &changed, e)) != 0)
         goto fail;
-    for (int k = FL_ID_INSTANCE; changed && k <= FL_ID_CONTROL; k++) {
+    for (int k = FL_ID_INSTANCE; changed && k < FL__ID_COUNT; k++) {
         uint64_t max;
         if ((rc = fl_store_max_id(svc->store, (enum fl_id_kind)k, &max, e)) != 0)
             goto fail;

@@ -250,6 +250,8 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     sqlite3_stmt *st;
     int rc;
     *out = 0;
+    if (kind == FL_ID_SUBSCRIPTION || kind == FL_ID_MESSAGE)
+        return 0; /* not stored before issue 5's subscriptions and outbox (migration 9) */
     if ((unsigned)kind >= sizeof(by_kind) / sizeof(by_kind[0]))
         return fl_error_set(err, FL_EINVAL, "unknown id kind %d", (int)kind);
     if (!(st = fl__sq_stmt(q, by_kind[kind], err)))

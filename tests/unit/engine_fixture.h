@@ -143,7 +143,7 @@ static inline void mb_free(struct fl_model *m)
 
 /* Ids by kind: instance 1001.., token 2001.., task 3001.., job 4001.., incident 5001.. */
 struct t_ids {
-    uint64_t n[FL_ID_CONTROL + 1];
+    uint64_t n[FL__ID_COUNT];
 };
 
 static inline uint64_t t_next_id(void *arg, enum fl_id_kind kind)

@@ -289,7 +289,7 @@ static void test_reader_errors(void **state)
 /* ---- engine ---- */
 
 struct ids {
-    uint64_t n[FL_ID_CONTROL + 1];
+    uint64_t n[FL__ID_COUNT];
 };
 
 static uint64_t next_id(void *arg, enum fl_id_kind kind)
