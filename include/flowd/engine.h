@@ -107,7 +107,11 @@ enum fl_command_kind {
                            (error_message; variables merged first) */
     FL_CMD_CALL_DONE,   /* target_id = a call activity's token: its called instance ended;
                            variables = the child's variables (completed), or error_code set:
-                           an uncaught BPMN error in it, thrown at the call activity */
+                           an uncaught BPMN error in it, thrown at the call activity;
+                           new_instance_id (0 = any) must be the token's call_id. Codes of
+                           the service: "flowd:process-not-found" (error_message says what
+                           could not be started) and "flowd:cancelled" (the called instance
+                           was cancelled) raise an incident at the call activity */
     FL_CMD_RESOLVE,     /* target_id = a token in state INCIDENT: retry its node (a job is
                            created again with `retries` retries, an expression re-evaluated);
                            variables merged first */
@@ -145,7 +149,8 @@ struct fl_command {
     /* ---- issue 5 ---- */
     const char *error_code; /* THROW_ERROR, CALL_DONE (failed) */
     /* START of a called instance (the service, for an FL_FX_CALL effect): its id as the
-     * caller allocated it, and the caller */
+     * caller allocated it (0 = allocate one), and the caller; CALL_DONE: the called
+     * instance that ended (0 = not checked) */
     uint64_t new_instance_id;
     uint64_t parent_instance_id, parent_token_id;
 };
@@ -391,7 +396,11 @@ enum fl_effect_kind {
     FL_FX_ERROR_UP,    /* a BPMN error no scope of this instance catches, in a called
                           instance: the service throws it at the caller (FL_CMD_CALL_DONE
                           with error_code = u.msg.name, message u.msg.correlation_key) */
-    FL_FX_MIGRATE      /* the instance now runs definition u.migrate.definition_id */
+    FL_FX_MIGRATE,     /* the instance now runs definition u.migrate.definition_id */
+    FL_FX_CALL_CANCEL  /* the call activity's token u.call.token_id ended before its called
+                          instance u.call.child_id did (cancel, terminate, an interrupting
+                          event): the service cancels that instance in the same transaction
+                          (u.call.process_key NULL, no variables) */
 };
 
 struct fl_effect {

@@ -86,7 +86,10 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
     }
 
     inst = fl_calloc(1, sizeof(*inst));
-    inst->id = ctx->next_id(ctx->id_arg, FL_ID_INSTANCE);
+    /* A called instance comes with the id its caller gave it. */
+    inst->id = cmd->new_instance_id ? cmd->new_instance_id : ctx->next_id(ctx->id_arg, FL_ID_INSTANCE);
+    inst->parent_instance_id = cmd->parent_instance_id;
+    inst->parent_token_id = cmd->parent_token_id;
     inst->definition_id = definition_id;
     inst->business_key = fl_strdup(cmd->business_key);
     inst->status = FL_INSTANCE_ACTIVE;
@@ -151,19 +154,6 @@ static int find_holder(const struct fl_model *m, const struct fl_instance *inst,
                             m->key ? m->key : "");
     *out = i;
     return 0;
-}
-
-/* Take token i off its wait state and queue it to leave its node. */
-static void resume(struct fl__run *r, size_t i)
-{
-    struct fl__mover mv = {.id = r->inst->tokens[i].id,
-                           .node = r->inst->tokens[i].node,
-                           .flow = FL_NONE,
-                           .stored = true,
-                           .leaving = true};
-    fl__inst_remove_token(r->inst, i);
-    fl__run_drop_timers(r, mv.id); /* its boundary timers go with the task */
-    fl__run_push(r, &mv);
 }
 
 /* The variable a "field" main action names, as the completion leaves it: the command's
@@ -273,15 +263,14 @@ static void do_complete_task(struct fl__run *r, const struct fl_command *cmd, si
     const struct fl_node *node = &r->m->nodes[t->node];
     uint64_t token_id = t->id;
 
-    if (cmd->variables)
-        fl__run_merge_vars(r, cmd->variables, token_id, node->id);
+    fl__run_completion_vars(r, cmd->variables, token_id, t->scope, t->node);
     if (cp->field_met)
         record_action(r, ti, cmd->target_id, node->stage->main_action_kind,
                       node->stage->main_action_ref);
     fl__controls_apply(r, cp->sets, cp->n_sets, token_id, node->id);
     fl__run_task_effect(r, FL_FX_TASK_CLOSE, cmd->target_id, FL_TASK_COMPLETED);
     fl__run_event(r, FL_EV_TASK_COMPLETED, token_id, cmd->target_id, node->id, NULL);
-    resume(r, ti);
+    fl__run_resume(r, ti);
 }
 
 static int check_record_action(const struct fl_model *m, const struct fl_instance *inst,
@@ -352,13 +341,12 @@ static void do_complete_job(struct fl__run *r, const struct fl_command *cmd, siz
     const char *node_id = r->m->nodes[t->node].id;
     struct fl_effect *e;
 
-    if (cmd->variables)
-        fl__run_merge_vars(r, cmd->variables, t->id, node_id);
+    fl__run_completion_vars(r, cmd->variables, t->id, t->scope, t->node);
     e = fl__fx_push(r->fx, FL_FX_JOB_CLOSE);
     e->u.job_close.id = cmd->target_id;
     e->u.job_close.at = r->ctx->now_ms;
     fl__run_event(r, FL_EV_JOB_COMPLETED, t->id, cmd->target_id, node_id, NULL);
-    resume(r, ti);
+    fl__run_resume(r, ti);
 }
 
 static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t ti)
@@ -383,7 +371,12 @@ static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t 
     fl__run_event(r, FL_EV_JOB_FAILED, t->id, cmd->target_id, node_id, fl__fx_scratch_keep(r->fx));
     if (retries == 0) {
         /* Out of retries: the token waits at the task with an incident for a person. */
-        struct fl__mover mv = {.id = t->id, .node = t->node, .flow = FL_NONE, .stored = true};
+        struct fl__mover mv = {.id = t->id,
+                               .node = t->node,
+                               .flow = FL_NONE,
+                               .stored = true,
+                               .scope = t->scope,
+                               .loop = t->loop};
         fl__inst_remove_token(r->inst, ti);
         fl__run_incident(r, &mv, cmd->target_id, "job %llu of '%s' failed with no retries left: %s",
                          (unsigned long long)cmd->target_id, node_id, error);
@@ -447,6 +440,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_FIRE_TIMER:
         rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
         break;
+    case FL_CMD_CALL_DONE:
+        rc = fl__call_done_check(m, inst, cmd, &ti, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -478,6 +474,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_FIRE_TIMER:
         fl__timer_fire(&r, ti);
+        break;
+    case FL_CMD_CALL_DONE:
+        fl__call_done(&r, cmd, ti);
         break;
     default:
         do_cancel(&r, cmd);

@@ -266,6 +266,53 @@ void fl__run_set_vars(struct fl__run *r, const struct fl_value *vars, uint64_t t
 /* Drop the locals of scope (it ended): LOCALS_DEL when it had any. */
 void fl__run_drop_locals(struct fl__run *r, uint64_t scope);
 
+/* ---- mappings, call activities and loops (engine_calls.c, engine_loop.c) ---- */
+
+/* Take resting token i off its wait state and queue it to leave its node (its boundary
+ * timers go with it); the mover keeps the token's scope and loop counter. */
+void fl__run_resume(struct fl__run *r, size_t i);
+
+/* Input mappings of mv's node: evaluated over what the token sees, set as the token's own
+ * locals. 0, or -1 after raising an incident (the work must then not start). */
+int fl__mappings_in(struct fl__run *r, const struct fl__mover *mv);
+
+/* Output mappings of mv's node: evaluated over what the token sees, set in the enclosing
+ * scope; its own locals are dropped first when drop (else the caller drops them). 0, or
+ * -1 after raising an incident (the locals stay for a retry). */
+int fl__mappings_out(struct fl__run *r, const struct fl__mover *mv, bool drop);
+
+/* Completion variables of the activity token_id (in scope) at node: into the token's own
+ * locals when the node has output mappings (they are evaluated when it leaves), else
+ * propagated as fl__run_set_vars does. */
+void fl__run_completion_vars(struct fl__run *r, const struct fl_value *vars, uint64_t token_id,
+                             uint64_t scope, uint32_t node);
+
+/* A token enters a call activity: FL_FX_CALL for the called instance and the token rests
+ * in FL_TOKEN_SCOPE with call_id; an incident when the key or a mapping fails. */
+void fl__enter_call(struct fl__run *r, const struct fl__mover *mv);
+
+/* FL_CMD_CALL_DONE, checked: *out = index of the call activity's token. */
+int fl__call_done_check(const struct fl_model *m, const struct fl_instance *inst,
+                        const struct fl_command *cmd, size_t *out, struct fl_error *err);
+
+/* FL_CMD_CALL_DONE on the checked token ti: merge the child's variables and leave, or
+ * raise the error (an incident until errors are propagated). */
+void fl__call_done(struct fl__run *r, const struct fl_command *cmd, size_t ti);
+
+/* True when mv is an inner instance of a multi-instance body resting at the same node. */
+bool fl__mi_is_inner(const struct fl__run *r, const struct fl__mover *mv);
+
+/* Before the work of mv's node starts: a multi-instance activity entered from outside
+ * becomes a body with its inner instances, a standard loop whose test-before condition is
+ * false is skipped. True when the entry was handled here (nothing more to do); else mv
+ * may have been updated (a standard loop's first iteration: loop = 1). */
+bool fl__loop_enter(struct fl__run *r, struct fl__mover *mv);
+
+/* When mv leaves an activity: output mappings and the token's locals, then an inner
+ * instance reports to its body, a standard loop goes round again. True when handled
+ * here (the token does not take the outgoing flows). */
+bool fl__activity_leave(struct fl__run *r, const struct fl__mover *mv);
+
 /* ---- instance helpers (instance.c) ---- */
 
 /* Index of the token with this open task / job, or SIZE_MAX. */

@@ -124,8 +124,12 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
     va_end(ap);
     uint64_t id = fl__run_id(r, FL_ID_INCIDENT);
-    struct fl_token t = {
-        .id = mv->id, .node = mv->node, .flow = FL_NONE, .state = FL_TOKEN_INCIDENT};
+    struct fl_token t = {.id = mv->id,
+                         .node = mv->node,
+                         .flow = FL_NONE,
+                         .state = FL_TOKEN_INCIDENT,
+                         .scope = mv->scope,
+                         .loop = mv->loop};
     struct fl_effect *e = fl__fx_push(r->fx, FL_FX_INCIDENT);
     struct fl_buf *b;
 
@@ -172,6 +176,11 @@ void fl__run_close_work(struct fl__run *r, const struct fl_token *t, const char 
         e->u.job_close.failed = true;
         e->u.job_close.error = reason;
         e->u.job_close.at = r->ctx->now_ms;
+    }
+    if (t->call_id) { /* the called instance goes with its call activity */
+        e = fl__fx_push(r->fx, FL_FX_CALL_CANCEL);
+        e->u.call.child_id = t->call_id;
+        e->u.call.token_id = t->id;
     }
 }
 
@@ -348,6 +357,8 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
     const struct fl_node *node = &r->m->nodes[mv->node];
     int n;
 
+    if ((node->loop || node->n_outputs || r->inst->n_locals) && fl__activity_leave(r, mv))
+        return; /* an inner instance, a loop going round, or an output mapping failed */
     switch (node->kind) {
     case FL_NODE_EXCLUSIVE_GW:
         n = choose_by_condition(r, mv, true);
@@ -374,6 +385,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
             .flow = f,
             .stored = i == 0 ? mv->stored : false,
             .leaving = false,
+            .scope = mv->scope,
         };
         fl__run_push(r, &next);
     }
@@ -458,9 +470,13 @@ static void run_script(struct fl__run *r, const struct fl__mover *mv)
         fl__run_incident(r, mv, 0, "script task '%s' has no script", node->id);
         return;
     }
+    /* The script sees the token's locals (input mappings, a multi-instance element). */
+    struct fl_value *seen = fl__run_vars(r, mv->id, mv->scope);
     feel_env(r, &env);
+    env.vars = seen;
     diag.msg[0] = '\0';
     v = fl_feel_eval(node->script, &env, &diag);
+    fl_value_unref(seen);
     if (diag.msg[0]) {
         fl__run_incident(r, mv, 0, "script of '%s' (%s) failed: %s", node->id,
                          fl_feel_source(node->script), diag.msg);
@@ -470,7 +486,7 @@ static void run_script(struct fl__run *r, const struct fl__mover *mv)
     if (node->result_variable && node->result_variable[0]) {
         one = fl_value_context_new();
         fl_value_context_set(one, node->result_variable, strlen(node->result_variable), v);
-        fl__run_merge_vars(r, one, mv->id, node->id);
+        fl__run_completion_vars(r, one, mv->id, mv->scope, mv->node);
         fl_value_unref(one);
     } else {
         fl_value_unref(v);
@@ -518,16 +534,22 @@ static void stop_loop(struct fl__run *r, const struct fl__mover *mv)
     r->stopped = true;
 }
 
-static void enter(struct fl__run *r, const struct fl__mover *mv)
+static void enter(struct fl__run *r, const struct fl__mover *in)
 {
-    const struct fl_node *node = &r->m->nodes[mv->node];
-    struct fl__mover out;
+    const struct fl_node *node = &r->m->nodes[in->node];
+    struct fl__mover cur = *in, out;
+    const struct fl__mover *mv = &cur;
 
     fl__run_event(r, FL_EV_NODE_ENTERED, mv->id, 0, node->id, flow_detail(r, mv->flow));
     if (++r->steps > r->max_steps) {
         stop_loop(r, mv);
         return;
     }
+    /* A multi-instance body or a skipped loop; else the activity's inputs, then its work. */
+    if (node->loop && fl__loop_enter(r, &cur))
+        return;
+    if (node->n_inputs && fl__mappings_in(r, mv) < 0)
+        return;
     switch (node->kind) {
     case FL_NODE_USER_TASK:
         fl__enter_user_task(r, mv);
@@ -544,6 +566,9 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
         break;
     case FL_NODE_SCRIPT_TASK:
         run_script(r, mv);
+        return;
+    case FL_NODE_CALL_ACTIVITY:
+        fl__enter_call(r, mv);
         return;
     case FL_NODE_TIMER_CATCH:
         fl__enter_timer_catch(r, mv);

@@ -12,11 +12,8 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     if (!m || i >= m->n_nodes)
         return "is not a node of the model";
     n = &m->nodes[i];
-    if (n->loop)
-        return n->loop->multi ? "multi-instance is not supported yet"
-                              : "a standard loop is not supported yet";
-    if (n->n_inputs || n->n_outputs)
-        return "input/output mappings are not supported yet";
+    /* Loops (multi-instance, standard) and input/output mappings run on every activity
+     * the switch below accepts (engine_loop.c, engine_calls.c). */
     if (n->scope != FL_NONE)
         return "elements inside a subprocess are not supported yet";
     switch (n->kind) {
@@ -40,7 +37,7 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_EVENT_SUB_PROCESS:
         return "event subprocesses are not supported yet";
     case FL_NODE_CALL_ACTIVITY:
-        return "call activities are not supported yet";
+        return NULL;
     case FL_NODE_RECEIVE_TASK:
         return "receive tasks are not supported yet";
     case FL_NODE_SEND_TASK:

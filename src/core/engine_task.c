@@ -18,7 +18,8 @@ static struct fl_value *eval_stage_expr(struct fl__run *r, const struct fl__move
 {
     const struct fl_node *node = &r->m->nodes[mv->node];
     struct fl_feel_expr *expr = NULL;
-    struct fl_feel_env env = {r->inst->variables, r->ctx->now_ms, r->ctx->tz_offset_min};
+    struct fl_value *seen = fl__run_vars(r, mv->id, mv->scope);
+    struct fl_feel_env env = {seen, r->ctx->now_ms, r->ctx->tz_offset_min};
     struct fl_feel_diag diag;
     struct fl_error err;
     struct fl_value *v;
@@ -29,11 +30,13 @@ static struct fl_value *eval_stage_expr(struct fl__run *r, const struct fl__move
     if (fl_feel_compile(src, strlen(src), &expr, &err) < 0) {
         fl__run_incident(r, mv, 0, "%s of task '%s' (%s) is not a valid expression: %s", field,
                          node->id, src, err.msg);
+        fl_value_unref(seen);
         return NULL;
     }
     diag.msg[0] = '\0';
     v = fl_feel_eval(expr, &env, &diag);
     fl_feel_free(expr);
+    fl_value_unref(seen);
     if (diag.msg[0]) {
         fl__run_incident(r, mv, 0, "%s of task '%s' (%s) cannot be evaluated: %s", field, node->id,
                          src, diag.msg);
@@ -236,7 +239,9 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
                            .node = mv->node,
                            .flow = FL_NONE,
                            .state = FL_TOKEN_WAITING,
-                           .task_id = task_id};
+                           .task_id = task_id,
+                           .scope = mv->scope,
+                           .loop = mv->loop};
     fl__run_park(r, &tok);
     if (bdue)
         fl__arm_boundaries(r, mv, bdue, brepeat);
@@ -276,7 +281,9 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
                            .node = mv->node,
                            .flow = FL_NONE,
                            .state = FL_TOKEN_WAITING,
-                           .job_id = job_id};
+                           .job_id = job_id,
+                           .scope = mv->scope,
+                           .loop = mv->loop};
     fl__run_park(r, &tok);
     if (bdue)
         fl__arm_boundaries(r, mv, bdue, brepeat);

@@ -235,7 +235,8 @@ int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **d
     const struct fl_node *task = &r->m->nodes[mv->node];
     *due = NULL;
     *repeat = NULL;
-    if (!task->n_boundaries)
+    /* An inner instance of a multi-instance activity: its boundaries are on the body. */
+    if (!task->n_boundaries || fl__mi_is_inner(r, mv))
         return 0;
     *due = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**due));
     *repeat = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**repeat));

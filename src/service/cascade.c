@@ -35,6 +35,7 @@ int fl__svc_cascade(struct fl_service *svc, const struct fl_model *m,
         const struct fl_effect *e = &fx->items[i];
         switch (e->kind) {
         case FL_FX_CALL:
+        case FL_FX_CALL_CANCEL:
             rc = fl__svc_on_call(svc, inst, e, depth, err);
             break;
         case FL_FX_ERROR_UP:

@@ -168,7 +168,8 @@ int fl__svc_cascade(struct fl_service *svc, const struct fl_model *m,
 int fl__svc_nested(struct fl_service *svc, const struct fl_command *cmd, unsigned depth,
                    struct fl_result *res);
 
-/* Cascade handlers. Calls (svc_calls.c): FL_FX_CALL effect e of inst; the end of a called
+/* Cascade handlers. Calls (svc_calls.c): FL_FX_CALL or FL_FX_CALL_CANCEL effect e of inst;
+ * the end of a called
  * instance (inst->parent_instance_id set and inst ended, or an FL_FX_ERROR_UP effect e,
  * else e NULL). Messages and signals (svc_messages.c): FL_FX_SIGNAL, FL_FX_SUB_OPEN and
  * FL_FX_OUTBOX effects. Each returns 0 or a store failure. */

@@ -372,6 +372,9 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
     case FL_FX_CONTROL_SET:
     case FL_FX_CONTROL_DEL:
         return fl__sq_put_control(q, fx, err);
+    case FL_FX_CALL:
+    case FL_FX_CALL_CANCEL:
+        return 0; /* for the service: it starts or cancels the called instance */
     default:
         return fl_error_set(err, FL_EINTERNAL, "unknown effect kind %d", (int)fx->kind);
     }
