@@ -1,0 +1,221 @@
+/* Service tests of call activities through the writer: a parent calls a child process
+ * deployed alongside, in the transaction of the command that reached the call; the child's
+ * user task is completed and the parent continues with the child's variables; an unknown
+ * called process becomes an incident at the call activity; cancelling the parent cancels
+ * the child. Until the BPMN reader reads callActivity, the parent's model is patched in the
+ * writer's cache (the writer is idle between commands). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "flowd/alloc.h"
+#include "flowd/service.h"
+#include "flowd/store.h"
+#include "flowd/value.h"
+#include "service/service_int.h"
+#include "svc_fixture.h"
+#include "svc_helpers.h"
+
+#define CALLS_XML                                                                                  \
+    "<?xml version=\"1.0\"?><bpmn:definitions"                                                     \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"                                 \
+    "<bpmn:process id=\"parent\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"                \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"call\"/>"                            \
+    "<bpmn:task id=\"call\"/>"                                                                     \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"call\" targetRef=\"after\"/>"                        \
+    "<bpmn:userTask id=\"after\"/>"                                                                \
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"after\" targetRef=\"e\"/>"                           \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process>"                                                     \
+    "<bpmn:process id=\"child\" isExecutable=\"true\"><bpmn:startEvent id=\"cs\"/>"                \
+    "<bpmn:sequenceFlow id=\"c0\" sourceRef=\"cs\" targetRef=\"review\"/>"                         \
+    "<bpmn:userTask id=\"review\"/>"                                                               \
+    "<bpmn:sequenceFlow id=\"c1\" sourceRef=\"review\" targetRef=\"ce\"/>"                         \
+    "<bpmn:endEvent id=\"ce\"/></bpmn:process></bpmn:definitions>"
+
+struct calls {
+    struct fixture *f;
+    uint64_t parent_def;
+    struct fl_store *rd;
+};
+
+static uint64_t start(struct calls *c, const char *vars_json, struct fl_result *res)
+{
+    struct fl_value *vars = NULL;
+    struct fl_command cmd = start_cmd(NULL);
+    cmd.process_key = "parent";
+    if (vars_json)
+        assert_int_equal(fl_value_from_json(vars_json, strlen(vars_json), &vars, NULL), 0);
+    cmd.variables = vars;
+    assert_int_equal(fl_service_run(c->f->svc, &cmd, res), 0);
+    assert_int_equal(res->rc, 0);
+    fl_value_unref(vars);
+    return res->instance_id;
+}
+
+/* Deploy both processes, warm the parent's model into the writer's cache with one start,
+ * then turn its task "call" into a call activity of `key`. */
+static void prepare(struct calls *c, struct fixture *f, const char *key)
+{
+    struct fl_deploy_result r[2];
+    struct fl_result res;
+    size_t n;
+    const struct fl_model *m = NULL;
+
+    c->f = f;
+    f->svc = open_svc(f, 0, 0);
+    assert_int_equal(fl_service_deploy(f->svc, CALLS_XML, strlen(CALLS_XML), r, 2, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    c->parent_def = strcmp(r[0].key, "parent") == 0 ? r[0].definition_id : r[1].definition_id;
+    start(c, NULL, &res); /* the writer now holds the compiled model */
+    for (size_t i = 0; i < f->svc->models.n; i++)
+        if (f->svc->models.items[i].def_id == c->parent_def)
+            m = f->svc->models.items[i].model;
+    assert_non_null(m);
+    struct fl_model *pm = (struct fl_model *)(uintptr_t)m;
+    struct fl_node *node = &pm->nodes[fl_model_find_node(pm, "call")];
+    node->kind = FL_NODE_CALL_ACTIVITY;
+    node->call = fl_calloc(1, sizeof(*node->call));
+    node->call->process_key = fl_strdup(key);
+    node->call->all_in = true;
+    node->call->all_out = true;
+    c->rd = reader(f);
+}
+
+static uint64_t event_ref(struct calls *c, uint64_t iid, enum fl_event_type type)
+{
+    struct fl_event_row *ev;
+    uint64_t ref = 0;
+    size_t n;
+    assert_int_equal(fl_store_history(c->rd, iid, &ev, &n, NULL), 0);
+    for (size_t i = 0; i < n && !ref; i++)
+        if (ev[i].type == (int)type)
+            ref = ev[i].ref_id;
+    fl_event_rows_free(ev, n);
+    return ref;
+}
+
+static void instance_row(struct calls *c, uint64_t iid, struct fl_instance_row *row)
+{
+    assert_int_equal(fl_store_instance_get(c->rd, iid, row, NULL), 0);
+}
+
+static void test_parent_child_round_trip(void **state)
+{
+    struct calls c;
+    struct fl_result res;
+    struct fl_instance_row row;
+    struct fl_task_row task;
+    struct fl_value *vars = NULL;
+    (void)state;
+    prepare(&c, *state, "child");
+
+    uint64_t parent = start(&c, "{\"order\":\"o-1\"}", &res);
+    assert_int_equal(res.instance_status, FL_INSTANCE_ACTIVE);
+    assert_false(res.incident);
+    /* The child started in the same command, with the parent's variables. */
+    uint64_t child = event_ref(&c, parent, FL_EV_CALL_STARTED);
+    assert_true(child > 0);
+    instance_row(&c, child, &row);
+    assert_string_equal(row.process_key, "child");
+    assert_int_equal(row.status, FL_INSTANCE_ACTIVE);
+    assert_string_equal(row.variables_json, "{\"order\":\"o-1\"}");
+    fl_instance_row_release(&row);
+    uint64_t review = event_ref(&c, child, FL_EV_TASK_CREATED);
+    assert_true(review > 0);
+    assert_int_equal(fl_store_task_get(c.rd, review, &task, NULL), 0);
+    assert_string_equal(task.node_id, "review");
+    fl_task_row_release(&task);
+
+    /* Completing the child's task ends the child and moves the parent on, in one go. */
+    struct fl_command done = complete_cmd(child, review);
+    assert_int_equal(fl_value_from_json("{\"approved\":true}", 17, &vars, NULL), 0);
+    done.variables = vars;
+    assert_int_equal(fl_service_run(c.f->svc, &done, &res), 0);
+    assert_int_equal(res.rc, 0);
+    fl_value_unref(vars);
+    instance_row(&c, child, &row);
+    assert_int_equal(row.status, FL_INSTANCE_COMPLETED);
+    fl_instance_row_release(&row);
+    instance_row(&c, parent, &row);
+    assert_int_equal(row.status, FL_INSTANCE_ACTIVE);
+    assert_string_equal(row.variables_json, "{\"approved\":true,\"order\":\"o-1\"}");
+    fl_instance_row_release(&row);
+    uint64_t after = event_ref(&c, parent, FL_EV_TASK_CREATED);
+    assert_int_equal(fl_store_task_get(c.rd, after, &task, NULL), 0);
+    assert_string_equal(task.node_id, "after");
+    fl_task_row_release(&task);
+    fl_store_close(c.rd);
+}
+
+static void test_unknown_process_is_an_incident(void **state)
+{
+    struct calls c;
+    struct fl_result res;
+    struct fl_instance_row row;
+    struct fl_event_row *ev;
+    size_t n;
+    bool found = false;
+    (void)state;
+    prepare(&c, *state, "no-such-process");
+
+    uint64_t parent = start(&c, NULL, &res);
+    assert_int_equal(res.instance_status, FL_INSTANCE_ACTIVE);
+    instance_row(&c, parent, &row);
+    assert_true(row.incident);
+    fl_instance_row_release(&row);
+    assert_int_equal(fl_store_history(c.rd, parent, &ev, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].type == FL_EV_INCIDENT_RAISED && ev[i].detail &&
+            strstr(ev[i].detail, "no-such-process"))
+            found = true;
+    fl_event_rows_free(ev, n);
+    assert_true(found);
+    fl_store_close(c.rd);
+}
+
+static void test_cancel_parent_cancels_child(void **state)
+{
+    struct calls c;
+    struct fl_result res;
+    struct fl_instance_row row;
+    (void)state;
+    prepare(&c, *state, "child");
+
+    uint64_t parent = start(&c, NULL, &res);
+    uint64_t child = event_ref(&c, parent, FL_EV_CALL_STARTED);
+    struct fl_command cancel = {.kind = FL_CMD_CANCEL, .instance_id = parent, .reason = "test"};
+    assert_int_equal(fl_service_run(c.f->svc, &cancel, &res), 0);
+    assert_int_equal(res.rc, 0);
+    instance_row(&c, child, &row);
+    assert_int_equal(row.status, FL_INSTANCE_CANCELLED);
+    fl_instance_row_release(&row);
+    instance_row(&c, parent, &row);
+    assert_int_equal(row.status, FL_INSTANCE_CANCELLED);
+    assert_false(row.incident);
+    fl_instance_row_release(&row);
+
+    /* A child cancelled on its own leaves an incident at the parent's call activity. */
+    parent = start(&c, NULL, &res);
+    child = event_ref(&c, parent, FL_EV_CALL_STARTED);
+    cancel.instance_id = child;
+    assert_int_equal(fl_service_run(c.f->svc, &cancel, &res), 0);
+    assert_int_equal(res.rc, 0);
+    instance_row(&c, parent, &row);
+    assert_int_equal(row.status, FL_INSTANCE_ACTIVE);
+    assert_true(row.incident);
+    fl_instance_row_release(&row);
+    fl_store_close(c.rd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_parent_child_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_process_is_an_incident, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_parent_cancels_child, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
