@@ -63,6 +63,17 @@ static bool next_command(const struct fl_model *m, const struct fl_instance *ins
             return true;
         }
     }
+    for (i = 0; i < inst->n_tokens; i++) {
+        const struct fl_token *t = &inst->tokens[i];
+        if (t->state == FL_TOKEN_SCOPE && t->call_id) {
+            /* the called instance ends at once, with no variables */
+            cmd->kind = FL_CMD_CALL_DONE;
+            cmd->instance_id = inst->id;
+            cmd->target_id = t->id;
+            cmd->new_instance_id = t->call_id;
+            return true;
+        }
+    }
     for (i = 0; i < inst->n_timers; i++)
         if (!first || inst->timers[i].due_at < first->due_at)
             first = &inst->timers[i];
