@@ -188,6 +188,7 @@ void fl__run_kill_all(struct fl__run *r)
             token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
+    fl__subs_close_all(r);
     r->stopped = true;
 }
 
@@ -528,6 +529,8 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
         stop_loop(r, mv);
         return;
     }
+    if (fl__message_enter(r, mv))
+        return; /* messages and signals: engine_message.c */
     switch (node->kind) {
     case FL_NODE_USER_TASK:
         fl__enter_user_task(r, mv);

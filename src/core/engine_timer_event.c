@@ -239,9 +239,16 @@ int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **d
         return 0;
     *due = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**due));
     *repeat = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**repeat));
+    if (fl__boundary_subs_check(r, mv) < 0)
+        return -1;
     for (uint32_t i = 0; i < task->n_boundaries; i++) {
         const struct fl_node *b = &r->m->nodes[task->boundaries[i]];
-        int rc = run_due(r, mv, b, &(*due)[i], &(*repeat)[i]);
+        int rc;
+        if (b->kind != FL_NODE_TIMER_BOUNDARY) {
+            (*due)[i] = INT64_MIN; /* other boundary events are not timers */
+            continue;
+        }
+        rc = run_due(r, mv, b, &(*due)[i], &(*repeat)[i]);
         if (rc == -1)
             return -1;
         if (rc == FL_ENOTFOUND)
@@ -257,6 +264,7 @@ void fl__arm_boundaries(struct fl__run *r, const struct fl__mover *mv, const int
     for (uint32_t i = 0; i < task->n_boundaries; i++)
         if (due[i] != INT64_MIN)
             arm(r, mv->id, task->boundaries[i], due[i], repeat[i]);
+    fl__boundary_subs_open(r, mv);
 }
 
 /* ---- firing ---- */
@@ -313,8 +321,14 @@ void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *timer)
     if (node->kind == FL_NODE_TIMER_CATCH) {
         struct fl__mover mv = {
             .id = t.token_id, .node = t.node, .flow = FL_NONE, .stored = true, .leaving = true};
-        if (inst->tokens[k].node != t.node)
+        if (inst->tokens[k].node != t.node) {
+            /* a timer after an event-based gateway: its branch wins */
+            if (r->m->nodes[inst->tokens[k].node].kind == FL_NODE_EVENT_GW) {
+                fired_event(r, &t, node);
+                fl__event_gw_win(r, k, t.node);
+            }
             return;
+        }
         fired_event(r, &t, node);
         fl__inst_remove_token(inst, k);
         fl__run_push(r, &mv);
@@ -335,6 +349,7 @@ void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *timer)
         .id = tok.id, .node = t.node, .flow = FL_NONE, .stored = true, .leaving = true};
     fl__run_close_work(r, &tok, "interrupted by timer");
     fl__run_drop_timers(r, tok.id);
+    fl__subs_close_for_token(r, tok.id);
     fl__run_event(r, FL_EV_NODE_LEFT, tok.id, 0, r->m->nodes[tok.node].id, NULL);
     fl__inst_remove_token(inst, k);
     fl__run_event(r, FL_EV_NODE_ENTERED, tok.id, 0, node->id, NULL);
