@@ -267,6 +267,60 @@ void fl__run_set_vars(struct fl__run *r, const struct fl_value *vars, uint64_t t
 /* Drop the locals of scope (it ended): LOCALS_DEL when it had any. */
 void fl__run_drop_locals(struct fl__run *r, uint64_t scope);
 
+/* ---- messages and signals (engine_message.c) ---- */
+
+/* Does node n wait for a message or signal (message/signal catch or boundary event, receive
+ * task)? */
+bool fl__is_message_catch(const struct fl_node *n);
+
+/* A token enters a node of the messages area: a message or signal catch event or receive
+ * task (it rests with a subscription), an event-based gateway (it rests with one
+ * subscription or timer per following event), a send task without a job type or a
+ * message/signal throw or end event (FL_FX_OUTBOX / FL_FX_SIGNAL, then on or consumed).
+ * True when handled; false: not such a node, the caller goes on. */
+bool fl__message_enter(struct fl__run *r, const struct fl__mover *mv);
+
+/* Index of subscription id in inst->subs, or SIZE_MAX. */
+size_t fl__inst_find_sub(const struct fl_instance *inst, uint64_t id);
+
+/* Open a subscription of token_id for the message/signal event at node (name and key
+ * already evaluated; copied): inst->subs and SUB_OPEN. */
+void fl__subs_open(struct fl__run *r, uint64_t token_id, uint32_t node, bool interrupting,
+                   const char *name, const char *key);
+
+/* Close (SUB_CLOSE) every subscription of token_id: it moved on, was interrupted or ended. */
+void fl__subs_close_for_token(struct fl__run *r, uint64_t token_id);
+
+/* Close every subscription of the instance (cancel, terminate). */
+void fl__subs_close_all(struct fl__run *r);
+
+/* Before token mv rests at its activity: evaluate the names and keys of the activity's
+ * message and signal boundary events. 0, or -1 after raising an incident (the activity's
+ * work must then not be created). */
+int fl__boundary_subs_check(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the token rests at its activity: open its message and signal boundary events'
+ * subscriptions (interrupting as each boundary says). */
+void fl__boundary_subs_open(struct fl__run *r, const struct fl__mover *mv);
+
+/* Token inst->tokens[ti], resting at an event-based gateway, takes the branch of its
+ * event `target` (a subscription or timer of it fired): the gateway's other
+ * subscriptions and timers close and the token leaves through target. */
+void fl__event_gw_win(struct fl__run *r, size_t ti, uint32_t target);
+
+/* CORRELATE, checked: *si = the subscription in inst->subs, *ti = its token. FL_ENOTFOUND
+ * not open, FL_ECONFLICT its activity has an incident, FL_EUNSUPPORTED a kind of
+ * subscription the engine cannot deliver yet. */
+int fl__correlate_check(const struct fl_model *m, const struct fl_instance *inst,
+                        const struct fl_command *cmd, size_t *si, size_t *ti,
+                        struct fl_error *err);
+
+/* Deliver a message or signal (payload vars, may be NULL) to subscription si of token ti:
+ * message_correlated, the variables set as seen from the token, then the catch event or
+ * receive task is left, the event-based gateway takes that branch, or the boundary event
+ * interrupts its activity or sends a new token out. */
+void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_value *vars);
+
 /* ---- boundary events on resting activities (engine_boundary.c) ---- */
 
 /* True when a token running in scope `scope` (a SCOPE token id, 0 = process level) is
@@ -289,13 +343,9 @@ void fl__activity_cancel(struct fl__run *r, size_t k, const char *reason, bool k
  * when true (errors always interrupt). Cannot fail. */
 void fl__boundary_trigger(struct fl__run *r, size_t k, uint32_t b, bool interrupt);
 
-/* Before a token rests at an activity with boundary events: evaluate what the non-timer
- * boundaries need (message/signal names and keys). -1 after raising an incident at mv. */
-int fl__boundary_check(struct fl__run *r, const struct fl__mover *mv);
-
 /* After the token mv rests at its activity (as the last of inst->tokens): open the
- * message/signal subscriptions of its boundary events and fire a conditional boundary
- * whose condition already holds. */
+ * message/signal subscriptions of its boundary events (fl__boundary_subs_open) and fire
+ * a conditional boundary whose condition already holds. */
 void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv);
 
 /* Evaluate an event's name, code or key: "=expr" through FEEL over vars (a string, or a
@@ -303,9 +353,6 @@ void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv);
  * (NULL for NULL text), or -1 with why (a phrase to follow the text). */
 int fl__eval_text(struct fl__run *r, const char *text, const struct fl_value *vars,
                   const char **out, char *why, size_t why_len);
-
-/* Close (SUB_CLOSE) the subscriptions of the boundary events of token token_id. */
-void fl__boundary_subs_close(struct fl__run *r, uint64_t token_id);
 
 /* ---- errors and escalations (engine_error.c) ---- */
 

@@ -192,18 +192,7 @@ void fl__run_kill_all(struct fl__run *r)
             token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
-    /* nothing may correlate with an instance that ended */
-    for (size_t i = 0; i < inst->n_subs; i++) {
-        struct fl_effect *e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
-        e->u.sub.id = inst->subs[i].id;
-        e->u.sub.instance_id = inst->id;
-        e->u.sub.token_id = inst->subs[i].token_id;
-        e->u.sub.node = inst->subs[i].node;
-        e->u.sub.trigger = inst->subs[i].trigger;
-        free(inst->subs[i].name);
-        free(inst->subs[i].correlation_key);
-    }
-    inst->n_subs = 0;
+    fl__subs_close_all(r);
     r->stopped = true;
 }
 
@@ -391,6 +380,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
             .flow = f,
             .stored = i == 0 ? mv->stored : false,
             .leaving = false,
+            .scope = mv->scope,
         };
         fl__run_push(r, &next);
     }
@@ -545,6 +535,8 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
         stop_loop(r, mv);
         return;
     }
+    if (fl__message_enter(r, mv))
+        return; /* messages and signals: engine_message.c */
     if (node->event && fl__enter_error_event(r, mv))
         return; /* error, escalation, compensation, cancel and conditional events */
     switch (node->kind) {

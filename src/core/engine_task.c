@@ -236,6 +236,8 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
                            .node = mv->node,
                            .flow = FL_NONE,
                            .state = FL_TOKEN_WAITING,
+                           .scope = mv->scope,
+                           .loop = mv->loop,
                            .task_id = task_id};
     fl__run_park(r, &tok);
     if (bdue)
@@ -276,6 +278,8 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
                            .node = mv->node,
                            .flow = FL_NONE,
                            .state = FL_TOKEN_WAITING,
+                           .scope = mv->scope,
+                           .loop = mv->loop,
                            .job_id = job_id};
     fl__run_park(r, &tok);
     if (bdue)

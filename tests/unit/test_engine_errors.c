@@ -554,7 +554,7 @@ static void test_message_boundary_subscription(void **state)
     /* a key that cannot be evaluated: an incident before the task is created */
     t_start(&t, "{\"kind\":\"order\"}");
     assert_int_equal(fx_count(&t.fx, FL_FX_TASK_CREATE), 0);
-    assert_non_null(strstr(incident_msg(&t), "correlation key of boundary event 'cancelled'"));
+    assert_non_null(strstr(incident_msg(&t), "correlation key of 'cancelled'"));
     fl_instance_free(t.inst);
     t.inst = NULL;
 
@@ -620,6 +620,33 @@ static void test_cancel_closes_subscriptions(void **state)
     release(&t);
 }
 
+/* The reader's gate: what this area runs is accepted, the rest refused with a reason. */
+static void test_gate(void **state)
+{
+    struct svc_model s = svc_model();
+    struct t_env t;
+    (void)state;
+    uint32_t eb = ev_node(s.m, FL_NODE_BOUNDARY_EVENT, "eb", FL_TRIGGER_ERROR, "E");
+    uint32_t cb = ev_node(s.m, FL_NODE_BOUNDARY_EVENT, "cb", FL_TRIGGER_CONDITIONAL, NULL);
+    uint32_t loose = ev_node(s.m, FL_NODE_BOUNDARY_EVENT, "loose", FL_TRIGGER_ERROR, NULL);
+    uint32_t es = ev_node(s.m, FL_NODE_EVENT_START, "es", FL_TRIGGER_ERROR, NULL);
+    uint32_t xe = ev_node(s.m, FL_NODE_EVENT_END, "xe", FL_TRIGGER_ESCALATION, "X");
+    uint32_t ct = ev_node(s.m, FL_NODE_CATCH_EVENT, "ct", FL_TRIGGER_CONDITIONAL, NULL);
+    attach(s.m, eb, s.svc, true);
+    attach(s.m, cb, s.svc, true);
+    attach(s.m, loose, s.end, true); /* on an end event: not an activity */
+    s.m->nodes[ct].event->condition = mb_feel("true");
+    t_env_init(&t, s.m);
+    assert_null(fl_engine_unsupported(t.m, eb));
+    assert_null(fl_engine_unsupported(t.m, xe));
+    assert_null(fl_engine_unsupported(t.m, ct));
+    assert_string_equal(fl_engine_unsupported(t.m, cb), "a conditional event needs a condition");
+    assert_string_equal(fl_engine_unsupported(t.m, loose),
+                        "a boundary event must be attached to an activity");
+    assert_non_null(fl_engine_unsupported(t.m, es)); /* only inside an event subprocess */
+    release(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_conditional_boundaries),
         cmocka_unit_test(test_message_boundary_subscription),
         cmocka_unit_test(test_cancel_closes_subscriptions),
+        cmocka_unit_test(test_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
