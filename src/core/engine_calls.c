@@ -141,7 +141,8 @@ void fl__run_resume(struct fl__run *r, size_t i)
                            .scope = t->scope,
                            .loop = t->loop};
     fl__inst_remove_token(r->inst, i);
-    fl__run_drop_timers(r, mv.id); /* its boundary timers go with the work */
+    fl__run_drop_timers(r, mv.id); /* its boundary timers and subscriptions go with the work */
+    fl__subs_close_for_token(r, mv.id);
     fl__run_push(r, &mv);
 }
 
@@ -357,22 +358,33 @@ void fl__call_done(struct fl__run *r, const struct fl_command *cmd, size_t ti)
                            .loop = t.loop};
     struct fl_value *back;
 
+    if (cmd->error_code && strncmp(cmd->error_code, "flowd:", 6) != 0) {
+        /* A BPMN error the called instance did not catch: thrown at the call activity,
+         * whose boundary events see it first. The child is over: nothing to cancel. */
+        const char *code = fl__fx_strdup(r->fx, cmd->error_code);
+        const char *msg = fl__fx_strdup(r->fx, cmd->error_message);
+        struct fl__throw th = {FL_TRIGGER_ERROR, code, msg, t.node, t.id, t.scope};
+        r->inst->tokens[ti].call_id = 0;
+        if (fl__throw(r, &th, ti) == FL__UNCAUGHT) {
+            size_t k = fl__inst_find_token(r->inst, t.id);
+            if (k != SIZE_MAX)
+                fl__error_uncaught(r, NULL, k, 0, code, msg);
+        }
+        return;
+    }
     /* The token leaves its rest either way: on, or into an incident. */
     fl__inst_remove_token(r->inst, ti);
     fl__run_drop_timers(r, t.id);
+    fl__subs_close_for_token(r, t.id);
     if (cmd->error_code) {
-        const char *code = cmd->error_code, *msg = cmd->error_message;
-        if (!strcmp(code, "flowd:process-not-found"))
-            fl__run_incident(r, &mv, 0, "call activity '%s' cannot start its process: %s",
-                             node->id, msg ? msg : "not found");
-        else if (!strcmp(code, "flowd:cancelled"))
+        const char *msg = cmd->error_message;
+        if (!strcmp(cmd->error_code, "flowd:cancelled"))
             fl__run_incident(r, &mv, 0, "the instance %llu called by '%s' was cancelled%s%s",
                              (unsigned long long)t.call_id, node->id, msg ? ": " : "",
                              msg ? msg : "");
-        else /* NEEDSWORK: throw it at the call activity once errors propagate (errors). */
-            fl__run_incident(r, &mv, 0,
-                             "error '%s'%s%s from the process called by '%s' is not caught", code,
-                             msg ? ": " : "", msg ? msg : "", node->id);
+        else
+            fl__run_incident(r, &mv, 0, "call activity '%s' cannot start its process: %s",
+                             node->id, msg ? msg : cmd->error_code);
         return;
     }
     if (!(back = returned_vars(r, &mv, cmd->variables)))

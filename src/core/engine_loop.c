@@ -121,65 +121,6 @@ static void start_inner(struct fl__run *r, const struct fl_token *b, uint32_t k,
     fl__run_push(r, &mv);
 }
 
-/* Every token inside scope (directly or deeper), resting or still moving, ends: its work
- * is closed, its timers and locals dropped. */
-static void kill_inside(struct fl__run *r, uint64_t scope)
-{
-    struct fl_instance *inst = r->inst;
-    uint64_t *ids = fl_reallocarray(NULL, inst->n_tokens + r->q_len + 1, sizeof(*ids));
-    size_t n_ids = 0, w = 0;
-    bool grew = true;
-
-    ids[n_ids++] = scope;
-    /* The scopes inside: resting SCOPE tokens whose scope is already in the set. */
-    while (grew) {
-        grew = false;
-        for (size_t i = 0; i < inst->n_tokens; i++) {
-            const struct fl_token *t = &inst->tokens[i];
-            bool in = false, known = false;
-            for (size_t j = 0; j < n_ids && !(in && known); j++) {
-                in = in || t->scope == ids[j];
-                known = known || t->id == ids[j];
-            }
-            if (in && !known) {
-                ids[n_ids++] = t->id;
-                grew = true;
-            }
-        }
-    }
-    for (size_t i = 0; i < inst->n_tokens; i++) {
-        struct fl_token t = inst->tokens[i];
-        bool in = false;
-        for (size_t j = 0; j < n_ids && !in; j++)
-            in = t.scope == ids[j];
-        if (!in) {
-            inst->tokens[w++] = t;
-            continue;
-        }
-        fl__run_close_work(r, &t, "cancelled");
-        fl__run_drop_timers(r, t.id);
-        fl__run_drop_locals(r, t.id);
-        token_del(r, t.id);
-    }
-    inst->n_tokens = w;
-    w = r->q_head;
-    for (size_t i = r->q_head; i < r->q_len; i++) {
-        const struct fl__mover *q = &r->q[i];
-        bool in = false;
-        for (size_t j = 0; j < n_ids && !in; j++)
-            in = q->scope == ids[j];
-        if (!in) {
-            r->q[w++] = *q;
-            continue;
-        }
-        fl__run_drop_locals(r, q->id);
-        if (q->stored)
-            token_del(r, q->id);
-    }
-    r->q_len = w;
-    free(ids);
-}
-
 /* Body at inst->tokens[bi] is done: its output collection goes out, it leaves. */
 static void finish_body(struct fl__run *r, size_t bi)
 {
@@ -200,7 +141,7 @@ static void finish_body(struct fl__run *r, size_t bi)
         out = fl_value_context_new();
         fl_value_context_set(out, coll, strlen(coll), v ? fl_value_ref(v) : fl_value_list_new());
     }
-    kill_inside(r, b.id);
+    fl__cancel_inside(r, b.id, "cancelled"); /* the completion condition held */
     fl__inst_remove_token(r->inst, fl__inst_find_token(r->inst, b.id));
     fl__run_drop_timers(r, b.id);
     fl__run_drop_locals(r, b.id);
@@ -279,8 +220,11 @@ static void mi_start(struct fl__run *r, const struct fl__mover *mv)
     if (loop->sequential && coll && n > 1)
         fl_value_context_set(locals, MI_COLLECTION, strlen(MI_COLLECTION), fl_value_ref(coll));
     fl__run_set_locals(r, b.id, locals, b.id, node->id);
-    if (bdue)
+    if (bdue) {
         fl__arm_boundaries(r, mv, bdue, brepeat);
+        if (fl__inst_find_token(r->inst, b.id) == SIZE_MAX)
+            goto out; /* a conditional boundary that already holds took the body away */
+    }
     if (n == 0) {
         finish_body(r, fl__inst_find_token(r->inst, b.id));
         goto out;

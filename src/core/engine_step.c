@@ -197,6 +197,7 @@ void fl__run_kill_all(struct fl__run *r)
             token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
+    fl__subs_close_all(r);
     r->stopped = true;
 }
 
@@ -247,6 +248,7 @@ void fl__run_merge_vars(struct fl__run *r, const struct fl_value *vars, uint64_t
     fl__run_event(r, FL_EV_VARIABLES_CHANGED, token_id, 0, node_id, fl__fx_scratch_keep(r->fx));
     fl_value_unref(cur);
     r->inst->variables = next;
+    r->vars_changed = true; /* conditional events look again */
 }
 
 /* ---- choosing the flows to leave by ---- */
@@ -550,6 +552,10 @@ static void enter(struct fl__run *r, const struct fl__mover *in)
         return;
     if (node->n_inputs && fl__mappings_in(r, mv) < 0)
         return;
+    if (fl__message_enter(r, mv))
+        return; /* messages and signals: engine_message.c */
+    if (node->event && fl__enter_error_event(r, mv))
+        return; /* error, escalation, compensation, cancel and conditional events */
     switch (node->kind) {
     case FL_NODE_USER_TASK:
         fl__enter_user_task(r, mv);
@@ -598,14 +604,24 @@ void fl__run_go(struct fl__run *r)
 {
     struct fl_instance *inst = r->inst;
 
-    while (!r->stopped && r->q_head < r->q_len) {
-        struct fl__mover mv = r->q[r->q_head++];
-        if (mv.node >= r->m->n_nodes)
-            continue; /* cannot happen with a checked model; never index past it */
-        if (mv.leaving)
-            leave(r, &mv);
-        else
-            enter(r, &mv);
+    for (;;) {
+        while (!r->stopped && r->q_head < r->q_len) {
+            struct fl__mover mv = r->q[r->q_head++];
+            if (mv.node >= r->m->n_nodes)
+                continue; /* cannot happen with a checked model; never index past it */
+            if (mv.leaving)
+                leave(r, &mv);
+            else
+                enter(r, &mv);
+        }
+        /* Variables changed: conditional events may hold now, and what they set off may
+         * change variables again (bounded by the loop guard). */
+        if (r->stopped || !r->vars_changed || inst->status != FL_INSTANCE_ACTIVE)
+            break;
+        r->vars_changed = false;
+        fl__conditions_recheck(r);
+        if (r->q_head == r->q_len)
+            break;
     }
     if (inst->status == FL_INSTANCE_ACTIVE && inst->n_tokens == 0) {
         inst->status = FL_INSTANCE_COMPLETED;
