@@ -458,6 +458,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         if ((rc = check_active(inst, err)) == 0 && (rc = check_vars(cmd->variables, err)) == 0)
             rc = fl__correlate_check(m, inst, cmd, &si, &ti, err);
         break;
+    case FL_CMD_THROW_ERROR:
+        rc = fl__throw_error_check(m, inst, cmd, &ti, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -492,6 +495,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_CORRELATE:
         fl__correlate(&r, si, ti, cmd->variables);
+        break;
+    case FL_CMD_THROW_ERROR:
+        fl__throw_error_apply(&r, cmd, ti);
         break;
     default:
         do_cancel(&r, cmd);

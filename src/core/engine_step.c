@@ -124,8 +124,12 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
     va_end(ap);
     uint64_t id = fl__run_id(r, FL_ID_INCIDENT);
-    struct fl_token t = {
-        .id = mv->id, .node = mv->node, .flow = FL_NONE, .state = FL_TOKEN_INCIDENT};
+    struct fl_token t = {.id = mv->id,
+                         .node = mv->node,
+                         .flow = FL_NONE,
+                         .state = FL_TOKEN_INCIDENT,
+                         .scope = mv->scope,
+                         .loop = mv->loop};
     struct fl_effect *e = fl__fx_push(r->fx, FL_FX_INCIDENT);
     struct fl_buf *b;
 
@@ -188,7 +192,18 @@ void fl__run_kill_all(struct fl__run *r)
             token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
-    fl__subs_close_all(r);
+    /* nothing may correlate with an instance that ended */
+    for (size_t i = 0; i < inst->n_subs; i++) {
+        struct fl_effect *e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
+        e->u.sub.id = inst->subs[i].id;
+        e->u.sub.instance_id = inst->id;
+        e->u.sub.token_id = inst->subs[i].token_id;
+        e->u.sub.node = inst->subs[i].node;
+        e->u.sub.trigger = inst->subs[i].trigger;
+        free(inst->subs[i].name);
+        free(inst->subs[i].correlation_key);
+    }
+    inst->n_subs = 0;
     r->stopped = true;
 }
 
@@ -239,6 +254,7 @@ void fl__run_merge_vars(struct fl__run *r, const struct fl_value *vars, uint64_t
     fl__run_event(r, FL_EV_VARIABLES_CHANGED, token_id, 0, node_id, fl__fx_scratch_keep(r->fx));
     fl_value_unref(cur);
     r->inst->variables = next;
+    r->vars_changed = true; /* conditional events look again */
 }
 
 /* ---- choosing the flows to leave by ---- */
@@ -375,6 +391,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
             .flow = f,
             .stored = i == 0 ? mv->stored : false,
             .leaving = false,
+            .scope = mv->scope, /* a flow never leaves its scope */
         };
         fl__run_push(r, &next);
     }
@@ -531,6 +548,8 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
     }
     if (fl__message_enter(r, mv))
         return; /* messages and signals: engine_message.c */
+    if (node->event && fl__enter_error_event(r, mv))
+        return; /* error, escalation, compensation, cancel and conditional events */
     switch (node->kind) {
     case FL_NODE_USER_TASK:
         fl__enter_user_task(r, mv);
@@ -576,14 +595,24 @@ void fl__run_go(struct fl__run *r)
 {
     struct fl_instance *inst = r->inst;
 
-    while (!r->stopped && r->q_head < r->q_len) {
-        struct fl__mover mv = r->q[r->q_head++];
-        if (mv.node >= r->m->n_nodes)
-            continue; /* cannot happen with a checked model; never index past it */
-        if (mv.leaving)
-            leave(r, &mv);
-        else
-            enter(r, &mv);
+    for (;;) {
+        while (!r->stopped && r->q_head < r->q_len) {
+            struct fl__mover mv = r->q[r->q_head++];
+            if (mv.node >= r->m->n_nodes)
+                continue; /* cannot happen with a checked model; never index past it */
+            if (mv.leaving)
+                leave(r, &mv);
+            else
+                enter(r, &mv);
+        }
+        /* Variables changed: conditional events may hold now, and what they set off may
+         * change variables again (bounded by the loop guard). */
+        if (r->stopped || !r->vars_changed || inst->status != FL_INSTANCE_ACTIVE)
+            break;
+        r->vars_changed = false;
+        fl__conditions_recheck(r);
+        if (r->q_head == r->q_len)
+            break;
     }
     if (inst->status == FL_INSTANCE_ACTIVE && inst->n_tokens == 0) {
         inst->status = FL_INSTANCE_COMPLETED;

@@ -43,6 +43,8 @@ static const char *message_unsupported(const struct fl_model *m, const struct fl
         case FL_NODE_SERVICE_TASK:
         case FL_NODE_SCRIPT_TASK:
         case FL_NODE_RECEIVE_TASK:
+        case FL_NODE_SUB_PROCESS:   /* the scopes' gate decides on these */
+        case FL_NODE_CALL_ACTIVITY: /* engine_boundary.c fires on resting scopes */
             return NULL;
         case FL_NODE_SEND_TASK:
         case FL_NODE_BUSINESS_RULE_TASK:

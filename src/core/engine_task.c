@@ -236,7 +236,9 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
                            .node = mv->node,
                            .flow = FL_NONE,
                            .state = FL_TOKEN_WAITING,
-                           .task_id = task_id};
+                           .task_id = task_id,
+                           .scope = mv->scope,
+                           .loop = mv->loop};
     fl__run_park(r, &tok);
     if (bdue)
         fl__arm_boundaries(r, mv, bdue, brepeat);
@@ -276,7 +278,9 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
                            .node = mv->node,
                            .flow = FL_NONE,
                            .state = FL_TOKEN_WAITING,
-                           .job_id = job_id};
+                           .job_id = job_id,
+                           .scope = mv->scope,
+                           .loop = mv->loop};
     fl__run_park(r, &tok);
     if (bdue)
         fl__arm_boundaries(r, mv, bdue, brepeat);

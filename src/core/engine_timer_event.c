@@ -203,6 +203,8 @@ void fl__run_drop_timers(struct fl__run *r, uint64_t token_id)
     for (size_t i = r->inst->n_timers; i-- > 0;)
         if (r->inst->timers[i].kind == FL_TIMER_EVENT && r->inst->timers[i].token_id == token_id)
             fl__run_timer_del(r, i);
+    /* its boundary events' subscriptions go with the activity too */
+    fl__boundary_subs_close(r, token_id);
 }
 
 /* ---- entering ---- */
@@ -239,13 +241,13 @@ int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **d
         return 0;
     *due = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**due));
     *repeat = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**repeat));
-    if (fl__boundary_subs_check(r, mv) < 0)
+    if (fl__boundary_check(r, mv) < 0)
         return -1;
     for (uint32_t i = 0; i < task->n_boundaries; i++) {
         const struct fl_node *b = &r->m->nodes[task->boundaries[i]];
         int rc;
         if (b->kind != FL_NODE_TIMER_BOUNDARY) {
-            (*due)[i] = INT64_MIN; /* other boundary events are not timers */
+            (*due)[i] = INT64_MIN; /* not a timer: engine_boundary.c's */
             continue;
         }
         rc = run_due(r, mv, b, &(*due)[i], &(*repeat)[i]);
@@ -264,7 +266,7 @@ void fl__arm_boundaries(struct fl__run *r, const struct fl__mover *mv, const int
     for (uint32_t i = 0; i < task->n_boundaries; i++)
         if (due[i] != INT64_MIN)
             arm(r, mv->id, task->boundaries[i], due[i], repeat[i]);
-    fl__boundary_subs_open(r, mv);
+    fl__boundary_rest(r, mv);
 }
 
 /* ---- firing ---- */
@@ -292,7 +294,11 @@ static void fired_event(struct fl__run *r, const struct fl_timer *t, const struc
 static void fire_non_interrupting(struct fl__run *r, const struct fl_timer *t, uint32_t b)
 {
     const struct fl_node *node = &r->m->nodes[b];
-    struct fl__mover out = {.id = fl__run_id(r, FL_ID_TOKEN), .node = b, .flow = FL_NONE};
+    size_t k = fl__inst_find_token(r->inst, t->token_id);
+    struct fl__mover out = {.id = fl__run_id(r, FL_ID_TOKEN),
+                            .node = b,
+                            .flow = FL_NONE,
+                            .scope = k == SIZE_MAX ? 0 : r->inst->tokens[k].scope};
     char why[400];
     int64_t due;
     uint32_t repeat;
@@ -335,25 +341,16 @@ void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *timer)
         return;
     }
     if (node->kind != FL_NODE_TIMER_BOUNDARY || inst->tokens[k].node != node->attached_to ||
-        inst->tokens[k].state != FL_TOKEN_WAITING)
+        (inst->tokens[k].state != FL_TOKEN_WAITING && inst->tokens[k].state != FL_TOKEN_SCOPE))
         return; /* NEEDSWORK: a task stuck in an incident keeps no boundary timer */
     fired_event(r, &t, node);
     if (!node->cancel_activity) {
         fire_non_interrupting(r, &t, t.node);
         return;
     }
-    /* Interrupting: the task (or job) is cancelled with every timer of its token, and the
-     * token itself leaves through the boundary event. */
-    struct fl_token tok = inst->tokens[k];
-    struct fl__mover mv = {
-        .id = tok.id, .node = t.node, .flow = FL_NONE, .stored = true, .leaving = true};
-    fl__run_close_work(r, &tok, "interrupted by timer");
-    fl__run_drop_timers(r, tok.id);
-    fl__subs_close_for_token(r, tok.id);
-    fl__run_event(r, FL_EV_NODE_LEFT, tok.id, 0, r->m->nodes[tok.node].id, NULL);
-    fl__inst_remove_token(inst, k);
-    fl__run_event(r, FL_EV_NODE_ENTERED, tok.id, 0, node->id, NULL);
-    fl__run_push(r, &mv);
+    /* Interrupting: the activity (task, job, or everything inside a scope) is cancelled
+     * with every timer of its token, and the token leaves through the boundary event. */
+    fl__boundary_trigger(r, k, t.node, true);
 }
 
 int fl_engine_timer_start_due(const struct fl_model *m, uint32_t node, int64_t now_ms,
