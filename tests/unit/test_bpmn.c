@@ -611,8 +611,8 @@ static void test_unsupported(void **state)
     expect_error("  <bpmn:startEvent id=\"s\">\n"
                  "    <bpmn:signalEventDefinition/>\n"
                  "  </bpmn:startEvent>\n",
-                 FL_EUNSUPPORTED, "startEvent 's': this event definition is not supported yet",
-                 "s", 4, 3);
+                 FL_EUNSUPPORTED, "startEvent 's': a signal event needs a signal name", "s", 4,
+                 3);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:userTask id=\"u\">\n"
                  "    <bpmn:multiInstanceLoopCharacteristics>\n"
