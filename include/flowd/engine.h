@@ -115,8 +115,16 @@ enum fl_command_kind {
     FL_CMD_RESOLVE,     /* target_id = a token in state INCIDENT: retry its node (a job is
                            created again with `retries` retries, an expression re-evaluated);
                            variables merged first */
-    FL_CMD_MODIFY       /* admin: cancel token target_id (0 = none), then start a token
+    FL_CMD_MODIFY,      /* admin: cancel token target_id (0 = none), then start a token
                            before element start_node_id (NULL = none); actor recorded */
+    /* Service-level commands (the engine refuses them): the writer runs them across
+     * instances, in one transaction with everything they set off. */
+    FL_CMD_PUBLISH_MESSAGE, /* message message_name (correlation_key, variables, message_id,
+                               ttl_ms): correlate to the oldest matching subscription, else
+                               start the latest process with that message start event, else
+                               buffer it for ttl_ms (0: refused, FL_ENOTFOUND) */
+    FL_CMD_BROADCAST_SIGNAL /* signal message_name with variables to every signal
+                               subscription and signal start event */
 };
 
 /* A command. Pointers are borrowed for the duration of the call, except that the engine
@@ -153,6 +161,11 @@ struct fl_command {
      * instance that ended (0 = not checked) */
     uint64_t new_instance_id;
     uint64_t parent_instance_id, parent_token_id;
+    /* PUBLISH_MESSAGE / BROADCAST_SIGNAL: the name; the message's key (NULL = none), the
+     * client's message id for dedupe (NULL = none) and time to live (ms; negative = the
+     * service's default, 0 = do not buffer) */
+    const char *message_name, *correlation_key, *message_id;
+    int64_t ttl_ms;
 };
 
 enum fl_id_kind {

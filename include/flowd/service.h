@@ -33,6 +33,9 @@ struct fl_service_options {
      * clock_ms. */
     bool test_clock;
     int64_t test_clock_start_ms;
+    /* Time to live of a published message that names none: 0 = one hour, negative = do
+     * not buffer (an unmatched message is refused). */
+    int64_t message_ttl_ms;
 };
 
 /* Outcome of a command, given to the callback after commit (or on refusal). */
@@ -46,6 +49,16 @@ struct fl_result {
     /* fl_service_submit_answered only: the answer render gave was stored in the command's
      * transaction and that transaction committed. */
     bool answer_kept;
+    /* FL_CMD_PUBLISH_MESSAGE: what became of the message (enum fl_message_status: reached a
+     * subscription of instance_id, started instance instance_id, or buffered as
+     * message_id until expires_at); duplicate: a message with the same client message id
+     * was published within its time to live, and this is its answer. */
+    int message_outcome;
+    uint64_t message_id;
+    int64_t expires_at;
+    bool duplicate;
+    /* FL_CMD_BROADCAST_SIGNAL: subscriptions reached, instances started. */
+    uint32_t n_correlated, n_started;
 };
 
 /* Called on the writer thread once the command's fate is durable; must not block (it may

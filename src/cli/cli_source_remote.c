@@ -360,6 +360,32 @@ static void member_str(struct fl_buf *b, const char *key, const char *s)
     fl_json_cstring(b, s);
 }
 
+/* An unsigned integer member of o, or 0 (absent, null). */
+static uint64_t member_u64(const struct fl_value *o, const char *key)
+{
+    const struct fl_value *v = fl_value_context_get(o, key, strlen(key));
+    int64_t n = 0;
+    if (!v || fl_value_type(v) != FL_VNUMBER || fl_value_to_int64(v, &n) != 0 || n < 0)
+        return 0;
+    return (uint64_t)n;
+}
+
+/* The answer of POST /api/v1/messages or /signals into res (as the local service fills it). */
+static void message_answer(const struct fl_value *doc, struct fl_result *res)
+{
+    const struct fl_value *v = fl_value_context_get(doc, "outcome", 7);
+    const char *s = v ? fl_value_str(v, NULL) : NULL;
+    res->message_outcome = s && !strcmp(s, "correlated") ? FL_MESSAGE_CORRELATED
+                           : s && !strcmp(s, "started")  ? FL_MESSAGE_STARTED
+                                                         : FL_MESSAGE_BUFFERED;
+    res->instance_id = member_u64(doc, "instance_id");
+    res->message_id = member_u64(doc, "message_id");
+    v = fl_value_context_get(doc, "duplicate", 9);
+    res->duplicate = v && fl_value_is_true(v);
+    res->n_correlated = (uint32_t)member_u64(doc, "correlated");
+    res->n_started = (uint32_t)member_u64(doc, "started");
+}
+
 static int remote_run(struct cli_source *src, const struct fl_command *cmd, struct fl_result *res)
 {
     struct fl_buf path = FL_BUF_INIT, body = FL_BUF_INIT;
@@ -389,6 +415,18 @@ static int remote_run(struct cli_source *src, const struct fl_command *cmd, stru
         member_str(&body, "kind", cmd->action_kind);
         member_str(&body, "ref", cmd->action_ref);
         break;
+    case FL_CMD_PUBLISH_MESSAGE:
+        fl_buf_adds(&path, "/api/v1/messages");
+        member_str(&body, "name", cmd->message_name);
+        member_str(&body, "correlation_key", cmd->correlation_key);
+        member_str(&body, "message_id", cmd->message_id);
+        if (cmd->ttl_ms >= 0)
+            fl_buf_addf(&body, ",\"time_to_live\":%lld", (long long)cmd->ttl_ms);
+        break;
+    case FL_CMD_BROADCAST_SIGNAL:
+        fl_buf_adds(&path, "/api/v1/signals");
+        member_str(&body, "name", cmd->message_name);
+        break;
     default:
         res->rc = fl_error_set(&res->err, FL_EUSAGE, "this command is not available with --server");
         goto out;
@@ -401,6 +439,8 @@ static int remote_run(struct cli_source *src, const struct fl_command *cmd, stru
         goto out;
     if (cmd->kind == FL_CMD_START)
         res->rc = cli_remote_id(doc, "id", &res->instance_id, &res->err);
+    else if (cmd->kind == FL_CMD_PUBLISH_MESSAGE || cmd->kind == FL_CMD_BROADCAST_SIGNAL)
+        message_answer(doc, res);
     else
         res->instance_id = cmd->instance_id;
 out:

@@ -291,18 +291,6 @@ void fl__subs_open(struct fl__run *r, uint64_t token_id, uint32_t node, bool int
 /* Close (SUB_CLOSE) every subscription of token_id: it moved on, was interrupted or ended. */
 void fl__subs_close_for_token(struct fl__run *r, uint64_t token_id);
 
-/* Close every subscription of the instance (cancel, terminate). */
-void fl__subs_close_all(struct fl__run *r);
-
-/* Before token mv rests at its activity: evaluate the names and keys of the activity's
- * message and signal boundary events. 0, or -1 after raising an incident (the activity's
- * work must then not be created). */
-int fl__boundary_subs_check(struct fl__run *r, const struct fl__mover *mv);
-
-/* After the token rests at its activity: open its message and signal boundary events'
- * subscriptions (interrupting as each boundary says). */
-void fl__boundary_subs_open(struct fl__run *r, const struct fl__mover *mv);
-
 /* Token inst->tokens[ti], resting at an event-based gateway, takes the branch of its
  * event `target` (a subscription or timer of it fired): the gateway's other
  * subscriptions and timers close and the token leaves through target. */
@@ -343,9 +331,13 @@ void fl__activity_cancel(struct fl__run *r, size_t k, const char *reason, bool k
  * when true (errors always interrupt). Cannot fail. */
 void fl__boundary_trigger(struct fl__run *r, size_t k, uint32_t b, bool interrupt);
 
+/* Before a token rests at an activity with boundary events: evaluate what the non-timer
+ * boundaries need (message/signal names and keys). -1 after raising an incident at mv. */
+int fl__boundary_check(struct fl__run *r, const struct fl__mover *mv);
+
 /* After the token mv rests at its activity (as the last of inst->tokens): open the
- * message/signal subscriptions of its boundary events (fl__boundary_subs_open) and fire
- * a conditional boundary whose condition already holds. */
+ * message/signal subscriptions of its boundary events and fire a conditional boundary
+ * whose condition already holds. */
 void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv);
 
 /* Evaluate an event's name, code or key: "=expr" through FEEL over vars (a string, or a
@@ -353,6 +345,9 @@ void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv);
  * (NULL for NULL text), or -1 with why (a phrase to follow the text). */
 int fl__eval_text(struct fl__run *r, const char *text, const struct fl_value *vars,
                   const char **out, char *why, size_t why_len);
+
+/* Close (SUB_CLOSE) the subscriptions of the boundary events of token token_id. */
+void fl__boundary_subs_close(struct fl__run *r, uint64_t token_id);
 
 /* ---- errors and escalations (engine_error.c) ---- */
 

@@ -176,46 +176,6 @@ void fl__subs_close_for_token(struct fl__run *r, uint64_t token_id)
             sub_close(r, i);
 }
 
-void fl__subs_close_all(struct fl__run *r)
-{
-    while (r->inst->n_subs)
-        sub_close(r, r->inst->n_subs - 1);
-}
-
-/* ---- boundary events of a resting activity ---- */
-
-static bool is_msg_boundary(const struct fl_node *b)
-{
-    return b->kind == FL_NODE_BOUNDARY_EVENT && is_msg_or_signal(trigger_of(b));
-}
-
-int fl__boundary_subs_check(struct fl__run *r, const struct fl__mover *mv)
-{
-    const struct fl_node *task = &r->m->nodes[mv->node];
-    for (uint32_t i = 0; i < task->n_boundaries; i++) {
-        const char *name, *key;
-        if (is_msg_boundary(&r->m->nodes[task->boundaries[i]]) &&
-            eval_event(r, mv, task->boundaries[i], &name, &key) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-void fl__boundary_subs_open(struct fl__run *r, const struct fl__mover *mv)
-{
-    const struct fl_node *task = &r->m->nodes[mv->node];
-    for (uint32_t i = 0; i < task->n_boundaries; i++) {
-        uint32_t b = task->boundaries[i];
-        const struct fl_node *bn = &r->m->nodes[b];
-        const char *name, *key;
-        /* Checked by fl__boundary_subs_check before the token rested: evaluation is
-         * pure, so it succeeds again. */
-        if (!is_msg_boundary(bn) || eval_event(r, mv, b, &name, &key) < 0)
-            continue;
-        fl__subs_open(r, mv->id, b, bn->cancel_activity, name, key);
-    }
-}
-
 /* ---- catching: receive task, catch event, event-based gateway ---- */
 
 static void park_waiting(struct fl__run *r, const struct fl__mover *mv)
@@ -537,7 +497,7 @@ int fl__correlate_check(const struct fl_model *m, const struct fl_instance *inst
         return 0;
     if (sn->kind == FL_NODE_BOUNDARY_EVENT && sn->attached_to == t->node) {
         /* as timers: an activity stuck in an incident is not interrupted */
-        if (t->state != FL_TOKEN_WAITING)
+        if (t->state != FL_TOKEN_WAITING && t->state != FL_TOKEN_SCOPE)
             return fl_error_set(err, FL_ECONFLICT,
                                 "activity '%s' has an incident: its boundary event '%s' waits",
                                 m->nodes[t->node].id, sn->id);
@@ -587,7 +547,6 @@ void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_valu
         fl__event_gw_win(r, ti, sub.node);
         return;
     }
-    /* a boundary event of the activity the token rests at: an interrupting one cancels
-     * everything inside it (a subprocess's tokens too) */
-    fl__boundary_trigger(r, ti, sub.node, false);
+    /* a boundary event of the activity the token rests at (engine_boundary.c) */
+    fl__boundary_trigger(r, fl__inst_find_token(inst, tok.id), sub.node, false);
 }

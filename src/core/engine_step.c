@@ -197,7 +197,18 @@ void fl__run_kill_all(struct fl__run *r)
             token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
-    fl__subs_close_all(r);
+    /* nothing may correlate with an instance that ended */
+    for (size_t i = 0; i < inst->n_subs; i++) {
+        struct fl_effect *e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
+        e->u.sub.id = inst->subs[i].id;
+        e->u.sub.instance_id = inst->id;
+        e->u.sub.token_id = inst->subs[i].token_id;
+        e->u.sub.node = inst->subs[i].node;
+        e->u.sub.trigger = inst->subs[i].trigger;
+        free(inst->subs[i].name);
+        free(inst->subs[i].correlation_key);
+    }
+    inst->n_subs = 0;
     r->stopped = true;
 }
 
@@ -387,7 +398,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
             .flow = f,
             .stored = i == 0 ? mv->stored : false,
             .leaving = false,
-            .scope = mv->scope,
+            .scope = mv->scope, /* a flow never leaves its scope */
         };
         fl__run_push(r, &next);
     }

@@ -12,6 +12,11 @@ static const char *message_unsupported(const struct fl_model *m, const struct fl
     enum fl_trigger t = n->event ? n->event->trigger : FL_TRIGGER_NONE;
     const struct fl_node *a;
 
+    /* Nothing could ever match a nameless one: refuse it here, not at run time. */
+    if ((t == FL_TRIGGER_MESSAGE || t == FL_TRIGGER_SIGNAL) &&
+        (!n->event->name || !n->event->name[0]) && !(n->kind == FL_NODE_SEND_TASK && n->job_type))
+        return t == FL_TRIGGER_MESSAGE ? "a message event needs a message name"
+                                       : "a signal event needs a signal name";
     switch (n->kind) {
     case FL_NODE_RECEIVE_TASK:
         return t == FL_TRIGGER_MESSAGE ? NULL : "a receive task needs a message";
@@ -43,6 +48,8 @@ static const char *message_unsupported(const struct fl_model *m, const struct fl
         case FL_NODE_SERVICE_TASK:
         case FL_NODE_SCRIPT_TASK:
         case FL_NODE_RECEIVE_TASK:
+        case FL_NODE_SUB_PROCESS:   /* the scopes' gate decides on these */
+        case FL_NODE_CALL_ACTIVITY: /* engine_boundary.c fires on resting scopes */
             return NULL;
         case FL_NODE_SEND_TASK:
         case FL_NODE_BUSINESS_RULE_TASK:

@@ -203,6 +203,8 @@ void fl__run_drop_timers(struct fl__run *r, uint64_t token_id)
     for (size_t i = r->inst->n_timers; i-- > 0;)
         if (r->inst->timers[i].kind == FL_TIMER_EVENT && r->inst->timers[i].token_id == token_id)
             fl__run_timer_del(r, i);
+    /* its boundary events' subscriptions go with the activity too */
+    fl__boundary_subs_close(r, token_id);
 }
 
 /* ---- entering ---- */
@@ -240,13 +242,13 @@ int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **d
         return 0;
     *due = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**due));
     *repeat = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**repeat));
-    if (fl__boundary_subs_check(r, mv) < 0)
+    if (fl__boundary_check(r, mv) < 0)
         return -1;
     for (uint32_t i = 0; i < task->n_boundaries; i++) {
         const struct fl_node *b = &r->m->nodes[task->boundaries[i]];
         int rc;
         if (b->kind != FL_NODE_TIMER_BOUNDARY) {
-            (*due)[i] = INT64_MIN; /* other boundary events are not timers */
+            (*due)[i] = INT64_MIN; /* not a timer: engine_boundary.c's */
             continue;
         }
         rc = run_due(r, mv, b, &(*due)[i], &(*repeat)[i]);

@@ -39,6 +39,10 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
         svc->test_clock = true;
     }
     svc->max_batch = opt->max_batch ? opt->max_batch : DEFAULT_MAX_BATCH;
+    /* an hour unless told; a negative default means: never buffer */
+    svc->message_ttl_ms = opt->message_ttl_ms == 0 ? 3600000 : opt->message_ttl_ms;
+    if (svc->message_ttl_ms < 0)
+        svc->message_ttl_ms = 0;
     svc->queue_cap = opt->queue_cap ? opt->queue_cap : DEFAULT_QUEUE_CAP;
     fl__inst_cache_init(&svc->instances,
                         opt->instance_cache ? opt->instance_cache : DEFAULT_INSTANCE_CACHE);
@@ -129,7 +133,9 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     }
     need = text_size(c->actor) + text_size(c->process_key) + text_size(c->business_key) +
            text_size(c->action_kind) + text_size(c->action_ref) + text_size(c->error_message) +
-           text_size(c->reason) + text_size(c->control_name) + (vars.len ? vars.len + 1 : 0);
+           text_size(c->reason) + text_size(c->control_name) + text_size(c->message_name) +
+           text_size(c->correlation_key) + text_size(c->message_id) + text_size(c->start_node_id) +
+           (vars.len ? vars.len + 1 : 0);
     q = fl_malloc(sizeof(*q) + need);
     memset(q, 0, sizeof(*q));
     q->kind = FL__SVC_ENGINE;
@@ -145,6 +151,10 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     q->cmd.error_message = put_text(&p, c->error_message);
     q->cmd.reason = put_text(&p, c->reason);
     q->cmd.control_name = put_text(&p, c->control_name);
+    q->cmd.message_name = put_text(&p, c->message_name);
+    q->cmd.correlation_key = put_text(&p, c->correlation_key);
+    q->cmd.message_id = put_text(&p, c->message_id);
+    q->cmd.start_node_id = put_text(&p, c->start_node_id);
     if (!pre_rc && vars.len) {
         memcpy(p, vars.ptr, vars.len + 1);
         q->vars_json = p;

@@ -111,6 +111,7 @@ struct fl_service {
     bool test_clock;
     _Atomic int64_t test_now;
     struct fl__cal_cache calendars;
+    int64_t message_ttl_ms; /* default time to live of published messages; 0 = none */
 };
 
 void fl__model_cache_release(struct fl__model_cache *c);
@@ -179,6 +180,18 @@ int fl__svc_on_child_end(struct fl_service *svc, const struct fl_instance *inst,
                          const struct fl_effect *e, unsigned depth, struct fl_error *err);
 int fl__svc_on_message_fx(struct fl_service *svc, const struct fl_instance *inst,
                           const struct fl_effect *e, unsigned depth, struct fl_error *err);
+
+/* FL_CMD_PUBLISH_MESSAGE and FL_CMD_BROADCAST_SIGNAL inside the open transaction
+ * (svc_messages.c): the nested commands they set off run at depth + 1. Returns 0 (res
+ * says what happened), a refusal, or a store failure. */
+int fl__svc_publish(struct fl_service *svc, const struct fl_command *cmd, struct fl_result *res,
+                    unsigned depth);
+
+/* After version def_id of process key was deployed (inside the writer's transaction):
+ * record its message and signal start events, replacing those of older versions.
+ * FL_EMODEL when a start event's name cannot be evaluated; store errors. */
+int fl__svc_message_starts_deploy(struct fl_service *svc, const char *key, uint64_t def_id,
+                                  struct fl_error *err);
 
 /* Writer thread entry. */
 void *fl__svc_writer_main(void *arg);

@@ -130,7 +130,8 @@ static enum exec_outcome exec_deploy(struct fl_service *svc, struct fl__svc_cmd 
             return fail(q, rc);
         /* A new version's timer start events replace those of the older versions. */
         if (created &&
-            (rc = fl__svc_start_timers_deploy(svc, &ctx, row.key, row.id, &q->res.err)) != 0) {
+            ((rc = fl__svc_start_timers_deploy(svc, &ctx, row.key, row.id, &q->res.err)) != 0 ||
+             (rc = fl__svc_message_starts_deploy(svc, row.key, row.id, &q->res.err)) != 0)) {
             fl_definition_row_release(&row);
             return fail(q, rc);
         }
@@ -204,6 +205,8 @@ int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct
 
     fl__svc_engine_ctx(svc, &ctx);
     fl_effects_reset(fx);
+    if (cmd.kind == FL_CMD_PUBLISH_MESSAGE || cmd.kind == FL_CMD_BROADCAST_SIGNAL)
+        return fl__svc_publish(svc, &cmd, res, depth); /* across instances: svc_messages.c */
     if (cmd.kind == FL_CMD_START) {
         if (!cmd.process_key)
             return fl_error_set(&res->err, FL_EINVAL, "start needs a process key");

@@ -246,7 +246,7 @@ static void test_placement_errors(void **state)
                      "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"u\" targetRef=\"u\"/>\n"
                      "  <bpmn:boundaryEvent id=\"y\" attachedToRef=\"u\">"
                      "<bpmn:messageEventDefinition/></bpmn:boundaryEvent>\n",
-                 FL_EUNSUPPORTED, "boundaryEvent 'y': this event definition is not supported yet",
+                 FL_EUNSUPPORTED, "boundaryEvent 'y': a message event needs a message name",
                  "y", 12, 3);
     expect_error("  <bpmn:userTask id=\"u\"/>\n"
                  "  <bpmn:intermediateCatchEvent id=\"c\">"

@@ -554,7 +554,7 @@ static void test_message_boundary_subscription(void **state)
     /* a key that cannot be evaluated: an incident before the task is created */
     t_start(&t, "{\"kind\":\"order\"}");
     assert_int_equal(fx_count(&t.fx, FL_FX_TASK_CREATE), 0);
-    assert_non_null(strstr(incident_msg(&t), "correlation key of 'cancelled'"));
+    assert_non_null(strstr(incident_msg(&t), "correlation key of boundary event 'cancelled'"));
     fl_instance_free(t.inst);
     t.inst = NULL;
 
