@@ -374,7 +374,8 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
         return fl__sq_put_control(q, fx, err);
     case FL_FX_CALL:
     case FL_FX_CALL_CANCEL:
-        return 0; /* for the service: it starts or cancels the called instance */
+    case FL_FX_ERROR_UP:
+        return 0; /* for the service: it starts, cancels or answers the other instance */
     case FL_FX_SUB_OPEN:
     case FL_FX_SUB_CLOSE:
     case FL_FX_OUTBOX:

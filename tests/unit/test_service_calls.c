@@ -2,8 +2,7 @@
  * deployed alongside, in the transaction of the command that reached the call; the child's
  * user task is completed and the parent continues with the child's variables; an unknown
  * called process becomes an incident at the call activity; cancelling the parent cancels
- * the child. Until the BPMN reader reads callActivity, the parent's model is patched in the
- * writer's cache (the writer is idle between commands). */
+ * the child; an error the child throws is caught by the call activity's boundary event. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,41 +10,62 @@
 
 #include <cmocka.h>
 
-#include "flowd/alloc.h"
 #include "flowd/service.h"
 #include "flowd/store.h"
 #include "flowd/value.h"
-#include "service/service_int.h"
 #include "svc_fixture.h"
 #include "svc_helpers.h"
 
+#define ZEEBE_CALL(id, key)                                                                        \
+    "<bpmn:callActivity id=\"" id "\"><bpmn:extensionElements>"                                    \
+    "<zeebe:calledElement processId=\"" key "\"/></bpmn:extensionElements></bpmn:callActivity>"
+
 #define CALLS_XML                                                                                  \
     "<?xml version=\"1.0\"?><bpmn:definitions"                                                     \
-    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"                                 \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\">"                                        \
+    "<bpmn:error id=\"err\" errorCode=\"E_STOCK\"/>"                                               \
     "<bpmn:process id=\"parent\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"                \
-    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"call\"/>"                            \
-    "<bpmn:task id=\"call\"/>"                                                                     \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"call\"/>" ZEEBE_CALL("call", "child") \
     "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"call\" targetRef=\"after\"/>"                        \
     "<bpmn:userTask id=\"after\"/>"                                                                \
     "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"after\" targetRef=\"e\"/>"                           \
-    "<bpmn:endEvent id=\"e\"/></bpmn:process>"                                                     \
+    "<bpmn:endEvent id=\"e\"/>"                                                                    \
+    "<bpmn:boundaryEvent id=\"caught\" attachedToRef=\"call\">"                                    \
+    "<bpmn:errorEventDefinition errorRef=\"err\"/></bpmn:boundaryEvent>"                           \
+    "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"caught\" targetRef=\"handle\"/>"                     \
+    "<bpmn:userTask id=\"handle\"/>"                                                               \
+    "<bpmn:sequenceFlow id=\"f4\" sourceRef=\"handle\" targetRef=\"e2\"/>"                         \
+    "<bpmn:endEvent id=\"e2\"/></bpmn:process>"                                                    \
+    "<bpmn:process id=\"lost\" isExecutable=\"true\"><bpmn:startEvent id=\"ls\"/>"                 \
+    "<bpmn:sequenceFlow id=\"l0\" sourceRef=\"ls\" targetRef=\"lcall\"/>"                          \
+    ZEEBE_CALL("lcall", "no-such-process")                                                         \
+    "<bpmn:sequenceFlow id=\"l1\" sourceRef=\"lcall\" targetRef=\"le\"/>"                          \
+    "<bpmn:endEvent id=\"le\"/></bpmn:process>"                                                    \
     "<bpmn:process id=\"child\" isExecutable=\"true\"><bpmn:startEvent id=\"cs\"/>"                \
     "<bpmn:sequenceFlow id=\"c0\" sourceRef=\"cs\" targetRef=\"review\"/>"                         \
     "<bpmn:userTask id=\"review\"/>"                                                               \
-    "<bpmn:sequenceFlow id=\"c1\" sourceRef=\"review\" targetRef=\"ce\"/>"                         \
-    "<bpmn:endEvent id=\"ce\"/></bpmn:process></bpmn:definitions>"
+    "<bpmn:sequenceFlow id=\"c1\" sourceRef=\"review\" targetRef=\"gw\"/>"                         \
+    "<bpmn:exclusiveGateway id=\"gw\" default=\"c2\"/>"                                            \
+    "<bpmn:sequenceFlow id=\"c2\" sourceRef=\"gw\" targetRef=\"ce\"/>"                             \
+    "<bpmn:sequenceFlow id=\"c3\" sourceRef=\"gw\" targetRef=\"fail\">"                            \
+    "<bpmn:conditionExpression>=approved = false</bpmn:conditionExpression>"                       \
+    "</bpmn:sequenceFlow>"                                                                         \
+    "<bpmn:endEvent id=\"ce\"/>"                                                                   \
+    "<bpmn:endEvent id=\"fail\"><bpmn:errorEventDefinition errorRef=\"err\"/></bpmn:endEvent>"     \
+    "</bpmn:process></bpmn:definitions>"
 
 struct calls {
     struct fixture *f;
-    uint64_t parent_def;
     struct fl_store *rd;
 };
 
-static uint64_t start(struct calls *c, const char *vars_json, struct fl_result *res)
+static uint64_t start(struct calls *c, const char *key, const char *vars_json,
+                      struct fl_result *res)
 {
     struct fl_value *vars = NULL;
     struct fl_command cmd = start_cmd(NULL);
-    cmd.process_key = "parent";
+    cmd.process_key = key;
     if (vars_json)
         assert_int_equal(fl_value_from_json(vars_json, strlen(vars_json), &vars, NULL), 0);
     cmd.variables = vars;
@@ -55,33 +75,33 @@ static uint64_t start(struct calls *c, const char *vars_json, struct fl_result *
     return res->instance_id;
 }
 
-/* Deploy both processes, warm the parent's model into the writer's cache with one start,
- * then turn its task "call" into a call activity of `key`. */
-static void prepare(struct calls *c, struct fixture *f, const char *key)
+/* Deploy the processes above. */
+static void prepare(struct calls *c, struct fixture *f)
 {
-    struct fl_deploy_result r[2];
-    struct fl_result res;
+    struct fl_deploy_result r[3];
+    struct fl_error e;
     size_t n;
-    const struct fl_model *m = NULL;
 
     c->f = f;
     f->svc = open_svc(f, 0, 0);
-    assert_int_equal(fl_service_deploy(f->svc, CALLS_XML, strlen(CALLS_XML), r, 2, &n, NULL), 0);
-    assert_int_equal(n, 2);
-    c->parent_def = strcmp(r[0].key, "parent") == 0 ? r[0].definition_id : r[1].definition_id;
-    start(c, NULL, &res); /* the writer now holds the compiled model */
-    for (size_t i = 0; i < f->svc->models.n; i++)
-        if (f->svc->models.items[i].def_id == c->parent_def)
-            m = f->svc->models.items[i].model;
-    assert_non_null(m);
-    struct fl_model *pm = (struct fl_model *)(uintptr_t)m;
-    struct fl_node *node = &pm->nodes[fl_model_find_node(pm, "call")];
-    node->kind = FL_NODE_CALL_ACTIVITY;
-    node->call = fl_calloc(1, sizeof(*node->call));
-    node->call->process_key = fl_strdup(key);
-    node->call->all_in = true;
-    node->call->all_out = true;
+    fl_error_clear(&e);
+    if (fl_service_deploy(f->svc, CALLS_XML, strlen(CALLS_XML), r, 3, &n, &e) != 0)
+        fail_msg("deploy: %s (line %d)", e.msg, e.line);
+    assert_int_equal(n, 3);
     c->rd = reader(f);
+}
+
+static int complete(struct calls *c, uint64_t iid, uint64_t task, const char *vars_json)
+{
+    struct fl_value *vars = NULL;
+    struct fl_command done = complete_cmd(iid, task);
+    struct fl_result res;
+    if (vars_json)
+        assert_int_equal(fl_value_from_json(vars_json, strlen(vars_json), &vars, NULL), 0);
+    done.variables = vars;
+    assert_int_equal(fl_service_run(c->f->svc, &done, &res), 0);
+    fl_value_unref(vars);
+    return res.rc;
 }
 
 static uint64_t event_ref(struct calls *c, uint64_t iid, enum fl_event_type type)
@@ -108,11 +128,10 @@ static void test_parent_child_round_trip(void **state)
     struct fl_result res;
     struct fl_instance_row row;
     struct fl_task_row task;
-    struct fl_value *vars = NULL;
     (void)state;
-    prepare(&c, *state, "child");
+    prepare(&c, *state);
 
-    uint64_t parent = start(&c, "{\"order\":\"o-1\"}", &res);
+    uint64_t parent = start(&c, "parent", "{\"order\":\"o-1\"}", &res);
     assert_int_equal(res.instance_status, FL_INSTANCE_ACTIVE);
     assert_false(res.incident);
     /* The child started in the same command, with the parent's variables. */
@@ -130,12 +149,7 @@ static void test_parent_child_round_trip(void **state)
     fl_task_row_release(&task);
 
     /* Completing the child's task ends the child and moves the parent on, in one go. */
-    struct fl_command done = complete_cmd(child, review);
-    assert_int_equal(fl_value_from_json("{\"approved\":true}", 17, &vars, NULL), 0);
-    done.variables = vars;
-    assert_int_equal(fl_service_run(c.f->svc, &done, &res), 0);
-    assert_int_equal(res.rc, 0);
-    fl_value_unref(vars);
+    assert_int_equal(complete(&c, child, review, "{\"approved\":true}"), 0);
     instance_row(&c, child, &row);
     assert_int_equal(row.status, FL_INSTANCE_COMPLETED);
     fl_instance_row_release(&row);
@@ -159,9 +173,9 @@ static void test_unknown_process_is_an_incident(void **state)
     size_t n;
     bool found = false;
     (void)state;
-    prepare(&c, *state, "no-such-process");
+    prepare(&c, *state);
 
-    uint64_t parent = start(&c, NULL, &res);
+    uint64_t parent = start(&c, "lost", NULL, &res);
     assert_int_equal(res.instance_status, FL_INSTANCE_ACTIVE);
     instance_row(&c, parent, &row);
     assert_true(row.incident);
@@ -182,9 +196,9 @@ static void test_cancel_parent_cancels_child(void **state)
     struct fl_result res;
     struct fl_instance_row row;
     (void)state;
-    prepare(&c, *state, "child");
+    prepare(&c, *state);
 
-    uint64_t parent = start(&c, NULL, &res);
+    uint64_t parent = start(&c, "parent", NULL, &res);
     uint64_t child = event_ref(&c, parent, FL_EV_CALL_STARTED);
     struct fl_command cancel = {.kind = FL_CMD_CANCEL, .instance_id = parent, .reason = "test"};
     assert_int_equal(fl_service_run(c.f->svc, &cancel, &res), 0);
@@ -198,7 +212,7 @@ static void test_cancel_parent_cancels_child(void **state)
     fl_instance_row_release(&row);
 
     /* A child cancelled on its own leaves an incident at the parent's call activity. */
-    parent = start(&c, NULL, &res);
+    parent = start(&c, "parent", NULL, &res);
     child = event_ref(&c, parent, FL_EV_CALL_STARTED);
     cancel.instance_id = child;
     assert_int_equal(fl_service_run(c.f->svc, &cancel, &res), 0);
@@ -210,12 +224,42 @@ static void test_cancel_parent_cancels_child(void **state)
     fl_store_close(c.rd);
 }
 
+/* An error end event in the child is thrown at the call activity, whose error boundary
+ * event catches it: the parent takes the boundary's path, the child ends. */
+static void test_child_error_caught_by_the_caller(void **state)
+{
+    struct calls c;
+    struct fl_result res;
+    struct fl_instance_row row;
+    struct fl_task_row task;
+    (void)state;
+    prepare(&c, *state);
+
+    uint64_t parent = start(&c, "parent", NULL, &res);
+    uint64_t child = event_ref(&c, parent, FL_EV_CALL_STARTED);
+    uint64_t review = event_ref(&c, child, FL_EV_TASK_CREATED);
+    assert_int_equal(complete(&c, child, review, "{\"approved\":false}"), 0);
+    instance_row(&c, child, &row);
+    assert_int_not_equal(row.status, FL_INSTANCE_ACTIVE);
+    fl_instance_row_release(&row);
+    instance_row(&c, parent, &row);
+    assert_int_equal(row.status, FL_INSTANCE_ACTIVE);
+    assert_false(row.incident);
+    fl_instance_row_release(&row);
+    uint64_t handle = event_ref(&c, parent, FL_EV_TASK_CREATED);
+    assert_int_equal(fl_store_task_get(c.rd, handle, &task, NULL), 0);
+    assert_string_equal(task.node_id, "handle");
+    fl_task_row_release(&task);
+    fl_store_close(c.rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_parent_child_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_process_is_an_incident, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_parent_cancels_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_error_caught_by_the_caller, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
