@@ -17,8 +17,6 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
                               : "a standard loop is not supported yet";
     if (n->n_inputs || n->n_outputs)
         return "input/output mappings are not supported yet";
-    if (n->scope != FL_NONE)
-        return "elements inside a subprocess are not supported yet";
     switch (n->kind) {
     case FL_NODE_START_EVENT:
     case FL_NODE_END_EVENT:
@@ -33,12 +31,10 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_TIMER_START:
     case FL_NODE_TIMER_CATCH:
     case FL_NODE_TIMER_BOUNDARY:
-        return NULL;
-    case FL_NODE_SUB_PROCESS:
-        return n->transaction ? "transactions are not supported yet"
-                              : "embedded subprocesses are not supported yet";
+    case FL_NODE_SUB_PROCESS: /* a transaction runs as a subprocess; cancel events are
+                                 refused on their own nodes until they run */
     case FL_NODE_EVENT_SUB_PROCESS:
-        return "event subprocesses are not supported yet";
+        return NULL;
     case FL_NODE_CALL_ACTIVITY:
         return "call activities are not supported yet";
     case FL_NODE_RECEIVE_TASK:
@@ -48,11 +44,21 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_BUSINESS_RULE_TASK:
         return n->job_type ? NULL : "business rule tasks with a decision are not supported yet";
     case FL_NODE_INCLUSIVE_GW:
-        return "inclusive gateways are not supported yet";
+        return NULL;
     case FL_NODE_EVENT_GW:
         return "event-based gateways are not supported yet";
-    case FL_NODE_CATCH_EVENT:
     case FL_NODE_THROW_EVENT:
+        if (!n->event || n->event->trigger == FL_TRIGGER_NONE)
+            return NULL;
+        if (n->event->trigger == FL_TRIGGER_LINK)
+            return n->event->link_target == FL_NONE
+                       ? "has no catch link event of the same name in its scope"
+                       : NULL;
+        return "this event definition is not supported yet";
+    case FL_NODE_CATCH_EVENT:
+        if (n->event && n->event->trigger == FL_TRIGGER_LINK)
+            return NULL;
+        return "this event definition is not supported yet";
     case FL_NODE_BOUNDARY_EVENT:
     case FL_NODE_EVENT_START:
     case FL_NODE_EVENT_END:
