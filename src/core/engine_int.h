@@ -417,6 +417,25 @@ void fl__conditions_recheck(struct fl__run *r);
 uint64_t fl__event_sub_start(struct fl__run *r, uint32_t e, uint64_t s, bool interrupt,
                              const struct fl_value *vars);
 
+/* ---- compensation and cancel (engine_compensate.c) ---- */
+
+/* Token mv leaves its node having completed it: when the node is an activity with a
+ * compensation handler, remember it in inst->comps. */
+void fl__compensable_done(struct fl__run *r, const struct fl__mover *mv);
+
+/* A token enters a compensate throw or end event: the handlers of the completed
+ * activities of its scope (or the one activityRef names) start in reverse order of
+ * completion; with waitForCompletion the token waits for them, else goes on. */
+void fl__enter_compensate(struct fl__run *r, const struct fl__mover *mv);
+
+/* A token enters a cancel end event: its transaction is cancelled, the handlers of its
+ * completed activities run, then the token leaves by the transaction's cancel boundary. */
+void fl__enter_cancel_end(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the queue drained: tokens waiting for compensation handlers (compensate events,
+ * cancel boundaries) whose handlers have all ended go on. */
+void fl__compensation_settle(struct fl__run *r);
+
 /* ---- instance helpers (instance.c) ---- */
 
 /* Index of the token with this open task / job, or SIZE_MAX. */

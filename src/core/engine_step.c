@@ -367,6 +367,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
     }
     if (n < 0)
         return;
+    fl__compensable_done(r, mv); /* a completed activity may be compensated later */
     fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, node->id, NULL);
     if (n == 0) {
         consume(r, mv); /* a node without outgoing flows ends the token (implicit end) */
@@ -595,11 +596,15 @@ void fl__run_go(struct fl__run *r)
                 enter(r, &mv);
         }
         /* Variables changed: conditional events may hold now, and what they set off may
-         * change variables again (bounded by the loop guard). */
-        if (r->stopped || !r->vars_changed || inst->status != FL_INSTANCE_ACTIVE)
+         * change variables again (bounded by the loop guard). Compensation handlers that
+         * ended let the token waiting for them go on. */
+        if (r->stopped || inst->status != FL_INSTANCE_ACTIVE)
             break;
-        r->vars_changed = false;
-        fl__conditions_recheck(r);
+        if (r->vars_changed) {
+            r->vars_changed = false;
+            fl__conditions_recheck(r);
+        }
+        fl__compensation_settle(r);
         if (r->q_head == r->q_len)
             break;
     }

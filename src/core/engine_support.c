@@ -85,19 +85,32 @@ static const char *errors_unsupported(const struct fl_model *m, const struct fl_
         case FL_NODE_BUSINESS_RULE_TASK:
         case FL_NODE_SUB_PROCESS:
         case FL_NODE_CALL_ACTIVITY:
+            if (t == FL_TRIGGER_CANCEL)
+                return m->nodes[n->attached_to].kind == FL_NODE_SUB_PROCESS &&
+                               m->nodes[n->attached_to].transaction
+                           ? NULL
+                           : "a cancel boundary event must be attached to a transaction";
             return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION ||
-                           t == FL_TRIGGER_CONDITIONAL
+                           t == FL_TRIGGER_CONDITIONAL || t == FL_TRIGGER_COMPENSATE
                        ? NULL
                        : "this boundary event is not supported yet";
         default:
             return "a boundary event must be attached to an activity";
         }
     case FL_NODE_EVENT_END:
-        return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION
+        if (t == FL_TRIGGER_CANCEL) {
+            const struct fl_node *tx = n->scope < m->n_nodes ? &m->nodes[n->scope] : NULL;
+            return tx && tx->kind == FL_NODE_SUB_PROCESS && tx->transaction
+                       ? NULL
+                       : "a cancel end event must be inside a transaction";
+        }
+        return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_COMPENSATE
                    ? NULL
                    : "this end event is not supported yet";
     case FL_NODE_THROW_EVENT:
-        return t == FL_TRIGGER_ESCALATION ? NULL : "this throw event is not supported yet";
+        return t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_COMPENSATE
+                   ? NULL
+                   : "this throw event is not supported yet";
     case FL_NODE_CATCH_EVENT:
         return t == FL_TRIGGER_CONDITIONAL ? NULL : "this catch event is not supported yet";
     case FL_NODE_EVENT_START:
