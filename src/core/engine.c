@@ -117,6 +117,8 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
         fl__run_merge_vars(&r, cmd->variables, 0, NULL);
     fl__controls_apply(&r, sets, n_sets, 0, NULL);
     free(sets);
+    /* The process's event subprocesses listen while it runs. */
+    fl__scope_arm(&r, 0, FL_NONE);
     struct fl__mover mv = {.id = fl__run_id(&r, FL_ID_TOKEN), .node = start, .flow = FL_NONE};
     fl__run_push(&r, &mv);
     fl__run_go(&r);
@@ -160,13 +162,7 @@ static int find_holder(const struct fl_model *m, const struct fl_instance *inst,
 /* Take token i off its wait state and queue it to leave its node. */
 static void resume(struct fl__run *r, size_t i)
 {
-    struct fl__mover mv = {.id = r->inst->tokens[i].id,
-                           .node = r->inst->tokens[i].node,
-                           .flow = FL_NONE,
-                           .stored = true,
-                           .leaving = true};
-    mv.scope = r->inst->tokens[i].scope;
-    mv.loop = r->inst->tokens[i].loop;
+    struct fl__mover mv = fl__mover_of(&r->inst->tokens[i], true);
     fl__inst_remove_token(r->inst, i);
     fl__run_drop_timers(r, mv.id); /* its boundary timers go with the task */
     fl__subs_close_for_token(r, mv.id); /* and its boundary subscriptions */
@@ -281,7 +277,7 @@ static void do_complete_task(struct fl__run *r, const struct fl_command *cmd, si
     uint64_t token_id = t->id;
 
     if (cmd->variables)
-        fl__run_merge_vars(r, cmd->variables, token_id, node->id);
+        fl__run_set_vars(r, cmd->variables, token_id, t->scope, node->id);
     if (cp->field_met)
         record_action(r, ti, cmd->target_id, node->stage->main_action_kind,
                       node->stage->main_action_ref);
@@ -360,7 +356,7 @@ static void do_complete_job(struct fl__run *r, const struct fl_command *cmd, siz
     struct fl_effect *e;
 
     if (cmd->variables)
-        fl__run_merge_vars(r, cmd->variables, t->id, node_id);
+        fl__run_set_vars(r, cmd->variables, t->id, t->scope, node_id);
     e = fl__fx_push(r->fx, FL_FX_JOB_CLOSE);
     e->u.job_close.id = cmd->target_id;
     e->u.job_close.at = r->ctx->now_ms;
@@ -390,7 +386,7 @@ static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t 
     fl__run_event(r, FL_EV_JOB_FAILED, t->id, cmd->target_id, node_id, fl__fx_scratch_keep(r->fx));
     if (retries == 0) {
         /* Out of retries: the token waits at the task with an incident for a person. */
-        struct fl__mover mv = {.id = t->id, .node = t->node, .flow = FL_NONE, .stored = true};
+        struct fl__mover mv = fl__mover_of(t, false);
         fl__inst_remove_token(r->inst, ti);
         fl__run_incident(r, &mv, cmd->target_id, "job %llu of '%s' failed with no retries left: %s",
                          (unsigned long long)cmd->target_id, node_id, error);

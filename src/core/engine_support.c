@@ -137,8 +137,6 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
                               : "a standard loop is not supported yet";
     if (n->n_inputs || n->n_outputs)
         return "input/output mappings are not supported yet";
-    if (n->scope != FL_NONE)
-        return "elements inside a subprocess are not supported yet";
     switch (n->kind) {
     case FL_NODE_START_EVENT:
     case FL_NODE_END_EVENT:
@@ -153,12 +151,10 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_TIMER_START:
     case FL_NODE_TIMER_CATCH:
     case FL_NODE_TIMER_BOUNDARY:
-        return NULL;
-    case FL_NODE_SUB_PROCESS:
-        return n->transaction ? "transactions are not supported yet"
-                              : "embedded subprocesses are not supported yet";
+    case FL_NODE_SUB_PROCESS: /* a transaction runs as a subprocess; cancel events are
+                                 refused on their own nodes until they run */
     case FL_NODE_EVENT_SUB_PROCESS:
-        return "event subprocesses are not supported yet";
+        return NULL;
     case FL_NODE_CALL_ACTIVITY:
         return "call activities are not supported yet";
     case FL_NODE_RECEIVE_TASK:
@@ -168,20 +164,30 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_BUSINESS_RULE_TASK:
         return n->job_type ? NULL : "business rule tasks with a decision are not supported yet";
     case FL_NODE_INCLUSIVE_GW:
-        return "inclusive gateways are not supported yet";
-    case FL_NODE_CATCH_EVENT:
+        return NULL;
     case FL_NODE_THROW_EVENT:
+    case FL_NODE_CATCH_EVENT:
     case FL_NODE_BOUNDARY_EVENT:
     case FL_NODE_EVENT_START:
     case FL_NODE_EVENT_END:
-        if (n->event && (n->event->trigger == FL_TRIGGER_MESSAGE ||
-                         n->event->trigger == FL_TRIGGER_SIGNAL))
+        if (!n->event || n->event->trigger == FL_TRIGGER_NONE)
+            return n->kind == FL_NODE_THROW_EVENT ? NULL /* a none throw passes through */
+                                                  : "this event definition is not supported yet";
+        switch (n->event->trigger) {
+        case FL_TRIGGER_LINK:
+            if (n->kind == FL_NODE_CATCH_EVENT)
+                return NULL;
+            if (n->kind == FL_NODE_THROW_EVENT)
+                return n->event->link_target == FL_NONE
+                           ? "has no catch link event of the same name in its scope"
+                           : NULL;
+            return "this event definition is not supported yet";
+        case FL_TRIGGER_MESSAGE:
+        case FL_TRIGGER_SIGNAL:
             return message_unsupported(m, n);
-        if (n->event && n->event->trigger != FL_TRIGGER_NONE && n->event->trigger != FL_TRIGGER_LINK)
+        default:
             return errors_unsupported(m, n);
-        if (n->kind == FL_NODE_THROW_EVENT && (!n->event || n->event->trigger == FL_TRIGGER_NONE))
-            return NULL; /* a none intermediate throw event passes through */
-        return "this event definition is not supported yet";
+        }
     default:
         return "is of an unknown kind";
     }
