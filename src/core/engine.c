@@ -35,8 +35,12 @@ static int start_node(const struct fl_model *m, const struct fl_command *cmd, ui
 {
     if (cmd->start_node_id) {
         uint32_t i = fl_model_find_node(m, cmd->start_node_id);
-        if (i == FL_NONE ||
-            (m->nodes[i].kind != FL_NODE_START_EVENT && m->nodes[i].kind != FL_NODE_TIMER_START)) {
+        /* a message or signal start event of the process itself (not of an event
+         * subprocess) starts it too */
+        bool event_start = i != FL_NONE && m->nodes[i].kind == FL_NODE_EVENT_START &&
+                           m->nodes[i].scope == FL_NONE;
+        if (i == FL_NONE || (m->nodes[i].kind != FL_NODE_START_EVENT &&
+                             m->nodes[i].kind != FL_NODE_TIMER_START && !event_start)) {
             fl_error_set(err, FL_EINVAL, "'%s' is not a start event of process '%s'",
                          cmd->start_node_id, m->key ? m->key : "");
             if (err)
@@ -161,6 +165,7 @@ static void resume(struct fl__run *r, size_t i)
     struct fl__mover mv = fl__mover_of(&r->inst->tokens[i], true);
     fl__inst_remove_token(r->inst, i);
     fl__run_drop_timers(r, mv.id); /* its boundary timers go with the task */
+    fl__subs_close_for_token(r, mv.id); /* and its boundary subscriptions */
     fl__run_push(r, &mv);
 }
 
@@ -410,7 +415,7 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     struct fl__run r;
     struct completion cp = {0};
     struct fl__control_set one;
-    size_t ti = SIZE_MAX;
+    size_t ti = SIZE_MAX, si = SIZE_MAX;
     int rc;
 
     if ((rc = check_ctx(ctx, err)) < 0)
@@ -445,6 +450,13 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_FIRE_TIMER:
         rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
         break;
+    case FL_CMD_THROW_ERROR:
+        rc = fl__throw_error_check(m, inst, cmd, &ti, err);
+        break;
+    case FL_CMD_CORRELATE:
+        if ((rc = check_active(inst, err)) == 0 && (rc = check_vars(cmd->variables, err)) == 0)
+            rc = fl__correlate_check(m, inst, cmd, &si, &ti, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -476,6 +488,12 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_FIRE_TIMER:
         fl__timer_fire(&r, ti);
+        break;
+    case FL_CMD_THROW_ERROR:
+        fl__throw_error_apply(&r, cmd, ti);
+        break;
+    case FL_CMD_CORRELATE:
+        fl__correlate(&r, si, ti, cmd->variables);
         break;
     default:
         do_cancel(&r, cmd);

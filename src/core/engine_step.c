@@ -212,6 +212,7 @@ void fl__run_kill_all(struct fl__run *r)
             fl__run_token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
+    fl__subs_close_all(r);
     r->stopped = true;
 }
 
@@ -262,6 +263,7 @@ void fl__run_merge_vars(struct fl__run *r, const struct fl_value *vars, uint64_t
     fl__run_event(r, FL_EV_VARIABLES_CHANGED, token_id, 0, node_id, fl__fx_scratch_keep(r->fx));
     fl_value_unref(cur);
     r->inst->variables = next;
+    r->vars_changed = true; /* conditional events look again */
 }
 
 /* ---- choosing the flows to leave by ---- */
@@ -390,6 +392,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
     }
     if (n < 0)
         return;
+    fl__compensable_done(r, mv); /* a completed activity may be compensated later */
     fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, node->id, NULL);
     if (n == 0) {
         consume(r, mv); /* a node without outgoing flows ends the token (implicit end) */
@@ -586,6 +589,10 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
         stop_loop(r, mv);
         return;
     }
+    if (fl__message_enter(r, mv))
+        return; /* messages and signals: engine_message.c */
+    if (node->event && fl__enter_error_event(r, mv))
+        return; /* error, escalation, compensation, cancel and conditional events */
     switch (node->kind) {
     case FL_NODE_USER_TASK:
         fl__enter_user_task(r, mv);
@@ -656,8 +663,18 @@ void fl__run_go(struct fl__run *r)
             else
                 enter(r, &mv);
         }
+        /* Variables changed: conditional events may hold now, and what they set off may
+         * change variables again (bounded by the loop guard). Compensation handlers that
+         * ended let the token waiting for them go on. */
         if (r->stopped || inst->status != FL_INSTANCE_ACTIVE)
             break;
+        if (r->vars_changed) {
+            r->vars_changed = false;
+            fl__conditions_recheck(r);
+        }
+        fl__compensation_settle(r);
+        if (r->q_head < r->q_len)
+            continue;
         /* Only once nothing moves can a scope know it is empty, or an inclusive join that
          * no token can reach any more: each may send a token on, so go round again. */
         if (fl__scopes_settle(r) || fl__inclusive_settle(r))

@@ -120,10 +120,10 @@ void fl__run_kill_scope(struct fl__run *r, uint64_t scope)
                 continue;
             dead[i] = true;
             more = true;
-            if (t->state == FL_TOKEN_SCOPE) {
-                fl_grow(&ids, &cap_ids, n_ids + 1, sizeof(*ids));
-                ids[n_ids++] = t->id;
-            }
+            /* Not only SCOPE tokens hold others: compensation handlers run inside the
+             * token of the compensate event (or cancel boundary) that waits for them. */
+            fl_grow(&ids, &cap_ids, n_ids + 1, sizeof(*ids));
+            ids[n_ids++] = t->id;
         }
     }
     for (size_t i = 0; i < inst->n_tokens; i++) {

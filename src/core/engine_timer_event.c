@@ -240,6 +240,8 @@ int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **d
         return 0;
     *due = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**due));
     *repeat = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**repeat));
+    if (fl__boundary_subs_check(r, mv) < 0)
+        return -1;
     for (uint32_t i = 0; i < task->n_boundaries; i++) {
         const struct fl_node *b = &r->m->nodes[task->boundaries[i]];
         int rc;
@@ -263,6 +265,7 @@ void fl__arm_boundaries(struct fl__run *r, const struct fl__mover *mv, const int
     for (uint32_t i = 0; i < task->n_boundaries; i++)
         if (due[i] != INT64_MIN)
             arm(r, mv->id, task->boundaries[i], due[i], repeat[i]);
+    fl__boundary_rest(r, mv);
 }
 
 /* ---- firing ---- */
@@ -331,8 +334,14 @@ void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *timer)
     node = &r->m->nodes[t.node];
     if (node->kind == FL_NODE_TIMER_CATCH) {
         struct fl__mover mv = fl__mover_of(&inst->tokens[k], true);
-        if (inst->tokens[k].node != t.node)
+        if (inst->tokens[k].node != t.node) {
+            /* a timer after an event-based gateway: its branch wins */
+            if (r->m->nodes[inst->tokens[k].node].kind == FL_NODE_EVENT_GW) {
+                fired_event(r, &t, node);
+                fl__event_gw_win(r, k, t.node);
+            }
             return;
+        }
         fired_event(r, &t, node);
         fl__inst_remove_token(inst, k);
         fl__run_push(r, &mv);
@@ -346,22 +355,9 @@ void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *timer)
         fire_non_interrupting(r, &t, t.node, &inst->tokens[k]);
         return;
     }
-    /* Interrupting: the task (or job) is cancelled with every timer of its token -- a
-     * subprocess with everything inside it -- and the token itself leaves through the
-     * boundary event. */
-    struct fl_token tok = inst->tokens[k];
-    struct fl__mover mv = fl__mover_of(&tok, true);
-    mv.node = t.node;
-    if (tok.state == FL_TOKEN_SCOPE) {
-        fl__scope_disarm(r, tok.id);
-        fl__run_kill_scope(r, tok.id);
-        k = find_token(inst, tok.id);
-    }
-    fl__run_token_release(r, &tok, "interrupted by timer");
-    fl__run_event(r, FL_EV_NODE_LEFT, tok.id, 0, r->m->nodes[tok.node].id, NULL);
-    fl__inst_remove_token(inst, k);
-    fl__run_event(r, FL_EV_NODE_ENTERED, tok.id, 0, node->id, NULL);
-    fl__run_push(r, &mv);
+    /* Interrupting: the activity (task, job, or everything inside a scope) is cancelled
+     * with every timer of its token, and the token leaves through the boundary event. */
+    fl__boundary_trigger(r, k, t.node, true);
 }
 
 int fl_engine_timer_start_due(const struct fl_model *m, uint32_t node, int64_t now_ms,

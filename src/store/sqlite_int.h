@@ -240,6 +240,8 @@ enum fl__sq_stmt {
 #define FL__SQ_HISTORY_ROWS 8
 #define FL__SQ_CONTROL_LIST_VARIANTS 16 /* instance x open_only x overdue x viewer */
 
+#define FL__SQ_MSG_SLOTS 24 /* statements of sqlite_messages.c */
+
 struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
     sqlite3 *db;
@@ -269,6 +271,10 @@ struct fl_sqlite {
     uint64_t timer_max; /* highest timer id set by the current apply (raises the counter) */
     /* CRM records (sqlite_crm.c): statements built on first use */
     sqlite3_stmt *crm[FL_CRM_NTYPES][FL__SQ_CRM_SLOTS];
+    /* Messages and signals (sqlite_messages.c): statements, and the time of the step being
+     * applied (its first event's), which subscription and outbox rows are stamped with. */
+    sqlite3_stmt *msg[FL__SQ_MSG_SLOTS];
+    int64_t msg_now;
 };
 
 static inline struct fl_sqlite *fl__sq(struct fl_store *s)
@@ -439,6 +445,18 @@ int fl__sq_calendar_list(struct fl_store *s, struct fl_calendar_row **rows, size
                          struct fl_error *err);
 int fl__sq_calendar_delete(struct fl_store *s, const char *name, struct fl_error *err);
 int fl__sq_calendar_revision(struct fl_store *s, uint64_t *rev, struct fl_error *err);
+/* Messages and signals, in sqlite_messages.c: the SUB_OPEN/SUB_CLOSE/OUTBOX/SIGNAL effects,
+ * an instance's open subscriptions into inst->subs, the largest subscription and message
+ * ids, the message table of the vtable, and closing the statements. */
+int fl__sq_message_effect(struct fl_sqlite *q, const struct fl_model *m,
+                          const struct fl_instance *inst, const struct fl_effect *fx,
+                          struct fl_error *err);
+int fl__sq_subs_load(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err);
+int fl__sq_max_message_id(struct fl_sqlite *q, enum fl_id_kind kind, uint64_t *out,
+                          struct fl_error *err);
+void fl__sq_messages_release(struct fl_sqlite *q);
+extern const struct fl_store_msg_ops fl__sq_msg_ops;
+
 /* CRM records, in sqlite_crm.c (vtable entries of flowd/crm.h). */
 int fl__sq_crm_get(struct fl_store *s, enum fl_crm_type t, uint64_t id,
                    const struct fl_principal *viewer, struct fl_crm_record *out,

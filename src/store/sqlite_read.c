@@ -274,7 +274,8 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
         (rc = load_locals(q, inst, err)) != 0 ||
         (rc = fl__sq_load_controls(q, inst, err)) != 0)
         goto fail;
-    if ((rc = fl__sq_timers_load(q, inst, err)) != 0)
+    if ((rc = fl__sq_timers_load(q, inst, err)) != 0 ||
+        (rc = fl__sq_subs_load(q, inst, err)) != 0)
         goto fail;
     *out = inst;
     return 0;
@@ -296,7 +297,7 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     int rc;
     *out = 0;
     if (kind == FL_ID_SUBSCRIPTION || kind == FL_ID_MESSAGE)
-        return 0; /* not stored before issue 5's subscriptions and outbox (migration 9) */
+        return fl__sq_max_message_id(q, kind, out, err);
     if ((unsigned)kind >= sizeof(by_kind) / sizeof(by_kind[0]))
         return fl_error_set(err, FL_EINVAL, "unknown id kind %d", (int)kind);
     if (!(st = fl__sq_stmt(q, by_kind[kind], err)))

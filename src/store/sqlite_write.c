@@ -389,6 +389,11 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
     case FL_FX_CONTROL_SET:
     case FL_FX_CONTROL_DEL:
         return fl__sq_put_control(q, fx, err);
+    case FL_FX_SUB_OPEN:
+    case FL_FX_SUB_CLOSE:
+    case FL_FX_OUTBOX:
+    case FL_FX_SIGNAL:
+        return fl__sq_message_effect(q, m, inst, fx, err);
     default:
         return fl_error_set(err, FL_EINTERNAL, "unknown effect kind %d", (int)fx->kind);
     }
@@ -407,6 +412,10 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
     if ((rc = put_instance(q, inst, fx, err)) != 0)
         return rc;
     fl__sq_timer_apply_begin(q);
+    q->msg_now = 0;
+    for (size_t i = 0; fx && i < fx->n && !q->msg_now; i++)
+        if (fx->items[i].kind == FL_FX_EVENT)
+            q->msg_now = fx->items[i].u.event.at;
     /* Events are gathered and written in groups (see put_events). Nothing else reads
      * history, so delaying them behind the other rows of this step changes no result;
      * they borrow fx's strings, which live until this returns. */
