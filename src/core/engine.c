@@ -120,6 +120,8 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
         fl__run_merge_vars(&r, cmd->variables, 0, NULL);
     fl__controls_apply(&r, sets, n_sets, 0, NULL);
     free(sets);
+    /* The process's event subprocesses listen while it runs. */
+    fl__scope_arm(&r, 0, FL_NONE);
     struct fl__mover mv = {.id = fl__run_id(&r, FL_ID_TOKEN), .node = start, .flow = FL_NONE};
     fl__run_push(&r, &mv);
     fl__run_go(&r);
@@ -375,12 +377,7 @@ static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t 
     fl__run_event(r, FL_EV_JOB_FAILED, t->id, cmd->target_id, node_id, fl__fx_scratch_keep(r->fx));
     if (retries == 0) {
         /* Out of retries: the token waits at the task with an incident for a person. */
-        struct fl__mover mv = {.id = t->id,
-                               .node = t->node,
-                               .flow = FL_NONE,
-                               .stored = true,
-                               .scope = t->scope,
-                               .loop = t->loop};
+        struct fl__mover mv = fl__mover_of(t, false);
         fl__inst_remove_token(r->inst, ti);
         fl__run_incident(r, &mv, cmd->target_id, "job %llu of '%s' failed with no retries left: %s",
                          (unsigned long long)cmd->target_id, node_id, error);

@@ -34,87 +34,27 @@ bool fl__scope_within(const struct fl_instance *inst, uint64_t scope, uint64_t s
     return false;
 }
 
-static void token_del(struct fl__run *r, uint64_t id)
-{
-    struct fl_effect *e = fl__fx_push(r->fx, FL_FX_TOKEN_DEL);
-    e->u.token.id = id;
-    e->u.token.node = FL_NONE;
-    e->u.token.flow = FL_NONE;
-}
-
-/* What a resting token holds besides itself: task or job, its event timers, its boundary
- * subscriptions and its locals. */
-static void release_token(struct fl__run *r, const struct fl_token *t, const char *reason)
-{
-    fl__run_close_work(r, t, reason);
-    fl__run_drop_timers(r, t->id);
-    fl__boundary_subs_close(r, t->id);
-    /* A catch event's own subscription is the events' side; boundary ones are closed
-     * above. Close whatever else still names the token so nothing is left dangling. */
-    for (size_t i = r->inst->n_subs; i-- > 0;)
-        if (r->inst->subs[i].token_id == t->id) {
-            struct fl_subscription *s = &r->inst->subs[i];
-            struct fl_effect *e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
-            e->u.sub.id = s->id;
-            free(s->name);
-            free(s->correlation_key);
-            r->inst->subs[i] = r->inst->subs[--r->inst->n_subs];
-        }
-    fl__run_drop_locals(r, t->id);
-}
-
 void fl__cancel_inside(struct fl__run *r, uint64_t s, const char *reason)
 {
-    struct fl_instance *inst = r->inst;
-    size_t w = 0;
-    bool any = true;
-
-    /* Queued movers first: they have no row unless they rested before this command. */
-    for (size_t i = r->q_head; i < r->q_len; i++) {
-        if (fl__scope_within(inst, r->q[i].scope, s)) {
-            if (r->q[i].stored)
-                token_del(r, r->q[i].id);
-            fl__run_drop_locals(r, r->q[i].id);
-            continue;
-        }
-        r->q[r->q_head + w++] = r->q[i];
-    }
-    r->q_len = r->q_head + w;
-    /* Resting tokens inside s, innermost scopes included: mark, release, then compact.
-     * Marking needs the scope chain intact, so nothing is removed until all are marked. */
-    while (any) {
-        any = false;
-        for (size_t i = 0; i < inst->n_tokens; i++) {
-            struct fl_token *t = &inst->tokens[i];
-            if (t->state == UINT8_MAX || t->id == s || !fl__scope_within(inst, t->scope, s))
-                continue;
-            release_token(r, t, reason);
-            token_del(r, t->id);
-            t->state = UINT8_MAX;
-            any = true;
-        }
-    }
-    w = 0;
-    for (size_t i = 0; i < inst->n_tokens; i++)
-        if (inst->tokens[i].state != UINT8_MAX)
-            inst->tokens[w++] = inst->tokens[i];
-    inst->n_tokens = w;
+    (void)reason; /* inner work closes as "cancelled" (engine_sub.c) */
+    fl__run_kill_scope(r, s);
 }
 
 void fl__activity_cancel(struct fl__run *r, size_t k, const char *reason, bool keep_id)
 {
     struct fl_token t = r->inst->tokens[k];
     size_t i;
-    if (t.state == FL_TOKEN_SCOPE)
-        fl__cancel_inside(r, t.id, reason);
-    /* A call activity's called instance goes too: release_token's fl__run_close_work
-     * emits FL_FX_CALL_CANCEL for t.call_id. */
+    if (t.state == FL_TOKEN_SCOPE) {
+        /* its event subprocesses may not start any more, and what runs inside stops */
+        fl__scope_disarm(r, t.id);
+        fl__run_kill_scope(r, t.id);
+    }
     i = fl__inst_find_token(r->inst, t.id);
-    release_token(r, &t, reason);
+    fl__run_token_release(r, &t, reason);
     if (i != SIZE_MAX)
         fl__inst_remove_token(r->inst, i);
     if (!keep_id)
-        token_del(r, t.id);
+        fl__run_token_del(r, t.id);
 }
 
 /* Why a job or task closes when boundary event b interrupts it. */

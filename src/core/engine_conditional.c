@@ -54,20 +54,9 @@ void fl__enter_conditional_catch(struct fl__run *r, const struct fl__mover *mv)
 uint64_t fl__event_sub_start(struct fl__run *r, uint32_t e, uint64_t s, bool interrupt,
                              const struct fl_value *vars)
 {
-    uint32_t esp = r->m->nodes[e].scope;
-    uint64_t id;
-
-    if (interrupt)
-        fl__cancel_inside(r, s, "interrupted by an event subprocess");
-    id = fl__run_id(r, FL_ID_TOKEN);
-    struct fl_token t = {.id = id, .node = esp, .flow = FL_NONE, .state = FL_TOKEN_SCOPE, .scope = s};
-    fl__run_event(r, FL_EV_NODE_ENTERED, id, 0, fl__node_id(r->m, esp), NULL);
-    fl__run_park(r, &t);
-    if (vars && fl_value_context_len(vars))
-        fl__run_set_locals(r, id, vars, id, fl__node_id(r->m, esp));
-    struct fl__mover mv = {.id = fl__run_id(r, FL_ID_TOKEN), .node = e, .flow = FL_NONE, .scope = id};
-    fl__run_push(r, &mv);
-    return id;
+    /* the start event says whether it interrupts (error starts always do) */
+    (void)interrupt;
+    return fl__scope_start_event_sub(r, e, s, vars);
 }
 
 /* Is an instance of the event subprocess esp running in scope s? */

@@ -327,6 +327,10 @@ bool fl__enter_error_event(struct fl__run *r, const struct fl__mover *mv)
             escalation(r, mv, false);
             return true;
         }
+        if (n->event->trigger == FL_TRIGGER_COMPENSATE) {
+            fl__enter_compensate(r, mv);
+            return true;
+        }
         return false;
     case FL_NODE_EVENT_END:
         if (n->event->trigger == FL_TRIGGER_ERROR) {
@@ -335,6 +339,14 @@ bool fl__enter_error_event(struct fl__run *r, const struct fl__mover *mv)
         }
         if (n->event->trigger == FL_TRIGGER_ESCALATION) {
             escalation(r, mv, true);
+            return true;
+        }
+        if (n->event->trigger == FL_TRIGGER_COMPENSATE) {
+            fl__enter_compensate(r, mv);
+            return true;
+        }
+        if (n->event->trigger == FL_TRIGGER_CANCEL) {
+            fl__enter_cancel_end(r, mv);
             return true;
         }
         return false;

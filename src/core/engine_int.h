@@ -65,6 +65,10 @@ struct fl__run {
     size_t sel_cap;
     struct fl__mover q_inline[8];
     uint32_t sel_inline[8];
+    /* Inclusive joins met by this run: the nodes from which each is reachable without
+     * passing through it (engine_inclusive.c), computed once per join per command. */
+    struct fl__reach *reach;
+    size_t n_reach, cap_reach;
 };
 
 /* Prepare a run of one command; allocates nothing. */
@@ -92,6 +96,15 @@ void fl__run_event(struct fl__run *r, enum fl_event_type type, uint64_t token_id
  * run's actor at now; the caller fills kind/ref of an action and emits the event. */
 struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, uint64_t task_id,
                                       enum fl_task_status status);
+
+/* The token a mover becomes when it rests in state `state` (scope and loop kept). */
+struct fl_token fl__token_at(const struct fl__mover *mv, uint8_t state);
+
+/* A mover for resting token t, queued to leave (leaving) or enter its node. */
+struct fl__mover fl__mover_of(const struct fl_token *t, bool leaving);
+
+/* Emit TOKEN_DEL for token id. */
+void fl__run_token_del(struct fl__run *r, uint64_t id);
 
 /* Put token t into inst->tokens (rest) and emit TOKEN_PUT. */
 void fl__run_park(struct fl__run *r, const struct fl_token *t);
@@ -411,6 +424,107 @@ void fl__conditions_recheck(struct fl__run *r);
  * Returns the new scope token's id. */
 uint64_t fl__event_sub_start(struct fl__run *r, uint32_t e, uint64_t s, bool interrupt,
                              const struct fl_value *vars);
+
+/* ---- compensation and cancel (engine_compensate.c) ---- */
+
+/* Token mv leaves its node having completed it: when the node is an activity with a
+ * compensation handler, remember it in inst->comps. */
+void fl__compensable_done(struct fl__run *r, const struct fl__mover *mv);
+
+/* A token enters a compensate throw or end event: the handlers of the completed
+ * activities of its scope (or the one activityRef names) start in reverse order of
+ * completion; with waitForCompletion the token waits for them, else goes on. */
+void fl__enter_compensate(struct fl__run *r, const struct fl__mover *mv);
+
+/* A token enters a cancel end event: its transaction is cancelled, the handlers of its
+ * completed activities run, then the token leaves by the transaction's cancel boundary. */
+void fl__enter_cancel_end(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the queue drained: tokens waiting for compensation handlers (compensate events,
+ * cancel boundaries) whose handlers have all ended go on. */
+void fl__compensation_settle(struct fl__run *r);
+
+/* ---- subprocesses and event subprocesses (engine_sub.c) ---- */
+
+/* A token enters an embedded subprocess or transaction: it rests there in state SCOPE
+ * (with its boundary timers), the event subprocesses inside are armed, and a token
+ * starts at the subprocess's start event with scope = its id. */
+void fl__enter_sub_process(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the queue drained: every SCOPE token of a subprocess or event subprocess with no
+ * token left inside leaves its node (locals dropped, triggers disarmed). True when it
+ * queued something. */
+bool fl__scopes_settle(struct fl__run *r);
+
+/* Kill everything inside scope (a SCOPE token id; 0 = the whole process) but not the
+ * scope token itself: every resting and moving token whose scope chain leads there, with
+ * their tasks (cancelled), jobs, timers, subscriptions and locals. */
+void fl__run_kill_scope(struct fl__run *r, uint64_t scope);
+
+/* What a resting token holds goes with it (not its contents: see fl__run_kill_scope):
+ * its task or job (closed with reason), its BPMN timer event timers (catch event,
+ * boundaries, event subprocess starts it owns), its subscriptions and its locals. The
+ * token itself stays where it is. */
+void fl__run_token_release(struct fl__run *r, const struct fl_token *t, const char *reason);
+
+/* Arm the start events of the event subprocesses directly inside scope node scope_node
+ * (FL_NONE = the process) for the scope token scope (0 = process level): timer starts get
+ * an FL_TIMER_EVENT timer owned by scope, message and signal starts a subscription. */
+void fl__scope_arm(struct fl__run *r, uint64_t scope, uint32_t scope_node);
+
+/* Disarm them: delete the scope's event subprocess start timers and close their
+ * subscriptions (the scope ended, or an interrupting one started). */
+void fl__scope_disarm(struct fl__run *r, uint64_t scope);
+
+/* The node a scope token rests at (FL_NONE for 0, the process, or an unknown token). */
+uint32_t fl__scope_node(const struct fl__run *r, uint64_t scope);
+
+/* The start event of an event subprocess directly inside scope (a SCOPE token id, 0 =
+ * process level) that catches trigger (FL_TRIGGER_ERROR / ESCALATION) with code: one
+ * naming exactly that code first, else one that catches every code (no name). FL_NONE
+ * when none does. For the errors helper: walk outwards scope by scope (and boundaries of
+ * each scope's activity) to find the catcher. */
+uint32_t fl__scope_find_catch(const struct fl__run *r, uint64_t scope, enum fl_trigger trigger,
+                              const char *code);
+
+/* Start the event subprocess whose start event is `start` in scope (its enclosing SCOPE
+ * token, 0 = process level). Interrupting (start's `interrupting`): first disarms the
+ * scope's event subprocess triggers and kills everything else inside the scope.
+ * locals (a context, may be NULL: error code/message variables, a message payload meant
+ * to stay local) become locals of the new event subprocess scope. A SCOPE token rests at
+ * the event subprocess and a token is queued at `start`; returns the scope token's id.
+ * The caller reports what triggered it (timer_fired, error_caught, message_correlated). */
+uint64_t fl__scope_start_event_sub(struct fl__run *r, uint32_t start, uint64_t scope,
+                                   const struct fl_value *locals);
+
+/* A timer of an event subprocess's timer start event fired (fl__timer_fire deleted it):
+ * start the event subprocess if its scope still runs; a non-interrupting cycle re-arms. */
+void fl__fire_event_sub_timer(struct fl__run *r, const struct fl_timer *t);
+
+/* Open subscription s (copied; ids and instance filled in): inst->subs and SUB_OPEN. */
+void fl__run_sub_open(struct fl__run *r, const struct fl_subscription *s);
+
+/* Close inst->subs[i]: SUB_CLOSE and removal. */
+void fl__run_sub_close(struct fl__run *r, size_t i);
+
+/* Close every subscription of token token_id (0: those owned by the process level). */
+void fl__run_subs_close(struct fl__run *r, uint64_t token_id);
+
+/* The instance ended: close every subscription and drop every local. */
+void fl__run_scopes_end(struct fl__run *r);
+
+/* ---- inclusive gateways (engine_inclusive.c) ---- */
+
+/* A token arrives at an inclusive join (an inclusive gateway with several incoming
+ * flows): it rests there (JOINING) until fl__inclusive_settle lets the join fire. */
+void fl__inclusive_arrive(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the queue drained: fire one inclusive join that no token of its scope can still
+ * reach (every token waiting there is consumed, one leaves). True when it queued one. */
+bool fl__inclusive_settle(struct fl__run *r);
+
+/* Free the run's reachability cache. */
+void fl__inclusive_release(struct fl__run *r);
 
 /* ---- mappings, call activities and loops (engine_calls.c, engine_loop.c) ---- */
 

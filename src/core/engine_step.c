@@ -36,6 +36,7 @@ void fl__run_release(struct fl__run *r)
         free(r->q);
     if (r->sel != r->sel_inline)
         free(r->sel);
+    fl__inclusive_release(r);
     r->q = r->q_inline;
     r->sel = r->sel_inline;
 }
@@ -91,6 +92,29 @@ void fl__run_event(struct fl__run *r, enum fl_event_type type, uint64_t token_id
     e->u.event.at = r->ctx->now_ms;
 }
 
+struct fl_token fl__token_at(const struct fl__mover *mv, uint8_t state)
+{
+    struct fl_token t = {.id = mv->id,
+                         .node = mv->node,
+                         .flow = FL_NONE,
+                         .state = state,
+                         .scope = mv->scope,
+                         .loop = mv->loop};
+    return t;
+}
+
+struct fl__mover fl__mover_of(const struct fl_token *t, bool leaving)
+{
+    struct fl__mover mv = {.id = t->id,
+                           .node = t->node,
+                           .flow = FL_NONE,
+                           .stored = true,
+                           .leaving = leaving,
+                           .scope = t->scope,
+                           .loop = t->loop};
+    return mv;
+}
+
 void fl__run_park(struct fl__run *r, const struct fl_token *t)
 {
     struct fl_effect *e;
@@ -99,7 +123,7 @@ void fl__run_park(struct fl__run *r, const struct fl_token *t)
     e->u.token = *t;
 }
 
-static void token_del(struct fl__run *r, uint64_t id)
+void fl__run_token_del(struct fl__run *r, uint64_t id)
 {
     struct fl_effect *e = fl__fx_push(r->fx, FL_FX_TOKEN_DEL);
     e->u.token.id = id;
@@ -124,12 +148,7 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
     va_end(ap);
     uint64_t id = fl__run_id(r, FL_ID_INCIDENT);
-    struct fl_token t = {.id = mv->id,
-                         .node = mv->node,
-                         .flow = FL_NONE,
-                         .state = FL_TOKEN_INCIDENT,
-                         .scope = mv->scope,
-                         .loop = mv->loop};
+    struct fl_token t = fl__token_at(mv, FL_TOKEN_INCIDENT);
     struct fl_effect *e = fl__fx_push(r->fx, FL_FX_INCIDENT);
     struct fl_buf *b;
 
@@ -187,14 +206,15 @@ void fl__run_close_work(struct fl__run *r, const struct fl_token *t, const char 
 void fl__run_kill_all(struct fl__run *r)
 {
     struct fl_instance *inst = r->inst;
+    fl__run_scopes_end(r);
     for (size_t i = 0; i < inst->n_tokens; i++) {
         fl__run_close_work(r, &inst->tokens[i], "cancelled");
-        token_del(r, inst->tokens[i].id);
+        fl__run_token_del(r, inst->tokens[i].id);
     }
     inst->n_tokens = 0;
     for (size_t i = r->q_head; i < r->q_len; i++)
         if (r->q[i].stored)
-            token_del(r, r->q[i].id);
+            fl__run_token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
     /* nothing may correlate with an instance that ended */
@@ -264,9 +284,13 @@ void fl__run_merge_vars(struct fl__run *r, const struct fl_value *vars, uint64_t
 
 /* ---- choosing the flows to leave by ---- */
 
-static void feel_env(const struct fl__run *r, struct fl_feel_env *env)
+/* The FEEL environment of a token: the variables it sees through its scopes (vars, a
+ * reference the caller drops). */
+static void feel_env(const struct fl__run *r, const struct fl__mover *mv, struct fl_feel_env *env,
+                     struct fl_value **vars)
 {
-    env->vars = r->inst->variables;
+    *vars = fl__run_vars(r, mv->id, mv->scope);
+    env->vars = *vars;
     env->now_ms = r->ctx->now_ms;
     env->tz_offset_min = r->ctx->tz_offset_min;
 }
@@ -277,12 +301,13 @@ static int condition_holds(struct fl__run *r, const struct fl__mover *mv, uint32
     const struct fl_flow *flow = &r->m->flows[f];
     struct fl_feel_env env;
     struct fl_feel_diag diag;
-    struct fl_value *v;
+    struct fl_value *v, *vars;
     int res = 0;
 
-    feel_env(r, &env);
+    feel_env(r, mv, &env, &vars);
     diag.msg[0] = '\0';
     v = fl_feel_eval(flow->condition, &env, &diag);
+    fl_value_unref(vars);
     if (diag.msg[0]) {
         fl__run_incident(r, mv, 0, "condition of flow '%s' (%s) cannot be evaluated: %s", flow->id,
                          fl_feel_source(flow->condition), diag.msg);
@@ -362,7 +387,7 @@ static int choose_parallel(struct fl__run *r, const struct fl__mover *mv)
 static void consume(struct fl__run *r, const struct fl__mover *mv)
 {
     if (mv->stored)
-        token_del(r, mv->id);
+        fl__run_token_del(r, mv->id);
 }
 
 static void leave(struct fl__run *r, const struct fl__mover *mv)
@@ -385,6 +410,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
     }
     if (n < 0)
         return;
+    fl__compensable_done(r, mv); /* a completed activity may be compensated later */
     fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, node->id, NULL);
     if (n == 0) {
         consume(r, mv); /* a node without outgoing flows ends the token (implicit end) */
@@ -398,7 +424,8 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
             .flow = f,
             .stored = i == 0 ? mv->stored : false,
             .leaving = false,
-            .scope = mv->scope, /* a flow never leaves its scope */
+            .scope = mv->scope, /* a flow never leaves its scope; a new activity starts
+                                   its loop afresh (loop 0) */
         };
         fl__run_push(r, &next);
     }
@@ -421,9 +448,9 @@ static void join(struct fl__run *r, const struct fl__mover *mv)
     struct fl_instance *inst = r->inst;
     size_t pick_inline[16], *pick = pick_inline; /* token index chosen per incoming slot */
     uint32_t me = incoming_slot(node, mv->flow), missing = node->n_incoming;
-    struct fl_token t = {
-        .id = mv->id, .node = mv->node, .flow = mv->flow, .state = FL_TOKEN_JOINING};
+    struct fl_token t = fl__token_at(mv, FL_TOKEN_JOINING);
 
+    t.flow = mv->flow;
     if (me == FL_NONE) {
         /* Arrived by no incoming flow (it started here): nothing to join with. */
         struct fl__mover out = *mv;
@@ -440,7 +467,8 @@ static void join(struct fl__run *r, const struct fl__mover *mv)
     for (size_t i = 0; i < inst->n_tokens && missing; i++) {
         const struct fl_token *w = &inst->tokens[i];
         uint32_t slot;
-        if (w->node != mv->node || w->state != FL_TOKEN_JOINING)
+        /* only tokens of the same scope join (each subprocess run joins its own) */
+        if (w->node != mv->node || w->state != FL_TOKEN_JOINING || w->scope != mv->scope)
             continue;
         slot = incoming_slot(node, w->flow);
         if (slot != FL_NONE && pick[slot] == SIZE_MAX) {
@@ -458,7 +486,7 @@ static void join(struct fl__run *r, const struct fl__mover *mv)
                 inst->tokens[pick[s]].state = UINT8_MAX; /* mark */
         for (size_t i = 0; i < inst->n_tokens; i++) {
             if (inst->tokens[i].state == UINT8_MAX) {
-                token_del(r, inst->tokens[i].id);
+                fl__run_token_del(r, inst->tokens[i].id);
                 continue;
             }
             inst->tokens[w++] = inst->tokens[i];
@@ -477,19 +505,17 @@ static void run_script(struct fl__run *r, const struct fl__mover *mv)
     const struct fl_node *node = &r->m->nodes[mv->node];
     struct fl_feel_env env;
     struct fl_feel_diag diag;
-    struct fl_value *v, *one;
+    struct fl_value *v, *one, *vars;
 
     if (!node->script) {
         fl__run_incident(r, mv, 0, "script task '%s' has no script", node->id);
         return;
     }
     /* The script sees the token's locals (input mappings, a multi-instance element). */
-    struct fl_value *seen = fl__run_vars(r, mv->id, mv->scope);
-    feel_env(r, &env);
-    env.vars = seen;
+    feel_env(r, mv, &env, &vars);
     diag.msg[0] = '\0';
     v = fl_feel_eval(node->script, &env, &diag);
-    fl_value_unref(seen);
+    fl_value_unref(vars);
     if (diag.msg[0]) {
         fl__run_incident(r, mv, 0, "script of '%s' (%s) failed: %s", node->id,
                          fl_feel_source(node->script), diag.msg);
@@ -514,6 +540,12 @@ static void terminate(struct fl__run *r, const struct fl__mover *mv)
     struct fl_instance *inst = r->inst;
     fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, fl__node_id(r->m, mv->node), NULL);
     consume(r, mv);
+    if (mv->scope) {
+        /* Inside a subprocess it ends only that scope, which then completes normally
+         * (fl__scopes_settle sends its token on). */
+        fl__run_kill_scope(r, mv->scope);
+        return;
+    }
     fl__run_kill_all(r);
     inst->status = FL_INSTANCE_COMPLETED;
     inst->ended_at = r->ctx->now_ms;
@@ -545,6 +577,25 @@ static void stop_loop(struct fl__run *r, const struct fl__mover *mv)
                          r->m->nodes[rest.node].id, r->max_steps);
     }
     r->stopped = true;
+}
+
+/* A link throw event: the token goes on at the catch link event of the same name. */
+static void link_jump(struct fl__run *r, const struct fl__mover *mv)
+{
+    const struct fl_node *node = &r->m->nodes[mv->node];
+    uint32_t to = node->event->link_target;
+    struct fl__mover next = *mv;
+
+    if (to >= r->m->n_nodes) {
+        fl__run_incident(r, mv, 0, "link event '%s' has no catch link event named '%s' in its scope",
+                         node->id, node->event->name ? node->event->name : "");
+        return;
+    }
+    fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, node->id, NULL);
+    next.node = to;
+    next.flow = FL_NONE;
+    next.leaving = false;
+    fl__run_push(r, &next);
 }
 
 static void enter(struct fl__run *r, const struct fl__mover *in)
@@ -603,6 +654,21 @@ static void enter(struct fl__run *r, const struct fl__mover *in)
     case FL_NODE_TERMINATE_END:
         terminate(r, mv);
         return;
+    case FL_NODE_SUB_PROCESS:
+        fl__enter_sub_process(r, mv);
+        return;
+    case FL_NODE_INCLUSIVE_GW:
+        if (node->n_incoming > 1) {
+            fl__inclusive_arrive(r, mv);
+            return;
+        }
+        break;
+    case FL_NODE_THROW_EVENT:
+        if (node->event && node->event->trigger == FL_TRIGGER_LINK) {
+            link_jump(r, mv);
+            return;
+        }
+        break; /* a none throw event passes through */
     default:
         break; /* start events, task, manual task, exclusive gateway: pass through */
     }
@@ -626,15 +692,26 @@ void fl__run_go(struct fl__run *r)
                 enter(r, &mv);
         }
         /* Variables changed: conditional events may hold now, and what they set off may
-         * change variables again (bounded by the loop guard). */
-        if (r->stopped || !r->vars_changed || inst->status != FL_INSTANCE_ACTIVE)
+         * change variables again (bounded by the loop guard). Compensation handlers that
+         * ended let the token waiting for them go on. */
+        if (r->stopped || inst->status != FL_INSTANCE_ACTIVE)
             break;
-        r->vars_changed = false;
-        fl__conditions_recheck(r);
-        if (r->q_head == r->q_len)
-            break;
+        if (r->vars_changed) {
+            r->vars_changed = false;
+            fl__conditions_recheck(r);
+        }
+        fl__compensation_settle(r);
+        if (r->q_head < r->q_len)
+            continue;
+        /* Only once nothing moves can a scope know it is empty, or an inclusive join that
+         * no token can reach any more: each may send a token on, so go round again. */
+        if (fl__scopes_settle(r) || fl__inclusive_settle(r))
+            continue;
+        break;
     }
     if (inst->status == FL_INSTANCE_ACTIVE && inst->n_tokens == 0) {
+        fl__run_scopes_end(r);
+        fl__scope_disarm(r, 0);
         inst->status = FL_INSTANCE_COMPLETED;
         inst->ended_at = r->ctx->now_ms;
         fl__run_event(r, FL_EV_INSTANCE_COMPLETED, 0, 0, NULL, NULL);

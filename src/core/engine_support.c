@@ -92,19 +92,32 @@ static const char *errors_unsupported(const struct fl_model *m, const struct fl_
         case FL_NODE_BUSINESS_RULE_TASK:
         case FL_NODE_SUB_PROCESS:
         case FL_NODE_CALL_ACTIVITY:
+            if (t == FL_TRIGGER_CANCEL)
+                return m->nodes[n->attached_to].kind == FL_NODE_SUB_PROCESS &&
+                               m->nodes[n->attached_to].transaction
+                           ? NULL
+                           : "a cancel boundary event must be attached to a transaction";
             return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION ||
-                           t == FL_TRIGGER_CONDITIONAL
+                           t == FL_TRIGGER_CONDITIONAL || t == FL_TRIGGER_COMPENSATE
                        ? NULL
                        : "this boundary event is not supported yet";
         default:
             return "a boundary event must be attached to an activity";
         }
     case FL_NODE_EVENT_END:
-        return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION
+        if (t == FL_TRIGGER_CANCEL) {
+            const struct fl_node *tx = n->scope < m->n_nodes ? &m->nodes[n->scope] : NULL;
+            return tx && tx->kind == FL_NODE_SUB_PROCESS && tx->transaction
+                       ? NULL
+                       : "a cancel end event must be inside a transaction";
+        }
+        return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_COMPENSATE
                    ? NULL
                    : "this end event is not supported yet";
     case FL_NODE_THROW_EVENT:
-        return t == FL_TRIGGER_ESCALATION ? NULL : "this throw event is not supported yet";
+        return t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_COMPENSATE
+                   ? NULL
+                   : "this throw event is not supported yet";
     case FL_NODE_CATCH_EVENT:
         return t == FL_TRIGGER_CONDITIONAL ? NULL : "this catch event is not supported yet";
     case FL_NODE_EVENT_START:
@@ -128,8 +141,6 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     n = &m->nodes[i];
     /* Loops (multi-instance, standard) and input/output mappings run on every activity
      * the switch below accepts (engine_loop.c, engine_calls.c). */
-    if (n->scope != FL_NONE)
-        return "elements inside a subprocess are not supported yet";
     switch (n->kind) {
     case FL_NODE_START_EVENT:
     case FL_NODE_END_EVENT:
@@ -144,12 +155,10 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_TIMER_START:
     case FL_NODE_TIMER_CATCH:
     case FL_NODE_TIMER_BOUNDARY:
-        return NULL;
-    case FL_NODE_SUB_PROCESS:
-        return n->transaction ? "transactions are not supported yet"
-                              : "embedded subprocesses are not supported yet";
+    case FL_NODE_SUB_PROCESS: /* a transaction runs as a subprocess; cancel events are
+                                 refused on their own nodes until they run */
     case FL_NODE_EVENT_SUB_PROCESS:
-        return "event subprocesses are not supported yet";
+        return NULL;
     case FL_NODE_CALL_ACTIVITY:
         return NULL;
     case FL_NODE_RECEIVE_TASK:
@@ -159,20 +168,30 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_BUSINESS_RULE_TASK:
         return n->job_type ? NULL : "business rule tasks with a decision are not supported yet";
     case FL_NODE_INCLUSIVE_GW:
-        return "inclusive gateways are not supported yet";
-    case FL_NODE_CATCH_EVENT:
+        return NULL;
     case FL_NODE_THROW_EVENT:
+    case FL_NODE_CATCH_EVENT:
     case FL_NODE_BOUNDARY_EVENT:
     case FL_NODE_EVENT_START:
     case FL_NODE_EVENT_END:
-        if (n->event && (n->event->trigger == FL_TRIGGER_MESSAGE ||
-                         n->event->trigger == FL_TRIGGER_SIGNAL))
+        if (!n->event || n->event->trigger == FL_TRIGGER_NONE)
+            return n->kind == FL_NODE_THROW_EVENT ? NULL /* a none throw passes through */
+                                                  : "this event definition is not supported yet";
+        switch (n->event->trigger) {
+        case FL_TRIGGER_LINK:
+            if (n->kind == FL_NODE_CATCH_EVENT)
+                return NULL;
+            if (n->kind == FL_NODE_THROW_EVENT)
+                return n->event->link_target == FL_NONE
+                           ? "has no catch link event of the same name in its scope"
+                           : NULL;
+            return "this event definition is not supported yet";
+        case FL_TRIGGER_MESSAGE:
+        case FL_TRIGGER_SIGNAL:
             return message_unsupported(m, n);
-        if (n->event && n->event->trigger != FL_TRIGGER_NONE && n->event->trigger != FL_TRIGGER_LINK)
+        default:
             return errors_unsupported(m, n);
-        if (n->kind == FL_NODE_THROW_EVENT && (!n->event || n->event->trigger == FL_TRIGGER_NONE))
-            return NULL; /* a none intermediate throw event passes through */
-        return "this event definition is not supported yet";
+        }
     default:
         return "is of an unknown kind";
     }

@@ -40,21 +40,31 @@
     X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                        \
                 " FROM definitions ORDER BY id DESC")                                              \
     X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
-                   " incident, started_at, ended_at, revision, started_by)"                        \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                  \
+                   " incident, started_at, ended_at, revision, started_by,"                        \
+                   " parent_instance_id, parent_token_id)"                                         \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                        \
     X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"           \
                    " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"             \
                    " AND definition_id = ?2 AND started_at = ?6")                                  \
     X(TOKEN_UPSERT, "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"              \
-                    " task_id, job_id, main_action_done)"                                          \
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE"        \
+                    " task_id, job_id, main_action_done, scope_id, call_id, loop, mi_body)"        \
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"              \
+                    " ON CONFLICT(id) DO UPDATE"                                                   \
                     " SET node = excluded.node, node_id = excluded.node_id,"                       \
                     " flow = excluded.flow, state = excluded.state,"                               \
                     " task_id = excluded.task_id, job_id = excluded.job_id,"                       \
-                    " main_action_done = excluded.main_action_done")                               \
+                    " main_action_done = excluded.main_action_done,"                               \
+                    " scope_id = excluded.scope_id, call_id = excluded.call_id,"                   \
+                    " loop = excluded.loop, mi_body = excluded.mi_body")                           \
     X(TOKEN_DEL, "DELETE FROM tokens WHERE id = ?1")                                               \
     X(VAR_UPSERT, "INSERT INTO variables(instance_id, name, value) VALUES(?1, ?2, ?3)"             \
                   " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value")          \
+    X(LOCAL_UPSERT, "INSERT INTO local_variables(instance_id, scope_id, name, value)"              \
+                    " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(instance_id, scope_id, name)"             \
+                    " DO UPDATE SET value = excluded.value")                                       \
+    X(LOCALS_DEL, "DELETE FROM local_variables WHERE instance_id = ?1 AND scope_id = ?2")          \
+    X(LOCALS_LOAD, "SELECT scope_id, name, value FROM local_variables WHERE instance_id = ?1"      \
+                   " ORDER BY scope_id")                                                           \
     X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"         \
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
                    " remind_at, main_action_kind, main_action_required, main_action_done,"         \
@@ -81,8 +91,10 @@
     X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id,"         \
                        " message, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
     X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"               \
-                 " ended_at, revision, started_by FROM instances WHERE id = ?1")                               \
-    X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done"               \
+                 " ended_at, revision, started_by, parent_instance_id, parent_token_id"            \
+                 " FROM instances WHERE id = ?1")                                                  \
+    X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done,"              \
+                   " scope_id, call_id, loop, mi_body"                                             \
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
     X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \

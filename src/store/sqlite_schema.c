@@ -175,6 +175,22 @@ static const char *const migrations[] = {
     "CREATE VIRTUAL TABLE contacts_fts USING fts5" CRM_FTS_BODY
     "CREATE VIRTUAL TABLE leads_fts USING fts5" CRM_FTS_BODY
     "CREATE VIRTUAL TABLE deals_fts USING fts5" CRM_FTS_BODY,
+    /* 8: scopes. A token remembers the SCOPE token it runs inside (subprocesses, event
+     * subprocesses, multi-instance bodies), the instance a call activity started, its
+     * loop counter and whether it is a multi-instance body; an instance started by a call
+     * activity remembers its caller. Local variables are kept per scope token and dropped
+     * with it. */
+    "ALTER TABLE tokens ADD COLUMN scope_id INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN call_id INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN loop INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tokens ADD COLUMN mi_body INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE instances ADD COLUMN parent_instance_id INTEGER;"
+    "ALTER TABLE instances ADD COLUMN parent_token_id INTEGER;"
+    "CREATE INDEX instances_parent ON instances (parent_instance_id)"
+    " WHERE parent_instance_id IS NOT NULL;"
+    "CREATE TABLE local_variables ("
+    " instance_id INTEGER NOT NULL, scope_id INTEGER NOT NULL, name TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY (instance_id, scope_id, name)) WITHOUT ROWID;",
     /* 9: messages and signals. Open subscriptions, found by (trigger, name, key) when a
      * message or signal arrives; published messages (status 0 buffered until expires_at,
      * else kept for their client message_id until then); the outbox of messages processes
