@@ -34,6 +34,23 @@ static void set_path(struct fl_value *ctx, const char *target, struct fl_value *
     fl_value_context_set(ctx, target, len, child);
 }
 
+/* Does a mapping whose source failed with diag read a variable that is not there, in a
+ * source that only names it (a name or a path: "x", "a.b[1]", "(x)")? Such a mapping
+ * gives null, as Camunda 7 passes an absent camunda:in source and Zeebe's FEEL reads an
+ * absent variable; anything computed from it still fails. */
+static bool absent_name(const struct fl_feel_expr *source, const struct fl_feel_diag *diag)
+{
+    static const char prefix[] = "no variable found for name ";
+    const char *src = fl_feel_source(source);
+    if (strncmp(diag->msg, prefix, sizeof(prefix) - 1) != 0 || !src)
+        return false;
+    for (; *src; src++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[]() ",
+                     *src))
+            return false;
+    return true;
+}
+
 /* Evaluate n mappings in order over vars (a later one sees the earlier results) into a
  * new context. NULL after raising an incident at mv naming the mapping. */
 static struct fl_value *eval_maps(struct fl__run *r, const struct fl__mover *mv, const char *what,
@@ -56,7 +73,10 @@ static struct fl_value *eval_maps(struct fl__run *r, const struct fl__mover *mv,
         }
         diag.msg[0] = '\0';
         v = fl_feel_eval(maps[i].source, &env, &diag);
-        if (diag.msg[0]) {
+        if (diag.msg[0] && absent_name(maps[i].source, &diag)) {
+            fl_value_unref(v);
+            v = fl_value_null();
+        } else if (diag.msg[0]) {
             fl__run_incident(r, mv, 0, "%s mapping '%s' of '%s' (%s) cannot be evaluated: %s",
                              what, maps[i].target, node->id, fl_feel_source(maps[i].source),
                              diag.msg);

@@ -244,9 +244,12 @@ static void test_mapping_dotted_target(void **state)
     (void)state;
     mb_input(m, x, "p.q", "1");
     mb_output(m, x, "order.total", "p.q + 1");
+    mb_output(m, x, "absent", "nothere.value[1]"); /* names an absent variable: null */
     t_env_init(&t, m);
     t_start(&t, "{\"order\":{\"id\":\"o1\"}}");
     assert_var_json(&t, "order", "{\"id\":\"o1\",\"total\":2}");
+    assert_var_json(&t, "absent", "null");
+    assert_false(t.inst->incident);
     env_release(&t);
 }
 
