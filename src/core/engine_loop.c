@@ -259,12 +259,17 @@ static void mi_inner_done(struct fl__run *r, const struct fl__mover *mv)
     const char *coll = loop->output_collection;
     size_t bi = fl__inst_find_token(r->inst, mv->scope);
     uint64_t body = mv->scope;
-    struct fl_value *vars = fl__run_vars(r, mv->id, mv->scope), *elem = NULL, *counts = NULL;
+    struct fl_value *vars = NULL, *elem = NULL, *counts = NULL;
     int64_t all = local_int(r->inst, body, NR_ALL);
     int64_t done = local_int(r->inst, body, NR_DONE) + 1;
     int64_t active = local_int(r->inst, body, NR_ACTIVE) - 1;
     int stop = 0;
 
+    /* The instance's output mappings first (Zeebe): the output element and the completion
+     * condition see what they set. Its locals stay until it is counted. */
+    if (fl__mappings_out(r, mv, false) < 0)
+        goto out;
+    vars = fl__run_vars(r, mv->id, mv->scope);
     if (coll && coll[0] && loop->output_element &&
         !(elem = eval(r, mv, "output element", loop->output_element, vars)))
         goto out;
@@ -281,8 +286,7 @@ static void mi_inner_done(struct fl__run *r, const struct fl__mover *mv)
         if (stop < 0)
             goto out;
     }
-    if (fl__mappings_out(r, mv, true) < 0)
-        goto out;
+    fl__run_drop_locals(r, mv->id);
     if (coll && coll[0]) {
         const struct fl_scope_vars *sv = fl__inst_locals(r->inst, body);
         const struct fl_value *l = sv ? fl_value_context_get(sv->vars, coll, strlen(coll)) : NULL;

@@ -651,6 +651,95 @@ static void test_call_multi_instance(void **state)
     env_release(&t);
 }
 
+/* ---- models from BPMN: the reader and the engine agree ---- */
+
+#define READ_XML                                                                                   \
+    "<?xml version=\"1.0\"?><bpmn:definitions"                                                     \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\""                                         \
+    " xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\">"                                       \
+    "<bpmn:process id=\"p\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"                     \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"each\"/>"                            \
+    "<bpmn:serviceTask id=\"each\"><bpmn:extensionElements>"                                       \
+    "<zeebe:taskDefinition type=\"price\"/><zeebe:ioMapping>"                                      \
+    "<zeebe:input source=\"=item.sku\" target=\"sku\"/>"                                           \
+    "<zeebe:output source=\"=price * item.qty\" target=\"line\"/></zeebe:ioMapping>"               \
+    "</bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics>"                             \
+    "<bpmn:extensionElements><zeebe:loopCharacteristics inputCollection=\"=items\""                \
+    " inputElement=\"item\" outputCollection=\"lines\" outputElement=\"=line\"/>"                  \
+    "</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>"         \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"each\" targetRef=\"call\"/>"                         \
+    "<bpmn:callActivity id=\"call\" calledElement=\"billing\"><bpmn:extensionElements>"            \
+    "<camunda:in source=\"lines\" target=\"amounts\"/>"                                            \
+    "<camunda:out source=\"invoice\" target=\"invoiceId\"/></bpmn:extensionElements>"              \
+    "</bpmn:callActivity>"                                                                         \
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"call\" targetRef=\"e\"/>"                            \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
+
+static int complete_job(struct t_env *t, uint64_t job, const char *vars_json)
+{
+    struct fl_value *vars = vars_json ? t_json(vars_json) : NULL;
+    struct fl_command cmd = {.kind = FL_CMD_COMPLETE_JOB, .target_id = job, .variables = vars};
+    int rc = t_apply(t, &cmd);
+    fl_value_unref(vars);
+    return rc;
+}
+
+static uint64_t job_of_inner(const struct t_env *t, uint32_t k)
+{
+    for (size_t i = 0; i < t->inst->n_tokens; i++)
+        if (t->inst->tokens[i].job_id && t->inst->tokens[i].loop == k)
+            return t->inst->tokens[i].job_id;
+    fail_msg("no job of inner instance %u", k);
+    return 0;
+}
+
+static void test_read_and_run(void **state)
+{
+    struct fl_bpmn_doc *doc = NULL;
+    struct fl_error err;
+    struct t_env t;
+    struct fl_buf b = FL_BUF_INIT;
+    (void)state;
+    fl_error_clear(&err);
+    if (fl_bpmn_read(READ_XML, strlen(READ_XML), &doc, &err) != 0)
+        fail_msg("read: %s (line %d)", err.msg, err.line);
+    t_env_init(&t, mb_new("unused"));
+    struct fl_model *hand = t.m;
+    t.m = fl_bpmn_doc_take(doc, 0);
+    fl_bpmn_doc_free(doc);
+
+    t_start(&t, "{\"items\":[{\"sku\":\"a\",\"qty\":2},{\"sku\":\"b\",\"qty\":3}]}");
+    assert_int_equal(fx_count(&t.fx, FL_FX_JOB_CREATE), 2);
+    const struct fl_token *k2 = NULL;
+    for (size_t i = 0; i < t.inst->n_tokens; i++)
+        if (t.inst->tokens[i].loop == 2 && !t.inst->tokens[i].mi_body)
+            k2 = &t.inst->tokens[i];
+    assert_non_null(k2);
+    assert_string_equal(fl_value_str(local(&t, k2->id, "sku"), NULL), "b");
+    assert_int_equal(complete_job(&t, job_of_inner(&t, 2), "{\"price\":10}"), 0);
+    assert_null(var(&t, "price")); /* with output mappings the job's variables stay local */
+    assert_false(t.inst->incident);
+    assert_int_equal(complete_job(&t, job_of_inner(&t, 1), "{\"price\":5}"), 0);
+    assert_var_json(&t, "lines", "[10,30]");
+
+    const struct fl_effect *e = call_fx(&t);
+    assert_string_equal(e->u.call.process_key, "billing");
+    fl_value_to_json(e->u.call.variables, &b);
+    assert_string_equal(b.ptr, "{\"amounts\":[10,30]}"); /* camunda: only what camunda:in passes */
+    fl_buf_release(&b);
+    assert_int_equal(call_done(&t, e->u.call.token_id, e->u.call.child_id,
+                               "{\"invoice\":\"INV-1\",\"noise\":1}", NULL),
+                     0);
+    assert_var_json(&t, "invoiceId", "\"INV-1\"");
+    assert_null(var(&t, "noise"));
+    assert_int_equal(t.inst->status, FL_INSTANCE_COMPLETED);
+
+    fl_model_free(t.m);
+    t.m = hand;
+    t_env_release(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_call_all_out_and_start_ids),
         cmocka_unit_test(test_call_errors_and_cancel),
         cmocka_unit_test(test_call_multi_instance),
+        cmocka_unit_test(test_read_and_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
