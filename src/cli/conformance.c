@@ -85,6 +85,9 @@ static bool next_command(const struct fl_model *m, const struct fl_instance *ins
     }
     for (i = 0; i < inst->n_tokens; i++) {
         const struct fl_token *t = &inst->tokens[i];
+        /* a subprocess waits for what is inside it: name that instead */
+        if (t->state == FL_TOKEN_SCOPE && t->call_id == 0 && i + 1 < inst->n_tokens)
+            continue;
         snprintf(out->reason, sizeof(out->reason), "waits at a %s that nothing answers",
                  fl_node_kind_name(m->nodes[t->node].kind));
         if (t->state == FL_TOKEN_JOINING)

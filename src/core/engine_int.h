@@ -476,6 +476,9 @@ void fl__scope_arm(struct fl__run *r, uint64_t scope, uint32_t scope_node);
  * subscriptions (the scope ended, or an interrupting one started). */
 void fl__scope_disarm(struct fl__run *r, uint64_t scope);
 
+/* Is node n the start event (timer, message, signal, error...) of an event subprocess? */
+bool fl__is_event_sub_start(const struct fl_model *m, uint32_t n);
+
 /* The node a scope token rests at (FL_NONE for 0, the process, or an unknown token). */
 uint32_t fl__scope_node(const struct fl__run *r, uint64_t scope);
 

@@ -484,6 +484,14 @@ int fl__correlate_check(const struct fl_model *m, const struct fl_instance *inst
     if (s->node >= m->n_nodes)
         return fl_error_set(err, FL_EINVAL, "subscription %llu is at node %u, not in process '%s'",
                             (unsigned long long)s->id, s->node, m->key ? m->key : "");
+    if (fl__is_event_sub_start(m, s->node)) {
+        /* an event subprocess's start: owned by its scope (token 0 at process level) */
+        *ti = s->token_id ? fl__inst_find_token(inst, s->token_id) : SIZE_MAX;
+        if (s->token_id && *ti == SIZE_MAX)
+            return fl_error_set(err, FL_ENOTFOUND, "subscription %llu waits with no scope",
+                                (unsigned long long)s->id);
+        return 0;
+    }
     *ti = fl__inst_find_token(inst, s->token_id);
     if (*ti == SIZE_MAX)
         return fl_error_set(err, FL_ENOTFOUND, "subscription %llu waits with no token",
@@ -511,7 +519,7 @@ void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_valu
 {
     struct fl_instance *inst = r->inst;
     struct fl_subscription sub = inst->subs[si];
-    struct fl_token tok = inst->tokens[ti];
+    struct fl_token tok = ti == SIZE_MAX ? (struct fl_token){0} : inst->tokens[ti];
     const struct fl_node *sn = &r->m->nodes[sub.node];
     struct fl_buf *b = fl__fx_scratch(r->fx);
 
@@ -527,6 +535,12 @@ void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_valu
     fl__run_event(r, FL_EV_MESSAGE_CORRELATED, tok.id, sub.id, sn->id, fl__fx_scratch_keep(r->fx));
     if (vars && fl_value_context_len(vars))
         fl__run_set_vars(r, vars, tok.id, tok.scope, sn->id);
+    if (fl__is_event_sub_start(r->m, sub.node)) {
+        /* an interrupting start closes this subscription with the scope's others; a
+         * non-interrupting one stays open for the next message or signal */
+        fl__scope_start_event_sub(r, sub.node, sub.token_id, NULL);
+        return;
+    }
 
     if (tok.node == sub.node) {
         /* a catch event or receive task: done waiting */

@@ -381,8 +381,7 @@ void fl__scope_arm(struct fl__run *r, uint64_t scope, uint32_t scope_node)
     fl_value_unref(vars);
 }
 
-/* Is node n the start event of an event subprocess? */
-static bool is_event_sub_start(const struct fl_model *m, uint32_t n)
+bool fl__is_event_sub_start(const struct fl_model *m, uint32_t n)
 {
     uint32_t sp;
     if (n >= m->n_nodes)
@@ -397,10 +396,10 @@ void fl__scope_disarm(struct fl__run *r, uint64_t scope)
     struct fl_instance *inst = r->inst;
     for (size_t i = inst->n_timers; i-- > 0;)
         if (inst->timers[i].kind == FL_TIMER_EVENT && inst->timers[i].token_id == scope &&
-            is_event_sub_start(r->m, inst->timers[i].node))
+            fl__is_event_sub_start(r->m, inst->timers[i].node))
             fl__run_timer_del(r, i);
     for (size_t i = inst->n_subs; i-- > 0;)
-        if (inst->subs[i].token_id == scope && is_event_sub_start(r->m, inst->subs[i].node))
+        if (inst->subs[i].token_id == scope && fl__is_event_sub_start(r->m, inst->subs[i].node))
             fl__run_sub_close(r, i);
 }
 
@@ -462,7 +461,7 @@ void fl__fire_event_sub_timer(struct fl__run *r, const struct fl_timer *t)
     const struct fl_node *node = &r->m->nodes[t->node];
     size_t k = SIZE_MAX;
 
-    if (!is_event_sub_start(r->m, t->node))
+    if (!fl__is_event_sub_start(r->m, t->node))
         return;
     /* The scope must still run (a stale timer of an ended scope does nothing). */
     if (t->token_id && ((k = fl__inst_find_token(r->inst, t->token_id)) == SIZE_MAX ||

@@ -64,7 +64,7 @@ static const char *message_unsupported(const struct fl_model *m, const struct fl
         return NULL;
     case FL_NODE_EVENT_START:
         /* process level only: an event subprocess's start is the scopes' to run */
-        return n->scope == FL_NONE ? NULL : "event subprocesses are not supported yet";
+        return NULL; /* process level, or an event subprocess's start (engine_sub.c) */
     default:
         return "this event definition is not supported yet";
     }

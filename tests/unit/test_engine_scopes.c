@@ -74,6 +74,26 @@ static void sc_link(struct fl_model *m, uint32_t n, const char *name, uint32_t t
     m->nodes[n].event->activity_ref = FL_NONE;
 }
 
+static void sc_event(struct fl_model *m, uint32_t n, enum fl_trigger trigger, const char *name,
+                     bool interrupting)
+{
+    m->nodes[n].event = fl_calloc(1, sizeof(*m->nodes[n].event));
+    m->nodes[n].event->trigger = trigger;
+    m->nodes[n].event->name = fl_strdup(name);
+    m->nodes[n].event->link_target = FL_NONE;
+    m->nodes[n].event->activity_ref = FL_NONE;
+    m->nodes[n].interrupting = interrupting;
+}
+
+static int correlate(struct t_env *t, uint64_t sub_id, const char *vars_json)
+{
+    struct fl_value *vars = vars_json ? t_json(vars_json) : NULL;
+    struct fl_command cmd = {.kind = FL_CMD_CORRELATE, .target_id = sub_id, .variables = vars};
+    int rc = t_apply(t, &cmd);
+    fl_value_unref(vars);
+    return rc;
+}
+
 static void sc_release(struct t_env *t)
 {
     for (size_t i = 0; i < t->m->n_nodes; i++) {
@@ -416,6 +436,95 @@ static void test_event_sub_non_interrupting_cycle(void **state)
     sc_release(&t);
 }
 
+/* start -> work -> end; esp [ ping (message, non-interrupting) -> note -> e2 ]: every
+ * message starts the event subprocess again while work goes on. */
+static void test_event_sub_message_non_interrupting(void **state)
+{
+    struct t_env t;
+    struct fl_model *m = mb_new("esp-msg");
+    (void)state;
+    uint32_t s = sc_node(m, FL_NODE_START_EVENT, "start", FL_NONE);
+    uint32_t work = sc_node(m, FL_NODE_USER_TASK, "work", FL_NONE);
+    uint32_t e = sc_node(m, FL_NODE_END_EVENT, "end", FL_NONE);
+    uint32_t esp = sc_node(m, FL_NODE_EVENT_SUB_PROCESS, "esp", FL_NONE);
+    uint32_t ping = sc_node(m, FL_NODE_EVENT_START, "ping", esp);
+    uint32_t note = sc_node(m, FL_NODE_USER_TASK, "note", esp);
+    uint32_t e2 = sc_node(m, FL_NODE_END_EVENT, "e2", esp);
+    sc_event(m, ping, FL_TRIGGER_MESSAGE, "ping", false);
+    mb_flow(m, "f1", s, work, NULL);
+    mb_flow(m, "f2", work, e, NULL);
+    mb_flow(m, "f3", ping, note, NULL);
+    mb_flow(m, "f4", note, e2, NULL);
+    assert_null(fl_engine_unsupported(m, ping));
+
+    t_env_init(&t, m);
+    t_start(&t, NULL);
+    uint64_t work_task = task_at(&t, "work");
+    assert_int_equal(t.inst->n_subs, 1);
+    const struct fl_effect *so = fx_nth(&t.fx, FL_FX_SUB_OPEN, 0);
+    assert_non_null(so);
+    assert_int_equal(so->u.sub.token_id, 0);
+    assert_string_equal(so->u.sub.name, "ping");
+    assert_false(so->u.sub.interrupting);
+    uint64_t sub_id = t.inst->subs[0].id;
+
+    assert_int_equal(correlate(&t, sub_id, "{\"p\": 1}"), 0);
+    uint64_t n1 = task_at(&t, "note");
+    assert_int_not_equal(n1, 0);
+    assert_int_equal(fx_count(&t.fx, FL_FX_TASK_CLOSE), 0);
+    assert_int_equal(t.inst->n_subs, 1); /* still listening */
+    assert_non_null(fl_value_context_get(t.inst->variables, "p", 1));
+    assert_int_equal(correlate(&t, sub_id, NULL), 0);
+    uint64_t n2 = task_at(&t, "note");
+    assert_int_not_equal(n2, 0);
+
+    assert_int_equal(t_complete(&t, work_task, NULL), 0);
+    assert_int_equal(t.inst->status, FL_INSTANCE_ACTIVE);
+    assert_int_equal(t_complete(&t, n1, NULL), 0);
+    assert_int_equal(t_complete(&t, n2, NULL), 0);
+    assert_int_equal(t.inst->status, FL_INSTANCE_COMPLETED);
+    assert_int_equal(t.inst->n_subs, 0);
+    assert_int_equal(fx_count(&t.fx, FL_FX_SUB_CLOSE), 1);
+    sc_release(&t);
+}
+
+/* start -> sub [ s1 -> work; esp [ stop (signal, interrupting) -> e3 ] ] -> after: the
+ * signal cancels work, the subprocess completes through its event subprocess. */
+static void test_event_sub_signal_interrupting_in_subprocess(void **state)
+{
+    struct t_env t;
+    struct fl_model *m = mb_new("esp-sig");
+    (void)state;
+    uint32_t s = sc_node(m, FL_NODE_START_EVENT, "start", FL_NONE);
+    uint32_t sub = sc_node(m, FL_NODE_SUB_PROCESS, "sub", FL_NONE);
+    uint32_t after = sc_node(m, FL_NODE_USER_TASK, "after", FL_NONE);
+    uint32_t s1 = sc_node(m, FL_NODE_START_EVENT, "s1", sub);
+    uint32_t work = sc_node(m, FL_NODE_USER_TASK, "work", sub);
+    uint32_t esp = sc_node(m, FL_NODE_EVENT_SUB_PROCESS, "esp", sub);
+    uint32_t stop = sc_node(m, FL_NODE_EVENT_START, "stop", esp);
+    uint32_t e3 = sc_node(m, FL_NODE_END_EVENT, "e3", esp);
+    sc_event(m, stop, FL_TRIGGER_SIGNAL, "stop", true);
+    mb_flow(m, "f1", s, sub, NULL);
+    mb_flow(m, "f2", sub, after, NULL);
+    mb_flow(m, "f3", s1, work, NULL);
+    mb_flow(m, "f4", stop, e3, NULL);
+
+    t_env_init(&t, m);
+    t_start(&t, NULL);
+    uint64_t work_task = task_at(&t, "work");
+    uint64_t sub_tok = inst_token_at(&t, "sub")->id;
+    assert_int_equal(t.inst->n_subs, 1);
+    assert_int_equal(t.inst->subs[0].token_id, sub_tok);
+    assert_int_equal(correlate(&t, t.inst->subs[0].id, NULL), 0);
+    assert_int_equal(fx_nth(&t.fx, FL_FX_TASK_CLOSE, 0)->u.task_close.id, work_task);
+    assert_int_equal(fx_count(&t.fx, FL_FX_SUB_CLOSE), 1);
+    assert_int_equal(t.inst->n_subs, 0);
+    assert_true(node_left(&t, "sub"));
+    assert_non_null(inst_token_at(&t, "after"));
+    assert_int_equal(t.inst->n_tokens, 1);
+    sc_release(&t);
+}
+
 /* ---- boundary timers on a subprocess ---- */
 
 static struct fl_model *boundary_model(bool interrupting)
@@ -709,6 +818,8 @@ int main(void)
         cmocka_unit_test(test_event_sub_interrupting_timer),
         cmocka_unit_test(test_event_sub_disarmed_at_end),
         cmocka_unit_test(test_event_sub_non_interrupting_cycle),
+        cmocka_unit_test(test_event_sub_message_non_interrupting),
+        cmocka_unit_test(test_event_sub_signal_interrupting_in_subprocess),
         cmocka_unit_test(test_subprocess_boundary_interrupting),
         cmocka_unit_test(test_subprocess_boundary_non_interrupting),
         cmocka_unit_test(test_link_events),
