@@ -158,23 +158,17 @@ int fl__eval_text(struct fl__run *r, const char *text, const struct fl_value *va
 void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv)
 {
     const struct fl_node *a = &r->m->nodes[mv->node];
-    uint64_t id = mv->id;
 
     fl__boundary_subs_open(r, mv);
-    /* A condition that already holds fires at once (as Camunda evaluates it when the
-     * activity is entered); an interrupting one ends the activity, so stop there. */
+    /* A conditional boundary whose condition already holds fires (as Camunda evaluates it
+     * when the activity is entered) -- but only once the run has drained: the activity
+     * (a subprocess starting its inside) must be fully at rest before it is interrupted.
+     * NEEDSWORK: this looks at every conditional event again, so a non-interrupting one
+     * elsewhere whose condition holds fires once more. */
     for (uint32_t i = 0; i < a->n_boundaries; i++) {
         const struct fl_node *b = &r->m->nodes[a->boundaries[i]];
-        size_t k;
-        if (b->kind != FL_NODE_BOUNDARY_EVENT || !b->event ||
-            b->event->trigger != FL_TRIGGER_CONDITIONAL)
-            continue;
-        if ((k = fl__inst_find_token(r->inst, id)) == SIZE_MAX)
-            return;
-        if (fl__condition_true(r, b, id, r->inst->tokens[k].scope) == 1) {
-            fl__boundary_trigger(r, k, a->boundaries[i], false);
-            if (b->cancel_activity)
-                return;
-        }
+        if (b->kind == FL_NODE_BOUNDARY_EVENT && b->event &&
+            b->event->trigger == FL_TRIGGER_CONDITIONAL)
+            r->vars_changed = true;
     }
 }

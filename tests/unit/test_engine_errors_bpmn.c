@@ -330,6 +330,72 @@ static void test_transaction_cancel(void **state)
     release(&t);
 }
 
+/* A conditional boundary on a subprocess whose condition holds when it is entered fires
+ * once the subprocess is at rest: nothing of its inside is left behind. */
+static void test_conditional_boundary_on_subprocess_at_entry(void **state)
+{
+    static const char xml[] = DOC(
+        "<startEvent id=\"start\"/><sequenceFlow id=\"f1\" sourceRef=\"start\" targetRef=\"sub\"/>"
+        "<subProcess id=\"sub\">"
+        " <startEvent id=\"s\"/><sequenceFlow id=\"g1\" sourceRef=\"s\" targetRef=\"work\"/>"
+        " <userTask id=\"work\"/>"
+        " <sequenceFlow id=\"g2\" sourceRef=\"work\" targetRef=\"e\"/><endEvent id=\"e\"/>"
+        "</subProcess>"
+        "<sequenceFlow id=\"f2\" sourceRef=\"sub\" targetRef=\"done\"/><endEvent id=\"done\"/>"
+        "<boundaryEvent id=\"big\" attachedToRef=\"sub\"><conditionalEventDefinition>"
+        "<condition>=x &gt; 5</condition></conditionalEventDefinition></boundaryEvent>"
+        "<sequenceFlow id=\"f3\" sourceRef=\"big\" targetRef=\"check\"/>"
+        "<userTask id=\"check\"/>");
+    struct t_env t;
+    (void)state;
+    env(&t, xml);
+    t_start(&t, "{\"x\":10}");
+    assert_null(inst_token_at(&t, "sub"));
+    assert_null(inst_token_at(&t, "work"));
+    assert_non_null(inst_token_at(&t, "check"));
+    assert_int_equal(t.inst->n_tokens, 1);
+    release(&t);
+
+    env(&t, xml);
+    t_start(&t, "{\"x\":1}");
+    assert_non_null(inst_token_at(&t, "work"));
+    assert_null(inst_token_at(&t, "check"));
+    /* the work inside changes x: the boundary interrupts its own subprocess */
+    assert_int_equal(t_complete(&t, task_at(&t, "work"), "{\"x\":6}"), 0);
+    assert_non_null(inst_token_at(&t, "check"));
+    assert_int_equal(t.inst->n_tokens, 1);
+    release(&t);
+}
+
+/* A conditional event subprocess at process level starts when a variable change makes
+ * its condition true, and (interrupting) cancels the rest. */
+static void test_conditional_event_subprocess(void **state)
+{
+    static const char xml[] = DOC(
+        "<startEvent id=\"start\"/><sequenceFlow id=\"f1\" sourceRef=\"start\" targetRef=\"fork\"/>"
+        "<parallelGateway id=\"fork\"/>"
+        "<sequenceFlow id=\"f2\" sourceRef=\"fork\" targetRef=\"a\"/><userTask id=\"a\"/>"
+        "<sequenceFlow id=\"f3\" sourceRef=\"fork\" targetRef=\"b\"/><userTask id=\"b\"/>"
+        "<subProcess id=\"alarm\" triggeredByEvent=\"true\">"
+        " <startEvent id=\"as\"><conditionalEventDefinition>"
+        " <condition>=alarm = true</condition></conditionalEventDefinition></startEvent>"
+        " <sequenceFlow id=\"h1\" sourceRef=\"as\" targetRef=\"react\"/><userTask id=\"react\"/>"
+        "</subProcess>");
+    struct t_env t;
+    (void)state;
+    env(&t, xml);
+    t_start(&t, "{\"alarm\":false}");
+    assert_null(inst_token_at(&t, "alarm"));
+    assert_int_equal(t_complete(&t, task_at(&t, "b"), "{\"alarm\":true}"), 0);
+    assert_non_null(inst_token_at(&t, "alarm"));
+    assert_non_null(inst_token_at(&t, "react"));
+    assert_null(inst_token_at(&t, "a"));
+    assert_int_equal(ev_count(&t.fx, FL_EV_TASK_CANCELLED), 1);
+    assert_int_equal(t_complete(&t, task_at(&t, "react"), NULL), 0);
+    assert_int_equal(t.inst->status, FL_INSTANCE_COMPLETED);
+    release(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +406,8 @@ int main(void)
         cmocka_unit_test(test_escalation_boundaries_on_subprocess),
         cmocka_unit_test(test_compensation_from_bpmn),
         cmocka_unit_test(test_transaction_cancel),
+        cmocka_unit_test(test_conditional_boundary_on_subprocess_at_entry),
+        cmocka_unit_test(test_conditional_event_subprocess),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
