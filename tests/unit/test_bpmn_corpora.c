@@ -155,7 +155,7 @@ static void read_one(struct tally *t, const char *path)
         t->processes += doc->n_processes;
         for (i = 0; i < doc->n_processes; i++) {
             const struct fl_model *m = doc->processes[i];
-            assert_true(m->start != FL_NONE || m->n_timer_starts > 0);
+            assert_true(m->start != FL_NONE || m->n_timer_starts > 0 || m->n_message_starts > 0);
             for (k = 0; k < m->n_warnings; k++) {
                 char ex[700];
                 warned = true;
