@@ -1,10 +1,10 @@
 /* Boundary events of resting activities, and cancelling what runs inside an activity or
  * scope. An activity at rest (a task with its task or job, a subprocess or call activity
  * waiting in state SCOPE) carries its boundary events: timers (engine_timer_event.c),
- * message and signal subscriptions opened here when it starts resting and closed when it
- * leaves, conditional boundaries evaluated on rest and after variable changes, and
- * error/escalation/cancel boundaries that propagation (engine_error.c) finds. Firing one
- * either interrupts the activity -- everything inside it is cancelled and its token leaves
+ * message and signal subscriptions (engine_message.c, opened from fl__boundary_rest),
+ * conditional boundaries evaluated once it rests and after variable changes, and
+ * error/escalation boundaries that propagation (engine_error.c) finds. Firing one either
+ * interrupts the activity -- everything inside it is cancelled and its token leaves
  * through the boundary event -- or sends a new token out while the activity goes on. */
 #include <stdio.h>
 #include <stdlib.h>
