@@ -59,13 +59,26 @@ uint64_t fl__event_sub_start(struct fl__run *r, uint32_t e, uint64_t s, bool int
     return fl__scope_start_event_sub(r, e, s, vars);
 }
 
-/* Is an instance of the event subprocess esp running in scope s? */
-static bool esp_running(const struct fl_instance *inst, uint32_t esp, uint64_t s)
+/* Has an interrupting event subprocess taken over scope s? Then nothing else of s may
+ * start. */
+static bool scope_taken_over(const struct fl__run *r, uint64_t s)
 {
-    for (size_t i = 0; i < inst->n_tokens; i++)
-        if (inst->tokens[i].node == esp && inst->tokens[i].state == FL_TOKEN_SCOPE &&
-            inst->tokens[i].scope == s)
-            return true;
+    const struct fl_instance *inst = r->inst;
+    for (size_t i = 0; i < inst->n_tokens; i++) {
+        const struct fl_token *t = &inst->tokens[i];
+        const struct fl_node *esp;
+        if (t->scope != s || t->state != FL_TOKEN_SCOPE || t->node >= r->m->n_nodes)
+            continue;
+        esp = &r->m->nodes[t->node];
+        if (esp->kind != FL_NODE_EVENT_SUB_PROCESS)
+            continue;
+        for (uint32_t c = 0; c < esp->n_children; c++) {
+            const struct fl_node *st = &r->m->nodes[esp->children[c]];
+            if ((st->kind == FL_NODE_EVENT_START || st->kind == FL_NODE_TIMER_START) &&
+                st->interrupting)
+                return true;
+        }
+    }
     return false;
 }
 
@@ -73,12 +86,12 @@ static bool esp_running(const struct fl_instance *inst, uint32_t esp, uint64_t s
  * interrupting one has cancelled the scope's content. */
 static bool check_starts(struct fl__run *r, const uint32_t *starts, size_t n, uint64_t s)
 {
+    if (n && scope_taken_over(r, s))
+        return true;
     for (size_t i = 0; i < n; i++) {
         const struct fl_node *e = &r->m->nodes[starts[i]];
         if (e->kind != FL_NODE_EVENT_START || !e->event ||
             e->event->trigger != FL_TRIGGER_CONDITIONAL)
-            continue;
-        if (e->interrupting && esp_running(r->inst, e->scope, s))
             continue;
         if (!fl__condition_true(r, e, s, s))
             continue;

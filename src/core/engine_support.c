@@ -124,7 +124,8 @@ static const char *errors_unsupported(const struct fl_model *m, const struct fl_
         if (n->scope == FL_NONE)
             return t == FL_TRIGGER_CONDITIONAL
                        ? "conditional start events of a process are not supported yet"
-                       : "error and escalation start events belong in an event subprocess";
+                       : "an error, escalation or compensation start event belongs in an "
+                         "event subprocess";
         return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_CONDITIONAL
                    ? NULL
                    : "this start event is not supported yet";

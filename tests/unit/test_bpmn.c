@@ -665,17 +665,30 @@ static void test_unsupported(void **state)
                  "  <bpmn:boundaryEvent id=\"b\" attachedToRef=\"s\"/>\n",
                  FL_EMODEL, "boundaryEvent 'b' has no event definition", "b", 5, 3);
     /* read into the model, then refused by the engine gate at the element */
-    expect_error("  <bpmn:startEvent id=\"s\">\n"
-                 "    <bpmn:signalEventDefinition/>\n"
+    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
+                 "  <bpmn:startEvent id=\"x\">\n"
+                 "    <bpmn:errorEventDefinition/>\n"
                  "  </bpmn:startEvent>\n",
-                 FL_EUNSUPPORTED, "startEvent 's': a signal event needs a signal name", "s", 4,
-                 3);
+                 FL_EMODEL,
+                 "error start event 'x' is at process level; it belongs in an event subprocess",
+                 "x", 5, 3);
+    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
+                 "  <bpmn:userTask id=\"u\">\n"
+                 "    <bpmn:multiInstanceLoopCharacteristics>\n"
+                 "      <bpmn:loopCardinality>3</bpmn:loopCardinality>\n"
+                 "    </bpmn:multiInstanceLoopCharacteristics>\n"
+                 "  </bpmn:userTask>\n",
+                 FL_EUNSUPPORTED, "userTask 'u': multi-instance is not supported yet", "u", 5, 3);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:userTask id=\"u\">\n"
                  "    <bpmn:multiInstanceLoopCharacteristics/>\n"
                  "  </bpmn:userTask>\n",
                  FL_EMODEL, "multi-instance 'u' has neither a loopCardinality nor an input", "u", 6,
                  5);
+    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
+                 "  <bpmn:endEvent id=\"e\"><bpmn:cancelEventDefinition/></bpmn:endEvent>\n",
+                 FL_EUNSUPPORTED, "endEvent 'e': a cancel end event must be inside a transaction",
+                 "e", 5, 3);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:task id=\"t\"/>\n"
                  "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">\n"

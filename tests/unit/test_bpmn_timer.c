@@ -245,9 +245,10 @@ static void test_placement_errors(void **state)
     expect_error(PRE TIMER("boundaryEvent", "id=\"x\" attachedToRef=\"u\"", "timeDuration", "PT1H")
                      "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"u\" targetRef=\"u\"/>\n"
                      "  <bpmn:boundaryEvent id=\"y\" attachedToRef=\"u\">"
-                     "<bpmn:messageEventDefinition/></bpmn:boundaryEvent>\n",
-                 FL_EUNSUPPORTED, "boundaryEvent 'y': a message event needs a message name",
-                 "y", 12, 3);
+                     "<bpmn:cancelEventDefinition/></bpmn:boundaryEvent>\n",
+                 FL_EMODEL,
+                 "cancel boundary event 'y' is attached to userTask 'u'; it belongs on a transaction",
+                 "y", 12, 45);
     expect_error("  <bpmn:userTask id=\"u\"/>\n"
                  "  <bpmn:intermediateCatchEvent id=\"c\">"
                  "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration>"
