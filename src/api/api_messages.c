@@ -28,9 +28,9 @@ static void published(struct api_req *r, const struct fl_result *res)
         api_problem(r, res->rc, &res->err);
         return;
     }
-    status = res->message_outcome == FL_MESSAGE_STARTED     ? 201
+    status = res->message_outcome == FL_MESSAGE_STARTED    ? 201
              : res->message_outcome == FL_MESSAGE_BUFFERED ? 202
-                                                            : 200;
+                                                           : 200;
     if (res->duplicate)
         status = 200; /* the first answer's outcome, nothing new happened */
     api_json_begin(r, status);
@@ -107,8 +107,7 @@ static int field_name(const struct fl_value *body, const char *name, bool requir
         *out = fl_value_str(v, &len);
         if (len > 0 && len <= MAX_NAME && strlen(*out) == len)
             return 0;
-        rc = fl_error_set(e, FL_EINVAL, "field '%s' must be 1 to %d bytes of text", name,
-                          MAX_NAME);
+        rc = fl_error_set(e, FL_EINVAL, "field '%s' must be 1 to %d bytes of text", name, MAX_NAME);
     } else if (number_ok && fl_value_type(v) == FL_VNUMBER) {
         fl_value_number_format(v, buf);
         *out = buf->ptr;

@@ -20,16 +20,19 @@
 
 #define T0 1790000000000LL
 
-#define NS " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                          \
-           " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\""
+#define NS                                                                                         \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\""
 
+/* orderflow: start -> receive "paid" (key orderId) -> ship -> end; onorder: message start
+ * "newOrder" -> handle; alarmed: start -> catch signal "alarm" -> react; thrower: start ->
+ * throw signal "alarm" -> end; sender: start -> send "paid" (key orderId) -> end. */
 #define MESSAGES_XML                                                                               \
     "<?xml version=\"1.0\"?><bpmn:definitions" NS ">"                                              \
     "<bpmn:message id=\"mPaid\" name=\"paid\"><bpmn:extensionElements>"                            \
     "<zeebe:subscription correlationKey=\"=orderId\"/></bpmn:extensionElements></bpmn:message>"    \
     "<bpmn:message id=\"mNew\" name=\"newOrder\"/>"                                                \
     "<bpmn:signal id=\"sAlarm\" name=\"alarm\"/>"                                                  \
-    /* start -> receive "paid" (key orderId) -> ship -> end */                                    \
     "<bpmn:process id=\"orderflow\" isExecutable=\"true\">"                                        \
     "<bpmn:startEvent id=\"s\"/>"                                                                  \
     "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"waitPay\"/>"                         \
@@ -38,13 +41,11 @@
     "<bpmn:userTask id=\"ship\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"ship\" targetRef=\"e\"/>"                            \
     "<bpmn:endEvent id=\"e\"/></bpmn:process>"                                                     \
-    /* message start "newOrder" -> handle */                                                       \
     "<bpmn:process id=\"onorder\" isExecutable=\"true\">"                                          \
     "<bpmn:startEvent id=\"ms\"><bpmn:messageEventDefinition messageRef=\"mNew\"/>"                \
     "</bpmn:startEvent>"                                                                           \
     "<bpmn:sequenceFlow id=\"g1\" sourceRef=\"ms\" targetRef=\"handle\"/>"                         \
     "<bpmn:userTask id=\"handle\"/></bpmn:process>"                                                \
-    /* start -> catch signal "alarm" -> react */                                                   \
     "<bpmn:process id=\"alarmed\" isExecutable=\"true\">"                                          \
     "<bpmn:startEvent id=\"as\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"h1\" sourceRef=\"as\" targetRef=\"wait\"/>"                           \
@@ -52,7 +53,6 @@
     "<bpmn:signalEventDefinition signalRef=\"sAlarm\"/></bpmn:intermediateCatchEvent>"             \
     "<bpmn:sequenceFlow id=\"h2\" sourceRef=\"wait\" targetRef=\"react\"/>"                        \
     "<bpmn:userTask id=\"react\"/></bpmn:process>"                                                 \
-    /* start -> throw signal "alarm" -> end */                                                     \
     "<bpmn:process id=\"thrower\" isExecutable=\"true\">"                                          \
     "<bpmn:startEvent id=\"ts\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"i1\" sourceRef=\"ts\" targetRef=\"throw\"/>"                          \
@@ -60,7 +60,6 @@
     "<bpmn:signalEventDefinition signalRef=\"sAlarm\"/></bpmn:intermediateThrowEvent>"             \
     "<bpmn:sequenceFlow id=\"i2\" sourceRef=\"throw\" targetRef=\"te\"/>"                          \
     "<bpmn:endEvent id=\"te\"/></bpmn:process>"                                                    \
-    /* start -> send "paid" (key orderId) -> end */                                                \
     "<bpmn:process id=\"sender\" isExecutable=\"true\">"                                           \
     "<bpmn:startEvent id=\"ss\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"j1\" sourceRef=\"ss\" targetRef=\"send\"/>"                           \
@@ -118,7 +117,7 @@ static int publish(struct fixture *f, const char *name, const char *key, const c
     return rc;
 }
 
-/* The node of the one open task of instance id, or "" when it has none. */
+/* Instance id has exactly one open task, at node (NULL: none at all). */
 static void open_task_at(struct fixture *f, uint64_t id, const char *node)
 {
     struct fl_store *rd = reader(f);
@@ -138,8 +137,7 @@ static void open_task_at(struct fixture *f, uint64_t id, const char *node)
     fl_store_close(rd);
 }
 
-static const char *variable(struct fixture *f, uint64_t id, const char *name, char *buf,
-                            size_t len)
+static const char *variable(struct fixture *f, uint64_t id, const char *name, char *buf, size_t len)
 {
     struct fl_store *rd = reader(f);
     struct fl_instance *inst = NULL;
