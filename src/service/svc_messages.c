@@ -364,7 +364,8 @@ static int on_sub_open(struct fl_service *svc, const struct fl_instance *inst,
     rc = correlate(svc, s, vars, NULL, depth + 1, err);
     fl_value_unref(vars);
     if (rc == 0)
-        rc = fl_store_message_set_status(svc->store, m.id, FL_MESSAGE_CORRELATED, inst->id, err);
+        rc = fl_store_message_set_status(svc->store, m.id, FL_MESSAGE_CORRELATED, s->instance_id,
+                                         err);
     else if (rc == 1)
         rc = 0;
     fl_message_row_release(&m);

@@ -68,13 +68,14 @@
     "<bpmn:endEvent id=\"se\"/></bpmn:process>"                                                    \
     "</bpmn:definitions>"
 
-static struct fl_service *open_messages(struct fixture *f)
+static struct fl_service *open_messages_cache(struct fixture *f, unsigned cache)
 {
     struct fl_service_options o = {.db_url = f->url,
                                    .synchronous = 0,
                                    .synchronous_set = true,
                                    .test_clock = true,
-                                   .test_clock_start_ms = T0};
+                                   .test_clock_start_ms = T0,
+                                   .instance_cache = cache};
     struct fl_deploy_result r[8];
     struct fl_error e;
     size_t n;
@@ -84,6 +85,11 @@ static struct fl_service *open_messages(struct fixture *f)
         fail_msg("deploy: %s (%s line %d)", e.msg, e.element, e.line);
     assert_int_equal(n, 5);
     return f->svc;
+}
+
+static struct fl_service *open_messages(struct fixture *f)
+{
+    return open_messages_cache(f, 0);
 }
 
 static int start(struct fixture *f, const char *key, const char *vars_json, struct fl_result *res)
@@ -252,6 +258,26 @@ static void signal_broadcast(void **state)
     open_task_at(f, a.instance_id, "react");
 }
 
+/* With a cache of one instance every instance a cascade reaches evicts the one before:
+ * the cascade must not hold on to an evicted instance. */
+static void cascades_with_a_tiny_cache(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_result a, b, t, w, s, res;
+    open_messages_cache(f, 1);
+    assert_int_equal(start(f, "alarmed", NULL, &a), 0);
+    assert_int_equal(start(f, "alarmed", NULL, &b), 0);
+    assert_int_equal(start(f, "thrower", NULL, &t), 0);
+    open_task_at(f, a.instance_id, "react");
+    open_task_at(f, b.instance_id, "react");
+    assert_int_equal(start(f, "orderflow", "{\"orderId\":\"G\"}", &w), 0);
+    assert_int_equal(start(f, "sender", "{\"orderId\":\"G\"}", &s), 0);
+    open_task_at(f, w.instance_id, "ship");
+    assert_int_equal(publish(f, "paid", "H", NULL, -1, NULL, &res), 0);
+    assert_int_equal(start(f, "orderflow", "{\"orderId\":\"H\"}", &w), 0);
+    open_task_at(f, w.instance_id, "ship");
+}
+
 static void outbox_delivered(void **state)
 {
     struct fixture *f = *state;
@@ -299,6 +325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(correlate_dedupe_and_start, setup, teardown),
         cmocka_unit_test_setup_teardown(signal_broadcast, setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(cascades_with_a_tiny_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(buffered_message_expires, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
