@@ -254,3 +254,29 @@ int api_outbox_list(struct api_req *r)
     fl_outbox_rows_free(rows, n);
     return API_DONE;
 }
+
+/* POST /api/v1/outbox/{id}/delivered: a relay delivered message id outside flowd. */
+int api_outbox_delivered(struct api_req *r)
+{
+    struct fl_outbox_row *rows = NULL;
+    struct fl_error e;
+    size_t n = 0;
+    int rc;
+
+    fl_error_clear(&e);
+    pthread_mutex_lock(&r->srv->admin_lock);
+    rc = fl_store_outbox_delivered(r->srv->admin, r->id, fl_service_now(r->srv->svc), &e);
+    if (rc == 0)
+        rc = fl_store_outbox_list(r->srv->admin, r->id - 1, 1, false, &rows, &n, &e);
+    pthread_mutex_unlock(&r->srv->admin_lock);
+    if (rc == 0 && (n != 1 || rows[0].id != r->id))
+        rc = fl_error_set(&e, FL_ENOTFOUND, "no outbox message %llu", (unsigned long long)r->id);
+    if (rc != 0) {
+        fl_outbox_rows_free(rows, n);
+        return api_problem(r, rc, &e);
+    }
+    api_json_begin(r, 200);
+    json_outbox(&r->out, &rows[0]);
+    fl_outbox_rows_free(rows, n);
+    return API_DONE;
+}
