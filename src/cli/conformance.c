@@ -63,6 +63,17 @@ static bool next_command(const struct fl_model *m, const struct fl_instance *ins
             return true;
         }
     }
+    /* A message or signal for a token waiting at a catch event, receive task or event-based
+     * gateway (boundary events are left alone: their activity is answered first). */
+    for (i = 0; i < inst->n_subs; i++) {
+        const struct fl_subscription *s = &inst->subs[i];
+        if (s->node < m->n_nodes && m->nodes[s->node].kind != FL_NODE_BOUNDARY_EVENT) {
+            cmd->kind = FL_CMD_CORRELATE;
+            cmd->instance_id = inst->id;
+            cmd->target_id = s->id;
+            return true;
+        }
+    }
     for (i = 0; i < inst->n_timers; i++)
         if (!first || inst->timers[i].due_at < first->due_at)
             first = &inst->timers[i];
@@ -106,6 +117,8 @@ void conf_drive(const struct fl_model *m, struct conf_run *out)
     cmd.actor = "conformance";
     if (m->start == FL_NONE && m->n_timer_starts > 0)
         cmd.start_node_id = m->nodes[m->timer_starts[0]].id;
+    else if (m->start == FL_NONE && m->n_message_starts > 0)
+        cmd.start_node_id = m->nodes[m->message_starts[0]].id; /* as a message would */
     if (fl_engine_start(m, 1, &cmd, &ctx, &inst, &fx, &err) < 0) {
         snprintf(out->reason, sizeof(out->reason), "start refused: %s", err.msg);
         goto out;
