@@ -399,6 +399,56 @@ static void test_calls_loops_mappings(void **state)
     fl_bpmn_doc_free(doc);
 }
 
+/* Camunda 7 leniencies: Activiti's namespace read as Camunda's, an errorRef naming no
+ * error taken as the code, nested list and map parameters. */
+static void test_camunda7_compat(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    struct fl_bpmn_doc *d2 = NULL;
+    struct fl_error err;
+    const char *xml =
+        "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "
+        "xmlns:activiti=\"http://activiti.org/bpmn\">"
+        "<process id=\"q\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+        "<serviceTask id=\"a\" activiti:class=\"org.Failing\"/>"
+        "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"a\"/></process></definitions>";
+    (void)state;
+    if (fl_bpmn_read(xml, strlen(xml), &d2, &err) != 0)
+        fail_msg("activiti: %s", err.msg);
+    assert_string_equal(d2->processes[0]->nodes[1].job_type, "java:org.Failing");
+    fl_bpmn_doc_free(d2);
+    doc = load("", "<bpmn:startEvent id=\"s\"/>\n"
+                   "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"u\"/>\n"
+                   "<bpmn:userTask id=\"u\"><bpmn:extensionElements><camunda:inputOutput>"
+                   "<camunda:inputParameter name=\"nested\"><camunda:list>"
+                   "<camunda:list><camunda:value>a</camunda:value></camunda:list>"
+                   "<camunda:value>d</camunda:value>"
+                   "<camunda:map><camunda:entry key=\"foo\">bar</camunda:entry>"
+                   "<camunda:entry key=\"m\"><camunda:list><camunda:value>${x}</camunda:value>"
+                   "</camunda:list></camunda:entry></camunda:map>"
+                   "</camunda:list></camunda:inputParameter>"
+                   "</camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>\n"
+                   "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"u\" targetRef=\"e\"/>\n"
+                   "<bpmn:endEvent id=\"e\"><bpmn:errorEventDefinition errorRef=\"E_LATE\"/>"
+                   "</bpmn:endEvent>\n");
+    m = doc->processes[0];
+    assert_string_equal(src(node(m, "u")->inputs[0].source),
+                        "[[\"a\"], \"d\", {\"foo\": \"bar\", \"m\": [(x)]}]");
+    assert_string_equal(node(m, "e")->event->name, "E_LATE");
+    assert_int_equal(m->n_warnings, 1);
+    assert_non_null(strstr(m->warnings[0].message, "errorRef 'E_LATE' of 'e' names no error"));
+    fl_bpmn_doc_free(doc);
+    expect_error("",
+                 "<bpmn:startEvent id=\"s\"/>\n"
+                 "<bpmn:userTask id=\"u\"><bpmn:extensionElements><camunda:inputOutput>"
+                 "<camunda:inputParameter name=\"x\"><camunda:map>"
+                 "<camunda:entry key=\"${k}\">v</camunda:entry></camunda:map>"
+                 "</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements>"
+                 "</bpmn:userTask>\n",
+                 FL_EUNSUPPORTED, "camunda:entry key '${k}' of 'u' is computed", "u", 5, 134);
+}
+
 static void test_scope_errors(void **state)
 {
     (void)state;
@@ -521,9 +571,10 @@ static void test_reference_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nesting),      cmocka_unit_test(test_event_definitions),
-        cmocka_unit_test(test_compensation), cmocka_unit_test(test_calls_loops_mappings),
-        cmocka_unit_test(test_scope_errors), cmocka_unit_test(test_reference_errors),
+        cmocka_unit_test(test_nesting),          cmocka_unit_test(test_event_definitions),
+        cmocka_unit_test(test_compensation),     cmocka_unit_test(test_calls_loops_mappings),
+        cmocka_unit_test(test_camunda7_compat),  cmocka_unit_test(test_scope_errors),
+        cmocka_unit_test(test_reference_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
