@@ -449,6 +449,39 @@ static void test_camunda7_compat(void **state)
                  FL_EUNSUPPORTED, "camunda:entry key '${k}' of 'u' is computed", "u", 5, 134);
 }
 
+/* A condition in the document's declared XPath is reported as such, not as bad FEEL;
+ * JUEL and FEEL still load under that declaration (bpmn.io writes it everywhere). */
+static void test_xpath_documents(void **state)
+{
+#define XPATH_DOC(cond)                                                                            \
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "                          \
+    "expressionLanguage=\"http://www.w3.org/1999/XPath\">\n"                                       \
+    "<process id=\"q\" isExecutable=\"true\"><startEvent id=\"s\"/><task id=\"t\"/>\n"             \
+    "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">"                                      \
+    "<conditionExpression>" cond "</conditionExpression></sequenceFlow></process>"                 \
+    "</definitions>"
+    char xml[1024];
+    struct fl_bpmn_doc *doc = NULL;
+    struct fl_error err;
+    (void)state;
+    snprintf(xml, sizeof(xml), "%s", XPATH_DOC("${ok}"));
+    assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, &err), 0);
+    fl_bpmn_doc_free(doc);
+    snprintf(xml, sizeof(xml), "%s", XPATH_DOC("=ok"));
+    assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, &err), 0);
+    fl_bpmn_doc_free(doc);
+    doc = NULL;
+    snprintf(xml, sizeof(xml), "%s", XPATH_DOC("bpmn:getDataObject('approved')"));
+    assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, &err), FL_EUNSUPPORTED);
+    assert_null(doc);
+    assert_non_null(strstr(err.msg, "condition of sequence flow 'f' is not FEEL or JUEL (the "
+                                    "document's expressionLanguage is "
+                                    "'http://www.w3.org/1999/XPath'"));
+    assert_string_equal(err.element, "f");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 90); /* the quote FEEL stumbles on */
+}
+
 static void test_scope_errors(void **state)
 {
     (void)state;
@@ -571,10 +604,10 @@ static void test_reference_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nesting),          cmocka_unit_test(test_event_definitions),
-        cmocka_unit_test(test_compensation),     cmocka_unit_test(test_calls_loops_mappings),
-        cmocka_unit_test(test_camunda7_compat),  cmocka_unit_test(test_scope_errors),
-        cmocka_unit_test(test_reference_errors),
+        cmocka_unit_test(test_nesting),         cmocka_unit_test(test_event_definitions),
+        cmocka_unit_test(test_compensation),    cmocka_unit_test(test_calls_loops_mappings),
+        cmocka_unit_test(test_camunda7_compat), cmocka_unit_test(test_xpath_documents),
+        cmocka_unit_test(test_scope_errors),    cmocka_unit_test(test_reference_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

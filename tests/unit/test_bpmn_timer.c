@@ -275,7 +275,7 @@ static void test_placement_errors(void **state)
                  "  <bpmn:intermediateCatchEvent id=\"c\">"
                  "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration>"
                  "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>\n",
-                 FL_EMODEL, "process 'p' has no start event", "p", 3,
+                 FL_EUNSUPPORTED, "process 'p' has no start event", "p", 3,
                  1);
 }
 
