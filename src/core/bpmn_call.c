@@ -128,6 +128,13 @@ int fl__bpmn_read_call(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struc
             (rc = fl__bpmn_value(p, zc, "processId", v, n->id, "processId", &c->process_key)) < 0)
             goto out;
     }
+    if (!c->process_key && (v = fl__bpmn_attr(el, "caseRef", FL__NS_CAMUNDA))) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "caseRef", FL_EUNSUPPORTED,
+                                "callActivity '%s' calls CMMN case '%s' (camunda:caseRef); flowd "
+                                "calls BPMN processes only",
+                                n->id, v);
+        goto out;
+    }
     if (!c->process_key) {
         rc = fl__bpmn_fail(p->rd, el, FL_EMODEL,
                            "callActivity '%s' names no process to call (calledElement or "

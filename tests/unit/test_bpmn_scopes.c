@@ -584,6 +584,10 @@ static void test_reference_errors(void **state)
                  FL_EMODEL, "callActivity 'c' names no process to call", "c", 5, 1);
     expect_error("",
                  "<bpmn:startEvent id=\"s\"/>\n"
+                 "<bpmn:callActivity id=\"c\" camunda:caseRef=\"oneTaskCase\"/>\n",
+                 FL_EUNSUPPORTED, "callActivity 'c' calls CMMN case 'oneTaskCase'", "c", 5, 44);
+    expect_error("",
+                 "<bpmn:startEvent id=\"s\"/>\n"
                  "<bpmn:userTask id=\"u\"><bpmn:extensionElements><camunda:inputOutput>"
                  "<camunda:inputParameter name=\"x\"><camunda:script scriptFormat=\"groovy\">1"
                  "</camunda:script></camunda:inputParameter></camunda:inputOutput>"
