@@ -169,7 +169,7 @@ bool fl__bpmn_lang_is_juel(const char *lang)
 {
     const char *p;
     for (p = lang; p && *p; p++)
-        if (!strncasecmp(p, "juel", 4) || !strncasecmp(p, "jsp", 3) || !strncasecmp(p, "/el", 3))
+        if (!strncasecmp(p, "juel", 4) || !strncasecmp(p, "jsp", 3))
             return true;
     return false;
 }

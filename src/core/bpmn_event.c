@@ -376,6 +376,12 @@ int fl__bpmn_read_event(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
     }
     if (rc < 0)
         return rc;
+    if ((e->trigger == FL_TRIGGER_MESSAGE || e->trigger == FL_TRIGGER_SIGNAL) && !e->name &&
+        n->kind != FL_NODE_THROW_EVENT && n->kind != FL_NODE_EVENT_END)
+        fl__bpmn_warn(p, el,
+                      "%s '%s' has no %s name (no %sRef with a name); it cannot be "
+                      "matched by name",
+                      local(el), n->id, fl_trigger_name(e->trigger), fl_trigger_name(e->trigger));
     if (n->kind == FL_NODE_BOUNDARY_EVENT) {
         v = fl__bpmn_attr(el, "cancelActivity", NULL);
         /* BPMN: error and cancel boundary events always interrupt */

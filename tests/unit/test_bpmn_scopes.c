@@ -451,6 +451,26 @@ static void test_camunda7_compat(void **state)
 
 /* A condition in the document's declared XPath is reported as such, not as bad FEEL;
  * JUEL and FEEL still load under that declaration (bpmn.io writes it everywhere). */
+/* A message or signal catch without a name still loads, with a warning that says so. */
+static void test_unnamed_catch(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    (void)state;
+    doc = load("", "<bpmn:startEvent id=\"s\"/>\n"
+                   "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"c\"/>\n"
+                   "<bpmn:intermediateCatchEvent id=\"c\"><bpmn:signalEventDefinition/>"
+                   "</bpmn:intermediateCatchEvent>\n");
+    m = doc->processes[0];
+    assert_null(node(m, "c")->event->name);
+    assert_int_equal(m->n_warnings, 1);
+    assert_string_equal(m->warnings[0].element, "c");
+    assert_int_equal(m->warnings[0].line, 6);
+    assert_non_null(strstr(m->warnings[0].message,
+                           "intermediateCatchEvent 'c' has no signal name (no signalRef"));
+    fl_bpmn_doc_free(doc);
+}
+
 static void test_xpath_documents(void **state)
 {
 #define XPATH_DOC(cond)                                                                            \
@@ -608,10 +628,11 @@ static void test_reference_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nesting),         cmocka_unit_test(test_event_definitions),
-        cmocka_unit_test(test_compensation),    cmocka_unit_test(test_calls_loops_mappings),
-        cmocka_unit_test(test_camunda7_compat), cmocka_unit_test(test_xpath_documents),
-        cmocka_unit_test(test_scope_errors),    cmocka_unit_test(test_reference_errors),
+        cmocka_unit_test(test_nesting),          cmocka_unit_test(test_event_definitions),
+        cmocka_unit_test(test_compensation),     cmocka_unit_test(test_calls_loops_mappings),
+        cmocka_unit_test(test_camunda7_compat),  cmocka_unit_test(test_unnamed_catch),
+        cmocka_unit_test(test_xpath_documents),  cmocka_unit_test(test_scope_errors),
+        cmocka_unit_test(test_reference_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
