@@ -349,32 +349,68 @@ static int take_retries(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_no
     return rc;
 }
 
+/* Set n's job type to prefix + what (replacing), with the warning that says a worker must
+ * do what the model asked the engine to do in-process. */
+static void external_job(struct fl__bpmn_proc *p, const xmlNode *at, struct fl_node *n,
+                         const char *prefix, const char *what, const char *why)
+{
+    size_t l = strlen(prefix) + strlen(what) + 1;
+    free(n->job_type);
+    n->job_type = fl_malloc(l);
+    snprintf(n->job_type, l, "%s%s", prefix, what);
+    fl__bpmn_warn(p, at, "%s '%s' runs as an external job of type '%.200s': %s", local(at), n->id,
+                  n->job_type, why);
+}
+
+/* The job of a service task (and of send tasks, business rule tasks and message throw
+ * events that carry one): a job type from zeebe:taskDefinition, flowd:job, Camunda 7's
+ * external topic, or -- for what flowd cannot run in-process -- a type naming it: Java
+ * delegates "java:<class>", "expression:<expr>", "delegate:<expr>", connectors
+ * "connector:<id>", Camunda's built-in task types "camunda:<type>". See
+ * docs/bpmn-support.md. */
 static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
 {
-    static const char *const java[] = {"class", "delegateExpression", "expression", NULL};
+    static const char *const java[][2] = {
+        {"class", "java:"}, {"expression", "expression:"}, {"delegateExpression", "delegate:"}};
     static const char *const job_attrs[] = {"type", "retries", NULL};
     char *v;
     xmlNode *c;
     size_t i;
     int rc;
-    for (i = 0; java[i]; i++) {
-        if (xmlHasNsProp(el, (const xmlChar *)java[i], (const xmlChar *)FL__NS_CAMUNDA))
-            return fl__bpmn_fail_attr(p->rd, el, java[i], FL_EUNSUPPORTED,
-                                      "%s '%s' uses camunda:%s (Java code), which is not "
-                                      "supported; use an external job type",
-                                      local(el), n->id, java[i]);
+    for (i = 0; i < sizeof(java) / sizeof(java[0]); i++) {
+        if (!(v = fl__bpmn_attr(el, java[i][0], FL__NS_CAMUNDA)))
+            continue;
+        external_job(p, el, n, java[i][1], v, "flowd does not run Java code in-process");
+        free(v);
+    }
+    /* BPMN's own implementation attribute (bpmn-js engines put "${service}" there) */
+    if (!n->job_type && n->kind == FL_NODE_SERVICE_TASK &&
+        (v = fl__bpmn_attr(el, "implementation", NULL))) {
+        if (v[0] && strncmp(v, "##", 2)) {
+            if (strstr(v, "${") || strstr(v, "#{"))
+                external_job(p, el, n, "expression:", v,
+                             "flowd does not call services of the host in-process");
+            else {
+                n->job_type = v;
+                v = NULL;
+            }
+        }
+        free(v);
     }
     v = fl__bpmn_attr(el, "type", FL__NS_CAMUNDA);
-    if (v && strcmp(v, "external")) {
-        rc = fl__bpmn_fail_attr(p->rd, el, "type", FL_EUNSUPPORTED,
-                                "%s '%s' has camunda:type '%s'; only 'external' is supported",
-                                local(el), n->id, v);
-        free(v);
-        return rc;
-    }
-    if (v && (rc = take_attr(p, el, "topic", FL__NS_CAMUNDA, n->id, &n->job_type)) < 0) {
-        free(v);
-        return rc;
+    if (v && !strcmp(v, "external")) {
+        if ((rc = take_attr(p, el, "topic", FL__NS_CAMUNDA, n->id, &n->job_type)) < 0) {
+            free(v);
+            return rc;
+        }
+        if (!n->job_type) {
+            free(v);
+            return fl__bpmn_fail_attr(p->rd, el, "type", FL_EMODEL,
+                                      "%s '%s' is an external task without camunda:topic",
+                                      local(el), n->id);
+        }
+    } else if (v) {
+        external_job(p, el, n, "camunda:", v, "flowd has no built-in task of that type");
     }
     free(v);
     for (c = ext ? ext->children : NULL; c; c = c->next) {
@@ -387,9 +423,17 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
                 (rc = take_attr(p, c, "type", NULL, n->id, &n->job_type)) == 0)
                 rc = take_retries(p, c, n);
         } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "connector")) {
-            rc = fl__bpmn_fail(p->rd, c, FL_EUNSUPPORTED,
-                               "%s '%s' uses a camunda:connector, which is not supported",
-                               local(el), n->id);
+            xmlNode *id = child(c, FL__NS_CAMUNDA, "connectorId");
+            char *cid = id ? fl__bpmn_text(id) : NULL;
+            if (!cid || !cid[0])
+                rc = fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                   "camunda:connector of '%s' has no "
+                                   "camunda:connectorId",
+                                   n->id);
+            else
+                external_job(p, el, n, "connector:", cid,
+                             "flowd does not run Camunda connectors in-process");
+            free(cid);
         }
         if (rc < 0)
             return rc;
@@ -428,11 +472,18 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
     } else if (script || (fmt = fl__bpmn_attr(el, "scriptFormat", NULL))) {
         if (!fmt)
             fmt = fl__bpmn_attr(el, "scriptFormat", NULL);
-        if (!fmt || !fl__bpmn_lang_is_feel(fmt)) {
-            rc = fl__bpmn_fail_attr(p->rd, el, "scriptFormat", FL_EUNSUPPORTED,
-                                    "script of scriptTask '%s' is in '%s'; only FEEL is "
-                                    "supported",
-                                    n->id, fmt ? fmt : "an unnamed language");
+        if (!fmt || !fmt[0]) {
+            rc = fl__bpmn_fail(p->rd, el, FL_EMODEL,
+                               "scriptTask '%s' has a script but no scriptFormat", n->id);
+            goto out;
+        }
+        if (!fl__bpmn_lang_is_feel(fmt)) {
+            /* a worker that speaks the language runs it, as a job */
+            n->kind = FL_NODE_SERVICE_TASK;
+            external_job(p, el, n, "script:", fmt, "flowd runs FEEL scripts only in-process");
+            rc = read_job(p, el, ext, n);
+            if (rc == 0 && strncmp(n->job_type, "script:", 7))
+                fl__bpmn_warn(p, el, "the job type of scriptTask '%s' replaces its script", n->id);
             goto out;
         }
         if (xmlHasNsProp(el, (const xmlChar *)"resource", (const xmlChar *)FL__NS_CAMUNDA)) {
