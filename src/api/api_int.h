@@ -233,6 +233,7 @@ int api_instance_history(struct api_req *r);
 int api_message_publish(struct api_req *r);
 int api_signal_broadcast(struct api_req *r);
 int api_outbox_list(struct api_req *r);
+int api_outbox_delivered(struct api_req *r);
 int api_control_list_instance(struct api_req *r);
 int api_control_set(struct api_req *r);
 int api_control_clear(struct api_req *r);

@@ -28,9 +28,9 @@ static void published(struct api_req *r, const struct fl_result *res)
         api_problem(r, res->rc, &res->err);
         return;
     }
-    status = res->message_outcome == FL_MESSAGE_STARTED     ? 201
+    status = res->message_outcome == FL_MESSAGE_STARTED    ? 201
              : res->message_outcome == FL_MESSAGE_BUFFERED ? 202
-                                                            : 200;
+                                                           : 200;
     if (res->duplicate)
         status = 200; /* the first answer's outcome, nothing new happened */
     api_json_begin(r, status);
@@ -107,8 +107,7 @@ static int field_name(const struct fl_value *body, const char *name, bool requir
         *out = fl_value_str(v, &len);
         if (len > 0 && len <= MAX_NAME && strlen(*out) == len)
             return 0;
-        rc = fl_error_set(e, FL_EINVAL, "field '%s' must be 1 to %d bytes of text", name,
-                          MAX_NAME);
+        rc = fl_error_set(e, FL_EINVAL, "field '%s' must be 1 to %d bytes of text", name, MAX_NAME);
     } else if (number_ok && fl_value_type(v) == FL_VNUMBER) {
         fl_value_number_format(v, buf);
         *out = buf->ptr;
@@ -252,6 +251,32 @@ int api_outbox_list(struct api_req *r)
     else
         fl_buf_adds(&r->out, "null");
     fl_buf_addc(&r->out, '}');
+    fl_outbox_rows_free(rows, n);
+    return API_DONE;
+}
+
+/* POST /api/v1/outbox/{id}/delivered: a relay delivered message id outside flowd. */
+int api_outbox_delivered(struct api_req *r)
+{
+    struct fl_outbox_row *rows = NULL;
+    struct fl_error e;
+    size_t n = 0;
+    int rc;
+
+    fl_error_clear(&e);
+    pthread_mutex_lock(&r->srv->admin_lock);
+    rc = fl_store_outbox_delivered(r->srv->admin, r->id, fl_service_now(r->srv->svc), &e);
+    if (rc == 0)
+        rc = fl_store_outbox_list(r->srv->admin, r->id - 1, 1, false, &rows, &n, &e);
+    pthread_mutex_unlock(&r->srv->admin_lock);
+    if (rc == 0 && (n != 1 || rows[0].id != r->id))
+        rc = fl_error_set(&e, FL_ENOTFOUND, "no outbox message %llu", (unsigned long long)r->id);
+    if (rc != 0) {
+        fl_outbox_rows_free(rows, n);
+        return api_problem(r, rc, &e);
+    }
+    api_json_begin(r, 200);
+    json_outbox(&r->out, &rows[0]);
     fl_outbox_rows_free(rows, n);
     return API_DONE;
 }

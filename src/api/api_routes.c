@@ -22,6 +22,7 @@ const struct api_route api_routes[] = {
     {"POST", "/api/v1/messages", api_message_publish, 0},
     {"POST", "/api/v1/signals", api_signal_broadcast, 0},
     {"GET", "/api/v1/outbox", api_outbox_list, API_ADMIN},
+    {"POST", "/api/v1/outbox/{id}/delivered", api_outbox_delivered, API_ADMIN},
     {"GET", "/api/v1/instances/{id}/history", api_instance_history, 0},
     {"GET", "/api/v1/instances/{id}/control-points", api_control_list_instance, 0},
     {"POST", "/api/v1/instances/{id}/control-points", api_control_set, 0},

@@ -88,14 +88,14 @@ static int print_result(const struct cli_common *c, bool signal, const char *nam
         return cli_json_emit(&j) ? 1 : 0;
     }
     if (signal) {
-        printf("signal '%s': %u waiting instance%s reached, %u started\n", name,
-               res->n_correlated, res->n_correlated == 1 ? "" : "s", res->n_started);
+        printf("signal '%s': %u waiting instance%s reached, %u started\n", name, res->n_correlated,
+               res->n_correlated == 1 ? "" : "s", res->n_started);
     } else if (res->message_outcome == FL_MESSAGE_CORRELATED) {
         printf("message '%s' correlated to instance %llu%s\n", name,
                (unsigned long long)res->instance_id, res->duplicate ? " (already published)" : "");
     } else if (res->message_outcome == FL_MESSAGE_STARTED) {
-        printf("message '%s' started instance %llu%s\n", name,
-               (unsigned long long)res->instance_id, res->duplicate ? " (already published)" : "");
+        printf("message '%s' started instance %llu%s\n", name, (unsigned long long)res->instance_id,
+               res->duplicate ? " (already published)" : "");
     } else {
         printf("message '%s' buffered as message %llu%s\n", name,
                (unsigned long long)res->message_id, res->duplicate ? " (already published)" : "");
@@ -105,14 +105,13 @@ static int print_result(const struct cli_common *c, bool signal, const char *nam
 
 static int run_publish(const struct cli_command *cmd, int argc, char **argv, bool signal)
 {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"var", required_argument, NULL, OPT_VAR},
-        {"ttl", required_argument, NULL, OPT_TTL},
-        {"id", required_argument, NULL, OPT_ID},
-        {"as", required_argument, NULL, OPT_AS},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
+                                             {"key", required_argument, NULL, OPT_KEY},
+                                             {"var", required_argument, NULL, OPT_VAR},
+                                             {"ttl", required_argument, NULL, OPT_TTL},
+                                             {"id", required_argument, NULL, OPT_ID},
+                                             {"as", required_argument, NULL, OPT_AS},
+                                             {NULL, 0, NULL, 0}};
     struct cli_common c;
     struct fl_error err;
     struct fl_value *vars = NULL;
@@ -194,9 +193,7 @@ static int run_signal(const struct cli_command *cmd, int argc, char **argv)
     return run_publish(cmd, argc, argv, true);
 }
 
-const struct cli_command cli_cmd_message = {"message", run_message,
-                                            "publish a message to waiting or new instances",
-                                            message_usage};
-const struct cli_command cli_cmd_signal = {"signal", run_signal,
-                                           "broadcast a signal to every waiting instance",
-                                           signal_usage};
+const struct cli_command cli_cmd_message = {
+    "message", run_message, "publish a message to waiting or new instances", message_usage};
+const struct cli_command cli_cmd_signal = {
+    "signal", run_signal, "broadcast a signal to every waiting instance", signal_usage};

@@ -128,6 +128,13 @@ int fl__bpmn_read_call(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struc
             (rc = fl__bpmn_value(p, zc, "processId", v, n->id, "processId", &c->process_key)) < 0)
             goto out;
     }
+    if (!c->process_key && (v = fl__bpmn_attr(el, "caseRef", FL__NS_CAMUNDA))) {
+        rc = fl__bpmn_fail_attr(p->rd, el, "caseRef", FL_EUNSUPPORTED,
+                                "callActivity '%s' calls CMMN case '%s' (camunda:caseRef); flowd "
+                                "calls BPMN processes only",
+                                n->id, v);
+        goto out;
+    }
     if (!c->process_key) {
         rc = fl__bpmn_fail(p->rd, el, FL_EMODEL,
                            "callActivity '%s' names no process to call (calledElement or "
@@ -321,61 +328,83 @@ static void feel_string(struct fl_buf *b, const char *s)
     fl_buf_addc(b, '"');
 }
 
-/* The FEEL text of a camunda parameter value el (inputParameter, value, entry): its text
- * (plain or JUEL), or a camunda:list / camunda:map child. */
-static int param_feel(struct fl__bpmn_proc *p, const xmlNode *el, const char *owner, int depth,
-                      struct fl_buf *out)
+static int param_value(struct fl__bpmn_proc *p, const xmlNode *el, const char *owner, int depth,
+                       struct fl_buf *out);
+
+/* A camunda:list, camunda:map or camunda:script as FEEL. */
+static int param_shape(struct fl__bpmn_proc *p, const xmlNode *shape, const char *owner, int depth,
+                       struct fl_buf *out)
 {
-    const xmlNode *c, *shape = NULL;
+    const xmlNode *c;
+    bool first = true, list;
+    int rc = 0;
+    if (fl__bpmn_is(shape, FL__NS_CAMUNDA, "script")) {
+        rc = fl__bpmn_fail(p->rd, shape, FL_EUNSUPPORTED,
+                           "a camunda:script computes a parameter of '%s'; flowd cannot run "
+                           "scripts in mappings: use a ${...} expression or a FEEL mapping",
+                           owner);
+        fl_error_at(p->rd->err, owner, p->rd->err->line, p->rd->err->column);
+        return rc;
+    }
+    if (!fl__bpmn_is(shape, FL__NS_CAMUNDA, "list") && !fl__bpmn_is(shape, FL__NS_CAMUNDA, "map"))
+        return fl__bpmn_fail(p->rd, shape, FL_EMODEL,
+                             "unexpected element '%s' in a parameter of '%s'", local(shape), owner);
+    list = !strcmp(local(shape), "list");
+    fl_buf_addc(out, list ? '[' : '{');
+    for (c = shape->children; c && rc == 0; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (!first)
+            fl_buf_adds(out, ", ");
+        first = false;
+        if (!list) {
+            char *key = fl__bpmn_attr(c, "key", NULL);
+            if (!fl__bpmn_is(c, FL__NS_CAMUNDA, "entry") || !key) {
+                free(key);
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                     "camunda:map of '%s' holds '%s'; give camunda:entry "
+                                     "key=\"...\"",
+                                     owner, local(c));
+            }
+            if (fl_juel_is_expr(key)) {
+                rc = fl__bpmn_fail_attr(p->rd, c, "key", FL_EUNSUPPORTED,
+                                        "camunda:entry key '%s' of '%s' is computed; a FEEL "
+                                        "context needs literal keys",
+                                        key, owner);
+                free(key);
+                return rc;
+            }
+            feel_string(out, key);
+            fl_buf_adds(out, ": ");
+            free(key);
+            rc = param_value(p, c, owner, depth + 1, out);
+        } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "value")) {
+            rc = param_value(p, c, owner, depth + 1, out);
+        } else {
+            if (depth > 16)
+                return fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                     "parameter values of '%s' nest too deeply", owner);
+            rc = param_shape(p, c, owner, depth + 1, out);
+        }
+    }
+    fl_buf_addc(out, list ? ']' : '}');
+    return rc;
+}
+
+/* The FEEL text of a camunda parameter value el (inputParameter, entry, value): its text
+ * (plain or JUEL), or the list / map / script element inside it. */
+static int param_value(struct fl__bpmn_proc *p, const xmlNode *el, const char *owner, int depth,
+                       struct fl_buf *out)
+{
+    const xmlNode *c;
     char *text;
     int rc = 0;
     if (depth > 16)
         return fl__bpmn_fail(p->rd, el, FL_EMODEL, "parameter values of '%s' nest too deeply",
                              owner);
     for (c = el->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !shape)
-            shape = c;
-    if (shape) {
-        bool first = true;
-        if (fl__bpmn_is(shape, FL__NS_CAMUNDA, "script")) {
-            rc = fl__bpmn_fail(p->rd, shape, FL_EUNSUPPORTED,
-                               "a camunda:script computes a parameter of '%s'; flowd cannot run "
-                               "scripts in mappings: use a ${...} expression or a FEEL mapping",
-                               owner);
-            fl_error_at(p->rd->err, owner, p->rd->err->line, p->rd->err->column);
-            return rc;
-        }
-        if (!fl__bpmn_is(shape, FL__NS_CAMUNDA, "list") &&
-            !fl__bpmn_is(shape, FL__NS_CAMUNDA, "map"))
-            return fl__bpmn_fail(p->rd, shape, FL_EMODEL,
-                                 "unexpected element '%s' in a parameter of '%s'", local(shape),
-                                 owner);
-        bool list = !strcmp(local(shape), "list");
-        fl_buf_addc(out, list ? '[' : '{');
-        for (c = shape->children; c && rc == 0; c = c->next) {
-            if (c->type != XML_ELEMENT_NODE)
-                continue;
-            if (!first)
-                fl_buf_adds(out, ", ");
-            first = false;
-            if (!list) {
-                char *key = fl__bpmn_attr(c, "key", NULL);
-                if (!fl__bpmn_is(c, FL__NS_CAMUNDA, "entry") || !key) {
-                    free(key);
-                    return fl__bpmn_fail(p->rd, c, FL_EMODEL,
-                                         "camunda:map of '%s' holds '%s'; give camunda:entry "
-                                         "key=\"...\"",
-                                         owner, local(c));
-                }
-                feel_string(out, key);
-                fl_buf_adds(out, ": ");
-                free(key);
-            }
-            rc = param_feel(p, c, owner, depth + 1, out);
-        }
-        fl_buf_addc(out, list ? ']' : '}');
-        return rc;
-    }
+        if (c->type == XML_ELEMENT_NODE)
+            return param_shape(p, c, owner, depth + 1, out);
     text = fl__bpmn_text(el);
     if (fl_juel_is_expr(text)) {
         struct fl_error je;
@@ -416,7 +445,7 @@ static int read_camunda_param(struct fl__bpmn_proc *p, const xmlNode *x, struct 
         rc = fl__bpmn_fail(p->rd, x, FL_EMODEL, "camunda:%s of '%s' has no name", local(x), n->id);
         goto out;
     }
-    if ((rc = param_feel(p, x, n->id, 0, &b)) < 0)
+    if ((rc = param_value(p, x, n->id, 0, &b)) < 0)
         goto out;
     fl_error_clear(&fe);
     if (fl_feel_compile(b.ptr, b.len, &e, &fe) < 0) {

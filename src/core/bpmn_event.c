@@ -219,6 +219,24 @@ static int follow_ref(struct fl__bpmn_proc *p, const xmlNode *def, const char *a
     return rc;
 }
 
+/* errorRef / escalationRef: the root element, or -- as Camunda 7 reads a reference that
+ * names no element -- the reference itself taken as the code, with a warning. */
+static void ref_or_code(struct fl__bpmn_proc *p, const xmlNode *def, const char *attr,
+                        const char *kind, const char *owner, xmlNode **root, char **code)
+{
+    char *ref = fl__bpmn_attr(def, attr, NULL);
+    *root = NULL;
+    if (ref && ref[0] && !(*root = fl__bpmn_root_ref(p->rd, kind, ref))) {
+        fl__bpmn_warn(p, def,
+                      "%s '%s' of '%s' names no %s of the document; it is taken as the "
+                      "%s code",
+                      attr, ref, owner, kind, kind);
+        *code = ref;
+        return;
+    }
+    free(ref);
+}
+
 /* A message's name and (Camunda 8) subscription correlation key. */
 static int read_message(struct fl__bpmn_proc *p, const xmlNode *at, struct fl_node *n)
 {
@@ -322,9 +340,9 @@ int fl__bpmn_read_event(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
         }
         break;
     case FL_TRIGGER_ERROR:
-        if ((rc = follow_ref(p, def, "errorRef", "error", n->id, &root)) < 0)
-            break;
-        e->name = root_attr(root, "errorCode", NULL);
+        ref_or_code(p, def, "errorRef", "error", n->id, &root, &e->name);
+        if (root)
+            e->name = root_attr(root, "errorCode", NULL);
         e->message = root_attr(root, "errorMessage", FL__NS_CAMUNDA);
         if (!e->message)
             e->message = root_attr(root, "name", NULL);
@@ -332,9 +350,9 @@ int fl__bpmn_read_event(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
         e->message_variable = root_attr(def, "errorMessageVariable", FL__NS_CAMUNDA);
         break;
     case FL_TRIGGER_ESCALATION:
-        if ((rc = follow_ref(p, def, "escalationRef", "escalation", n->id, &root)) < 0)
-            break;
-        e->name = root_attr(root, "escalationCode", NULL);
+        ref_or_code(p, def, "escalationRef", "escalation", n->id, &root, &e->name);
+        if (root)
+            e->name = root_attr(root, "escalationCode", NULL);
         e->message = root_attr(root, "name", NULL);
         break;
     case FL_TRIGGER_CONDITIONAL:
@@ -358,6 +376,12 @@ int fl__bpmn_read_event(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
     }
     if (rc < 0)
         return rc;
+    if ((e->trigger == FL_TRIGGER_MESSAGE || e->trigger == FL_TRIGGER_SIGNAL) && !e->name &&
+        n->kind != FL_NODE_THROW_EVENT && n->kind != FL_NODE_EVENT_END)
+        fl__bpmn_warn(p, el,
+                      "%s '%s' has no %s name (no %sRef with a name); it cannot be "
+                      "matched by name",
+                      local(el), n->id, fl_trigger_name(e->trigger), fl_trigger_name(e->trigger));
     if (n->kind == FL_NODE_BOUNDARY_EVENT) {
         v = fl__bpmn_attr(el, "cancelActivity", NULL);
         /* BPMN: error and cancel boundary events always interrupt */

@@ -18,6 +18,7 @@
 #define FL__NS_BPMN "http://www.omg.org/spec/BPMN/20100524/MODEL"
 #define FL__NS_CAMUNDA "http://camunda.org/schema/1.0/bpmn"
 #define FL__NS_ZEEBE "http://camunda.org/schema/zeebe/1.0"
+#define FL__NS_ACTIVITI "http://activiti.org/bpmn" /* read as Camunda 7's, as Camunda does */
 
 /* One document being read. */
 struct fl__bpmn_reader {
@@ -79,7 +80,8 @@ bool fl__bpmn_is(const xmlNode *node, const char *ns, const char *local);
 /* True when node is an element in namespace ns. */
 bool fl__bpmn_in_ns(const xmlNode *node, const char *ns);
 
-/* Attribute value as a malloc'd string (caller frees), or NULL. ns NULL = no namespace. */
+/* Attribute value as a malloc'd string (caller frees), or NULL. ns NULL = no namespace;
+ * FL__NS_CAMUNDA finds Activiti's attributes too. */
 char *fl__bpmn_attr(const xmlNode *node, const char *name, const char *ns);
 
 /* Text content of node, malloc'd (caller frees); never NULL. */

@@ -317,6 +317,16 @@ static int read_condition(struct fl__bpmn_proc *p, xmlNode *el, struct fl_flow *
     }
     text = fl__bpmn_text(ce);
     rc = fl__bpmn_compile(p, ce, NULL, text, f->id, "condition", &f->condition);
+    if (rc == FL_EMODEL && !lang && p->rd->expr_lang && !fl__bpmn_lang_is_feel(p->rd->expr_lang) &&
+        !fl__bpmn_lang_is_juel(p->rd->expr_lang)) {
+        /* it was written in the document's language after all: say that, not "syntax" */
+        char why[sizeof(p->rd->err->msg)];
+        snprintf(why, sizeof(why), "%s", p->rd->err->msg);
+        rc = fl_error_set(p->rd->err, FL_EUNSUPPORTED,
+                          "condition of sequence flow '%s' is not FEEL or JUEL (the document's "
+                          "expressionLanguage is '%.100s'; %.300s)",
+                          f->id, p->rd->expr_lang, why);
+    }
 out:
     free(lang);
     free(text);

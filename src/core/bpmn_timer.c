@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/bpmn_internal.h"
+#include "core/juel.h"
 #include "flowd/alloc.h"
 #include "flowd/feel.h"
 #include "flowd/timecalc.h"
@@ -38,20 +39,6 @@ static int fail_text(struct fl__bpmn_proc *p, const xmlNode *el, size_t off, con
     return code;
 }
 
-/* Cron texts (Camunda 7 timeCycle) look like "0 0/5 * * * ?": say so rather than
- * complaining about a missing 'R'. */
-static bool looks_like_cron(const char *s)
-{
-    int fields = 1;
-    for (; *s; s++) {
-        if (*s == ' ')
-            fields++;
-        else if (!strchr("0123456789*?/,-LW#ABCDEFGHIJKLMNOPQRSTUVWXYZ", *s))
-            return false;
-    }
-    return fields >= 5;
-}
-
 /* Check a literal (not "=expr") timer text; the error column points into it. */
 static int check_literal(struct fl__bpmn_proc *p, const xmlNode *el, size_t off,
                          enum fl_timer_def_kind kind, const char *text, const char *owner)
@@ -76,12 +63,10 @@ static int check_literal(struct fl__bpmn_proc *p, const xmlNode *el, size_t off,
         }
         break;
     case FL_TIMERDEF_CYCLE:
-        if (looks_like_cron(text)) {
-            snprintf(msg, sizeof(msg),
-                     "timeCycle '%s' of '%s' is a cron expression, which is not supported; use "
-                     "an ISO 8601 cycle such as 'R/P1D'",
-                     text, owner);
-            return fail_text(p, el, off, owner, FL_EUNSUPPORTED, msg);
+        if (fl_cron_is(text)) { /* Camunda 7 (Quartz) cron, e.g. "0 0/5 * * * ?" */
+            struct fl_cron cron;
+            rc = fl_cron_parse(text, &cron, &fe);
+            break;
         }
         rc = fl_iso_cycle_parse(text, 0, &c, &fe);
         break;
@@ -116,7 +101,7 @@ static int read_definition(struct fl__bpmn_proc *p, const xmlNode *def, struct f
 {
     const xmlNode *c, *time_el = NULL;
     enum fl_timer_def_kind kind = FL_TIMERDEF_DATE;
-    char *text = NULL, msg[600];
+    char *text = NULL;
     const char *src;
     size_t off, len;
     int rc = 0, is_expr;
@@ -153,12 +138,14 @@ static int read_definition(struct fl__bpmn_proc *p, const xmlNode *def, struct f
             fl__bpmn_fail(p->rd, time_el, FL_EMODEL, "%s of '%s' is empty", def_names[kind], n->id);
         goto out;
     }
-    if (strstr(text + off, "${") || strstr(text + off, "#{")) {
-        snprintf(msg, sizeof(msg),
-                 "%s of '%s' is a JUEL expression ('%.60s'); only FEEL ('=expr') is supported",
-                 def_names[kind], n->id, text + off);
-        rc = fail_text(p, time_el, off, n->id, FL_EUNSUPPORTED, msg);
-        goto out;
+    if (fl_juel_is_expr(text + off)) {
+        /* Camunda 7: "${...}" becomes the "=feel" it means */
+        char *feel = NULL;
+        if ((rc = fl__bpmn_value(p, time_el, NULL, text, n->id, def_names[kind], &feel)) < 0)
+            goto out;
+        free(text);
+        text = feel;
+        off = 0;
     }
     src = fl_feel_strip(text + off, &is_expr);
     if (is_expr)

@@ -98,14 +98,20 @@ static int check_starts(struct fl__bpmn_proc *p)
                                      "by its start event's trigger, not by a flow",
                                      n->id);
         } else if (n->kind == FL_NODE_SUB_PROCESS && n->n_children && n->sub_start == FL_NONE) {
-            return fl__bpmn_fail(p->rd, p->node_xml[i], FL_EMODEL,
-                                 "%s '%s' has no none start event", fl_node_kind_name(n->kind),
-                                 n->id);
+            return fl__bpmn_fail(p->rd, p->node_xml[i], FL_EUNSUPPORTED,
+                                 "%s '%s' has no none start event; flowd needs one (BPMN's "
+                                 "implicit start of every node without incoming flows is not "
+                                 "supported)",
+                                 n->transaction ? "transaction" : "subProcess", n->id);
         }
     }
     /* Timer or message starts alone are enough: the scheduler or a message starts them. */
     if (m->start == FL_NONE && m->n_timer_starts == 0 && m->n_message_starts == 0)
-        return fl__bpmn_fail(p->rd, p->xml, FL_EMODEL, "process '%s' has no start event", m->key);
+        return fl__bpmn_fail(p->rd, p->xml, FL_EUNSUPPORTED,
+                             "process '%s' has no start event; flowd needs a none, timer, "
+                             "message, signal or conditional start event (BPMN's implicit start "
+                             "of every node without incoming flows is not supported)",
+                             m->key);
     return 0;
 }
 

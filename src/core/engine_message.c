@@ -89,8 +89,8 @@ static int eval_text(struct fl__run *r, const char *text, const struct fl_value 
 /* The evaluated name and correlation key of the message/signal event at node `at`, seen
  * by token mv. Arena strings; *key NULL when the node names none (or for a signal). 0, or
  * -1 after raising an incident at mv. */
-static int eval_event(struct fl__run *r, const struct fl__mover *mv, uint32_t at,
-                      const char **name, const char **key)
+static int eval_event(struct fl__run *r, const struct fl__mover *mv, uint32_t at, const char **name,
+                      const char **key)
 {
     const struct fl_node *node = &r->m->nodes[at];
     const struct fl_event_def *ev = node->event;
@@ -109,11 +109,10 @@ static int eval_event(struct fl__run *r, const struct fl__mover *mv, uint32_t at
         fl__run_incident(r, mv, 0, "%s name of '%s' (%s) %s", fl_trigger_name(ev->trigger),
                          node->id, ev->name, why);
         rc = -1;
-    } else if (ev->trigger == FL_TRIGGER_MESSAGE && ev->correlation_key &&
-               ev->correlation_key[0] &&
+    } else if (ev->trigger == FL_TRIGGER_MESSAGE && ev->correlation_key && ev->correlation_key[0] &&
                eval_text(r, ev->correlation_key, vars, true, key, why, sizeof(why)) < 0) {
-        fl__run_incident(r, mv, 0, "correlation key of '%s' (%s) %s", node->id,
-                         ev->correlation_key, why);
+        fl__run_incident(r, mv, 0, "correlation key of '%s' (%s) %s", node->id, ev->correlation_key,
+                         why);
         rc = -1;
     }
     fl_value_unref(vars);
@@ -468,8 +467,7 @@ bool fl__message_enter(struct fl__run *r, const struct fl__mover *mv)
 /* ---- FL_CMD_CORRELATE ---- */
 
 int fl__correlate_check(const struct fl_model *m, const struct fl_instance *inst,
-                        const struct fl_command *cmd, size_t *si, size_t *ti,
-                        struct fl_error *err)
+                        const struct fl_command *cmd, size_t *si, size_t *ti, struct fl_error *err)
 {
     const struct fl_subscription *s;
     const struct fl_token *t;
@@ -477,8 +475,7 @@ int fl__correlate_check(const struct fl_model *m, const struct fl_instance *inst
 
     *si = fl__inst_find_sub(inst, cmd->target_id);
     if (*si == SIZE_MAX)
-        return fl_error_set(err, FL_ENOTFOUND,
-                            "subscription %llu is not open in instance %llu",
+        return fl_error_set(err, FL_ENOTFOUND, "subscription %llu is not open in instance %llu",
                             (unsigned long long)cmd->target_id, (unsigned long long)inst->id);
     s = &inst->subs[*si];
     if (s->node >= m->n_nodes)

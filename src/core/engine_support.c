@@ -21,9 +21,8 @@ static const char *message_unsupported(const struct fl_model *m, const struct fl
     case FL_NODE_RECEIVE_TASK:
         return t == FL_TRIGGER_MESSAGE ? NULL : "a receive task needs a message";
     case FL_NODE_SEND_TASK:
-        return n->job_type || t == FL_TRIGGER_MESSAGE
-                   ? NULL
-                   : "a send task needs a job type or a message";
+        return n->job_type || t == FL_TRIGGER_MESSAGE ? NULL
+                                                      : "a send task needs a job type or a message";
     case FL_NODE_EVENT_GW:
         for (uint32_t k = 0; k < n->n_outgoing; k++) {
             const struct fl_node *tn = &m->nodes[m->flows[n->outgoing[k]].target];
@@ -53,7 +52,8 @@ static const char *message_unsupported(const struct fl_model *m, const struct fl
             return NULL;
         case FL_NODE_SEND_TASK:
         case FL_NODE_BUSINESS_RULE_TASK:
-            return a->job_type ? NULL : "boundary events on this kind of task are not supported yet";
+            return a->job_type ? NULL
+                               : "boundary events on this kind of task are not supported yet";
         default:
             return "message and signal boundary events on this kind of activity are not "
                    "supported yet";

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flowd/alloc.h"
+#include "flowd/store.h"
 #include "service/service_int.h"
 
 int fl__svc_nested(struct fl_service *svc, const struct fl_command *cmd, unsigned depth,
@@ -24,15 +25,39 @@ int fl__svc_nested(struct fl_service *svc, const struct fl_command *cmd, unsigne
     return rc;
 }
 
+/* Instance id as the transaction left it. A nested step may have evicted the copy the
+ * caller held from a small instance cache (and freed it): look it up again, reloading it
+ * from the store, which has every step written so far. */
+static int refetch(struct fl_service *svc, uint64_t id, const struct fl_instance **inst,
+                   struct fl_error *err)
+{
+    struct fl_instance *i = fl__inst_cache_get(&svc->instances, id);
+    int rc;
+    if (!i) {
+        if ((rc = fl_store_instance_load(svc->store, id, &i, err)) != 0)
+            return rc == FL_ENOTFOUND ? FL_EINTERNAL : rc;
+        fl__inst_cache_put(&svc->instances, i);
+    }
+    *inst = i;
+    return 0;
+}
+
 int fl__svc_cascade(struct fl_service *svc, const struct fl_model *m,
                     const struct fl_instance *inst, const struct fl_effects *fx, unsigned depth,
                     struct fl_error *err)
 {
-    bool error_up = false;
+    bool error_up = false, stale = false; /* stale: a handler ran nested steps since */
+    uint64_t id = inst->id;
     int rc = 0;
     (void)m;
     for (size_t i = 0; i < fx->n && rc == 0; i++) {
         const struct fl_effect *e = &fx->items[i];
+        bool handled = e->kind == FL_FX_CALL || e->kind == FL_FX_ERROR_UP ||
+                       e->kind == FL_FX_SIGNAL || e->kind == FL_FX_SUB_OPEN ||
+                       e->kind == FL_FX_OUTBOX;
+        if (handled && stale && (rc = refetch(svc, id, &inst, err)) != 0)
+            break;
+        stale = stale || handled;
         switch (e->kind) {
         case FL_FX_CALL:
         case FL_FX_CALL_CANCEL:
@@ -51,6 +76,8 @@ int fl__svc_cascade(struct fl_service *svc, const struct fl_model *m,
             break;
         }
     }
+    if (rc == 0 && stale)
+        rc = refetch(svc, id, &inst, err);
     /* A called instance that ended tells its caller (once, after its own effects). */
     if (rc == 0 && !error_up && inst->parent_instance_id && inst->status != FL_INSTANCE_ACTIVE)
         for (size_t i = 0; i < fx->n; i++) {

@@ -100,8 +100,8 @@ static int deliver(struct fl_service *svc, const char *name, const char *key,
     fl_subscriptions_free(subs, n);
     if (rc < 0 || *outcome >= 0)
         return rc < 0 ? rc : 0;
-    if ((rc = fl_store_start_events_find(svc->store, FL_TRIGGER_MESSAGE, name, &starts,
-                                         &n_starts, err)))
+    if ((rc = fl_store_start_events_find(svc->store, FL_TRIGGER_MESSAGE, name, &starts, &n_starts,
+                                         err)))
         return rc;
     for (size_t i = 0; i < n_starts; i++) {
         rc = start_at(svc, starts[i].process_key, starts[i].node_id, vars, actor, depth,
@@ -119,8 +119,8 @@ static int deliver(struct fl_service *svc, const char *name, const char *key,
 /* Broadcast signal name: every signal subscription open now (collected first: what the
  * signal itself opens is not reached by it) and every signal start event. */
 static int broadcast(struct fl_service *svc, const char *name, const struct fl_value *vars,
-                     const char *actor, unsigned depth, uint32_t *n_correlated,
-                     uint32_t *n_started, struct fl_error *err)
+                     const char *actor, unsigned depth, uint32_t *n_correlated, uint32_t *n_started,
+                     struct fl_error *err)
 {
     struct fl_subscription *subs = NULL;
     struct fl_start_event_row *starts = NULL;
@@ -142,8 +142,7 @@ static int broadcast(struct fl_service *svc, const char *name, const struct fl_v
         return rc;
     for (size_t i = 0; i < n_starts && rc >= 0; i++) {
         uint64_t id;
-        rc = start_at(svc, starts[i].process_key, starts[i].node_id, vars, actor, depth, &id,
-                      err);
+        rc = start_at(svc, starts[i].process_key, starts[i].node_id, vars, actor, depth, &id, err);
         *n_started += rc == 0;
     }
     fl_start_event_rows_free(starts, n_starts);
@@ -166,8 +165,7 @@ static int publish(struct fl_service *svc, const struct fl_command *cmd, struct 
 {
     int64_t now = fl__svc_now(svc);
     int64_t ttl = cmd->ttl_ms < 0 ? svc->message_ttl_ms : cmd->ttl_ms;
-    const char *key = cmd->correlation_key && cmd->correlation_key[0] ? cmd->correlation_key
-                                                                       : NULL;
+    const char *key = cmd->correlation_key && cmd->correlation_key[0] ? cmd->correlation_key : NULL;
     struct fl_message_row m;
     struct fl_buf vars = FL_BUF_INIT;
     bool found = false;
@@ -178,8 +176,7 @@ static int publish(struct fl_service *svc, const struct fl_command *cmd, struct 
     if ((rc = fl_store_messages_expire(svc->store, now, NULL, &res->err)) != 0)
         return rc;
     if (cmd->message_id && cmd->message_id[0]) {
-        rc = fl_store_message_by_client_id(svc->store, cmd->message_id, now, &m, &found,
-                                           &res->err);
+        rc = fl_store_message_by_client_id(svc->store, cmd->message_id, now, &m, &found, &res->err);
         if (rc != 0)
             return rc;
         if (found) {
@@ -213,8 +210,8 @@ static int publish(struct fl_service *svc, const struct fl_command *cmd, struct 
             return fl_error_set(&res->err, FL_ETOOBIG, "message variables too large");
         }
         m.variables = cmd->variables ? vars.ptr : NULL;
-        m.message_id = (char *)(uintptr_t)(cmd->message_id && cmd->message_id[0] ? cmd->message_id
-                                                                                  : NULL);
+        m.message_id =
+            (char *)(uintptr_t)(cmd->message_id && cmd->message_id[0] ? cmd->message_id : NULL);
         m.created_at = now;
         m.expires_at = now + ttl;
         m.status = res->message_outcome;
@@ -282,8 +279,8 @@ static int start_name(const struct fl_node *n, struct fl_buf *b, struct fl_error
     if (rc == 0)
         return 0;
 bad:
-    fl_error_set(err, FL_EMODEL, "the name of start event '%s' (%s) does not give a string",
-                 n->id, n->event->name);
+    fl_error_set(err, FL_EMODEL, "the name of start event '%s' (%s) does not give a string", n->id,
+                 n->event->name);
     fl_error_at(err, n->id, n->line, n->column);
     return FL_EMODEL;
 }
@@ -308,8 +305,8 @@ int fl__svc_message_starts_deploy(struct fl_service *svc, const char *key, uint6
     }
     for (size_t i = 0; i < m->n_message_starts; i++) {
         const struct fl_node *nd = &m->nodes[m->message_starts[i]];
-        if (!nd->event || (nd->event->trigger != FL_TRIGGER_MESSAGE &&
-                           nd->event->trigger != FL_TRIGGER_SIGNAL) ||
+        if (!nd->event ||
+            (nd->event->trigger != FL_TRIGGER_MESSAGE && nd->event->trigger != FL_TRIGGER_SIGNAL) ||
             !nd->event->name || !nd->event->name[0])
             continue; /* conditional starts, or nameless ones, are not found by name */
         fl_buf_init(&names[n], 4096);
@@ -367,7 +364,8 @@ static int on_sub_open(struct fl_service *svc, const struct fl_instance *inst,
     rc = correlate(svc, s, vars, NULL, depth + 1, err);
     fl_value_unref(vars);
     if (rc == 0)
-        rc = fl_store_message_set_status(svc->store, m.id, FL_MESSAGE_CORRELATED, inst->id, err);
+        rc = fl_store_message_set_status(svc->store, m.id, FL_MESSAGE_CORRELATED, s->instance_id,
+                                         err);
     else if (rc == 1)
         rc = 0;
     fl_message_row_release(&m);
@@ -382,8 +380,8 @@ static int on_outbox(struct fl_service *svc, const struct fl_instance *inst,
     int outcome, rc;
     uint64_t iid;
     (void)inst;
-    rc = deliver(svc, e->u.msg.name, e->u.msg.correlation_key, e->u.msg.variables, NULL,
-                 depth + 1, &outcome, &iid, err);
+    rc = deliver(svc, e->u.msg.name, e->u.msg.correlation_key, e->u.msg.variables, NULL, depth + 1,
+                 &outcome, &iid, err);
     if (rc == 0 && outcome >= 0)
         rc = fl_store_outbox_delivered(svc->store, e->u.msg.id, fl__svc_now(svc), err);
     return rc;

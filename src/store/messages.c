@@ -61,8 +61,7 @@ static int check_name(const char *name, struct fl_error *err)
 }
 
 int fl_store_subs_find(struct fl_store *s, int trigger, const char *name, const char *key,
-                       size_t max, struct fl_subscription **rows, size_t *n,
-                       struct fl_error *err)
+                       size_t max, struct fl_subscription **rows, size_t *n, struct fl_error *err)
 {
     int rc;
     *rows = NULL;
@@ -72,8 +71,7 @@ int fl_store_subs_find(struct fl_store *s, int trigger, const char *name, const 
     return s->ops->messages->subs_find(s, trigger, name, key, max, rows, n, err);
 }
 
-int fl_store_message_put(struct fl_store *s, const struct fl_message_row *m,
-                         struct fl_error *err)
+int fl_store_message_put(struct fl_store *s, const struct fl_message_row *m, struct fl_error *err)
 {
     int rc;
     if ((rc = check_name(m->name, err)) != 0)
@@ -104,16 +102,15 @@ int fl_store_message_match(struct fl_store *s, const char *name, const char *key
     return s->ops->messages->message_match(s, name, key, now_ms, out, found, err);
 }
 
-int fl_store_message_set_status(struct fl_store *s, uint64_t id, int status,
-                                uint64_t instance_id, struct fl_error *err)
+int fl_store_message_set_status(struct fl_store *s, uint64_t id, int status, uint64_t instance_id,
+                                struct fl_error *err)
 {
     if (status != FL_MESSAGE_CORRELATED && status != FL_MESSAGE_STARTED)
         return fl_error_set(err, FL_EINVAL, "message status %d is not an outcome", status);
     return s->ops->messages->message_set_status(s, id, status, instance_id, err);
 }
 
-int fl_store_messages_expire(struct fl_store *s, int64_t now_ms, uint64_t *n,
-                             struct fl_error *err)
+int fl_store_messages_expire(struct fl_store *s, int64_t now_ms, uint64_t *n, struct fl_error *err)
 {
     uint64_t dummy;
     return s->ops->messages->messages_expire(s, now_ms, n ? n : &dummy, err);
@@ -150,8 +147,7 @@ int fl_store_start_events_set(struct fl_store *s, const char *key, uint64_t def_
 }
 
 int fl_store_start_events_find(struct fl_store *s, int trigger, const char *name,
-                               struct fl_start_event_row **rows, size_t *n,
-                               struct fl_error *err)
+                               struct fl_start_event_row **rows, size_t *n, struct fl_error *err)
 {
     int rc;
     *rows = NULL;

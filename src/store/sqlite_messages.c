@@ -63,7 +63,8 @@ static const char *const msg_sql[N_MSG_STMTS] = {
                       " AND expires_at > ?3 ORDER BY id LIMIT 1",
     [MSG_SET_STATUS] = "UPDATE messages SET status = ?2, instance_id = ?3 WHERE id = ?1",
     [MSG_EXPIRE] = "DELETE FROM messages WHERE expires_at <= ?1",
-    [OUTBOX_INSERT] = "INSERT INTO outbox(" OUTBOX_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+    [OUTBOX_INSERT] =
+        "INSERT INTO outbox(" OUTBOX_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
     [OUTBOX_LIST] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2",
     [OUTBOX_LIST_UNDELIVERED] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id > ?1"
                                 " AND delivered_at IS NULL ORDER BY id LIMIT ?2",
@@ -235,8 +236,7 @@ int fl__sq_max_message_id(struct fl_sqlite *q, enum fl_id_kind kind, uint64_t *o
 }
 
 static int sq_subs_find(struct fl_store *s, int trigger, const char *name, const char *key,
-                        size_t max, struct fl_subscription **rows, size_t *n,
-                        struct fl_error *err)
+                        size_t max, struct fl_subscription **rows, size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     bool by_key = trigger == FL_TRIGGER_MESSAGE && key;
@@ -260,8 +260,7 @@ static int sq_subs_find(struct fl_store *s, int trigger, const char *name, const
     return rc;
 }
 
-static int sq_message_put(struct fl_store *s, const struct fl_message_row *m,
-                          struct fl_error *err)
+static int sq_message_put(struct fl_store *s, const struct fl_message_row *m, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = stmt(q, MSG_INSERT, err);
@@ -335,8 +334,8 @@ static int sq_message_match(struct fl_store *s, const char *name, const char *ke
     return one_message(q, st, out, found, err);
 }
 
-static int sq_message_set_status(struct fl_store *s, uint64_t id, int status,
-                                 uint64_t instance_id, struct fl_error *err)
+static int sq_message_set_status(struct fl_store *s, uint64_t id, int status, uint64_t instance_id,
+                                 struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = stmt(q, MSG_SET_STATUS, err);
@@ -353,8 +352,7 @@ static int sq_message_set_status(struct fl_store *s, uint64_t id, int status,
     return 0;
 }
 
-static int sq_messages_expire(struct fl_store *s, int64_t now_ms, uint64_t *n,
-                              struct fl_error *err)
+static int sq_messages_expire(struct fl_store *s, int64_t now_ms, uint64_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = stmt(q, MSG_EXPIRE, err);
@@ -446,8 +444,7 @@ static int sq_start_events_set(struct fl_store *s, const char *key, uint64_t def
 }
 
 static int sq_start_events_find(struct fl_store *s, int trigger, const char *name,
-                                struct fl_start_event_row **rows, size_t *n,
-                                struct fl_error *err)
+                                struct fl_start_event_row **rows, size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st = stmt(q, STARTS_FIND, err);

@@ -311,7 +311,7 @@ json 'assert [s["source"] for s in d["sources"]] == ["src-a", "src-b"], d'
 json 'assert d["rejected"][0]["count"] == 1 and "ad-hoc subprocesses" in d["rejected"][0]["reason"], d'
 run 0 conformance "$tmp/conf"
 has "all"
-has "subProcess"
+has "adHocSubProcess"
 run 2 conformance "$tmp/nowhere"
 if [ -d "${FLOWD_CORPORA:-}/bpmn/zeebe-process-test" ]; then
     run 0 conformance "$FLOWD_CORPORA/bpmn/zeebe-process-test" --json

@@ -168,6 +168,16 @@ def main():
     check(o["name"] == "paid" and o["correlation_key"] == "A" and o["instance_id"] == a and
           o["node_id"] == "notify" and o["delivered_at"] is None, "outbox row: %r" % o)
     check(o["variables"].get("orderId") == "A", "outbox variables: %r" % o)
+    st, doc = request(port, "POST", "/api/v1/outbox/%d/delivered" % o["id"], {}, alice)
+    check(st == 403, "marking is for administrators: %d" % st)
+    st, doc = request(port, "POST", "/api/v1/outbox/%d/delivered" % o["id"], {}, admin)
+    check(st == 200 and doc["delivered_at"], "marked delivered: %d %r" % (st, doc))
+    st, doc = request(port, "POST", "/api/v1/outbox/%d/delivered" % (o["id"] + 1000), {}, admin)
+    check(st == 404, "unknown outbox message: %d %r" % (st, doc))
+    st, doc = request(port, "GET", "/api/v1/outbox", token=admin)
+    check(st == 200 and doc["items"] == [], "nothing left undelivered: %r" % doc)
+    st, doc = request(port, "GET", "/api/v1/outbox?all=true", token=admin)
+    check(st == 200 and len(doc["items"]) == 1, "all=true lists it: %r" % doc)
 
     # the CLI on the same database
     r = run_cli("message", "paid", "--key", "nobody", "--ttl", "0")

@@ -616,8 +616,8 @@ static void test_structure_errors(void **state)
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:task id=\"s\"/>\n",
                  FL_EMODEL, "duplicate id 's' (first used at line 4, column 3)", "s", 5, 18);
-    expect_error("  <bpmn:task id=\"t\"/>\n", FL_EMODEL, "process 'p' has no start event", "p", 3,
-                 1);
+    expect_error("  <bpmn:task id=\"t\"/>\n", FL_EUNSUPPORTED,
+                 "process 'p' has no start event; flowd needs", "p", 3, 1);
     expect_error("  <bpmn:startEvent id=\"s1\"/>\n"
                  "  <bpmn:startEvent id=\"s2\"/>\n",
                  FL_EMODEL, "more than one none start event ('s1' and 's2')", "s2", 5, 3);

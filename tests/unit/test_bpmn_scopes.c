@@ -399,6 +399,109 @@ static void test_calls_loops_mappings(void **state)
     fl_bpmn_doc_free(doc);
 }
 
+/* Camunda 7 leniencies: Activiti's namespace read as Camunda's, an errorRef naming no
+ * error taken as the code, nested list and map parameters. */
+static void test_camunda7_compat(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    struct fl_bpmn_doc *d2 = NULL;
+    struct fl_error err;
+    const char *xml =
+        "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "
+        "xmlns:activiti=\"http://activiti.org/bpmn\">"
+        "<process id=\"q\" isExecutable=\"true\"><startEvent id=\"s\"/>"
+        "<serviceTask id=\"a\" activiti:class=\"org.Failing\"/>"
+        "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"a\"/></process></definitions>";
+    (void)state;
+    if (fl_bpmn_read(xml, strlen(xml), &d2, &err) != 0)
+        fail_msg("activiti: %s", err.msg);
+    assert_string_equal(d2->processes[0]->nodes[1].job_type, "java:org.Failing");
+    fl_bpmn_doc_free(d2);
+    doc = load("", "<bpmn:startEvent id=\"s\"/>\n"
+                   "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"u\"/>\n"
+                   "<bpmn:userTask id=\"u\"><bpmn:extensionElements><camunda:inputOutput>"
+                   "<camunda:inputParameter name=\"nested\"><camunda:list>"
+                   "<camunda:list><camunda:value>a</camunda:value></camunda:list>"
+                   "<camunda:value>d</camunda:value>"
+                   "<camunda:map><camunda:entry key=\"foo\">bar</camunda:entry>"
+                   "<camunda:entry key=\"m\"><camunda:list><camunda:value>${x}</camunda:value>"
+                   "</camunda:list></camunda:entry></camunda:map>"
+                   "</camunda:list></camunda:inputParameter>"
+                   "</camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>\n"
+                   "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"u\" targetRef=\"e\"/>\n"
+                   "<bpmn:endEvent id=\"e\"><bpmn:errorEventDefinition errorRef=\"E_LATE\"/>"
+                   "</bpmn:endEvent>\n");
+    m = doc->processes[0];
+    assert_string_equal(src(node(m, "u")->inputs[0].source),
+                        "[[\"a\"], \"d\", {\"foo\": \"bar\", \"m\": [(x)]}]");
+    assert_string_equal(node(m, "e")->event->name, "E_LATE");
+    assert_int_equal(m->n_warnings, 1);
+    assert_non_null(strstr(m->warnings[0].message, "errorRef 'E_LATE' of 'e' names no error"));
+    fl_bpmn_doc_free(doc);
+    expect_error("",
+                 "<bpmn:startEvent id=\"s\"/>\n"
+                 "<bpmn:userTask id=\"u\"><bpmn:extensionElements><camunda:inputOutput>"
+                 "<camunda:inputParameter name=\"x\"><camunda:map>"
+                 "<camunda:entry key=\"${k}\">v</camunda:entry></camunda:map>"
+                 "</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements>"
+                 "</bpmn:userTask>\n",
+                 FL_EUNSUPPORTED, "camunda:entry key '${k}' of 'u' is computed", "u", 5, 134);
+}
+
+/* A condition in the document's declared XPath is reported as such, not as bad FEEL;
+ * JUEL and FEEL still load under that declaration (bpmn.io writes it everywhere). */
+/* A message or signal catch without a name still loads, with a warning that says so. */
+static void test_unnamed_catch(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    (void)state;
+    doc = load("", "<bpmn:startEvent id=\"s\"/>\n"
+                   "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"c\"/>\n"
+                   "<bpmn:intermediateCatchEvent id=\"c\"><bpmn:signalEventDefinition/>"
+                   "</bpmn:intermediateCatchEvent>\n");
+    m = doc->processes[0];
+    assert_null(node(m, "c")->event->name);
+    assert_int_equal(m->n_warnings, 1);
+    assert_string_equal(m->warnings[0].element, "c");
+    assert_int_equal(m->warnings[0].line, 6);
+    assert_non_null(strstr(m->warnings[0].message,
+                           "intermediateCatchEvent 'c' has no signal name (no signalRef"));
+    fl_bpmn_doc_free(doc);
+}
+
+static void test_xpath_documents(void **state)
+{
+#define XPATH_DOC(cond)                                                                            \
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" "                          \
+    "expressionLanguage=\"http://www.w3.org/1999/XPath\">\n"                                       \
+    "<process id=\"q\" isExecutable=\"true\"><startEvent id=\"s\"/><task id=\"t\"/>\n"             \
+    "<sequenceFlow id=\"f\" sourceRef=\"s\" targetRef=\"t\">"                                      \
+    "<conditionExpression>" cond "</conditionExpression></sequenceFlow></process>"                 \
+    "</definitions>"
+    char xml[1024];
+    struct fl_bpmn_doc *doc = NULL;
+    struct fl_error err;
+    (void)state;
+    snprintf(xml, sizeof(xml), "%s", XPATH_DOC("${ok}"));
+    assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, &err), 0);
+    fl_bpmn_doc_free(doc);
+    snprintf(xml, sizeof(xml), "%s", XPATH_DOC("=ok"));
+    assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, &err), 0);
+    fl_bpmn_doc_free(doc);
+    doc = NULL;
+    snprintf(xml, sizeof(xml), "%s", XPATH_DOC("bpmn:getDataObject('approved')"));
+    assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, &err), FL_EUNSUPPORTED);
+    assert_null(doc);
+    assert_non_null(strstr(err.msg, "condition of sequence flow 'f' is not FEEL or JUEL (the "
+                                    "document's expressionLanguage is "
+                                    "'http://www.w3.org/1999/XPath'"));
+    assert_string_equal(err.element, "f");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 90); /* the quote FEEL stumbles on */
+}
+
 static void test_scope_errors(void **state)
 {
     (void)state;
@@ -501,6 +604,10 @@ static void test_reference_errors(void **state)
                  FL_EMODEL, "callActivity 'c' names no process to call", "c", 5, 1);
     expect_error("",
                  "<bpmn:startEvent id=\"s\"/>\n"
+                 "<bpmn:callActivity id=\"c\" camunda:caseRef=\"oneTaskCase\"/>\n",
+                 FL_EUNSUPPORTED, "callActivity 'c' calls CMMN case 'oneTaskCase'", "c", 5, 44);
+    expect_error("",
+                 "<bpmn:startEvent id=\"s\"/>\n"
                  "<bpmn:userTask id=\"u\"><bpmn:extensionElements><camunda:inputOutput>"
                  "<camunda:inputParameter name=\"x\"><camunda:script scriptFormat=\"groovy\">1"
                  "</camunda:script></camunda:inputParameter></camunda:inputOutput>"
@@ -521,9 +628,11 @@ static void test_reference_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nesting),      cmocka_unit_test(test_event_definitions),
-        cmocka_unit_test(test_compensation), cmocka_unit_test(test_calls_loops_mappings),
-        cmocka_unit_test(test_scope_errors), cmocka_unit_test(test_reference_errors),
+        cmocka_unit_test(test_nesting),          cmocka_unit_test(test_event_definitions),
+        cmocka_unit_test(test_compensation),     cmocka_unit_test(test_calls_loops_mappings),
+        cmocka_unit_test(test_camunda7_compat),  cmocka_unit_test(test_unnamed_catch),
+        cmocka_unit_test(test_xpath_documents),  cmocka_unit_test(test_scope_errors),
+        cmocka_unit_test(test_reference_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,6 +151,25 @@ static void test_forms(void **state)
     fl_bpmn_doc_free(doc);
 }
 
+/* Camunda 7 forms: a cron timeCycle and JUEL texts, translated to FEEL */
+static void test_camunda7_forms(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    (void)state;
+    doc = load(TIMER("startEvent", "id=\"ts\"", "timeCycle", "0 0/5 * * * ?")
+               "  <bpmn:sequenceFlow id=\"f1\" sourceRef=\"ts\" targetRef=\"c\"/>\n"
+               TIMER("intermediateCatchEvent", "id=\"c\"", "timeDuration", " ${wait} ")
+               "  <bpmn:sequenceFlow id=\"f2\" sourceRef=\"c\" targetRef=\"e\"/>\n"
+               "  <bpmn:endEvent id=\"e\"/>\n");
+    m = doc->processes[0];
+    assert_int_equal(m->n_timer_starts, 1);
+    assert_string_equal(node(m, "ts")->timer->text, "0 0/5 * * * ?");
+    assert_int_equal(node(m, "ts")->timer->kind, FL_TIMERDEF_CYCLE);
+    assert_string_equal(node(m, "c")->timer->text, "=wait");
+    fl_bpmn_doc_free(doc);
+}
+
 static void test_timer_start_only(void **state)
 {
     struct fl_bpmn_doc *doc;
@@ -198,12 +217,16 @@ static void test_text_errors(void **state)
                  FL_EMODEL, "invalid ISO 8601 duration 'P'", "x", 8, COL_DURATION + 1);
     expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "-PT1H") FLOW,
                  FL_EMODEL, "timeDuration '-PT1H' of 'x' is negative", "x", 8, COL_DURATION);
-    expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "${wait}") FLOW,
-                 FL_EUNSUPPORTED, "timeDuration of 'x' is a JUEL expression", "x", 8,
-                 COL_DURATION);
+    expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "${wait()}")
+                     FLOW,
+                 FL_EUNSUPPORTED, "timeDuration of 'x' ('${wait()}'): JUEL method call 'wait(...)'",
+                 "x", 8, COL_DURATION + 2);
     expect_error(PRE TIMER("boundaryEvent", "id=\"x\" attachedToRef=\"u\"", "timeCycle",
-                           "0 0/5 * * * ?") FLOW,
-                 FL_EUNSUPPORTED, "is a cron expression", "x", 8, COL_CYCLE);
+                           "0 0/5 * * *") FLOW,
+                 FL_EMODEL, "timeCycle of 'x': cron '0 0/5 * * *': 5 fields", "x", 8,
+                 COL_CYCLE + 11);
+    expect_error(PRE TIMER("startEvent", "id=\"x\"", "timeCycle", "0 0 12 ? * FOO") FLOW,
+                 FL_EMODEL, "'FOO' is not a day name", "x", 8, COL_CYCLE + 11);
     expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "= wait +") FLOW,
                  FL_EMODEL, "syntax error in timeDuration of 'x'", "x", 8, COL_DURATION + 8);
     expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDate", "  ") FLOW, FL_EMODEL,
@@ -253,7 +276,7 @@ static void test_placement_errors(void **state)
                  "  <bpmn:intermediateCatchEvent id=\"c\">"
                  "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration>"
                  "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>\n",
-                 FL_EMODEL, "process 'p' has no start event", "p", 3,
+                 FL_EUNSUPPORTED, "process 'p' has no start event", "p", 3,
                  1);
 }
 
@@ -263,6 +286,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_camunda7_forms),
         cmocka_unit_test(test_timer_start_only),
         cmocka_unit_test(test_text_errors),
         cmocka_unit_test(test_placement_errors),

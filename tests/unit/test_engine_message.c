@@ -146,8 +146,8 @@ static void catch_event_literal_key_and_bad_key(void **state)
     t_start(&t, "{\"flag\":true}");
     assert_int_equal(fx_count(&t.fx, FL_FX_SUB_OPEN), 0);
     assert_int_equal(fx_count(&t.fx, FL_FX_INCIDENT), 1);
-    assert_non_null(strstr(fx_nth(&t.fx, FL_FX_INCIDENT, 0)->u.incident.message,
-                           "correlation key of 'wait'"));
+    assert_non_null(
+        strstr(fx_nth(&t.fx, FL_FX_INCIDENT, 0)->u.incident.message, "correlation key of 'wait'"));
     assert_true(t.inst->incident);
     release(&t);
 

@@ -20,16 +20,19 @@
 
 #define T0 1790000000000LL
 
-#define NS " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                          \
-           " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\""
+#define NS                                                                                         \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\""
 
+/* orderflow: start -> receive "paid" (key orderId) -> ship -> end; onorder: message start
+ * "newOrder" -> handle; alarmed: start -> catch signal "alarm" -> react; thrower: start ->
+ * throw signal "alarm" -> end; sender: start -> send "paid" (key orderId) -> end. */
 #define MESSAGES_XML                                                                               \
     "<?xml version=\"1.0\"?><bpmn:definitions" NS ">"                                              \
     "<bpmn:message id=\"mPaid\" name=\"paid\"><bpmn:extensionElements>"                            \
     "<zeebe:subscription correlationKey=\"=orderId\"/></bpmn:extensionElements></bpmn:message>"    \
     "<bpmn:message id=\"mNew\" name=\"newOrder\"/>"                                                \
     "<bpmn:signal id=\"sAlarm\" name=\"alarm\"/>"                                                  \
-    /* start -> receive "paid" (key orderId) -> ship -> end */                                    \
     "<bpmn:process id=\"orderflow\" isExecutable=\"true\">"                                        \
     "<bpmn:startEvent id=\"s\"/>"                                                                  \
     "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"waitPay\"/>"                         \
@@ -38,13 +41,11 @@
     "<bpmn:userTask id=\"ship\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"ship\" targetRef=\"e\"/>"                            \
     "<bpmn:endEvent id=\"e\"/></bpmn:process>"                                                     \
-    /* message start "newOrder" -> handle */                                                       \
     "<bpmn:process id=\"onorder\" isExecutable=\"true\">"                                          \
     "<bpmn:startEvent id=\"ms\"><bpmn:messageEventDefinition messageRef=\"mNew\"/>"                \
     "</bpmn:startEvent>"                                                                           \
     "<bpmn:sequenceFlow id=\"g1\" sourceRef=\"ms\" targetRef=\"handle\"/>"                         \
     "<bpmn:userTask id=\"handle\"/></bpmn:process>"                                                \
-    /* start -> catch signal "alarm" -> react */                                                   \
     "<bpmn:process id=\"alarmed\" isExecutable=\"true\">"                                          \
     "<bpmn:startEvent id=\"as\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"h1\" sourceRef=\"as\" targetRef=\"wait\"/>"                           \
@@ -52,7 +53,6 @@
     "<bpmn:signalEventDefinition signalRef=\"sAlarm\"/></bpmn:intermediateCatchEvent>"             \
     "<bpmn:sequenceFlow id=\"h2\" sourceRef=\"wait\" targetRef=\"react\"/>"                        \
     "<bpmn:userTask id=\"react\"/></bpmn:process>"                                                 \
-    /* start -> throw signal "alarm" -> end */                                                     \
     "<bpmn:process id=\"thrower\" isExecutable=\"true\">"                                          \
     "<bpmn:startEvent id=\"ts\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"i1\" sourceRef=\"ts\" targetRef=\"throw\"/>"                          \
@@ -60,7 +60,6 @@
     "<bpmn:signalEventDefinition signalRef=\"sAlarm\"/></bpmn:intermediateThrowEvent>"             \
     "<bpmn:sequenceFlow id=\"i2\" sourceRef=\"throw\" targetRef=\"te\"/>"                          \
     "<bpmn:endEvent id=\"te\"/></bpmn:process>"                                                    \
-    /* start -> send "paid" (key orderId) -> end */                                                \
     "<bpmn:process id=\"sender\" isExecutable=\"true\">"                                           \
     "<bpmn:startEvent id=\"ss\"/>"                                                                 \
     "<bpmn:sequenceFlow id=\"j1\" sourceRef=\"ss\" targetRef=\"send\"/>"                           \
@@ -69,13 +68,14 @@
     "<bpmn:endEvent id=\"se\"/></bpmn:process>"                                                    \
     "</bpmn:definitions>"
 
-static struct fl_service *open_messages(struct fixture *f)
+static struct fl_service *open_messages_cache(struct fixture *f, unsigned cache)
 {
     struct fl_service_options o = {.db_url = f->url,
                                    .synchronous = 0,
                                    .synchronous_set = true,
                                    .test_clock = true,
-                                   .test_clock_start_ms = T0};
+                                   .test_clock_start_ms = T0,
+                                   .instance_cache = cache};
     struct fl_deploy_result r[8];
     struct fl_error e;
     size_t n;
@@ -85,6 +85,11 @@ static struct fl_service *open_messages(struct fixture *f)
         fail_msg("deploy: %s (%s line %d)", e.msg, e.element, e.line);
     assert_int_equal(n, 5);
     return f->svc;
+}
+
+static struct fl_service *open_messages(struct fixture *f)
+{
+    return open_messages_cache(f, 0);
 }
 
 static int start(struct fixture *f, const char *key, const char *vars_json, struct fl_result *res)
@@ -118,7 +123,7 @@ static int publish(struct fixture *f, const char *name, const char *key, const c
     return rc;
 }
 
-/* The node of the one open task of instance id, or "" when it has none. */
+/* Instance id has exactly one open task, at node (NULL: none at all). */
 static void open_task_at(struct fixture *f, uint64_t id, const char *node)
 {
     struct fl_store *rd = reader(f);
@@ -138,8 +143,7 @@ static void open_task_at(struct fixture *f, uint64_t id, const char *node)
     fl_store_close(rd);
 }
 
-static const char *variable(struct fixture *f, uint64_t id, const char *name, char *buf,
-                            size_t len)
+static const char *variable(struct fixture *f, uint64_t id, const char *name, char *buf, size_t len)
 {
     struct fl_store *rd = reader(f);
     struct fl_instance *inst = NULL;
@@ -254,6 +258,26 @@ static void signal_broadcast(void **state)
     open_task_at(f, a.instance_id, "react");
 }
 
+/* With a cache of one instance every instance a cascade reaches evicts the one before:
+ * the cascade must not hold on to an evicted instance. */
+static void cascades_with_a_tiny_cache(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_result a, b, t, w, s, res;
+    open_messages_cache(f, 1);
+    assert_int_equal(start(f, "alarmed", NULL, &a), 0);
+    assert_int_equal(start(f, "alarmed", NULL, &b), 0);
+    assert_int_equal(start(f, "thrower", NULL, &t), 0);
+    open_task_at(f, a.instance_id, "react");
+    open_task_at(f, b.instance_id, "react");
+    assert_int_equal(start(f, "orderflow", "{\"orderId\":\"G\"}", &w), 0);
+    assert_int_equal(start(f, "sender", "{\"orderId\":\"G\"}", &s), 0);
+    open_task_at(f, w.instance_id, "ship");
+    assert_int_equal(publish(f, "paid", "H", NULL, -1, NULL, &res), 0);
+    assert_int_equal(start(f, "orderflow", "{\"orderId\":\"H\"}", &w), 0);
+    open_task_at(f, w.instance_id, "ship");
+}
+
 static void outbox_delivered(void **state)
 {
     struct fixture *f = *state;
@@ -301,6 +325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(correlate_dedupe_and_start, setup, teardown),
         cmocka_unit_test_setup_teardown(signal_broadcast, setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(cascades_with_a_tiny_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(buffered_message_expires, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

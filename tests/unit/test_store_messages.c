@@ -156,8 +156,7 @@ static void subscriptions_round_trip(void **state)
     assert_int_equal(fl_store_max_id(f->s, FL_ID_MESSAGE, &max, &e), 0);
     assert_int_equal(max, out[0].id);
     assert_int_equal(fl_store_outbox_delivered(f->s, out[0].id, T_NOW + 5, &e), 0);
-    assert_int_equal(fl_store_outbox_delivered(f->s, out[0].id + 100, T_NOW + 5, &e),
-                     FL_ENOTFOUND);
+    assert_int_equal(fl_store_outbox_delivered(f->s, out[0].id + 100, T_NOW + 5, &e), FL_ENOTFOUND);
     fl_outbox_rows_free(out, n);
     assert_int_equal(fl_store_outbox_list(f->s, 0, 0, true, &out, &n, &e), 0);
     assert_int_equal(n, 0);
