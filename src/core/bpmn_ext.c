@@ -379,6 +379,28 @@ static int take_retries(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_no
     return rc;
 }
 
+/* zeebe:taskHeaders: each zeebe:header key="..." value="..." goes to the worker as is. */
+static int read_task_headers(struct fl__bpmn_proc *p, xmlNode *hs, struct fl_node *n)
+{
+    for (xmlNode *h = hs->children; h; h = h->next) {
+        char *key;
+        if (!fl__bpmn_is(h, FL__NS_ZEEBE, "header"))
+            continue;
+        key = fl__bpmn_attr(h, "key", NULL);
+        if (!key || !key[0]) {
+            free(key);
+            return fl__bpmn_fail(p->rd, h, FL_EMODEL, "a task header of '%s' has no key",
+                                 n->id);
+        }
+        n->job_headers = fl_reallocarray(n->job_headers, n->n_job_headers + 1,
+                                         sizeof(*n->job_headers));
+        n->job_headers[n->n_job_headers].key = key;
+        n->job_headers[n->n_job_headers].value = fl__bpmn_attr(h, "value", NULL);
+        n->n_job_headers++;
+    }
+    return 0;
+}
+
 static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
 {
     static const char *const java[] = {"class", "delegateExpression", "expression", NULL};
@@ -416,6 +438,8 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
             if ((rc = check_flowd_attrs(p, c, job_attrs)) == 0 &&
                 (rc = take_attr(p, c, "type", NULL, n->id, &n->job_type)) == 0)
                 rc = take_retries(p, c, n);
+        } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "taskHeaders")) {
+            rc = read_task_headers(p, c, n);
         } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "connector")) {
             rc = fl__bpmn_fail(p->rd, c, FL_EUNSUPPORTED,
                                "%s '%s' uses a camunda:connector, which is not supported",

@@ -45,6 +45,7 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
     pthread_mutex_init(&svc->lock, NULL);
     pthread_cond_init(&svc->not_empty, NULL);
     pthread_cond_init(&svc->not_full, NULL);
+    svc->jobs = fl__jobs_new();
     if ((rc = fl_store_open(opt->db_url, &so, &svc->store, err)) != 0)
         goto fail;
     /* The writer commits for the life of the service: checkpoints move off its path. */
@@ -74,6 +75,8 @@ void fl_service_close(struct fl_service *svc)
         return;
     /* The scheduler stops submitting first; its fires in flight drain with the queue. */
     fl__sched_stop(svc->sched);
+    /* Long polls are answered now; attempts still queued are answered as they drain. */
+    fl__jobs_stop(svc);
     pthread_mutex_lock(&svc->lock);
     svc->closing = true;
     pthread_cond_broadcast(&svc->not_empty);
@@ -82,6 +85,7 @@ void fl_service_close(struct fl_service *svc)
     if (svc->writer_started)
         pthread_join(svc->writer, NULL);
     fl__sched_free(svc->sched);
+    fl__jobs_free(svc->jobs);
     free(svc->offers);
     fl_store_close(svc->store);
     fl__inst_cache_release(&svc->instances);
@@ -158,7 +162,7 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     return q;
 }
 
-static int enqueue(struct fl_service *svc, struct fl__svc_cmd *q)
+int fl__svc_enqueue(struct fl_service *svc, struct fl__svc_cmd *q)
 {
     /* A callback that submits runs on the writer, the only thread that makes room: it
      * may exceed the cap rather than wait for itself. */
@@ -194,7 +198,7 @@ int fl_service_submit(struct fl_service *svc, const struct fl_command *cmd, fl_s
     q = copy_command(cmd);
     q->cb = cb;
     q->arg = arg;
-    return enqueue(svc, q);
+    return fl__svc_enqueue(svc, q);
 }
 
 int fl_service_submit_answered(struct fl_service *svc, const struct fl_command *cmd,
@@ -207,7 +211,7 @@ int fl_service_submit_answered(struct fl_service *svc, const struct fl_command *
     q->cb = cb;
     q->arg = arg;
     q->render = render;
-    return enqueue(svc, q);
+    return fl__svc_enqueue(svc, q);
 }
 
 struct waiter {
@@ -310,7 +314,7 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
     waiter_init(&w);
     q->cb = waiter_cb;
     q->arg = &w;
-    if ((rc = enqueue(svc, q)) != 0) {
+    if ((rc = fl__svc_enqueue(svc, q)) != 0) {
         fl_error_set(err, rc, "service is shutting down");
     } else {
         waiter_wait(&w);
@@ -356,6 +360,7 @@ int fl_service_clock_set(struct fl_service *svc, int64_t now_ms)
         return FL_EUNSUPPORTED;
     atomic_store(&svc->test_now, now_ms);
     fl__sched_wake(svc->sched);
+    fl__jobs_clock_moved(svc); /* locks and backoffs may have run out */
     return 0;
 }
 
