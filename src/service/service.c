@@ -133,7 +133,8 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     }
     need = text_size(c->actor) + text_size(c->process_key) + text_size(c->business_key) +
            text_size(c->action_kind) + text_size(c->action_ref) + text_size(c->error_message) +
-           text_size(c->reason) + text_size(c->control_name) + (vars.len ? vars.len + 1 : 0);
+           text_size(c->reason) + text_size(c->control_name) + text_size(c->error_code) +
+           (vars.len ? vars.len + 1 : 0);
     q = fl_malloc(sizeof(*q) + need);
     memset(q, 0, sizeof(*q));
     q->kind = FL__SVC_ENGINE;
@@ -149,6 +150,7 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     q->cmd.error_message = put_text(&p, c->error_message);
     q->cmd.reason = put_text(&p, c->reason);
     q->cmd.control_name = put_text(&p, c->control_name);
+    q->cmd.error_code = put_text(&p, c->error_code);
     if (!pre_rc && vars.len) {
         memcpy(p, vars.ptr, vars.len + 1);
         q->vars_json = p;

@@ -132,8 +132,9 @@
     X(JOB_NEXT, "SELECT min(next_at) FROM jobs WHERE type = ?1 AND status = 0 AND next_at > ?2")   \
     X(JOB_ERROR_CODE, "UPDATE jobs SET error_code = ?2 WHERE id = ?1")                             \
     X(INCIDENT_GET, FL__SQ_INCIDENT_COLS " WHERE n.id = ?1")                                       \
-    X(INCIDENT_LIST, FL__SQ_INCIDENT_COLS " WHERE (?1 = 0 OR n.resolved_at IS NULL) AND"          \
-                     " (?2 = 0 OR n.instance_id = ?2) AND n.id > ?3 ORDER BY n.id LIMIT ?4")       \
+    X(INCIDENT_LIST, FL__SQ_INCIDENT_COLS " WHERE (?1 = 0 OR (n.resolved_at IS NULL"               \
+                     " AND i.status = 0)) AND (?2 = 0 OR n.instance_id = ?2) AND n.id > ?3"        \
+                     " ORDER BY n.id LIMIT ?4")                                                    \
     X(INCIDENT_RESOLVE, "UPDATE incidents SET resolved_at = ?3 WHERE resolved_at IS NULL AND"      \
                         " (id = ?1 OR (?1 = 0 AND token_id = ?2))")                                \
     X(INCIDENTS_LOAD, "SELECT id, token_id, leaving FROM incidents WHERE instance_id = ?1"         \
