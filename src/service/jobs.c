@@ -192,8 +192,7 @@ int fl__jobs_check_cmd(struct fl_service *svc, const struct fl_command *cmd,
                           fl_job_status_name(j.status));
     else if (cmd->actor && j.worker && strcmp(j.worker, cmd->actor) != 0 && j.lock_until > now)
         rc = fl_error_set(err, FL_ECONFLICT,
-                          "job %llu is locked by worker '%s' for %lld ms more; '%s' no longer "
-                          "holds it",
+                          "job %llu is locked by worker '%s' for %lld ms more, not by '%s'",
                           (unsigned long long)j.id, j.worker, (long long)(j.lock_until - now),
                           cmd->actor);
     fl_job_row_release(&j);

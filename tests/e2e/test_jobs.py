@@ -8,6 +8,7 @@ ends; the routes refuse the wrong callers. Python standard library only."""
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -231,6 +232,23 @@ def main():
         check(st == 400 and doc.get("field") == "error_code", "throw-error without a code")
         st, doc = request(port, "POST", "/api/v1/jobs/999999/complete", {}, token=worker)
         check(st == 404, "unknown job: %s" % st)
+
+        # -- the example worker's loop (examples/worker.py) does two jobs end to end
+        w1 = start(port, admin, {"amount": 5})
+        w2 = start(port, admin, {"amount": 7})
+        example = os.path.join(os.environ.get("FLOWD_SOURCE_DIR", "."), "examples",
+                               "worker.py")
+        r = subprocess.run([sys.executable, example, "--server", "http://127.0.0.1:%d" % port,
+                            "--token", worker, "--type", "charge", "--worker", "example",
+                            "--count", "2", "--poll", "PT10S"],
+                           capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, "example worker: %s" % r.stderr)
+        for iid, amount in ((w1, 5), (w2, 7)):
+            st, doc = request(port, "GET", "/api/v1/instances/%d" % iid, token=admin)
+            check(doc["status"] == "completed" and
+                  doc["variables"].get("charged") == "%d EUR" % amount and
+                  doc["variables"].get("charged_by") == "example",
+                  "example worker did instance %d: %r" % (iid, doc))
 
         # -- a long poll waiting when the server stops is answered, not dropped
         got.clear()
