@@ -54,6 +54,17 @@ static const char CALC_XML[] =
               "<bpmn:endEvent id=\"big\"/><bpmn:endEvent id=\"small\"/>"
               "</bpmn:process></bpmn:definitions>";
 
+/* start -> review (a user task due at `= due`) -> end */
+static const char REVIEW_XML[] =
+    "<?xml version=\"1.0\"?><bpmn:definitions"
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""
+    " xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" targetNamespace=\"t\">"
+    "<bpmn:process id=\"review\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"check\"/>"
+    "<bpmn:userTask id=\"check\" camunda:dueDate=\"= due\"/>"
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"check\" targetRef=\"e\"/>"
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>";
+
 struct fixture {
     char dir[64];
     char url[128];
@@ -100,6 +111,7 @@ static int setup(void **state)
     f->svc = open_svc(f);
     deploy(f->svc, CHARGE_XML);
     deploy(f->svc, CALC_XML);
+    deploy(f->svc, REVIEW_XML);
     assert_int_equal(fl_store_open(f->url, &ro, &f->rd, NULL), 0);
     *state = f;
     return 0;
@@ -397,6 +409,53 @@ static void test_leaving_incident_restart(void **state)
     fl_event_rows_free(ev, n);
 }
 
+/* An incident raised entering a user task (its due date expression gives a number): the
+ * retry enters it again with the variables given, and the task is created. */
+static void test_resolve_user_task(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_incident_row *inc;
+    struct fl_result res;
+    struct fl_value *vars;
+    struct fl_task_row t;
+    size_t n;
+    uint64_t iid = start(f, "review", "{\"due\":5}");
+
+    assert_int_equal(fl_store_incident_list(f->rd, NULL, &inc, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(inc[0].job_id, 0);
+    assert_non_null(strstr(inc[0].message, "gives a number"));
+    /* still wrong: a new incident replaces the resolved one */
+    struct fl_command rc = {.kind = FL_CMD_RESOLVE,
+                            .instance_id = iid,
+                            .target_id = inc[0].token_id,
+                            .actor = "admin"};
+    assert_int_equal(run(f, rc, &res), 0);
+    assert_true(res.incident);
+    fl_incident_rows_free(inc, n);
+    struct fl_incident_query open = {.open_only = true};
+    assert_int_equal(fl_store_incident_list(f->rd, &open, &inc, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(inc[0].id, 2);
+    assert_int_equal(fl_value_from_json("{\"due\":\"2026-12-01T00:00:00Z\"}", 30, &vars, NULL), 0);
+    rc.variables = vars;
+    assert_int_equal(run(f, rc, &res), 0);
+    fl_value_unref(vars);
+    assert_false(res.incident);
+    assert_int_equal(res.instance_status, FL_INSTANCE_ACTIVE);
+    assert_int_not_equal(res.task_id, 0);
+    assert_int_equal(fl_store_task_get(f->rd, res.task_id, &t, NULL), 0);
+    assert_string_equal(t.node_id, "check");
+    assert_true(t.due_at > 0);
+    fl_task_row_release(&t);
+    fl_incident_rows_free(inc, n);
+    /* resolving a token that is not stuck is a conflict; an unknown one is not found */
+    rc.variables = NULL;
+    assert_int_equal(run(f, rc, &res), FL_ECONFLICT);
+    rc.target_id = 987654;
+    assert_int_equal(run(f, rc, &res), FL_ENOTFOUND);
+}
+
 /* A long poll's meeting point. */
 struct poll {
     pthread_mutex_t lock;
@@ -539,6 +598,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_activate_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fail_backoff_incident_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leaving_incident_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_user_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_poll_many, setup, teardown),
     };
