@@ -72,6 +72,14 @@ struct fl_subscription {
     char *correlation_key; /* evaluated key, or NULL = match by name only; owned likewise */
 };
 
+/* A completed activity that has a compensation handler (its compensate boundary event's
+ * association): a compensate throw in its scope starts the handler. */
+struct fl_compensable {
+    uint64_t token_id; /* the token that completed it */
+    uint32_t node;     /* the activity */
+    uint64_t scope;    /* the scope token it ran in (0 = process level) */
+};
+
 struct fl_instance {
     uint64_t id;
     uint64_t definition_id;
@@ -95,6 +103,10 @@ struct fl_instance {
     size_t n_subs, cap_subs;
     uint64_t parent_instance_id; /* started by a call activity: the caller, else 0 */
     uint64_t parent_token_id;    /* the call activity's token in the caller, else 0 */
+    /* Completed activities with a compensation handler, in order of completion; owned.
+     * NEEDSWORK: not in the store yet (it lives as long as the writer's cached instance). */
+    struct fl_compensable *comps;
+    size_t n_comps, cap_comps;
 };
 
 enum fl_command_kind {

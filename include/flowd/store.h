@@ -259,6 +259,96 @@ int fl_store_timer_get(struct fl_store *s, uint64_t id, struct fl_timer *out,
 
 /* Delete pending timer id (no error when it is gone already). */
 int fl_store_timer_delete(struct fl_store *s, uint64_t id, struct fl_error *err);
+/* ---- messages and signals (issue 5) ----
+ * Open subscriptions are written by fl_store_apply (FL_FX_SUB_OPEN/SUB_CLOSE) and loaded
+ * with their instance; outbox messages likewise (FL_FX_OUTBOX). Messages published from
+ * outside that found no subscription wait in a buffer until they expire; a message with a
+ * client's message id is remembered until then so a retry is answered as the first. */
+
+enum fl_message_status {
+    FL_MESSAGE_BUFFERED,   /* waits for a subscription */
+    FL_MESSAGE_CORRELATED, /* reached a subscription of instance_id */
+    FL_MESSAGE_STARTED     /* started instance instance_id at a message start event */
+};
+
+/* A published message. Strings owned (fl_message_row_release). */
+struct fl_message_row {
+    uint64_t id; /* FL_ID_MESSAGE */
+    char *name, *correlation_key; /* key may be NULL */
+    char *variables;              /* JSON object text, or NULL */
+    char *message_id;             /* the client's id (dedupe), or NULL */
+    int64_t created_at, expires_at;
+    int status; /* enum fl_message_status */
+    uint64_t instance_id;
+};
+void fl_message_row_release(struct fl_message_row *r);
+
+/* A message a process sent (send task, message throw or end event). */
+struct fl_outbox_row {
+    uint64_t id, instance_id;
+    char *node_id, *name, *correlation_key, *variables; /* owned; key, variables may be NULL */
+    int64_t created_at, delivered_at;                   /* delivered_at 0 = not yet */
+};
+void fl_outbox_rows_free(struct fl_outbox_row *rows, size_t n);
+
+/* A message or signal start event of the latest version of a process. */
+struct fl_start_event_row {
+    uint64_t definition_id;
+    char *process_key, *node_id; /* owned */
+};
+void fl_start_event_rows_free(struct fl_start_event_row *rows, size_t n);
+
+/* Free n subscriptions (their strings and the array). NULL-safe. */
+void fl_subscriptions_free(struct fl_subscription *subs, size_t n);
+
+/* Open subscriptions of trigger (FL_TRIGGER_MESSAGE / FL_TRIGGER_SIGNAL) named name, oldest
+ * first, at most max (0 = all): messages match a subscription of the same correlation key
+ * or one without a key (key NULL matches only those); signals ignore keys. Caller frees. */
+int fl_store_subs_find(struct fl_store *s, int trigger, const char *name, const char *key,
+                       size_t max, struct fl_subscription **rows, size_t *n,
+                       struct fl_error *err);
+
+/* Insert message m (any status; id from FL_ID_MESSAGE). Inside a transaction. */
+int fl_store_message_put(struct fl_store *s, const struct fl_message_row *m,
+                         struct fl_error *err);
+
+/* The message a client published earlier with message_id, not expired at now: *found. */
+int fl_store_message_by_client_id(struct fl_store *s, const char *message_id, int64_t now_ms,
+                                  struct fl_message_row *out, bool *found, struct fl_error *err);
+
+/* The oldest buffered message named name, not expired at now, whose key is key (key NULL:
+ * any key): *found. Read only: mark it with fl_store_message_set_status once delivered. */
+int fl_store_message_match(struct fl_store *s, const char *name, const char *key, int64_t now_ms,
+                           struct fl_message_row *out, bool *found, struct fl_error *err);
+
+/* Record what became of message id (FL_MESSAGE_CORRELATED / STARTED, the instance). */
+int fl_store_message_set_status(struct fl_store *s, uint64_t id, int status,
+                                uint64_t instance_id, struct fl_error *err);
+
+/* Delete every message that expired at or before now; *n (may be NULL) gets the count. */
+int fl_store_messages_expire(struct fl_store *s, int64_t now_ms, uint64_t *n,
+                             struct fl_error *err);
+
+/* Outbox messages with id > after, in id order, at most limit (0 = 100); only the ones
+ * not delivered yet when undelivered. Caller frees with fl_outbox_rows_free. */
+int fl_store_outbox_list(struct fl_store *s, uint64_t after, size_t limit, bool undelivered,
+                         struct fl_outbox_row **rows, size_t *n, struct fl_error *err);
+
+/* Mark outbox message id delivered at `at`. FL_ENOTFOUND no such message. */
+int fl_store_outbox_delivered(struct fl_store *s, uint64_t id, int64_t at, struct fl_error *err);
+
+/* Replace the message and signal start events of process key with those of its new
+ * version def_id: n (trigger, name, node id) triples. Inside a transaction. */
+int fl_store_start_events_set(struct fl_store *s, const char *key, uint64_t def_id,
+                              const int *triggers, const char *const *names,
+                              const char *const *node_ids, size_t n, struct fl_error *err);
+
+/* The start events of trigger named name (latest versions only), in process key order.
+ * Caller frees with fl_start_event_rows_free. */
+int fl_store_start_events_find(struct fl_store *s, int trigger, const char *name,
+                               struct fl_start_event_row **rows, size_t *n,
+                               struct fl_error *err);
+
 /* ---- control points ---- */
 
 /* A control point of a case: open while done_at is 0; met, cleared or closed with its

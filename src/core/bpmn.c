@@ -156,6 +156,15 @@ bool fl__bpmn_lang_is_feel(const char *lang)
     return false;
 }
 
+bool fl__bpmn_lang_is_juel(const char *lang)
+{
+    const char *p;
+    for (p = lang; p && *p; p++)
+        if (!strncasecmp(p, "juel", 4) || !strncasecmp(p, "jsp", 3) || !strncasecmp(p, "/el", 3))
+            return true;
+    return false;
+}
+
 int fl__bpmn_reject_juel(struct fl__bpmn_reader *rd, const xmlNode *node, const char *attr,
                          const char *value)
 {

@@ -1,8 +1,8 @@
 /* Timer events in the BPMN reader: the timerEventDefinition of a start, intermediate catch
- * or boundary event (timeDate, timeDuration or timeCycle, as ISO 8601 text or a Camunda 8
- * "=expr" FEEL expression), and where a boundary event sits (attachedToRef, cancelActivity).
- * Literal texts are checked here, at deploy time, so a bad date or cycle is reported with
- * its line and column instead of failing when the timer would be armed. */
+ * or boundary event (timeDate, timeDuration or timeCycle, as ISO 8601 text, a cron text or
+ * a Camunda 8 "=expr" FEEL expression) and a boundary event's cancelActivity. Literal texts
+ * are checked here, at deploy time, so a bad date or cycle is reported with its line and
+ * column instead of failing when the timer would be armed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,12 +179,10 @@ int fl__bpmn_read_timer(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
 {
     const xmlNode *c;
     char *v;
-    int rc = 0;
+    int rc = 0, ndef;
 
-    for (c = el->children; c; c = c->next)
-        if (fl__bpmn_is(c, FL__NS_BPMN, "timerEventDefinition"))
-            break;
-    if (!c)
+    c = fl__bpmn_event_def(p, el, &ndef);
+    if (!c || !fl__bpmn_is(c, FL__NS_BPMN, "timerEventDefinition"))
         return fl__bpmn_fail(p->rd, el, FL_EMODEL, "'%s' has no timerEventDefinition", n->id);
     if ((rc = read_definition(p, c, n)) < 0)
         return rc;
@@ -198,47 +196,5 @@ int fl__bpmn_read_timer(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
         rc = fl__bpmn_fail_attr(p->rd, el, "cancelActivity", FL_EMODEL,
                                 "cancelActivity of '%s' is '%s'; give true or false", n->id, v);
     free(v);
-    return rc;
-}
-
-int fl__bpmn_attach_boundaries(struct fl__bpmn_proc *p)
-{
-    struct fl_model *m = p->m;
-    int rc = 0;
-
-    for (size_t i = 0; i < m->n_nodes && rc == 0; i++) {
-        struct fl_node *n = &m->nodes[i], *task;
-        char *ref;
-        void *ix;
-
-        if (n->kind != FL_NODE_TIMER_BOUNDARY)
-            continue;
-        ref = fl__bpmn_attr(p->node_xml[i], "attachedToRef", NULL);
-        ix = ref && ref[0] ? xmlHashLookup(p->node_ix, (const xmlChar *)ref) : NULL;
-        if (!ref || !ref[0]) {
-            rc = fl__bpmn_fail(p->rd, p->node_xml[i], FL_EMODEL,
-                               "boundary event '%s' has no attachedToRef", n->id);
-        } else if (!ix) {
-            rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef", FL_EMODEL,
-                                    "boundary event '%s' is attached to '%s', which is not a "
-                                    "flow node of process '%s'",
-                                    n->id, ref, m->key);
-        } else {
-            uint32_t t = (uint32_t)((uintptr_t)ix - 1);
-            task = &m->nodes[t];
-            if (task->kind != FL_NODE_USER_TASK && task->kind != FL_NODE_SERVICE_TASK) {
-                rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef", FL_EUNSUPPORTED,
-                                        "timer boundary event '%s' is attached to %s '%s'; "
-                                        "flowd attaches timers to user and service tasks only",
-                                        n->id, fl_node_kind_name(task->kind), ref);
-            } else {
-                n->attached_to = t;
-                task->boundaries = fl_reallocarray(task->boundaries, task->n_boundaries + 1,
-                                                   sizeof(*task->boundaries));
-                task->boundaries[task->n_boundaries++] = (uint32_t)i;
-            }
-        }
-        free(ref);
-    }
     return rc;
 }

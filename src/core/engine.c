@@ -35,8 +35,12 @@ static int start_node(const struct fl_model *m, const struct fl_command *cmd, ui
 {
     if (cmd->start_node_id) {
         uint32_t i = fl_model_find_node(m, cmd->start_node_id);
-        if (i == FL_NONE ||
-            (m->nodes[i].kind != FL_NODE_START_EVENT && m->nodes[i].kind != FL_NODE_TIMER_START)) {
+        /* a message or signal start event of the process itself (not of an event
+         * subprocess) starts it too */
+        bool event_start = i != FL_NONE && m->nodes[i].kind == FL_NODE_EVENT_START &&
+                           m->nodes[i].scope == FL_NONE;
+        if (i == FL_NONE || (m->nodes[i].kind != FL_NODE_START_EVENT &&
+                             m->nodes[i].kind != FL_NODE_TIMER_START && !event_start)) {
             fl_error_set(err, FL_EINVAL, "'%s' is not a start event of process '%s'",
                          cmd->start_node_id, m->key ? m->key : "");
             if (err)
@@ -113,6 +117,8 @@ int fl_engine_start(const struct fl_model *m, uint64_t definition_id, const stru
         fl__run_merge_vars(&r, cmd->variables, 0, NULL);
     fl__controls_apply(&r, sets, n_sets, 0, NULL);
     free(sets);
+    /* The process's event subprocesses listen while it runs. */
+    fl__scope_arm(&r, 0, FL_NONE);
     struct fl__mover mv = {.id = fl__run_id(&r, FL_ID_TOKEN), .node = start, .flow = FL_NONE};
     fl__run_push(&r, &mv);
     fl__run_go(&r);
@@ -156,13 +162,10 @@ static int find_holder(const struct fl_model *m, const struct fl_instance *inst,
 /* Take token i off its wait state and queue it to leave its node. */
 static void resume(struct fl__run *r, size_t i)
 {
-    struct fl__mover mv = {.id = r->inst->tokens[i].id,
-                           .node = r->inst->tokens[i].node,
-                           .flow = FL_NONE,
-                           .stored = true,
-                           .leaving = true};
+    struct fl__mover mv = fl__mover_of(&r->inst->tokens[i], true);
     fl__inst_remove_token(r->inst, i);
     fl__run_drop_timers(r, mv.id); /* its boundary timers go with the task */
+    fl__subs_close_for_token(r, mv.id); /* and its boundary subscriptions */
     fl__run_push(r, &mv);
 }
 
@@ -274,7 +277,7 @@ static void do_complete_task(struct fl__run *r, const struct fl_command *cmd, si
     uint64_t token_id = t->id;
 
     if (cmd->variables)
-        fl__run_merge_vars(r, cmd->variables, token_id, node->id);
+        fl__run_set_vars(r, cmd->variables, token_id, t->scope, node->id);
     if (cp->field_met)
         record_action(r, ti, cmd->target_id, node->stage->main_action_kind,
                       node->stage->main_action_ref);
@@ -353,7 +356,7 @@ static void do_complete_job(struct fl__run *r, const struct fl_command *cmd, siz
     struct fl_effect *e;
 
     if (cmd->variables)
-        fl__run_merge_vars(r, cmd->variables, t->id, node_id);
+        fl__run_set_vars(r, cmd->variables, t->id, t->scope, node_id);
     e = fl__fx_push(r->fx, FL_FX_JOB_CLOSE);
     e->u.job_close.id = cmd->target_id;
     e->u.job_close.at = r->ctx->now_ms;
@@ -385,7 +388,7 @@ static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t 
     fl__run_event(r, FL_EV_JOB_FAILED, t->id, cmd->target_id, node_id, fl__fx_scratch_keep(r->fx));
     if (retries == 0) {
         /* Out of retries: the token waits at the task with an incident for a person. */
-        struct fl__mover mv = {.id = t->id, .node = t->node, .flow = FL_NONE, .stored = true};
+        struct fl__mover mv = fl__mover_of(t, false);
         fl__inst_remove_token(r->inst, ti);
         fl__run_incident(r, &mv, cmd->target_id, "job %llu of '%s' failed with no retries left: %s",
                          (unsigned long long)cmd->target_id, node_id, error);
@@ -414,7 +417,7 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     struct fl__run r;
     struct completion cp = {0};
     struct fl__control_set one;
-    size_t ti = SIZE_MAX;
+    size_t ti = SIZE_MAX, si = SIZE_MAX;
     int rc;
 
     if ((rc = check_ctx(ctx, err)) < 0)
@@ -454,6 +457,13 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_FIRE_TIMER:
         rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
         break;
+    case FL_CMD_THROW_ERROR:
+        rc = fl__throw_error_check(m, inst, cmd, &ti, err);
+        break;
+    case FL_CMD_CORRELATE:
+        if ((rc = check_active(inst, err)) == 0 && (rc = check_vars(cmd->variables, err)) == 0)
+            rc = fl__correlate_check(m, inst, cmd, &si, &ti, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -488,6 +498,12 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_FIRE_TIMER:
         fl__timer_fire(&r, ti);
+        break;
+    case FL_CMD_THROW_ERROR:
+        fl__throw_error_apply(&r, cmd, ti);
+        break;
+    case FL_CMD_CORRELATE:
+        fl__correlate(&r, si, ti, cmd->variables);
         break;
     default:
         do_cancel(&r, cmd);

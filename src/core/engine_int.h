@@ -58,6 +58,7 @@ struct fl__run {
     const char *actor; /* arena copy of the command's actor, or NULL */
     uint32_t steps, max_steps;
     bool stopped;        /* the loop guard tripped or a terminate end ended everything */
+    bool vars_changed;   /* variables changed since conditional events were last checked */
     struct fl__mover *q; /* FIFO of moving tokens: q[head..len) */
     size_t q_head, q_len, q_cap;
     uint32_t *sel; /* scratch: flows chosen to leave a node by */
@@ -68,6 +69,10 @@ struct fl__run {
      * enters a service task again (0 = the model's); used once */
     uint64_t resolve_token;
     int resolve_retries;
+    /* Inclusive joins met by this run: the nodes from which each is reachable without
+     * passing through it (engine_inclusive.c), computed once per join per command. */
+    struct fl__reach *reach;
+    size_t n_reach, cap_reach;
 };
 
 /* Prepare a run of one command; allocates nothing. */
@@ -95,6 +100,15 @@ void fl__run_event(struct fl__run *r, enum fl_event_type type, uint64_t token_id
  * run's actor at now; the caller fills kind/ref of an action and emits the event. */
 struct fl_effect *fl__run_task_effect(struct fl__run *r, enum fl_effect_kind k, uint64_t task_id,
                                       enum fl_task_status status);
+
+/* The token a mover becomes when it rests in state `state` (scope and loop kept). */
+struct fl_token fl__token_at(const struct fl__mover *mv, uint8_t state);
+
+/* A mover for resting token t, queued to leave (leaving) or enter its node. */
+struct fl__mover fl__mover_of(const struct fl_token *t, bool leaving);
+
+/* Emit TOKEN_DEL for token id. */
+void fl__run_token_del(struct fl__run *r, uint64_t id);
 
 /* Put token t into inst->tokens (rest) and emit TOKEN_PUT. */
 void fl__run_park(struct fl__run *r, const struct fl_token *t);
@@ -282,6 +296,257 @@ void fl__run_set_vars(struct fl__run *r, const struct fl_value *vars, uint64_t t
 
 /* Drop the locals of scope (it ended): LOCALS_DEL when it had any. */
 void fl__run_drop_locals(struct fl__run *r, uint64_t scope);
+
+/* ---- messages and signals (engine_message.c) ---- */
+
+/* Does node n wait for a message or signal (message/signal catch or boundary event, receive
+ * task)? */
+bool fl__is_message_catch(const struct fl_node *n);
+
+/* A token enters a node of the messages area: a message or signal catch event or receive
+ * task (it rests with a subscription), an event-based gateway (it rests with one
+ * subscription or timer per following event), a send task without a job type or a
+ * message/signal throw or end event (FL_FX_OUTBOX / FL_FX_SIGNAL, then on or consumed).
+ * True when handled; false: not such a node, the caller goes on. */
+bool fl__message_enter(struct fl__run *r, const struct fl__mover *mv);
+
+/* Index of subscription id in inst->subs, or SIZE_MAX. */
+size_t fl__inst_find_sub(const struct fl_instance *inst, uint64_t id);
+
+/* Open a subscription of token_id for the message/signal event at node (name and key
+ * already evaluated; copied): inst->subs and SUB_OPEN. */
+void fl__subs_open(struct fl__run *r, uint64_t token_id, uint32_t node, bool interrupting,
+                   const char *name, const char *key);
+
+/* Close (SUB_CLOSE) every subscription of token_id: it moved on, was interrupted or ended. */
+void fl__subs_close_for_token(struct fl__run *r, uint64_t token_id);
+
+/* Close every subscription of the instance (cancel, terminate). */
+void fl__subs_close_all(struct fl__run *r);
+
+/* Before token mv rests at its activity: evaluate the names and keys of the activity's
+ * message and signal boundary events. 0, or -1 after raising an incident (the activity's
+ * work must then not be created). */
+int fl__boundary_subs_check(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the token rests at its activity: open its message and signal boundary events'
+ * subscriptions (interrupting as each boundary says). */
+void fl__boundary_subs_open(struct fl__run *r, const struct fl__mover *mv);
+
+/* Token inst->tokens[ti], resting at an event-based gateway, takes the branch of its
+ * event `target` (a subscription or timer of it fired): the gateway's other
+ * subscriptions and timers close and the token leaves through target. */
+void fl__event_gw_win(struct fl__run *r, size_t ti, uint32_t target);
+
+/* CORRELATE, checked: *si = the subscription in inst->subs, *ti = its token. FL_ENOTFOUND
+ * not open, FL_ECONFLICT its activity has an incident, FL_EUNSUPPORTED a kind of
+ * subscription the engine cannot deliver yet. */
+int fl__correlate_check(const struct fl_model *m, const struct fl_instance *inst,
+                        const struct fl_command *cmd, size_t *si, size_t *ti,
+                        struct fl_error *err);
+
+/* Deliver a message or signal (payload vars, may be NULL) to subscription si of token ti:
+ * message_correlated, the variables set as seen from the token, then the catch event or
+ * receive task is left, the event-based gateway takes that branch, or the boundary event
+ * interrupts its activity or sends a new token out. */
+void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_value *vars);
+
+/* ---- boundary events on resting activities (engine_boundary.c) ---- */
+
+/* True when a token running in scope `scope` (a SCOPE token id, 0 = process level) is
+ * inside scope token s (s == 0: the process holds everything). */
+bool fl__scope_within(const struct fl_instance *inst, uint64_t scope, uint64_t s);
+
+/* Cancel everything running inside scope token s (0 = the whole process), but not s
+ * itself: resting tokens (their tasks, jobs, timers, subscriptions, locals, and the
+ * scopes inside them) and queued movers. Emits TOKEN_DEL for each. */
+void fl__cancel_inside(struct fl__run *r, uint64_t s, const char *reason);
+
+/* Cancel the resting activity token inst->tokens[k] and everything inside it, and take
+ * it out of inst->tokens: TOKEN_DEL unless keep_id (its id moves on through a boundary
+ * event, whose mover is `stored`). */
+void fl__activity_cancel(struct fl__run *r, size_t k, const char *reason, bool keep_id);
+
+/* Boundary event b of the activity resting as inst->tokens[k] fires: an interrupting one
+ * cancels the activity and its token leaves through b; a non-interrupting one sends a new
+ * token out of b and leaves the activity resting. interrupt overrides b->cancel_activity
+ * when true (errors always interrupt). Cannot fail. */
+void fl__boundary_trigger(struct fl__run *r, size_t k, uint32_t b, bool interrupt);
+
+/* After the token mv rests at its activity: open the message/signal subscriptions of its
+ * boundary events (fl__boundary_subs_open); conditional boundaries are evaluated when the
+ * run has drained (fl__conditions_recheck). */
+void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv);
+
+/* Evaluate an event's name, code or key: "=expr" through FEEL over vars (a string, or a
+ * number or boolean printed as JSON), else the literal text. 0 with *out in the arena
+ * (NULL for NULL text), or -1 with why (a phrase to follow the text). */
+int fl__eval_text(struct fl__run *r, const char *text, const struct fl_value *vars,
+                  const char **out, char *why, size_t why_len);
+
+/* ---- errors and escalations (engine_error.c) ---- */
+
+/* What is thrown: an error or an escalation with its code and message (arena or model
+ * strings), from the node `node` where the token token_id (inside scope) threw it. */
+struct fl__throw {
+    enum fl_trigger trigger; /* FL_TRIGGER_ERROR or FL_TRIGGER_ESCALATION */
+    const char *code, *message;
+    uint32_t node;
+    uint64_t token_id, scope;
+};
+
+/* How a throw ended: nothing caught it; a catcher let the thrower go on (non-interrupting);
+ * a catcher cancelled the scope the thrower runs in (the thrower must stop). */
+enum fl__caught { FL__UNCAUGHT, FL__CAUGHT_ON, FL__CAUGHT_STOP };
+
+/* Propagate th outwards from the thrower: the boundary events of the resting activity
+ * inst->tokens[k] when k != SIZE_MAX (a job's service task, a call activity), then each
+ * enclosing scope's event subprocess starts and boundary events, up to the process. The
+ * first catcher (a code match before a catch-all on each level) handles it: interrupting
+ * ones cancel their activity or scope, set code/message variables and send a token out
+ * of the boundary event or start the event subprocess. Nothing when uncaught. */
+enum fl__caught fl__throw(struct fl__run *r, const struct fl__throw *th, size_t k);
+
+/* A token enters an event node this file runs (error/escalation/compensate/cancel throw
+ * and end events, conditional catch events): true when handled, false when the node is
+ * someone else's (the caller goes on with its own switch). */
+bool fl__enter_error_event(struct fl__run *r, const struct fl__mover *mv);
+
+/* THROW_ERROR, checked: *k = index of the token holding job cmd->target_id. */
+int fl__throw_error_check(const struct fl_model *m, const struct fl_instance *inst,
+                          const struct fl_command *cmd, size_t *k, struct fl_error *err);
+
+/* THROW_ERROR: merge the variables, close the job, throw the error at its task. */
+void fl__throw_error_apply(struct fl__run *r, const struct fl_command *cmd, size_t k);
+
+/* An error nobody catches, thrown by the token mv at its node (k == SIZE_MAX) or by the
+ * resting token inst->tokens[k] (job_id: its closed job): in a called instance FL_FX_ERROR_UP
+ * and the instance ends cancelled; else an incident at the thrower. */
+void fl__error_uncaught(struct fl__run *r, const struct fl__mover *mv, size_t k, uint64_t job_id,
+                        const char *code, const char *message);
+
+/* ---- conditional events (engine_conditional.c) ---- */
+
+/* Evaluate a conditional event's condition for a token (id, scope): 1 true, 0 false (or
+ * not computable yet: a missing variable, an error, null). */
+int fl__condition_true(struct fl__run *r, const struct fl_node *n, uint64_t token_id,
+                       uint64_t scope);
+
+/* A token enters an intermediate conditional catch event: on at once when the condition
+ * holds, else it rests there (WAITING) until a variable change makes it hold. */
+void fl__enter_conditional_catch(struct fl__run *r, const struct fl__mover *mv);
+
+/* Variables changed: move on the tokens waiting at conditional catch events whose
+ * condition now holds, fire conditional boundary events of resting activities and start
+ * conditional event subprocesses of running scopes. */
+void fl__conditions_recheck(struct fl__run *r);
+
+/* Start event subprocess of start event e in scope token s (0 = process): an interrupting
+ * one first cancels everything else in s. vars (or NULL) become the new scope's locals.
+ * Returns the new scope token's id. */
+uint64_t fl__event_sub_start(struct fl__run *r, uint32_t e, uint64_t s, bool interrupt,
+                             const struct fl_value *vars);
+
+/* ---- compensation and cancel (engine_compensate.c) ---- */
+
+/* Token mv leaves its node having completed it: when the node is an activity with a
+ * compensation handler, remember it in inst->comps. */
+void fl__compensable_done(struct fl__run *r, const struct fl__mover *mv);
+
+/* A token enters a compensate throw or end event: the handlers of the completed
+ * activities of its scope (or the one activityRef names) start in reverse order of
+ * completion; with waitForCompletion the token waits for them, else goes on. */
+void fl__enter_compensate(struct fl__run *r, const struct fl__mover *mv);
+
+/* A token enters a cancel end event: its transaction is cancelled, the handlers of its
+ * completed activities run, then the token leaves by the transaction's cancel boundary. */
+void fl__enter_cancel_end(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the queue drained: tokens waiting for compensation handlers (compensate events,
+ * cancel boundaries) whose handlers have all ended go on. */
+void fl__compensation_settle(struct fl__run *r);
+
+/* ---- subprocesses and event subprocesses (engine_sub.c) ---- */
+
+/* A token enters an embedded subprocess or transaction: it rests there in state SCOPE
+ * (with its boundary timers), the event subprocesses inside are armed, and a token
+ * starts at the subprocess's start event with scope = its id. */
+void fl__enter_sub_process(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the queue drained: every SCOPE token of a subprocess or event subprocess with no
+ * token left inside leaves its node (locals dropped, triggers disarmed). True when it
+ * queued something. */
+bool fl__scopes_settle(struct fl__run *r);
+
+/* Kill everything inside scope (a SCOPE token id; 0 = the whole process) but not the
+ * scope token itself: every resting and moving token whose scope chain leads there, with
+ * their tasks (cancelled), jobs, timers, subscriptions and locals. */
+void fl__run_kill_scope(struct fl__run *r, uint64_t scope);
+
+/* What a resting token holds goes with it (not its contents: see fl__run_kill_scope):
+ * its task or job (closed with reason), its BPMN timer event timers (catch event,
+ * boundaries, event subprocess starts it owns), its subscriptions and its locals. The
+ * token itself stays where it is. */
+void fl__run_token_release(struct fl__run *r, const struct fl_token *t, const char *reason);
+
+/* Arm the start events of the event subprocesses directly inside scope node scope_node
+ * (FL_NONE = the process) for the scope token scope (0 = process level): timer starts get
+ * an FL_TIMER_EVENT timer owned by scope, message and signal starts a subscription. */
+void fl__scope_arm(struct fl__run *r, uint64_t scope, uint32_t scope_node);
+
+/* Disarm them: delete the scope's event subprocess start timers and close their
+ * subscriptions (the scope ended, or an interrupting one started). */
+void fl__scope_disarm(struct fl__run *r, uint64_t scope);
+
+/* The node a scope token rests at (FL_NONE for 0, the process, or an unknown token). */
+uint32_t fl__scope_node(const struct fl__run *r, uint64_t scope);
+
+/* The start event of an event subprocess directly inside scope (a SCOPE token id, 0 =
+ * process level) that catches trigger (FL_TRIGGER_ERROR / ESCALATION) with code: one
+ * naming exactly that code first, else one that catches every code (no name). FL_NONE
+ * when none does. For the errors helper: walk outwards scope by scope (and boundaries of
+ * each scope's activity) to find the catcher. */
+uint32_t fl__scope_find_catch(const struct fl__run *r, uint64_t scope, enum fl_trigger trigger,
+                              const char *code);
+
+/* Start the event subprocess whose start event is `start` in scope (its enclosing SCOPE
+ * token, 0 = process level). Interrupting (start's `interrupting`): first disarms the
+ * scope's event subprocess triggers and kills everything else inside the scope.
+ * locals (a context, may be NULL: error code/message variables, a message payload meant
+ * to stay local) become locals of the new event subprocess scope. A SCOPE token rests at
+ * the event subprocess and a token is queued at `start`; returns the scope token's id.
+ * The caller reports what triggered it (timer_fired, error_caught, message_correlated). */
+uint64_t fl__scope_start_event_sub(struct fl__run *r, uint32_t start, uint64_t scope,
+                                   const struct fl_value *locals);
+
+/* A timer of an event subprocess's timer start event fired (fl__timer_fire deleted it):
+ * start the event subprocess if its scope still runs; a non-interrupting cycle re-arms. */
+void fl__fire_event_sub_timer(struct fl__run *r, const struct fl_timer *t);
+
+/* Open subscription s (copied; ids and instance filled in): inst->subs and SUB_OPEN. */
+void fl__run_sub_open(struct fl__run *r, const struct fl_subscription *s);
+
+/* Close inst->subs[i]: SUB_CLOSE and removal. */
+void fl__run_sub_close(struct fl__run *r, size_t i);
+
+/* Close every subscription of token token_id (0: those owned by the process level). */
+void fl__run_subs_close(struct fl__run *r, uint64_t token_id);
+
+/* The instance ended: close every subscription and drop every local. */
+void fl__run_scopes_end(struct fl__run *r);
+
+/* ---- inclusive gateways (engine_inclusive.c) ---- */
+
+/* A token arrives at an inclusive join (an inclusive gateway with several incoming
+ * flows): it rests there (JOINING) until fl__inclusive_settle lets the join fire. */
+void fl__inclusive_arrive(struct fl__run *r, const struct fl__mover *mv);
+
+/* After the queue drained: fire one inclusive join that no token of its scope can still
+ * reach (every token waiting there is consumed, one leaves). True when it queued one. */
+bool fl__inclusive_settle(struct fl__run *r);
+
+/* Free the run's reachability cache. */
+void fl__inclusive_release(struct fl__run *r);
 
 /* ---- instance helpers (instance.c) ---- */
 

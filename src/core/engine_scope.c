@@ -113,6 +113,7 @@ void fl__run_set_locals(struct fl__run *r, uint64_t scope, const struct fl_value
         return;
     fl_buf_adds(b, "}}");
     fl__run_event(r, FL_EV_VARIABLES_CHANGED, token_id, 0, node_id, fl__fx_scratch_keep(r->fx));
+    r->vars_changed = true; /* conditional events look again */
     if (!sv) {
         fl_grow(&inst->locals, &inst->cap_locals, inst->n_locals + 1, sizeof(*inst->locals));
         sv = &inst->locals[inst->n_locals++];

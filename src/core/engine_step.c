@@ -36,6 +36,7 @@ void fl__run_release(struct fl__run *r)
         free(r->q);
     if (r->sel != r->sel_inline)
         free(r->sel);
+    fl__inclusive_release(r);
     r->q = r->q_inline;
     r->sel = r->sel_inline;
 }
@@ -91,6 +92,29 @@ void fl__run_event(struct fl__run *r, enum fl_event_type type, uint64_t token_id
     e->u.event.at = r->ctx->now_ms;
 }
 
+struct fl_token fl__token_at(const struct fl__mover *mv, uint8_t state)
+{
+    struct fl_token t = {.id = mv->id,
+                         .node = mv->node,
+                         .flow = FL_NONE,
+                         .state = state,
+                         .scope = mv->scope,
+                         .loop = mv->loop};
+    return t;
+}
+
+struct fl__mover fl__mover_of(const struct fl_token *t, bool leaving)
+{
+    struct fl__mover mv = {.id = t->id,
+                           .node = t->node,
+                           .flow = FL_NONE,
+                           .stored = true,
+                           .leaving = leaving,
+                           .scope = t->scope,
+                           .loop = t->loop};
+    return mv;
+}
+
 void fl__run_park(struct fl__run *r, const struct fl_token *t)
 {
     struct fl_effect *e;
@@ -99,7 +123,7 @@ void fl__run_park(struct fl__run *r, const struct fl_token *t)
     e->u.token = *t;
 }
 
-static void token_del(struct fl__run *r, uint64_t id)
+void fl__run_token_del(struct fl__run *r, uint64_t id)
 {
     struct fl_effect *e = fl__fx_push(r->fx, FL_FX_TOKEN_DEL);
     e->u.token.id = id;
@@ -124,8 +148,7 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     vsnprintf(msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
     va_end(ap);
     uint64_t id = fl__run_id(r, FL_ID_INCIDENT);
-    struct fl_token t = {
-        .id = mv->id, .node = mv->node, .flow = FL_NONE, .state = FL_TOKEN_INCIDENT};
+    struct fl_token t = fl__token_at(mv, FL_TOKEN_INCIDENT);
     struct fl_effect *e = fl__fx_push(r->fx, FL_FX_INCIDENT);
     struct fl_buf *b;
 
@@ -183,16 +206,18 @@ void fl__run_close_work(struct fl__run *r, const struct fl_token *t, const char 
 void fl__run_kill_all(struct fl__run *r)
 {
     struct fl_instance *inst = r->inst;
+    fl__run_scopes_end(r);
     for (size_t i = 0; i < inst->n_tokens; i++) {
         fl__run_close_work(r, &inst->tokens[i], "cancelled");
-        token_del(r, inst->tokens[i].id);
+        fl__run_token_del(r, inst->tokens[i].id);
     }
     inst->n_tokens = 0;
     for (size_t i = r->q_head; i < r->q_len; i++)
         if (r->q[i].stored)
-            token_del(r, r->q[i].id);
+            fl__run_token_del(r, r->q[i].id);
     r->q_head = r->q_len = 0;
     fl__run_timers_del_all(r);
+    fl__subs_close_all(r);
     r->stopped = true;
 }
 
@@ -243,13 +268,18 @@ void fl__run_merge_vars(struct fl__run *r, const struct fl_value *vars, uint64_t
     fl__run_event(r, FL_EV_VARIABLES_CHANGED, token_id, 0, node_id, fl__fx_scratch_keep(r->fx));
     fl_value_unref(cur);
     r->inst->variables = next;
+    r->vars_changed = true; /* conditional events look again */
 }
 
 /* ---- choosing the flows to leave by ---- */
 
-static void feel_env(const struct fl__run *r, struct fl_feel_env *env)
+/* The FEEL environment of a token: the variables it sees through its scopes (vars, a
+ * reference the caller drops). */
+static void feel_env(const struct fl__run *r, const struct fl__mover *mv, struct fl_feel_env *env,
+                     struct fl_value **vars)
 {
-    env->vars = r->inst->variables;
+    *vars = fl__run_vars(r, mv->id, mv->scope);
+    env->vars = *vars;
     env->now_ms = r->ctx->now_ms;
     env->tz_offset_min = r->ctx->tz_offset_min;
 }
@@ -260,12 +290,13 @@ static int condition_holds(struct fl__run *r, const struct fl__mover *mv, uint32
     const struct fl_flow *flow = &r->m->flows[f];
     struct fl_feel_env env;
     struct fl_feel_diag diag;
-    struct fl_value *v;
+    struct fl_value *v, *vars;
     int res = 0;
 
-    feel_env(r, &env);
+    feel_env(r, mv, &env, &vars);
     diag.msg[0] = '\0';
     v = fl_feel_eval(flow->condition, &env, &diag);
+    fl_value_unref(vars);
     if (diag.msg[0]) {
         fl__run_incident(r, mv, 0, "condition of flow '%s' (%s) cannot be evaluated: %s", flow->id,
                          fl_feel_source(flow->condition), diag.msg);
@@ -345,7 +376,7 @@ static int choose_parallel(struct fl__run *r, const struct fl__mover *mv)
 static void consume(struct fl__run *r, const struct fl__mover *mv)
 {
     if (mv->stored)
-        token_del(r, mv->id);
+        fl__run_token_del(r, mv->id);
 }
 
 static void leave(struct fl__run *r, const struct fl__mover *mv)
@@ -366,6 +397,7 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
     }
     if (n < 0)
         return;
+    fl__compensable_done(r, mv); /* a completed activity may be compensated later */
     fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, node->id, NULL);
     if (n == 0) {
         consume(r, mv); /* a node without outgoing flows ends the token (implicit end) */
@@ -379,6 +411,8 @@ static void leave(struct fl__run *r, const struct fl__mover *mv)
             .flow = f,
             .stored = i == 0 ? mv->stored : false,
             .leaving = false,
+            .scope = mv->scope,
+            .loop = mv->loop,
         };
         fl__run_push(r, &next);
     }
@@ -401,9 +435,9 @@ static void join(struct fl__run *r, const struct fl__mover *mv)
     struct fl_instance *inst = r->inst;
     size_t pick_inline[16], *pick = pick_inline; /* token index chosen per incoming slot */
     uint32_t me = incoming_slot(node, mv->flow), missing = node->n_incoming;
-    struct fl_token t = {
-        .id = mv->id, .node = mv->node, .flow = mv->flow, .state = FL_TOKEN_JOINING};
+    struct fl_token t = fl__token_at(mv, FL_TOKEN_JOINING);
 
+    t.flow = mv->flow;
     if (me == FL_NONE) {
         /* Arrived by no incoming flow (it started here): nothing to join with. */
         struct fl__mover out = *mv;
@@ -420,7 +454,8 @@ static void join(struct fl__run *r, const struct fl__mover *mv)
     for (size_t i = 0; i < inst->n_tokens && missing; i++) {
         const struct fl_token *w = &inst->tokens[i];
         uint32_t slot;
-        if (w->node != mv->node || w->state != FL_TOKEN_JOINING)
+        /* only tokens of the same scope join (each subprocess run joins its own) */
+        if (w->node != mv->node || w->state != FL_TOKEN_JOINING || w->scope != mv->scope)
             continue;
         slot = incoming_slot(node, w->flow);
         if (slot != FL_NONE && pick[slot] == SIZE_MAX) {
@@ -438,7 +473,7 @@ static void join(struct fl__run *r, const struct fl__mover *mv)
                 inst->tokens[pick[s]].state = UINT8_MAX; /* mark */
         for (size_t i = 0; i < inst->n_tokens; i++) {
             if (inst->tokens[i].state == UINT8_MAX) {
-                token_del(r, inst->tokens[i].id);
+                fl__run_token_del(r, inst->tokens[i].id);
                 continue;
             }
             inst->tokens[w++] = inst->tokens[i];
@@ -457,15 +492,16 @@ static void run_script(struct fl__run *r, const struct fl__mover *mv)
     const struct fl_node *node = &r->m->nodes[mv->node];
     struct fl_feel_env env;
     struct fl_feel_diag diag;
-    struct fl_value *v, *one;
+    struct fl_value *v, *one, *vars;
 
     if (!node->script) {
         fl__run_incident(r, mv, 0, "script task '%s' has no script", node->id);
         return;
     }
-    feel_env(r, &env);
+    feel_env(r, mv, &env, &vars);
     diag.msg[0] = '\0';
     v = fl_feel_eval(node->script, &env, &diag);
+    fl_value_unref(vars);
     if (diag.msg[0]) {
         fl__run_incident(r, mv, 0, "script of '%s' (%s) failed: %s", node->id,
                          fl_feel_source(node->script), diag.msg);
@@ -475,7 +511,7 @@ static void run_script(struct fl__run *r, const struct fl__mover *mv)
     if (node->result_variable && node->result_variable[0]) {
         one = fl_value_context_new();
         fl_value_context_set(one, node->result_variable, strlen(node->result_variable), v);
-        fl__run_merge_vars(r, one, mv->id, node->id);
+        fl__run_set_vars(r, one, mv->id, mv->scope, node->id);
         fl_value_unref(one);
     } else {
         fl_value_unref(v);
@@ -490,6 +526,12 @@ static void terminate(struct fl__run *r, const struct fl__mover *mv)
     struct fl_instance *inst = r->inst;
     fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, fl__node_id(r->m, mv->node), NULL);
     consume(r, mv);
+    if (mv->scope) {
+        /* Inside a subprocess it ends only that scope, which then completes normally
+         * (fl__scopes_settle sends its token on). */
+        fl__run_kill_scope(r, mv->scope);
+        return;
+    }
     fl__run_kill_all(r);
     inst->status = FL_INSTANCE_COMPLETED;
     inst->ended_at = r->ctx->now_ms;
@@ -523,6 +565,25 @@ static void stop_loop(struct fl__run *r, const struct fl__mover *mv)
     r->stopped = true;
 }
 
+/* A link throw event: the token goes on at the catch link event of the same name. */
+static void link_jump(struct fl__run *r, const struct fl__mover *mv)
+{
+    const struct fl_node *node = &r->m->nodes[mv->node];
+    uint32_t to = node->event->link_target;
+    struct fl__mover next = *mv;
+
+    if (to >= r->m->n_nodes) {
+        fl__run_incident(r, mv, 0, "link event '%s' has no catch link event named '%s' in its scope",
+                         node->id, node->event->name ? node->event->name : "");
+        return;
+    }
+    fl__run_event(r, FL_EV_NODE_LEFT, mv->id, 0, node->id, NULL);
+    next.node = to;
+    next.flow = FL_NONE;
+    next.leaving = false;
+    fl__run_push(r, &next);
+}
+
 static void enter(struct fl__run *r, const struct fl__mover *mv)
 {
     const struct fl_node *node = &r->m->nodes[mv->node];
@@ -533,6 +594,10 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
         stop_loop(r, mv);
         return;
     }
+    if (fl__message_enter(r, mv))
+        return; /* messages and signals: engine_message.c */
+    if (node->event && fl__enter_error_event(r, mv))
+        return; /* error, escalation, compensation, cancel and conditional events */
     switch (node->kind) {
     case FL_NODE_USER_TASK:
         fl__enter_user_task(r, mv);
@@ -566,6 +631,21 @@ static void enter(struct fl__run *r, const struct fl__mover *mv)
     case FL_NODE_TERMINATE_END:
         terminate(r, mv);
         return;
+    case FL_NODE_SUB_PROCESS:
+        fl__enter_sub_process(r, mv);
+        return;
+    case FL_NODE_INCLUSIVE_GW:
+        if (node->n_incoming > 1) {
+            fl__inclusive_arrive(r, mv);
+            return;
+        }
+        break;
+    case FL_NODE_THROW_EVENT:
+        if (node->event && node->event->trigger == FL_TRIGGER_LINK) {
+            link_jump(r, mv);
+            return;
+        }
+        break; /* a none throw event passes through */
     default:
         break; /* start events, task, manual task, exclusive gateway: pass through */
     }
@@ -578,16 +658,37 @@ void fl__run_go(struct fl__run *r)
 {
     struct fl_instance *inst = r->inst;
 
-    while (!r->stopped && r->q_head < r->q_len) {
-        struct fl__mover mv = r->q[r->q_head++];
-        if (mv.node >= r->m->n_nodes)
-            continue; /* cannot happen with a checked model; never index past it */
-        if (mv.leaving)
-            leave(r, &mv);
-        else
-            enter(r, &mv);
+    for (;;) {
+        while (!r->stopped && r->q_head < r->q_len) {
+            struct fl__mover mv = r->q[r->q_head++];
+            if (mv.node >= r->m->n_nodes)
+                continue; /* cannot happen with a checked model; never index past it */
+            if (mv.leaving)
+                leave(r, &mv);
+            else
+                enter(r, &mv);
+        }
+        /* Variables changed: conditional events may hold now, and what they set off may
+         * change variables again (bounded by the loop guard). Compensation handlers that
+         * ended let the token waiting for them go on. */
+        if (r->stopped || inst->status != FL_INSTANCE_ACTIVE)
+            break;
+        if (r->vars_changed) {
+            r->vars_changed = false;
+            fl__conditions_recheck(r);
+        }
+        fl__compensation_settle(r);
+        if (r->q_head < r->q_len)
+            continue;
+        /* Only once nothing moves can a scope know it is empty, or an inclusive join that
+         * no token can reach any more: each may send a token on, so go round again. */
+        if (fl__scopes_settle(r) || fl__inclusive_settle(r))
+            continue;
+        break;
     }
     if (inst->status == FL_INSTANCE_ACTIVE && inst->n_tokens == 0) {
+        fl__run_scopes_end(r);
+        fl__scope_disarm(r, 0);
         inst->status = FL_INSTANCE_COMPLETED;
         inst->ended_at = r->ctx->now_ms;
         fl__run_event(r, FL_EV_INSTANCE_COMPLETED, 0, 0, NULL, NULL);

@@ -6,6 +6,126 @@
 
 #include "flowd/engine.h"
 
+/* Messages and signals (engine_message.c): NULL when node n of m runs, else why not. */
+static const char *message_unsupported(const struct fl_model *m, const struct fl_node *n)
+{
+    enum fl_trigger t = n->event ? n->event->trigger : FL_TRIGGER_NONE;
+    const struct fl_node *a;
+
+    switch (n->kind) {
+    case FL_NODE_RECEIVE_TASK:
+        return t == FL_TRIGGER_MESSAGE ? NULL : "a receive task needs a message";
+    case FL_NODE_SEND_TASK:
+        return n->job_type || t == FL_TRIGGER_MESSAGE
+                   ? NULL
+                   : "a send task needs a job type or a message";
+    case FL_NODE_EVENT_GW:
+        for (uint32_t k = 0; k < n->n_outgoing; k++) {
+            const struct fl_node *tn = &m->nodes[m->flows[n->outgoing[k]].target];
+            enum fl_trigger tt = tn->event ? tn->event->trigger : FL_TRIGGER_NONE;
+            if (tn->kind == FL_NODE_TIMER_CATCH ||
+                (tn->kind == FL_NODE_RECEIVE_TASK && tt == FL_TRIGGER_MESSAGE) ||
+                (tn->kind == FL_NODE_CATCH_EVENT &&
+                 (tt == FL_TRIGGER_MESSAGE || tt == FL_TRIGGER_SIGNAL)))
+                continue;
+            return "an event-based gateway may lead only to message, signal and timer catch "
+                   "events and receive tasks";
+        }
+        return NULL;
+    case FL_NODE_BOUNDARY_EVENT:
+        if (n->attached_to >= m->n_nodes)
+            return "is attached to no activity";
+        a = &m->nodes[n->attached_to];
+        switch (a->kind) {
+        case FL_NODE_TASK:
+        case FL_NODE_USER_TASK:
+        case FL_NODE_MANUAL_TASK:
+        case FL_NODE_SERVICE_TASK:
+        case FL_NODE_SCRIPT_TASK:
+        case FL_NODE_RECEIVE_TASK:
+            return NULL;
+        case FL_NODE_SEND_TASK:
+        case FL_NODE_BUSINESS_RULE_TASK:
+            return a->job_type ? NULL : "boundary events on this kind of task are not supported yet";
+        default:
+            return "message and signal boundary events on this kind of activity are not "
+                   "supported yet";
+        }
+    case FL_NODE_CATCH_EVENT:
+    case FL_NODE_THROW_EVENT:
+    case FL_NODE_EVENT_END:
+        return NULL;
+    case FL_NODE_EVENT_START:
+        /* process level only: an event subprocess's start is the scopes' to run */
+        return n->scope == FL_NONE ? NULL : "event subprocesses are not supported yet";
+    default:
+        return "this event definition is not supported yet";
+    }
+}
+
+/* Errors, escalations and conditional events (engine_error.c, engine_conditional.c,
+ * engine_boundary.c): NULL when node n of m runs, else why not. */
+static const char *errors_unsupported(const struct fl_model *m, const struct fl_node *n)
+{
+    enum fl_trigger t = n->event->trigger;
+    if (t == FL_TRIGGER_CONDITIONAL && !n->event->condition)
+        return "a conditional event needs a condition";
+    switch (n->kind) {
+    case FL_NODE_BOUNDARY_EVENT:
+        if (n->attached_to >= m->n_nodes)
+            return "is attached to no activity";
+        switch (m->nodes[n->attached_to].kind) {
+        case FL_NODE_TASK:
+        case FL_NODE_USER_TASK:
+        case FL_NODE_MANUAL_TASK:
+        case FL_NODE_SERVICE_TASK:
+        case FL_NODE_SCRIPT_TASK:
+        case FL_NODE_RECEIVE_TASK:
+        case FL_NODE_SEND_TASK:
+        case FL_NODE_BUSINESS_RULE_TASK:
+        case FL_NODE_SUB_PROCESS:
+        case FL_NODE_CALL_ACTIVITY:
+            if (t == FL_TRIGGER_CANCEL)
+                return m->nodes[n->attached_to].kind == FL_NODE_SUB_PROCESS &&
+                               m->nodes[n->attached_to].transaction
+                           ? NULL
+                           : "a cancel boundary event must be attached to a transaction";
+            return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION ||
+                           t == FL_TRIGGER_CONDITIONAL || t == FL_TRIGGER_COMPENSATE
+                       ? NULL
+                       : "this boundary event is not supported yet";
+        default:
+            return "a boundary event must be attached to an activity";
+        }
+    case FL_NODE_EVENT_END:
+        if (t == FL_TRIGGER_CANCEL) {
+            const struct fl_node *tx = n->scope < m->n_nodes ? &m->nodes[n->scope] : NULL;
+            return tx && tx->kind == FL_NODE_SUB_PROCESS && tx->transaction
+                       ? NULL
+                       : "a cancel end event must be inside a transaction";
+        }
+        return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_COMPENSATE
+                   ? NULL
+                   : "this end event is not supported yet";
+    case FL_NODE_THROW_EVENT:
+        return t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_COMPENSATE
+                   ? NULL
+                   : "this throw event is not supported yet";
+    case FL_NODE_CATCH_EVENT:
+        return t == FL_TRIGGER_CONDITIONAL ? NULL : "this catch event is not supported yet";
+    case FL_NODE_EVENT_START:
+        if (n->scope == FL_NONE)
+            return t == FL_TRIGGER_CONDITIONAL
+                       ? "conditional start events of a process are not supported yet"
+                       : "error and escalation start events belong in an event subprocess";
+        return t == FL_TRIGGER_ERROR || t == FL_TRIGGER_ESCALATION || t == FL_TRIGGER_CONDITIONAL
+                   ? NULL
+                   : "this start event is not supported yet";
+    default:
+        return "this event definition is not supported yet";
+    }
+}
+
 const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
 {
     const struct fl_node *n;
@@ -17,8 +137,6 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
                               : "a standard loop is not supported yet";
     if (n->n_inputs || n->n_outputs)
         return "input/output mappings are not supported yet";
-    if (n->scope != FL_NONE)
-        return "elements inside a subprocess are not supported yet";
     switch (n->kind) {
     case FL_NODE_START_EVENT:
     case FL_NODE_END_EVENT:
@@ -33,30 +151,43 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_TIMER_START:
     case FL_NODE_TIMER_CATCH:
     case FL_NODE_TIMER_BOUNDARY:
-        return NULL;
-    case FL_NODE_SUB_PROCESS:
-        return n->transaction ? "transactions are not supported yet"
-                              : "embedded subprocesses are not supported yet";
+    case FL_NODE_SUB_PROCESS: /* a transaction runs as a subprocess; cancel events are
+                                 refused on their own nodes until they run */
     case FL_NODE_EVENT_SUB_PROCESS:
-        return "event subprocesses are not supported yet";
+        return NULL;
     case FL_NODE_CALL_ACTIVITY:
         return "call activities are not supported yet";
     case FL_NODE_RECEIVE_TASK:
-        return "receive tasks are not supported yet";
     case FL_NODE_SEND_TASK:
-        return n->job_type ? NULL : "send tasks without a job type are not supported yet";
+    case FL_NODE_EVENT_GW:
+        return message_unsupported(m, n);
     case FL_NODE_BUSINESS_RULE_TASK:
         return n->job_type ? NULL : "business rule tasks with a decision are not supported yet";
     case FL_NODE_INCLUSIVE_GW:
-        return "inclusive gateways are not supported yet";
-    case FL_NODE_EVENT_GW:
-        return "event-based gateways are not supported yet";
-    case FL_NODE_CATCH_EVENT:
+        return NULL;
     case FL_NODE_THROW_EVENT:
+    case FL_NODE_CATCH_EVENT:
     case FL_NODE_BOUNDARY_EVENT:
     case FL_NODE_EVENT_START:
     case FL_NODE_EVENT_END:
-        return "this event definition is not supported yet";
+        if (!n->event || n->event->trigger == FL_TRIGGER_NONE)
+            return n->kind == FL_NODE_THROW_EVENT ? NULL /* a none throw passes through */
+                                                  : "this event definition is not supported yet";
+        switch (n->event->trigger) {
+        case FL_TRIGGER_LINK:
+            if (n->kind == FL_NODE_CATCH_EVENT)
+                return NULL;
+            if (n->kind == FL_NODE_THROW_EVENT)
+                return n->event->link_target == FL_NONE
+                           ? "has no catch link event of the same name in its scope"
+                           : NULL;
+            return "this event definition is not supported yet";
+        case FL_TRIGGER_MESSAGE:
+        case FL_TRIGGER_SIGNAL:
+            return message_unsupported(m, n);
+        default:
+            return errors_unsupported(m, n);
+        }
     default:
         return "is of an unknown kind";
     }

@@ -18,7 +18,8 @@ static struct fl_value *eval_stage_expr(struct fl__run *r, const struct fl__move
 {
     const struct fl_node *node = &r->m->nodes[mv->node];
     struct fl_feel_expr *expr = NULL;
-    struct fl_feel_env env = {r->inst->variables, r->ctx->now_ms, r->ctx->tz_offset_min};
+    struct fl_value *vars = NULL;
+    struct fl_feel_env env = {NULL, r->ctx->now_ms, r->ctx->tz_offset_min};
     struct fl_feel_diag diag;
     struct fl_error err;
     struct fl_value *v;
@@ -32,8 +33,11 @@ static struct fl_value *eval_stage_expr(struct fl__run *r, const struct fl__move
         return NULL;
     }
     diag.msg[0] = '\0';
+    vars = fl__run_vars(r, mv->id, mv->scope); /* what the token sees through its scopes */
+    env.vars = vars;
     v = fl_feel_eval(expr, &env, &diag);
     fl_feel_free(expr);
+    fl_value_unref(vars);
     if (diag.msg[0]) {
         fl__run_incident(r, mv, 0, "%s of task '%s' (%s) cannot be evaluated: %s", field, node->id,
                          src, diag.msg);
@@ -232,11 +236,8 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv)
     fl__run_event(r, FL_EV_TASK_CREATED, mv->id, task_id, node->id, NULL);
     fl__task_timers_create(r, task_id, mv->id, mv->node, due, remind);
 
-    struct fl_token tok = {.id = mv->id,
-                           .node = mv->node,
-                           .flow = FL_NONE,
-                           .state = FL_TOKEN_WAITING,
-                           .task_id = task_id};
+    struct fl_token tok = fl__token_at(mv, FL_TOKEN_WAITING);
+    tok.task_id = task_id;
     fl__run_park(r, &tok);
     if (bdue)
         fl__arm_boundaries(r, mv, bdue, brepeat);
@@ -278,11 +279,8 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
     fl_buf_addc(b, '}');
     fl__run_event(r, FL_EV_JOB_CREATED, mv->id, job_id, node->id, fl__fx_scratch_keep(r->fx));
 
-    struct fl_token tok = {.id = mv->id,
-                           .node = mv->node,
-                           .flow = FL_NONE,
-                           .state = FL_TOKEN_WAITING,
-                           .job_id = job_id};
+    struct fl_token tok = fl__token_at(mv, FL_TOKEN_WAITING);
+    tok.job_id = job_id;
     fl__run_park(r, &tok);
     if (bdue)
         fl__arm_boundaries(r, mv, bdue, brepeat);

@@ -170,8 +170,10 @@ static int run_due(struct fl__run *r, const struct fl__mover *mv, const struct f
                    int64_t *due, uint32_t *repeat)
 {
     char why[400];
-    int rc = fl__timer_due(node, r->inst->variables, r->ctx->now_ms, r->ctx->tz_offset_min, NULL,
-                           due, repeat, why, sizeof(why));
+    struct fl_value *vars = fl__run_vars(r, mv->id, mv->scope);
+    int rc = fl__timer_due(node, vars, r->ctx->now_ms, r->ctx->tz_offset_min, NULL, due, repeat,
+                           why, sizeof(why));
+    fl_value_unref(vars);
     if (rc == FL_EINVAL && !node->timer) {
         fl__run_incident(r, mv, 0, "timer event '%s' has no timer definition", node->id);
         return -1;
@@ -213,8 +215,7 @@ void fl__enter_timer_catch(struct fl__run *r, const struct fl__mover *mv)
     int64_t due = 0;
     uint32_t repeat = 0;
     int rc = run_due(r, mv, node, &due, &repeat);
-    struct fl_token tok = {
-        .id = mv->id, .node = mv->node, .flow = FL_NONE, .state = FL_TOKEN_WAITING};
+    struct fl_token tok = fl__token_at(mv, FL_TOKEN_WAITING);
 
     if (rc == -1)
         return;
@@ -239,9 +240,16 @@ int fl__boundary_dues(struct fl__run *r, const struct fl__mover *mv, int64_t **d
         return 0;
     *due = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**due));
     *repeat = fl__fx_alloc(r->fx, task->n_boundaries * sizeof(**repeat));
+    if (fl__boundary_subs_check(r, mv) < 0)
+        return -1;
     for (uint32_t i = 0; i < task->n_boundaries; i++) {
         const struct fl_node *b = &r->m->nodes[task->boundaries[i]];
-        int rc = run_due(r, mv, b, &(*due)[i], &(*repeat)[i]);
+        int rc;
+        if (b->kind != FL_NODE_TIMER_BOUNDARY) {
+            (*due)[i] = INT64_MIN; /* other boundary events are armed elsewhere */
+            continue;
+        }
+        rc = run_due(r, mv, b, &(*due)[i], &(*repeat)[i]);
         if (rc == -1)
             return -1;
         if (rc == FL_ENOTFOUND)
@@ -257,6 +265,7 @@ void fl__arm_boundaries(struct fl__run *r, const struct fl__mover *mv, const int
     for (uint32_t i = 0; i < task->n_boundaries; i++)
         if (due[i] != INT64_MIN)
             arm(r, mv->id, task->boundaries[i], due[i], repeat[i]);
+    fl__boundary_rest(r, mv);
 }
 
 /* ---- firing ---- */
@@ -281,18 +290,23 @@ static void fired_event(struct fl__run *r, const struct fl_timer *t, const struc
 
 /* The boundary event b of the task token k fired and does not interrupt: a new token
  * leaves through b's flows, and a cycle arms its next occurrence. */
-static void fire_non_interrupting(struct fl__run *r, const struct fl_timer *t, uint32_t b)
+static void fire_non_interrupting(struct fl__run *r, const struct fl_timer *t, uint32_t b,
+                                  const struct fl_token *k)
 {
     const struct fl_node *node = &r->m->nodes[b];
-    struct fl__mover out = {.id = fl__run_id(r, FL_ID_TOKEN), .node = b, .flow = FL_NONE};
+    /* the new token runs in the scope of the activity it leaves */
+    struct fl__mover out = {
+        .id = fl__run_id(r, FL_ID_TOKEN), .node = b, .flow = FL_NONE, .scope = k->scope};
+    struct fl_value *vars = fl__run_vars(r, k->id, k->scope);
     char why[400];
     int64_t due;
     uint32_t repeat;
 
     if (node->timer->kind == FL_TIMERDEF_CYCLE &&
-        fl__timer_due(node, r->inst->variables, r->ctx->now_ms, r->ctx->tz_offset_min, t, &due,
-                      &repeat, why, sizeof(why)) == 0)
+        fl__timer_due(node, vars, r->ctx->now_ms, r->ctx->tz_offset_min, t, &due, &repeat, why,
+                      sizeof(why)) == 0)
         arm(r, t->token_id, b, due, repeat);
+    fl_value_unref(vars);
     /* NEEDSWORK: a cycle whose "=expr" stops evaluating just stops; an incident would
      * belong to the task's token, which is busy with its task. */
     fl__run_event(r, FL_EV_NODE_ENTERED, out.id, 0, node->id, NULL);
@@ -307,38 +321,43 @@ void fl__fire_timer_event(struct fl__run *r, const struct fl_timer *timer)
     const struct fl_node *node;
     size_t k;
 
-    if (t.node >= r->m->n_nodes || (k = find_token(inst, t.token_id)) == SIZE_MAX)
+    if (t.node >= r->m->n_nodes)
+        return;
+    if (r->m->nodes[t.node].kind == FL_NODE_TIMER_START) {
+        /* an event subprocess's timer start: owned by its scope (0 at process level) */
+        fired_event(r, &t, &r->m->nodes[t.node]);
+        fl__fire_event_sub_timer(r, &t);
+        return;
+    }
+    if ((k = find_token(inst, t.token_id)) == SIZE_MAX)
         return; /* stale: the token moved on without taking its timer along */
     node = &r->m->nodes[t.node];
     if (node->kind == FL_NODE_TIMER_CATCH) {
-        struct fl__mover mv = {
-            .id = t.token_id, .node = t.node, .flow = FL_NONE, .stored = true, .leaving = true};
-        if (inst->tokens[k].node != t.node)
+        struct fl__mover mv = fl__mover_of(&inst->tokens[k], true);
+        if (inst->tokens[k].node != t.node) {
+            /* a timer after an event-based gateway: its branch wins */
+            if (r->m->nodes[inst->tokens[k].node].kind == FL_NODE_EVENT_GW) {
+                fired_event(r, &t, node);
+                fl__event_gw_win(r, k, t.node);
+            }
             return;
+        }
         fired_event(r, &t, node);
         fl__inst_remove_token(inst, k);
         fl__run_push(r, &mv);
         return;
     }
     if (node->kind != FL_NODE_TIMER_BOUNDARY || inst->tokens[k].node != node->attached_to ||
-        inst->tokens[k].state != FL_TOKEN_WAITING)
+        (inst->tokens[k].state != FL_TOKEN_WAITING && inst->tokens[k].state != FL_TOKEN_SCOPE))
         return; /* NEEDSWORK: a task stuck in an incident keeps no boundary timer */
     fired_event(r, &t, node);
     if (!node->cancel_activity) {
-        fire_non_interrupting(r, &t, t.node);
+        fire_non_interrupting(r, &t, t.node, &inst->tokens[k]);
         return;
     }
-    /* Interrupting: the task (or job) is cancelled with every timer of its token, and the
-     * token itself leaves through the boundary event. */
-    struct fl_token tok = inst->tokens[k];
-    struct fl__mover mv = {
-        .id = tok.id, .node = t.node, .flow = FL_NONE, .stored = true, .leaving = true};
-    fl__run_close_work(r, &tok, "interrupted by timer");
-    fl__run_drop_timers(r, tok.id);
-    fl__run_event(r, FL_EV_NODE_LEFT, tok.id, 0, r->m->nodes[tok.node].id, NULL);
-    fl__inst_remove_token(inst, k);
-    fl__run_event(r, FL_EV_NODE_ENTERED, tok.id, 0, node->id, NULL);
-    fl__run_push(r, &mv);
+    /* Interrupting: the activity (task, job, or everything inside a scope) is cancelled
+     * with every timer of its token, and the token leaves through the boundary event. */
+    fl__boundary_trigger(r, k, t.node, true);
 }
 
 int fl_engine_timer_start_due(const struct fl_model *m, uint32_t node, int64_t now_ms,

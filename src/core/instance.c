@@ -60,6 +60,13 @@ struct fl_instance *fl_instance_clone(const struct fl_instance *inst)
         }
         c->cap_subs = inst->n_subs;
     }
+    c->comps = NULL;
+    c->cap_comps = 0;
+    if (inst->n_comps) {
+        c->comps = fl_reallocarray(NULL, inst->n_comps, sizeof(*c->comps));
+        memcpy(c->comps, inst->comps, inst->n_comps * sizeof(*c->comps));
+        c->cap_comps = inst->n_comps;
+    }
     return c;
 }
 
@@ -83,6 +90,7 @@ void fl_instance_free(struct fl_instance *inst)
         free(inst->subs[i].correlation_key);
     }
     free(inst->subs);
+    free(inst->comps);
     free(inst);
 }
 

@@ -124,6 +124,7 @@ static void sq_close(struct fl_store *s)
     for (i = 0; i < FL_CRM_NTYPES; i++)
         for (size_t k = 0; k < FL__SQ_CRM_SLOTS; k++)
             sqlite3_finalize(q->crm[i][k]);
+    fl__sq_messages_release(q);
     sqlite3_close(q->db);
     fl_buf_release(&q->json);
     fl__sq_timer_release(q);
@@ -425,4 +426,5 @@ const struct fl_store_ops fl__sqlite_ops = {
     .job_set_error_code = fl__sq_job_set_error_code,
     .incident_get = fl__sq_incident_get,
     .incident_list = fl__sq_incident_list,
+    .messages = &fl__sq_msg_ops,
 };

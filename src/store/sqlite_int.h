@@ -41,21 +41,31 @@
     X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                        \
                 " FROM definitions ORDER BY id DESC")                                              \
     X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
-                   " incident, started_at, ended_at, revision, started_by)"                        \
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                  \
+                   " incident, started_at, ended_at, revision, started_by,"                        \
+                   " parent_instance_id, parent_token_id)"                                         \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                        \
     X(INST_UPDATE, "UPDATE instances SET business_key = ?3, status = ?4, incident = ?5,"           \
                    " ended_at = ?7, revision = ?8 WHERE id = ?1 AND revision = ?8 - 1"             \
                    " AND definition_id = ?2 AND started_at = ?6")                                  \
     X(TOKEN_UPSERT, "INSERT INTO tokens(id, instance_id, node, node_id, flow, state,"              \
-                    " task_id, job_id, main_action_done)"                                          \
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE"        \
+                    " task_id, job_id, main_action_done, scope_id, call_id, loop, mi_body)"        \
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"              \
+                    " ON CONFLICT(id) DO UPDATE"                                                   \
                     " SET node = excluded.node, node_id = excluded.node_id,"                       \
                     " flow = excluded.flow, state = excluded.state,"                               \
                     " task_id = excluded.task_id, job_id = excluded.job_id,"                       \
-                    " main_action_done = excluded.main_action_done")                               \
+                    " main_action_done = excluded.main_action_done,"                               \
+                    " scope_id = excluded.scope_id, call_id = excluded.call_id,"                   \
+                    " loop = excluded.loop, mi_body = excluded.mi_body")                           \
     X(TOKEN_DEL, "DELETE FROM tokens WHERE id = ?1")                                               \
     X(VAR_UPSERT, "INSERT INTO variables(instance_id, name, value) VALUES(?1, ?2, ?3)"             \
                   " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value")          \
+    X(LOCAL_UPSERT, "INSERT INTO local_variables(instance_id, scope_id, name, value)"              \
+                    " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(instance_id, scope_id, name)"             \
+                    " DO UPDATE SET value = excluded.value")                                       \
+    X(LOCALS_DEL, "DELETE FROM local_variables WHERE instance_id = ?1 AND scope_id = ?2")          \
+    X(LOCALS_LOAD, "SELECT scope_id, name, value FROM local_variables WHERE instance_id = ?1"      \
+                   " ORDER BY scope_id")                                                           \
     X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"         \
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
                    " remind_at, main_action_kind, main_action_required, main_action_done,"         \
@@ -83,8 +93,10 @@
     X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id,"         \
                        " message, created_at, leaving) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")    \
     X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"               \
-                 " ended_at, revision, started_by FROM instances WHERE id = ?1")                               \
-    X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done"               \
+                 " ended_at, revision, started_by, parent_instance_id, parent_token_id"            \
+                 " FROM instances WHERE id = ?1")                                                  \
+    X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done,"              \
+                   " scope_id, call_id, loop, mi_body"                                             \
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
     X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
     X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \
@@ -261,6 +273,8 @@ enum fl__sq_stmt {
 #define FL__SQ_HISTORY_ROWS 8
 #define FL__SQ_CONTROL_LIST_VARIANTS 16 /* instance x open_only x overdue x viewer */
 
+#define FL__SQ_MSG_SLOTS 24 /* statements of sqlite_messages.c */
+
 struct fl_sqlite {
     struct fl_store base; /* first: the vtable */
     sqlite3 *db;
@@ -290,6 +304,10 @@ struct fl_sqlite {
     uint64_t timer_max; /* highest timer id set by the current apply (raises the counter) */
     /* CRM records (sqlite_crm.c): statements built on first use */
     sqlite3_stmt *crm[FL_CRM_NTYPES][FL__SQ_CRM_SLOTS];
+    /* Messages and signals (sqlite_messages.c): statements, and the time of the step being
+     * applied (its first event's), which subscription and outbox rows are stamped with. */
+    sqlite3_stmt *msg[FL__SQ_MSG_SLOTS];
+    int64_t msg_now;
 };
 
 static inline struct fl_sqlite *fl__sq(struct fl_store *s)
@@ -481,6 +499,18 @@ int fl__sq_calendar_list(struct fl_store *s, struct fl_calendar_row **rows, size
                          struct fl_error *err);
 int fl__sq_calendar_delete(struct fl_store *s, const char *name, struct fl_error *err);
 int fl__sq_calendar_revision(struct fl_store *s, uint64_t *rev, struct fl_error *err);
+/* Messages and signals, in sqlite_messages.c: the SUB_OPEN/SUB_CLOSE/OUTBOX/SIGNAL effects,
+ * an instance's open subscriptions into inst->subs, the largest subscription and message
+ * ids, the message table of the vtable, and closing the statements. */
+int fl__sq_message_effect(struct fl_sqlite *q, const struct fl_model *m,
+                          const struct fl_instance *inst, const struct fl_effect *fx,
+                          struct fl_error *err);
+int fl__sq_subs_load(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err);
+int fl__sq_max_message_id(struct fl_sqlite *q, enum fl_id_kind kind, uint64_t *out,
+                          struct fl_error *err);
+void fl__sq_messages_release(struct fl_sqlite *q);
+extern const struct fl_store_msg_ops fl__sq_msg_ops;
+
 /* CRM records, in sqlite_crm.c (vtable entries of flowd/crm.h). */
 int fl__sq_crm_get(struct fl_store *s, enum fl_crm_type t, uint64_t id,
                    const struct fl_principal *viewer, struct fl_crm_record *out,

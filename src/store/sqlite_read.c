@@ -171,6 +171,44 @@ static int load_variables(struct fl_sqlite *q, uint64_t id, struct fl_value **ct
     return 0;
 }
 
+/* Local variables of inst, one context per scope token (rows come ordered by scope). */
+static int load_locals(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_LOCALS_LOAD, err);
+    struct fl_scope_vars *cur = NULL;
+    int rc;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t scope = (uint64_t)sqlite3_column_int64(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        size_t name_len = (size_t)sqlite3_column_bytes(st, 1);
+        const char *text = (const char *)sqlite3_column_text(st, 2);
+        size_t text_len = (size_t)sqlite3_column_bytes(st, 2);
+        struct fl_value *v = NULL;
+        if (!name || !text)
+            continue;
+        if (fl_value_from_json(text, text_len, &v, err) != 0) {
+            sqlite3_reset(st);
+            return fl_error_set(err, FL_ESTORE,
+                                "instance %llu: local variable '%s' of scope %llu is not JSON",
+                                (unsigned long long)inst->id, name, (unsigned long long)scope);
+        }
+        if (!cur || cur->scope != scope) {
+            fl_grow(&inst->locals, &inst->cap_locals, inst->n_locals + 1, sizeof(*inst->locals));
+            cur = &inst->locals[inst->n_locals++];
+            cur->scope = scope;
+            cur->vars = fl_value_context_new();
+        }
+        fl_value_context_set(cur->vars, name, name_len, v);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot read local variables");
+    return 0;
+}
+
 int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
                          struct fl_error *err)
 {
@@ -200,6 +238,8 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
     inst->ended_at = sqlite3_column_int64(st, 5);
     inst->revision = (uint64_t)sqlite3_column_int64(st, 6);
     inst->started_by = fl__sq_col_text(st, 7);
+    inst->parent_instance_id = (uint64_t)sqlite3_column_int64(st, 8);
+    inst->parent_token_id = (uint64_t)sqlite3_column_int64(st, 9);
     sqlite3_reset(st);
 
     if (!(st = fl__sq_stmt(q, FL__SQ_TOKENS_LOAD, err))) {
@@ -220,6 +260,10 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
         t->task_id = (uint64_t)sqlite3_column_int64(st, 4);
         t->job_id = (uint64_t)sqlite3_column_int64(st, 5);
         t->main_action_done = sqlite3_column_int(st, 6) != 0;
+        t->scope = (uint64_t)sqlite3_column_int64(st, 7);
+        t->call_id = (uint64_t)sqlite3_column_int64(st, 8);
+        t->loop = (uint32_t)sqlite3_column_int64(st, 9);
+        t->mi_body = sqlite3_column_int(st, 10) != 0;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -227,9 +271,11 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
         goto fail;
     }
     if ((rc = load_variables(q, id, &inst->variables, NULL, err)) != 0 ||
+        (rc = load_locals(q, inst, err)) != 0 ||
         (rc = fl__sq_load_controls(q, inst, err)) != 0)
         goto fail;
-    if ((rc = fl__sq_timers_load(q, inst, err)) != 0)
+    if ((rc = fl__sq_timers_load(q, inst, err)) != 0 ||
+        (rc = fl__sq_subs_load(q, inst, err)) != 0)
         goto fail;
     if (inst->incident && (rc = fl__sq_incidents_load(q, inst, err)) != 0)
         goto fail;
@@ -253,7 +299,7 @@ int fl__sq_max_id(struct fl_store *s, enum fl_id_kind kind, uint64_t *out, struc
     int rc;
     *out = 0;
     if (kind == FL_ID_SUBSCRIPTION || kind == FL_ID_MESSAGE)
-        return 0; /* not stored before issue 5's subscriptions and outbox (migration 9) */
+        return fl__sq_max_message_id(q, kind, out, err);
     if ((unsigned)kind >= sizeof(by_kind) / sizeof(by_kind[0]))
         return fl_error_set(err, FL_EINVAL, "unknown id kind %d", (int)kind);
     if (!(st = fl__sq_stmt(q, by_kind[kind], err)))

@@ -175,6 +175,52 @@ static const char *const migrations[] = {
     "CREATE VIRTUAL TABLE contacts_fts USING fts5" CRM_FTS_BODY
     "CREATE VIRTUAL TABLE leads_fts USING fts5" CRM_FTS_BODY
     "CREATE VIRTUAL TABLE deals_fts USING fts5" CRM_FTS_BODY,
+    /* 8: scopes. A token remembers the SCOPE token it runs inside (subprocesses, event
+     * subprocesses, multi-instance bodies), the instance a call activity started, its
+     * loop counter and whether it is a multi-instance body; an instance started by a call
+     * activity remembers its caller. Local variables are kept per scope token and dropped
+     * with it. */
+    "ALTER TABLE tokens ADD COLUMN scope_id INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN call_id INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN loop INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tokens ADD COLUMN mi_body INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE instances ADD COLUMN parent_instance_id INTEGER;"
+    "ALTER TABLE instances ADD COLUMN parent_token_id INTEGER;"
+    "CREATE INDEX instances_parent ON instances (parent_instance_id)"
+    " WHERE parent_instance_id IS NOT NULL;"
+    "CREATE TABLE local_variables ("
+    " instance_id INTEGER NOT NULL, scope_id INTEGER NOT NULL, name TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY (instance_id, scope_id, name)) WITHOUT ROWID;",
+    /* 9: messages and signals. Open subscriptions, found by (trigger, name, key) when a
+     * message or signal arrives; published messages (status 0 buffered until expires_at,
+     * else kept for their client message_id until then); the outbox of messages processes
+     * sent (delivered_at once delivered inside flowd or by a relay); the message and
+     * signal start events of the latest version of each process. Subscription and message
+     * ids are never reused (counters, as tokens). */
+    "CREATE TABLE subscriptions ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, token_id INTEGER,"
+    " node INTEGER NOT NULL, node_id TEXT, trigger INTEGER NOT NULL, name TEXT NOT NULL,"
+    " correlation_key TEXT, interrupting INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE INDEX subscriptions_match ON subscriptions (trigger, name, correlation_key);"
+    "CREATE INDEX subscriptions_instance ON subscriptions (instance_id);"
+    "CREATE TABLE messages ("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL, correlation_key TEXT, variables TEXT,"
+    " message_id TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    " status INTEGER NOT NULL, instance_id INTEGER);"
+    "CREATE INDEX messages_buffered ON messages (name, correlation_key) WHERE status = 0;"
+    "CREATE INDEX messages_client_id ON messages (message_id) WHERE message_id IS NOT NULL;"
+    "CREATE INDEX messages_expires ON messages (expires_at);"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, node_id TEXT, name TEXT NOT NULL,"
+    " correlation_key TEXT, variables TEXT, created_at INTEGER NOT NULL,"
+    " delivered_at INTEGER);"
+    "CREATE INDEX outbox_undelivered ON outbox (id) WHERE delivered_at IS NULL;"
+    "CREATE TABLE message_starts ("
+    " definition_id INTEGER NOT NULL, process_key TEXT NOT NULL, node_id TEXT NOT NULL,"
+    " trigger INTEGER NOT NULL, name TEXT NOT NULL);"
+    "CREATE INDEX message_starts_name ON message_starts (trigger, name);"
+    "CREATE INDEX message_starts_key ON message_starts (process_key);"
+    "INSERT INTO counters (name, value) VALUES ('subscription', 0), ('message', 0);",
     /* 10: job workers. A job is activatable from next_at on: its creation, the end of a
      * failure's backoff, or the end of the lock a worker holds (activation moves next_at
      * to lock_until), so one index answers "activatable jobs of a type". An incident

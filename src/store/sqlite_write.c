@@ -139,8 +139,11 @@ static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
     sqlite3_bind_int64(st, 6, inst->started_at);
     fl__sq_bind_opt(st, 7, inst->ended_at);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)inst->revision);
-    if (insert)
+    if (insert) {
         fl__sq_bind_text(st, 9, starter(fx));
+        fl__sq_bind_opt(st, 10, (int64_t)inst->parent_instance_id);
+        fl__sq_bind_opt(st, 11, (int64_t)inst->parent_token_id);
+    }
     if ((rc = step_done(q, st, err, "cannot write instance")) != 0)
         return rc;
     /* A row at any other revision was written by someone else since this state was
@@ -171,23 +174,31 @@ static int put_token(struct fl_sqlite *q, const struct fl_model *m, uint64_t ins
     fl__sq_bind_opt(st, 7, (int64_t)t->task_id);
     fl__sq_bind_opt(st, 8, (int64_t)t->job_id);
     sqlite3_bind_int(st, 9, t->main_action_done);
+    fl__sq_bind_opt(st, 10, (int64_t)t->scope);
+    fl__sq_bind_opt(st, 11, (int64_t)t->call_id);
+    sqlite3_bind_int64(st, 12, t->loop);
+    sqlite3_bind_int(st, 13, t->mi_body);
     if (t->id > q->token_hw)
         q->token_hw = t->id;
     return step_done(q, st, err, "cannot write token");
 }
 
-static int put_var(struct fl_sqlite *q, uint64_t instance_id, const char *name,
+/* An instance variable (scope 0) or a local of scope token `scope`. */
+static int put_var(struct fl_sqlite *q, uint64_t instance_id, uint64_t scope, const char *name,
                    const struct fl_value *v, struct fl_error *err)
 {
-    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_VAR_UPSERT, err);
+    sqlite3_stmt *st = fl__sq_stmt(q, scope ? FL__SQ_LOCAL_UPSERT : FL__SQ_VAR_UPSERT, err);
+    int i = 1;
     if (!st)
         return err ? err->code : FL_ESTORE;
     fl_buf_reset(&q->json);
     if (fl_value_to_json(v, &q->json) != 0)
         return fl_error_set(err, FL_ETOOBIG, "variable '%s' too large to store", name);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)instance_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, q->json.ptr, (int)q->json.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)instance_id);
+    if (scope)
+        sqlite3_bind_int64(st, i++, (sqlite3_int64)scope);
+    sqlite3_bind_text(st, i++, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i, q->json.ptr, (int)q->json.len, SQLITE_STATIC);
     return step_done(q, st, err, "cannot write variable");
 }
 
@@ -309,7 +320,13 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
             q->token_hw = fx->u.token.id;
         return step_done(q, st, err, "cannot delete token");
     case FL_FX_VAR_SET:
-        return put_var(q, inst->id, fx->u.var.name, fx->u.var.value, err);
+        return put_var(q, inst->id, fx->u.var.scope, fx->u.var.name, fx->u.var.value, err);
+    case FL_FX_LOCALS_DEL:
+        if (!(st = fl__sq_stmt(q, FL__SQ_LOCALS_DEL, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)fx->u.locals.scope);
+        return step_done(q, st, err, "cannot delete local variables");
     case FL_FX_TASK_CREATE:
         return put_task(q, m, &fx->u.task, err);
     case FL_FX_TASK_CLOSE:
@@ -378,6 +395,11 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
     case FL_FX_CONTROL_SET:
     case FL_FX_CONTROL_DEL:
         return fl__sq_put_control(q, fx, err);
+    case FL_FX_SUB_OPEN:
+    case FL_FX_SUB_CLOSE:
+    case FL_FX_OUTBOX:
+    case FL_FX_SIGNAL:
+        return fl__sq_message_effect(q, m, inst, fx, err);
     default:
         return fl_error_set(err, FL_EINTERNAL, "unknown effect kind %d", (int)fx->kind);
     }
@@ -396,6 +418,10 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
     if ((rc = put_instance(q, inst, fx, err)) != 0)
         return rc;
     fl__sq_timer_apply_begin(q);
+    q->msg_now = 0;
+    for (size_t i = 0; fx && i < fx->n && !q->msg_now; i++)
+        if (fx->items[i].kind == FL_FX_EVENT)
+            q->msg_now = fx->items[i].u.event.at;
     /* Events are gathered and written in groups (see put_events). Nothing else reads
      * history, so delaying them behind the other rows of this step changes no result;
      * they borrow fx's strings, which live until this returns. */

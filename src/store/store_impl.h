@@ -29,6 +29,8 @@ struct fl__session_rec {
     bool user_disabled;
 };
 
+struct fl_store_msg_ops;
+
 struct fl_store_ops {
     const char *name; /* "sqlite" */
     int (*open)(const char *path, const struct fl_store_options *opt, struct fl_store **out,
@@ -172,6 +174,7 @@ struct fl_store_ops {
                         struct fl_error *err);
     int (*incident_list)(struct fl_store *s, const struct fl_incident_query *q,
                          struct fl_incident_row **rows, size_t *n, struct fl_error *err);
+    const struct fl_store_msg_ops *messages; /* messages and signals */
 };
 
 struct fl_store {
@@ -181,6 +184,28 @@ struct fl_store {
 /* Job row status: the values of enum fl_job_status (flowd/jobs.h). */
 enum fl__job_status { FL__JOB_OPEN = FL_JOB_OPEN, FL__JOB_COMPLETED = FL_JOB_COMPLETED,
                       FL__JOB_FAILED = FL_JOB_FAILED };
+/* Messages and signals (flowd/store.h, issue 5): one table of their own, named by
+ * fl_store_ops.messages, so the main vtable grows by one entry. */
+struct fl_store_msg_ops {
+    int (*subs_find)(struct fl_store *s, int trigger, const char *name, const char *key,
+                     size_t max, struct fl_subscription **rows, size_t *n, struct fl_error *err);
+    int (*message_put)(struct fl_store *s, const struct fl_message_row *m, struct fl_error *err);
+    int (*message_by_client_id)(struct fl_store *s, const char *message_id, int64_t now_ms,
+                                struct fl_message_row *out, bool *found, struct fl_error *err);
+    int (*message_match)(struct fl_store *s, const char *name, const char *key, int64_t now_ms,
+                         struct fl_message_row *out, bool *found, struct fl_error *err);
+    int (*message_set_status)(struct fl_store *s, uint64_t id, int status, uint64_t instance_id,
+                              struct fl_error *err);
+    int (*messages_expire)(struct fl_store *s, int64_t now_ms, uint64_t *n, struct fl_error *err);
+    int (*outbox_list)(struct fl_store *s, uint64_t after, size_t limit, bool undelivered,
+                       struct fl_outbox_row **rows, size_t *n, struct fl_error *err);
+    int (*outbox_delivered)(struct fl_store *s, uint64_t id, int64_t at, struct fl_error *err);
+    int (*start_events_set)(struct fl_store *s, const char *key, uint64_t def_id,
+                            const int *triggers, const char *const *names,
+                            const char *const *node_ids, size_t n, struct fl_error *err);
+    int (*start_events_find)(struct fl_store *s, int trigger, const char *name,
+                             struct fl_start_event_row **rows, size_t *n, struct fl_error *err);
+};
 
 /* Defaults applied when the caller gives no options. */
 #define FL__STORE_BUSY_TIMEOUT_MS 5000

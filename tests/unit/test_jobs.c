@@ -54,6 +54,21 @@ static const char CALC_XML[] =
               "<bpmn:endEvent id=\"big\"/><bpmn:endEvent id=\"small\"/>"
               "</bpmn:process></bpmn:definitions>";
 
+/* start -> charge (job "charge2") -> ok, or its error boundary (CARD_DECLINED) -> bad */
+static const char CATCH_XML[] =
+    DEFS_OPEN "<bpmn:error id=\"Err1\" name=\"Declined\" errorCode=\"CARD_DECLINED\"/>"
+              "<bpmn:process id=\"pay2\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>"
+              "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"charge\"/>"
+              "<bpmn:serviceTask id=\"charge\"><bpmn:extensionElements>"
+              "<zeebe:taskDefinition type=\"charge2\"/></bpmn:extensionElements>"
+              "</bpmn:serviceTask>"
+              "<bpmn:boundaryEvent id=\"declined\" attachedToRef=\"charge\">"
+              "<bpmn:errorEventDefinition errorRef=\"Err1\"/></bpmn:boundaryEvent>"
+              "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"charge\" targetRef=\"ok\"/>"
+              "<bpmn:endEvent id=\"ok\"/>"
+              "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"declined\" targetRef=\"bad\"/>"
+              "<bpmn:endEvent id=\"bad\"/></bpmn:process></bpmn:definitions>";
+
 /* start -> review (a user task due at `= due`) -> end */
 static const char REVIEW_XML[] =
     "<?xml version=\"1.0\"?><bpmn:definitions"
@@ -112,6 +127,7 @@ static int setup(void **state)
     deploy(f->svc, CHARGE_XML);
     deploy(f->svc, CALC_XML);
     deploy(f->svc, REVIEW_XML);
+    deploy(f->svc, CATCH_XML);
     assert_int_equal(fl_store_open(f->url, &ro, &f->rd, NULL), 0);
     *state = f;
     return 0;
@@ -456,6 +472,44 @@ static void test_resolve_user_task(void **state)
     assert_int_equal(run(f, rc, &res), FL_ENOTFOUND);
 }
 
+/* A worker throws a BPMN error: the boundary event catches it (the thrown variables
+ * merged), the job keeps the code; a worker that lost the lock cannot throw. */
+static void test_throw_error(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_activated_job *a;
+    struct fl_result res;
+    struct fl_job_row row;
+    struct fl_instance_row irow;
+    struct fl_value *vars;
+    uint64_t iid = start(f, "pay2", NULL);
+
+    assert_int_equal(activate(f, "charge2", "ann", 1, 1000, &a), 1);
+    advance(f, 1000);
+    fl_activated_jobs_free(a, 1);
+    assert_int_equal(activate(f, "charge2", "bob", 1, 60000, &a), 1);
+    struct fl_command c = {.kind = FL_CMD_THROW_ERROR,
+                           .target_id = a[0].job.id,
+                           .actor = "ann",
+                           .error_code = "CARD_DECLINED",
+                           .error_message = "declined by the bank"};
+    assert_int_equal(run(f, c, &res), FL_ECONFLICT);
+    assert_int_equal(fl_value_from_json("{\"reason\":\"limit\"}", 18, &vars, NULL), 0);
+    c.actor = "bob";
+    c.variables = vars;
+    assert_int_equal(run(f, c, &res), 0);
+    fl_value_unref(vars);
+    assert_int_equal(res.instance_status, FL_INSTANCE_COMPLETED);
+    assert_int_equal(fl_store_job_get(f->rd, a[0].job.id, &row, NULL), 0);
+    assert_int_not_equal(row.status, FL_JOB_OPEN);
+    assert_string_equal(row.error_code, "CARD_DECLINED");
+    fl_job_row_release(&row);
+    fl_activated_jobs_free(a, 1);
+    assert_int_equal(fl_store_instance_get(f->rd, iid, &irow, NULL), 0);
+    assert_non_null(strstr(irow.variables_json, "\"reason\":\"limit\""));
+    fl_instance_row_release(&irow);
+}
+
 /* A long poll's meeting point. */
 struct poll {
     pthread_mutex_t lock;
@@ -599,6 +653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_backoff_incident_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leaving_incident_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve_user_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throw_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_poll_many, setup, teardown),
     };
