@@ -16,10 +16,10 @@
 #include "flowd/service.h"
 #include "flowd/store.h"
 
-#define FL_JOB_ACTIVATE_MAX 1000          /* jobs per activation at most */
+#define FL_JOB_ACTIVATE_MAX 1000            /* jobs per activation at most */
 #define FL_JOB_LOCK_MAX_MS (7LL * 86400000) /* a lock lasts a week at most */
-#define FL_JOB_POLL_MAX_MS 300000         /* a long poll waits five minutes at most */
-#define FL_JOB_FETCH_MAX 64               /* variable names an activation may ask for */
+#define FL_JOB_POLL_MAX_MS 300000           /* a long poll waits five minutes at most */
+#define FL_JOB_FETCH_MAX 64                 /* variable names an activation may ask for */
 
 enum fl_job_status { FL_JOB_OPEN, FL_JOB_COMPLETED, FL_JOB_FAILED };
 
@@ -36,12 +36,12 @@ struct fl_job_row {
     char *process_key; /* of the instance's definition */
     int32_t version;
     int retries;
-    int status;       /* enum fl_job_status */
-    char *worker;     /* last worker that activated it, or NULL */
-    int64_t lock_until; /* its lock runs out then (0 = never activated or released) */
-    int64_t next_at;  /* not activatable before (backoff or lock); open jobs only */
-    char *error;      /* last failure's message, or NULL */
-    char *error_code; /* BPMN error a worker threw, or NULL */
+    int status;                    /* enum fl_job_status */
+    char *worker;                  /* last worker that activated it, or NULL */
+    int64_t lock_until;            /* its lock runs out then (0 = never activated or released) */
+    int64_t next_at;               /* not activatable before (backoff or lock); open jobs only */
+    char *error;                   /* last failure's message, or NULL */
+    char *error_code;              /* BPMN error a worker threw, or NULL */
     int64_t created_at, closed_at; /* closed_at 0 while open */
 };
 
@@ -54,8 +54,7 @@ struct fl_job_query {
 };
 
 /* Job id. FL_ENOTFOUND. Caller releases. */
-int fl_store_job_get(struct fl_store *s, uint64_t id, struct fl_job_row *out,
-                     struct fl_error *err);
+int fl_store_job_get(struct fl_store *s, uint64_t id, struct fl_job_row *out, struct fl_error *err);
 
 /* Jobs in id order. Caller frees with fl_job_rows_free. */
 int fl_store_job_list(struct fl_store *s, const struct fl_job_query *q, struct fl_job_row **rows,
@@ -66,13 +65,13 @@ int fl_store_job_list(struct fl_store *s, const struct fl_job_query *q, struct f
  * lock them for worker until lock_until (they are not activatable again before then).
  * *rows (caller frees) get the jobs as locked. */
 int fl_store_job_activate(struct fl_store *s, const char *type, const char *worker, size_t max,
-                          int64_t now_ms, int64_t lock_until, struct fl_job_row **rows,
-                          size_t *n, struct fl_error *err);
+                          int64_t now_ms, int64_t lock_until, struct fl_job_row **rows, size_t *n,
+                          struct fl_error *err);
 
 /* The earliest time after now_ms at which an open job of type becomes activatable (a lock
  * or a backoff runs out) into *at; FL_ENOTFOUND when none will without a new event. */
-int fl_store_job_next_activatable(struct fl_store *s, const char *type, int64_t now_ms,
-                                  int64_t *at, struct fl_error *err);
+int fl_store_job_next_activatable(struct fl_store *s, const char *type, int64_t now_ms, int64_t *at,
+                                  struct fl_error *err);
 
 /* Record the BPMN error code a worker threw on job id (inside a write transaction). */
 int fl_store_job_set_error_code(struct fl_store *s, uint64_t id, const char *code,
@@ -85,7 +84,7 @@ void fl_job_rows_free(struct fl_job_row *rows, size_t n);
 struct fl_incident_row {
     uint64_t id, instance_id, token_id, job_id; /* job_id 0 when no job failed */
     char *node_id, *message;
-    char *process_key; /* of the instance's definition */
+    char *process_key;               /* of the instance's definition */
     int64_t created_at, resolved_at; /* resolved_at 0 while open */
 };
 
@@ -125,10 +124,10 @@ struct fl_job_activation {
 
 /* A job handed to a worker. Strings owned by the array (fl_activated_jobs_free). */
 struct fl_activated_job {
-    struct fl_job_row job;  /* as locked: worker, lock_until (its deadline) */
-    char *variables_json;   /* the variables its token sees (a JSON object), or the
-                               names asked for among them */
-    char *headers_json;     /* custom headers of its task (zeebe:taskHeaders), "{}" if none */
+    struct fl_job_row job; /* as locked: worker, lock_until (its deadline) */
+    char *variables_json;  /* the variables its token sees (a JSON object), or the
+                              names asked for among them */
+    char *headers_json;    /* custom headers of its task (zeebe:taskHeaders), "{}" if none */
 };
 
 void fl_activated_jobs_free(struct fl_activated_job *jobs, size_t n);
@@ -155,8 +154,7 @@ int fl_service_jobs_activate(struct fl_service *svc, const struct fl_job_activat
 /* As fl_service_jobs_activate, waiting for the outcome (the CLI and tests). *jobs: caller
  * frees with fl_activated_jobs_free. Not from a callback. */
 int fl_service_jobs_activate_wait(struct fl_service *svc, const struct fl_job_activation *req,
-                                  struct fl_activated_job **jobs, size_t *n,
-                                  struct fl_error *err);
+                                  struct fl_activated_job **jobs, size_t *n, struct fl_error *err);
 
 /* Answer every waiting long poll now (with the jobs it has: none), and every later one
  * at once: the server is stopping. Thread-safe. */

@@ -51,8 +51,7 @@ static int field_ms(const struct fl_value *obj, const char *name, int64_t *out, 
     return 0;
 bad:
     fl_error_set(err, FL_EINVAL,
-                 "'%s' must be a number of milliseconds or an ISO 8601 duration (\"PT30S\")",
-                 name);
+                 "'%s' must be a number of milliseconds or an ISO 8601 duration (\"PT30S\")", name);
     if (err)
         snprintf(err->field, sizeof(err->field), "%s", name);
     return FL_EINVAL;
@@ -150,9 +149,8 @@ out:
 
 int api_job_activate(struct api_req *r)
 {
-    static const char *const allowed[] = {"type",    "worker",          "max_jobs",
-                                          "timeout", "request_timeout", "fetch_variables",
-                                          NULL};
+    static const char *const allowed[] = {
+        "type", "worker", "max_jobs", "timeout", "request_timeout", "fetch_variables", NULL};
     struct fl_job_activation a = {.max_jobs = 1, .lock_ms = DEFAULT_LOCK_MS};
     struct fl_server *srv = r->srv;
     const struct fl_value *fetch;

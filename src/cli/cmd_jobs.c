@@ -81,8 +81,8 @@ static int parse_ms(const char *s, const char *what, int64_t *out, struct fl_err
     }
     if (fl_iso_duration_parse(s, &d, NULL) != 0 || d.negative)
         return fl_error_set(err, FL_EUSAGE,
-                            "%s '%s': expected an ISO 8601 duration (PT30S) or milliseconds",
-                            what, s);
+                            "%s '%s': expected an ISO 8601 duration (PT30S) or milliseconds", what,
+                            s);
     *out = fl_iso_duration_add(0, &d);
     return 0;
 }
@@ -102,23 +102,22 @@ static int parse_count(const char *s, const char *what, int64_t *out, struct fl_
  * ""). Returns -1 to go on, else the exit code. */
 static int parse(struct cli_common *c, int argc, char **argv, const char *ops, struct args *a)
 {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS,
-        {"worker", required_argument, NULL, OPT_WORKER},
-        {"max", required_argument, NULL, OPT_MAX},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"wait", required_argument, NULL, OPT_WAIT},
-        {"fetch", required_argument, NULL, OPT_FETCH},
-        {"var", required_argument, NULL, OPT_VAR},
-        {"retries", required_argument, NULL, OPT_RETRIES},
-        {"error", required_argument, NULL, OPT_ERROR},
-        {"backoff", required_argument, NULL, OPT_BACKOFF},
-        {"message", required_argument, NULL, OPT_MESSAGE},
-        {"type", required_argument, NULL, OPT_TYPE},
-        {"status", required_argument, NULL, OPT_STATUS},
-        {"instance", required_argument, NULL, OPT_INSTANCE},
-        {"all", no_argument, NULL, OPT_ALL},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
+                                             {"worker", required_argument, NULL, OPT_WORKER},
+                                             {"max", required_argument, NULL, OPT_MAX},
+                                             {"timeout", required_argument, NULL, OPT_TIMEOUT},
+                                             {"wait", required_argument, NULL, OPT_WAIT},
+                                             {"fetch", required_argument, NULL, OPT_FETCH},
+                                             {"var", required_argument, NULL, OPT_VAR},
+                                             {"retries", required_argument, NULL, OPT_RETRIES},
+                                             {"error", required_argument, NULL, OPT_ERROR},
+                                             {"backoff", required_argument, NULL, OPT_BACKOFF},
+                                             {"message", required_argument, NULL, OPT_MESSAGE},
+                                             {"type", required_argument, NULL, OPT_TYPE},
+                                             {"status", required_argument, NULL, OPT_STATUS},
+                                             {"instance", required_argument, NULL, OPT_INSTANCE},
+                                             {"all", no_argument, NULL, OPT_ALL},
+                                             {NULL, 0, NULL, 0}};
     struct fl_error err;
     int opt, rc = 0;
     size_t want = !*ops ? 0 : strchr(ops, ' ') ? 2 : 1;
@@ -372,8 +371,8 @@ static void human_job_list(const struct fl_value *doc)
         snprintf(id, sizeof(id), "%lld", vint(j, "id"));
         snprintf(inst, sizeof(inst), "%lld", vint(j, "instance_id"));
         snprintf(retries, sizeof(retries), "%lld", vint(j, "retries"));
-        cli_table_add(&t, id, vstr(j, "type"), vstr(j, "status"), inst, vstr(j, "node_id"),
-                      retries, vstr(j, "worker"), vstr(j, "deadline"));
+        cli_table_add(&t, id, vstr(j, "type"), vstr(j, "status"), inst, vstr(j, "node_id"), retries,
+                      vstr(j, "worker"), vstr(j, "deadline"));
     }
     if (cli_table_rows(&t))
         cli_table_print(&t, stdout, "");
@@ -388,8 +387,7 @@ static void human_outcome(const struct fl_value *doc)
     printf("job %lld: %s; instance %lld is %s%s\n", vint(doc, "id"),
            !strcmp(outcome, "incident") ? "failed, no retries left" : outcome,
            vint(doc, "instance_id"), vstr(doc, "instance_status"),
-           fl_value_is_true(fl_value_context_get(doc, "incident", 8)) ? " (with an incident)"
-                                                                      : "");
+           fl_value_is_true(fl_value_context_get(doc, "incident", 8)) ? " (with an incident)" : "");
 }
 
 static void human_incidents(const struct fl_value *doc)
@@ -527,26 +525,24 @@ static int jobs_act(struct cli_common *c, int verb, struct args *a, struct fl_bu
     if ((rc = local_run(c, &cmd, &res, err)) != 0)
         return rc;
     json_outcome(out, a->id,
-                 verb == 1   ? "completed"
-                 : verb == 3 ? "error_thrown"
+                 verb == 1      ? "completed"
+                 : verb == 3    ? "error_thrown"
                  : res.incident ? "incident"
                                 : "failed",
                  &res);
     return 0;
 }
 
-static int jobs_list(struct cli_common *c, struct args *a, struct fl_buf *out,
-                     struct fl_error *err)
+static int jobs_list(struct cli_common *c, struct args *a, struct fl_buf *out, struct fl_error *err)
 {
-    struct fl_job_query q = {.type = a->type, .status = -1, .instance_id = a->instance_id,
-                             .limit = 1000};
+    struct fl_job_query q = {
+        .type = a->type, .status = -1, .instance_id = a->instance_id, .limit = 1000};
     struct fl_job_row *rows = NULL;
     struct fl_store *s = NULL;
     size_t n = 0;
     int rc;
     if (a->status && fl_job_status_parse(a->status, &q.status) != 0)
-        return fl_error_set(err, FL_EUSAGE, "--status '%s': open, completed or failed",
-                            a->status);
+        return fl_error_set(err, FL_EUSAGE, "--status '%s': open, completed or failed", a->status);
     if (c->server) {
         struct fl_buf path = FL_BUF_INIT;
         fl_buf_adds(&path, "/api/v1/jobs?limit=1000");
@@ -628,8 +624,8 @@ out:
 static int incidents_list(struct cli_common *c, struct args *a, struct fl_buf *out,
                           struct fl_error *err)
 {
-    struct fl_incident_query q = {.open_only = !a->all, .instance_id = a->instance_id,
-                                  .limit = 1000};
+    struct fl_incident_query q = {
+        .open_only = !a->all, .instance_id = a->instance_id, .limit = 1000};
     struct fl_incident_row *rows = NULL;
     struct fl_store *s = NULL;
     size_t n = 0;
@@ -637,8 +633,8 @@ static int incidents_list(struct cli_common *c, struct args *a, struct fl_buf *o
     if (c->server) {
         char path[128];
         snprintf(path, sizeof(path), "/api/v1/incidents?limit=1000&state=%s%s%llu",
-                 a->all ? "all" : "open", a->instance_id ? "&instance_id=" : "&after=",
-                 (unsigned long long)a->instance_id);
+                 a->all ? "all" : "open",
+                 a->instance_id ? "&instance_id=" : "&after=", (unsigned long long)a->instance_id);
         return remote(c, "GET", path, NULL, out, err);
     }
     if ((rc = cli_store_open_ro(c, &s, err)) != 0)

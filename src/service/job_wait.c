@@ -335,8 +335,9 @@ int fl_service_jobs_activate(struct fl_service *svc, const struct fl_job_activat
     int rc;
 
     if (!svc || !req || !cb)
-        return fl_error_set(err, FL_EINVAL, "job activation needs a service, a request and a "
-                                            "callback");
+        return fl_error_set(err, FL_EINVAL,
+                            "job activation needs a service, a request and a "
+                            "callback");
     if ((rc = fl_job_activation_check(req, err)) != 0)
         return rc;
     j = svc->jobs;
@@ -415,8 +416,7 @@ static void wait_done(void *arg, int rc, const struct fl_error *err, struct fl_a
 }
 
 int fl_service_jobs_activate_wait(struct fl_service *svc, const struct fl_job_activation *req,
-                                  struct fl_activated_job **jobs, size_t *n,
-                                  struct fl_error *err)
+                                  struct fl_activated_job **jobs, size_t *n, struct fl_error *err)
 {
     struct activation_wait aw;
     int rc;

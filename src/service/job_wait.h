@@ -16,8 +16,8 @@ struct fl_service;
 struct fl__job_waiter {
     struct fl__job_waiter *next; /* in the list of every waiter (struct fl__jobs) */
     struct fl_service *svc;
-    char *type, *worker;         /* owned copies */
-    char **fetch;                /* owned copies */
+    char *type, *worker; /* owned copies */
+    char **fetch;        /* owned copies */
     size_t n_fetch, max_jobs;
     int64_t lock_ms;
     bool long_poll;

@@ -174,8 +174,7 @@ fail:
     return rc == FL_ENOTFOUND ? FL_ESTORE : rc;
 }
 
-int fl__jobs_check_cmd(struct fl_service *svc, const struct fl_command *cmd,
-                       struct fl_error *err)
+int fl__jobs_check_cmd(struct fl_service *svc, const struct fl_command *cmd, struct fl_error *err)
 {
     struct fl_job_row j;
     int64_t now;
@@ -191,10 +190,9 @@ int fl__jobs_check_cmd(struct fl_service *svc, const struct fl_command *cmd,
         rc = fl_error_set(err, FL_ECONFLICT, "job %llu is already %s", (unsigned long long)j.id,
                           fl_job_status_name(j.status));
     else if (cmd->actor && j.worker && strcmp(j.worker, cmd->actor) != 0 && j.lock_until > now)
-        rc = fl_error_set(err, FL_ECONFLICT,
-                          "job %llu is locked by worker '%s' for %lld ms more, not by '%s'",
-                          (unsigned long long)j.id, j.worker, (long long)(j.lock_until - now),
-                          cmd->actor);
+        rc = fl_error_set(
+            err, FL_ECONFLICT, "job %llu is locked by worker '%s' for %lld ms more, not by '%s'",
+            (unsigned long long)j.id, j.worker, (long long)(j.lock_until - now), cmd->actor);
     fl_job_row_release(&j);
     return rc;
 }

@@ -37,14 +37,14 @@ int fl_store_job_list(struct fl_store *s, const struct fl_job_query *q, struct f
 }
 
 int fl_store_job_activate(struct fl_store *s, const char *type, const char *worker, size_t max,
-                          int64_t now_ms, int64_t lock_until, struct fl_job_row **rows,
-                          size_t *n, struct fl_error *err)
+                          int64_t now_ms, int64_t lock_until, struct fl_job_row **rows, size_t *n,
+                          struct fl_error *err)
 {
     return s->ops->job_activate(s, type, worker, max, now_ms, lock_until, rows, n, err);
 }
 
-int fl_store_job_next_activatable(struct fl_store *s, const char *type, int64_t now_ms,
-                                  int64_t *at, struct fl_error *err)
+int fl_store_job_next_activatable(struct fl_store *s, const char *type, int64_t now_ms, int64_t *at,
+                                  struct fl_error *err)
 {
     return s->ops->job_next_activatable(s, type, now_ms, at, err);
 }

@@ -184,6 +184,7 @@ struct fl_store {
 /* Job row status: the values of enum fl_job_status (flowd/jobs.h). */
 enum fl__job_status { FL__JOB_OPEN = FL_JOB_OPEN, FL__JOB_COMPLETED = FL_JOB_COMPLETED,
                       FL__JOB_FAILED = FL_JOB_FAILED };
+
 /* Messages and signals (flowd/store.h, issue 5): one table of their own, named by
  * fl_store_ops.messages, so the main vtable grows by one entry. */
 struct fl_store_msg_ops {

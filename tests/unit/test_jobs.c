@@ -232,24 +232,21 @@ static void test_activate_locks(void **state)
     assert_int_equal(activate(f, "charge", "bob", 5, 10000, &b), 2);
     fl_activated_jobs_free(b, 2);
     assert_int_equal(run(f,
-                         (struct fl_command){.kind = FL_CMD_COMPLETE_JOB,
-                                             .target_id = a[0].job.id,
-                                             .actor = "ann"},
+                         (struct fl_command){
+                             .kind = FL_CMD_COMPLETE_JOB, .target_id = a[0].job.id, .actor = "ann"},
                          &res),
                      FL_ECONFLICT);
     assert_non_null(strstr(res.err.msg, "locked by worker 'bob'"));
     assert_int_equal(run(f,
-                         (struct fl_command){.kind = FL_CMD_COMPLETE_JOB,
-                                             .target_id = a[0].job.id,
-                                             .actor = "bob"},
+                         (struct fl_command){
+                             .kind = FL_CMD_COMPLETE_JOB, .target_id = a[0].job.id, .actor = "bob"},
                          &res),
                      0);
     assert_int_equal(res.instance_status, FL_INSTANCE_COMPLETED);
     /* a closed job is a conflict, not an unknown one */
     assert_int_equal(run(f,
-                         (struct fl_command){.kind = FL_CMD_COMPLETE_JOB,
-                                             .target_id = a[0].job.id,
-                                             .actor = "bob"},
+                         (struct fl_command){
+                             .kind = FL_CMD_COMPLETE_JOB, .target_id = a[0].job.id, .actor = "bob"},
                          &res),
                      FL_ECONFLICT);
     assert_int_equal(fl_store_job_get(f->rd, a[0].job.id, &row, NULL), 0);
@@ -349,9 +346,8 @@ static void test_fail_backoff_incident_resolve(void **state)
     assert_int_not_equal(a[0].job.id, job);
     assert_int_equal(a[0].job.retries, 4);
     assert_int_equal(run(f,
-                         (struct fl_command){.kind = FL_CMD_COMPLETE_JOB,
-                                             .target_id = a[0].job.id,
-                                             .actor = "bob"},
+                         (struct fl_command){
+                             .kind = FL_CMD_COMPLETE_JOB, .target_id = a[0].job.id, .actor = "bob"},
                          &res),
                      0);
     assert_int_equal(res.instance_status, FL_INSTANCE_COMPLETED);
@@ -377,9 +373,8 @@ static void test_leaving_incident_restart(void **state)
 
     assert_int_equal(activate(f, "calc", "w", 1, 1000, &a), 1);
     assert_int_equal(run(f,
-                         (struct fl_command){.kind = FL_CMD_COMPLETE_JOB,
-                                             .target_id = a[0].job.id,
-                                             .actor = "w"},
+                         (struct fl_command){
+                             .kind = FL_CMD_COMPLETE_JOB, .target_id = a[0].job.id, .actor = "w"},
                          &res),
                      0);
     fl_activated_jobs_free(a, 1);
@@ -442,10 +437,8 @@ static void test_resolve_user_task(void **state)
     assert_int_equal(inc[0].job_id, 0);
     assert_non_null(strstr(inc[0].message, "gives a number"));
     /* still wrong: a new incident replaces the resolved one */
-    struct fl_command rc = {.kind = FL_CMD_RESOLVE,
-                            .instance_id = iid,
-                            .target_id = inc[0].token_id,
-                            .actor = "admin"};
+    struct fl_command rc = {
+        .kind = FL_CMD_RESOLVE, .instance_id = iid, .target_id = inc[0].token_id, .actor = "admin"};
     assert_int_equal(run(f, rc, &res), 0);
     assert_true(res.incident);
     fl_incident_rows_free(inc, n);
@@ -520,8 +513,8 @@ struct poll {
     size_t n;
 };
 
-static void poll_done(void *arg, int rc, const struct fl_error *err,
-                      struct fl_activated_job *jobs, size_t n)
+static void poll_done(void *arg, int rc, const struct fl_error *err, struct fl_activated_job *jobs,
+                      size_t n)
 {
     struct poll *p = arg;
     (void)err;
