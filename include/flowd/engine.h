@@ -41,6 +41,12 @@ struct fl_token {
                          inner instances started so far; standard loop: iterations done */
     bool mi_body;     /* a multi-instance body at `node` (its inner instances have
                          scope = this token's id and rest at the same node) */
+    /* INCIDENT: the open incident's id, and whether the token was leaving its node when
+     * it was raised (a failing condition or output mapping: FL_CMD_RESOLVE leaves again)
+     * or entering it (a job out of retries, a failing task expression: it enters again).
+     * Kept in the incidents table, restored when the instance is loaded. */
+    uint64_t incident_id;
+    bool incident_leaving;
 };
 
 /* Local variables of a scope (a SCOPE token, or an activity's token with input mappings):
@@ -178,6 +184,9 @@ struct fl_command {
      * service's default, 0 = do not buffer) */
     const char *message_name, *correlation_key, *message_id;
     int64_t ttl_ms;
+    /* FAIL_JOB with retries left: the job is not activatable again before now + this
+     * (0 = at once) */
+    int64_t retry_backoff_ms;
 };
 
 enum fl_id_kind {
@@ -422,10 +431,12 @@ enum fl_effect_kind {
                           instance: the service throws it at the caller (FL_CMD_CALL_DONE
                           with error_code = u.msg.name, message u.msg.correlation_key) */
     FL_FX_MIGRATE,     /* the instance now runs definition u.migrate.definition_id */
-    FL_FX_CALL_CANCEL  /* the call activity's token u.call.token_id ended before its called
+    FL_FX_CALL_CANCEL, /* the call activity's token u.call.token_id ended before its called
                           instance u.call.child_id did (cancel, terminate, an interrupting
                           event): the service cancels that instance in the same transaction
                           (u.call.process_key NULL, no variables) */
+    FL_FX_INCIDENT_RESOLVE /* incident u.incident.id (of token u.incident.token_id) resolved
+                              at u.incident.at: FL_CMD_RESOLVE retries its node */
 };
 
 struct fl_effect {
@@ -455,12 +466,14 @@ struct fl_effect {
              * a terminate end has failed = true and error "cancelled" */
             bool failed;
             int64_t at;
+            int64_t next_at; /* JOB_RETRY: activatable again from then (backoff); 0 = now */
         } job_close; /* JOB_CLOSE, JOB_RETRY */
         struct {
             uint64_t id, token_id, job_id;
             const char *node_id, *message;
             int64_t at;
-        } incident;
+            bool leaving; /* INCIDENT: raised as the token left its node (see fl_token) */
+        } incident; /* INCIDENT, INCIDENT_RESOLVE */
         struct fl_timer timer;     /* TIMER_SET; TIMER_DEL uses timer.id */
         struct fl_notify notify;   /* NOTIFY */
         struct fl_control control; /* CONTROL_SET; CONTROL_DEL uses control.id */

@@ -105,6 +105,12 @@ struct fl_mapping {
     struct fl_feel_expr *source;
 };
 
+/* A custom header of a job's task (zeebe:taskHeaders / zeebe:header key="..." value="..."),
+ * handed to the worker with the job as given. */
+struct fl_job_header {
+    char *key, *value;
+};
+
 /* Multi-instance or standard loop characteristics of an activity. */
 struct fl_loop_def {
     bool multi;      /* multiInstanceLoopCharacteristics; false = standardLoopCharacteristics */
@@ -254,6 +260,8 @@ struct fl_node {
     uint32_t compensation;       /* activity: its compensation handler (through the compensate
                                     boundary event's association), or FL_NONE */
     bool async_before;           /* camunda:asyncBefore / zeebe jobs: informational */
+    struct fl_job_header *job_headers; /* job's custom headers in document order, owned */
+    size_t n_job_headers;
     int line, column;
 };
 

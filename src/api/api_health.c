@@ -73,6 +73,15 @@ static void metrics_timers(struct fl_server *srv, struct fl_buf *b)
     fl_buf_addf(b, "flowd_timer_lateness_seconds_count %llu\n", (unsigned long long)cum);
 }
 
+/* Job workers: activation requests waiting in a long poll right now. */
+static void metrics_jobs(struct fl_server *srv, struct fl_buf *b)
+{
+    fl_buf_addf(b,
+                "# HELP flowd_job_polls_waiting Job activations waiting in a long poll.\n"
+                "# TYPE flowd_job_polls_waiting gauge\nflowd_job_polls_waiting %zu\n",
+                fl_service_jobs_waiting(srv->svc));
+}
+
 int api_metrics(struct api_req *r)
 {
     struct fl_server *srv = r->srv;
@@ -161,5 +170,6 @@ int api_metrics(struct api_req *r)
                 (unsigned long long)st.commands, (unsigned long long)open_tasks,
                 (unsigned long long)active);
     metrics_timers(srv, b);
+    metrics_jobs(srv, b);
     return API_DONE;
 }

@@ -13,6 +13,7 @@
 
 #include "flowd/auth.h"
 #include "flowd/buf.h"
+#include "flowd/jobs.h"
 #include "flowd/server.h"
 #include "flowd/service.h"
 #include "flowd/store.h"
@@ -106,6 +107,11 @@ struct api_req {
     api_cont cont;
     struct fl_result res;
     uint64_t scratch_id;
+    /* job activation in flight (api_jobs.c): the jobs handed over, owned until answered;
+     * a long poll is no command, so its wait stays out of the command latency figures */
+    struct fl_activated_job *jobs;
+    size_t n_jobs;
+    bool long_poll;
     /* idempotency */
     char idem_key[API_IDEM_MAX_KEY + 1];
     char body_hash[65];
@@ -265,6 +271,16 @@ int api_calendar_list(struct api_req *r);
 int api_calendar_get(struct api_req *r);
 int api_calendar_put(struct api_req *r);
 int api_calendar_delete(struct api_req *r);
+/* job workers and incidents (api_jobs.c) */
+int api_job_activate(struct api_req *r);
+int api_job_list(struct api_req *r);
+int api_job_get(struct api_req *r);
+int api_job_complete(struct api_req *r);
+int api_job_fail(struct api_req *r);
+int api_job_throw_error(struct api_req *r);
+int api_incident_list(struct api_req *r);
+int api_incident_get(struct api_req *r);
+int api_incident_resolve(struct api_req *r);
 /* CRM records (api_crm.c) */
 int api_company_create(struct api_req *r);
 int api_company_list(struct api_req *r);

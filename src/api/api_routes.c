@@ -80,6 +80,15 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/activities/{id}", api_activity_get, 0},
     {"PATCH", "/api/v1/activities/{id}", api_activity_patch, 0},
     {"DELETE", "/api/v1/activities/{id}", api_activity_delete, 0},
+    {"POST", "/api/v1/jobs/activate", api_job_activate, 0},
+    {"GET", "/api/v1/jobs", api_job_list, API_ADMIN},
+    {"GET", "/api/v1/jobs/{id}", api_job_get, API_ADMIN},
+    {"POST", "/api/v1/jobs/{id}/complete", api_job_complete, 0},
+    {"POST", "/api/v1/jobs/{id}/fail", api_job_fail, 0},
+    {"POST", "/api/v1/jobs/{id}/throw-error", api_job_throw_error, 0},
+    {"GET", "/api/v1/incidents", api_incident_list, API_ADMIN},
+    {"GET", "/api/v1/incidents/{id}", api_incident_get, API_ADMIN},
+    {"POST", "/api/v1/incidents/{id}/resolve", api_incident_resolve, API_ADMIN},
 };
 
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -261,7 +261,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else if (r->cont) {
         api_cont cont = r->cont;
         r->cont = NULL;
-        api_metrics_command(srv, api_now_us() - r->cmd_t0_us);
+        if (!r->long_poll)
+            api_metrics_command(srv, api_now_us() - r->cmd_t0_us);
         /* A kept answer was built before the commit and is the response as it stands. */
         r->idem_kept = r->res.answer_kept;
         if (!r->idem_kept) {
@@ -290,6 +291,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         flight_done(srv);
     if (r->idem_key[0])
         api_idem_abandon(r);
+    /* Jobs activated for a client that went away: their locks run out. */
+    fl_activated_jobs_free(r->jobs, r->n_jobs);
     now = time(NULL);
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -385,6 +388,8 @@ void fl_server_stop(struct fl_server *srv)
         /* Stop accepting, then let every submitted command come back and be answered. */
         MHD_socket ls;
         atomic_store(&srv->stopping, true);
+        /* Long polls would hold the drain below for minutes: answer them now. */
+        fl_service_jobs_drain(srv->svc);
         ls = MHD_quiesce_daemon(srv->daemon);
         if (ls != MHD_INVALID_SOCKET)
             close(ls); /* quiesce hands the listening socket to us */

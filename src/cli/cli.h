@@ -35,6 +35,8 @@ extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel,
 extern const struct cli_command cli_cmd_control;
 extern const struct cli_command cli_cmd_message, cli_cmd_signal; /* cmd_message.c */
 extern const struct cli_command cli_cmd_notifications;
+/* job workers and incidents (cmd_jobs.c) */
+extern const struct cli_command cli_cmd_jobs, cli_cmd_incidents;
 /* CRM records (cmd_crm.c) */
 extern const struct cli_command cli_cmd_company, cli_cmd_contact, cli_cmd_lead, cli_cmd_deal,
     cli_cmd_activity;

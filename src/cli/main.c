@@ -17,6 +17,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_message,  &cli_cmd_signal,
     &cli_cmd_company,  &cli_cmd_contact,     &cli_cmd_lead,       &cli_cmd_deal,
     &cli_cmd_activity,
+    &cli_cmd_jobs,     &cli_cmd_incidents,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

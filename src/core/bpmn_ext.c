@@ -349,6 +349,28 @@ static int take_retries(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_no
     return rc;
 }
 
+/* zeebe:taskHeaders: each zeebe:header key="..." value="..." goes to the worker as is. */
+static int read_task_headers(struct fl__bpmn_proc *p, xmlNode *hs, struct fl_node *n)
+{
+    for (xmlNode *h = hs->children; h; h = h->next) {
+        char *key;
+        if (!fl__bpmn_is(h, FL__NS_ZEEBE, "header"))
+            continue;
+        key = fl__bpmn_attr(h, "key", NULL);
+        if (!key || !key[0]) {
+            free(key);
+            return fl__bpmn_fail(p->rd, h, FL_EMODEL, "a task header of '%s' has no key",
+                                 n->id);
+        }
+        n->job_headers = fl_reallocarray(n->job_headers, n->n_job_headers + 1,
+                                         sizeof(*n->job_headers));
+        n->job_headers[n->n_job_headers].key = key;
+        n->job_headers[n->n_job_headers].value = fl__bpmn_attr(h, "value", NULL);
+        n->n_job_headers++;
+    }
+    return 0;
+}
+
 /* Set n's job type to prefix + what (replacing), with the warning that says a worker must
  * do what the model asked the engine to do in-process. */
 static void external_job(struct fl__bpmn_proc *p, const xmlNode *at, struct fl_node *n,
@@ -422,6 +444,8 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
             if ((rc = check_flowd_attrs(p, c, job_attrs)) == 0 &&
                 (rc = take_attr(p, c, "type", NULL, n->id, &n->job_type)) == 0)
                 rc = take_retries(p, c, n);
+        } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "taskHeaders")) {
+            rc = read_task_headers(p, c, n);
         } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "connector")) {
             xmlNode *id = child(c, FL__NS_CAMUNDA, "connectorId");
             char *cid = id ? fl__bpmn_text(id) : NULL;

@@ -370,6 +370,8 @@ static void do_fail_job(struct fl__run *r, const struct fl_command *cmd, size_t 
     e->u.job_close.error = error;
     e->u.job_close.failed = retries == 0;
     e->u.job_close.at = r->ctx->now_ms;
+    if (retries && cmd->retry_backoff_ms > 0)
+        e->u.job_close.next_at = r->ctx->now_ms + cmd->retry_backoff_ms;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"error\":");
     fl_json_cstring(b, error);
@@ -430,6 +432,11 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_FAIL_JOB:
         if ((rc = check_active(inst, err)) == 0)
             rc = find_holder(m, inst, true, cmd->target_id, &ti, err);
+        if (rc == 0 && cmd->retry_backoff_ms < 0)
+            rc = fl_error_set(err, FL_EINVAL, "retry backoff must not be negative");
+        break;
+    case FL_CMD_RESOLVE:
+        rc = fl__resolve_check(m, inst, cmd, &ti, err);
         break;
     case FL_CMD_CANCEL:
         rc = check_active(inst, err);
@@ -479,6 +486,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_FAIL_JOB:
         do_fail_job(&r, cmd, ti);
+        break;
+    case FL_CMD_RESOLVE:
+        fl__resolve_apply(&r, cmd, ti);
         break;
     case FL_CMD_FIRE_TIMER:
         fl__timer_fire(&r, ti);

@@ -65,6 +65,10 @@ struct fl__run {
     size_t sel_cap;
     struct fl__mover q_inline[8];
     uint32_t sel_inline[8];
+    /* FL_CMD_RESOLVE: the token retried, and the retries of the job it creates when it
+     * enters a service task again (0 = the model's); used once */
+    uint64_t resolve_token;
+    int resolve_retries;
     /* Inclusive joins met by this run: the nodes from which each is reachable without
      * passing through it (engine_inclusive.c), computed once per join per command. */
     struct fl__reach *reach;
@@ -137,6 +141,19 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv);
 
 /* A token enters a service task: create the job and rest. */
 void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv);
+
+/* ---- incidents (engine_incident.c) ---- */
+
+/* FL_CMD_RESOLVE, checked: *ti = index of token cmd->target_id, which must rest in state
+ * INCIDENT. FL_ECONFLICT instance not active or token without incident, FL_ENOTFOUND no
+ * such token, FL_EINVAL negative retries, FL_ETYPE variables not a context. */
+int fl__resolve_check(const struct fl_model *m, const struct fl_instance *inst,
+                      const struct fl_command *cmd, size_t *ti, struct fl_error *err);
+
+/* Resolve token ti's incident: merge the variables, INCIDENT_RESOLVE and incident_resolved,
+ * then retry its node (entering or leaving it as when the incident was raised; a service
+ * task's new job gets cmd->retries, 0 = the model's) and run the instance on. */
+void fl__resolve_apply(struct fl__run *r, const struct fl_command *cmd, size_t ti);
 
 /* ---- control points (engine_control.c) ---- */
 

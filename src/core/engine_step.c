@@ -152,12 +152,17 @@ void fl__run_incident(struct fl__run *r, const struct fl__mover *mv, uint64_t jo
     struct fl_effect *e = fl__fx_push(r->fx, FL_FX_INCIDENT);
     struct fl_buf *b;
 
+    /* FL_CMD_RESOLVE retries the node the way the token met it: entering or leaving. */
+    t.incident_id = id;
+    t.incident_leaving = mv->leaving;
+
     e->u.incident.id = id;
     e->u.incident.token_id = mv->id;
     e->u.incident.job_id = job_id;
     e->u.incident.node_id = node_id;
     e->u.incident.message = msg;
     e->u.incident.at = r->ctx->now_ms;
+    e->u.incident.leaving = mv->leaving;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"error\":");
     fl_json_cstring(b, msg);

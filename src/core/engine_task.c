@@ -266,6 +266,12 @@ void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv)
     e->u.job.node_id = node->id;
     e->u.job.type = node->job_type;
     e->u.job.retries = node->job_retries;
+    if (r->resolve_token && r->resolve_token == mv->id) {
+        /* An incident resolved with new retries: they are this job's, once. */
+        if (r->resolve_retries > 0)
+            e->u.job.retries = r->resolve_retries;
+        r->resolve_token = 0;
+    }
     e->u.job.created_at = r->ctx->now_ms;
     b = fl__fx_scratch(r->fx);
     fl_buf_adds(b, "{\"type\":");

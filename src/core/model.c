@@ -191,6 +191,11 @@ void fl_model_free(struct fl_model *m)
         fl_mappings_free(n->inputs, n->n_inputs);
         fl_mappings_free(n->outputs, n->n_outputs);
         free(n->decision_ref);
+        for (size_t k = 0; k < n->n_job_headers; k++) {
+            free(n->job_headers[k].key);
+            free(n->job_headers[k].value);
+        }
+        free(n->job_headers);
     }
     free(m->top);
     free(m->event_starts);

@@ -49,6 +49,7 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
     pthread_mutex_init(&svc->lock, NULL);
     pthread_cond_init(&svc->not_empty, NULL);
     pthread_cond_init(&svc->not_full, NULL);
+    svc->jobs = fl__jobs_new();
     if ((rc = fl_store_open(opt->db_url, &so, &svc->store, err)) != 0)
         goto fail;
     /* The writer commits for the life of the service: checkpoints move off its path. */
@@ -78,6 +79,8 @@ void fl_service_close(struct fl_service *svc)
         return;
     /* The scheduler stops submitting first; its fires in flight drain with the queue. */
     fl__sched_stop(svc->sched);
+    /* Long polls are answered now; attempts still queued are answered as they drain. */
+    fl__jobs_stop(svc);
     pthread_mutex_lock(&svc->lock);
     svc->closing = true;
     pthread_cond_broadcast(&svc->not_empty);
@@ -86,6 +89,7 @@ void fl_service_close(struct fl_service *svc)
     if (svc->writer_started)
         pthread_join(svc->writer, NULL);
     fl__sched_free(svc->sched);
+    fl__jobs_free(svc->jobs);
     free(svc->offers);
     fl_store_close(svc->store);
     fl__inst_cache_release(&svc->instances);
@@ -135,6 +139,7 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
            text_size(c->action_kind) + text_size(c->action_ref) + text_size(c->error_message) +
            text_size(c->reason) + text_size(c->control_name) + text_size(c->message_name) +
            text_size(c->correlation_key) + text_size(c->message_id) + text_size(c->start_node_id) +
+           text_size(c->error_code) +
            (vars.len ? vars.len + 1 : 0);
     q = fl_malloc(sizeof(*q) + need);
     memset(q, 0, sizeof(*q));
@@ -155,6 +160,7 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     q->cmd.correlation_key = put_text(&p, c->correlation_key);
     q->cmd.message_id = put_text(&p, c->message_id);
     q->cmd.start_node_id = put_text(&p, c->start_node_id);
+    q->cmd.error_code = put_text(&p, c->error_code);
     if (!pre_rc && vars.len) {
         memcpy(p, vars.ptr, vars.len + 1);
         q->vars_json = p;
@@ -168,7 +174,7 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     return q;
 }
 
-static int enqueue(struct fl_service *svc, struct fl__svc_cmd *q)
+int fl__svc_enqueue(struct fl_service *svc, struct fl__svc_cmd *q)
 {
     /* A callback that submits runs on the writer, the only thread that makes room: it
      * may exceed the cap rather than wait for itself. */
@@ -204,7 +210,7 @@ int fl_service_submit(struct fl_service *svc, const struct fl_command *cmd, fl_s
     q = copy_command(cmd);
     q->cb = cb;
     q->arg = arg;
-    return enqueue(svc, q);
+    return fl__svc_enqueue(svc, q);
 }
 
 int fl_service_submit_answered(struct fl_service *svc, const struct fl_command *cmd,
@@ -217,7 +223,7 @@ int fl_service_submit_answered(struct fl_service *svc, const struct fl_command *
     q->cb = cb;
     q->arg = arg;
     q->render = render;
-    return enqueue(svc, q);
+    return fl__svc_enqueue(svc, q);
 }
 
 struct waiter {
@@ -320,7 +326,7 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
     waiter_init(&w);
     q->cb = waiter_cb;
     q->arg = &w;
-    if ((rc = enqueue(svc, q)) != 0) {
+    if ((rc = fl__svc_enqueue(svc, q)) != 0) {
         fl_error_set(err, rc, "service is shutting down");
     } else {
         waiter_wait(&w);
@@ -366,6 +372,7 @@ int fl_service_clock_set(struct fl_service *svc, int64_t now_ms)
         return FL_EUNSUPPORTED;
     atomic_store(&svc->test_now, now_ms);
     fl__sched_wake(svc->sched);
+    fl__jobs_clock_moved(svc); /* locks and backoffs may have run out */
     return 0;
 }
 

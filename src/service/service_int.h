@@ -12,7 +12,7 @@
 
 #include "flowd/service.h"
 
-enum fl__svc_kind { FL__SVC_ENGINE, FL__SVC_DEPLOY };
+enum fl__svc_kind { FL__SVC_ENGINE, FL__SVC_DEPLOY, FL__SVC_ACTIVATE };
 
 /* What fl_service_deploy waits for; written by the writer after commit. */
 struct fl__svc_deploy {
@@ -39,6 +39,7 @@ struct fl__svc_cmd {
     fl_service_render_cb render; /* or NULL: see fl_service_submit_answered */
     struct fl_result res;
     struct fl__svc_deploy *deploy;
+    struct fl__job_waiter *waiter; /* FL__SVC_ACTIVATE: the activation it attempts */
     char text[];
 };
 
@@ -112,6 +113,7 @@ struct fl_service {
     _Atomic int64_t test_now;
     struct fl__cal_cache calendars;
     int64_t message_ttl_ms; /* default time to live of published messages; 0 = none */
+    struct fl__jobs *jobs; /* job activation and long polls (jobs.c, job_wait.c) */
 };
 
 void fl__model_cache_release(struct fl__model_cache *c);
@@ -218,6 +220,41 @@ int fl__svc_start_timer_fire(struct fl_service *svc, uint64_t timer_id,
                              const struct fl_engine_ctx *ctx, struct fl_effects *fx,
                              const struct fl_model **m_out, struct fl_instance **out,
                              struct fl_error *err);
+
+/* ---- job workers (jobs.c: writer side; job_wait.c: long polls) ---- */
+struct fl__jobs;
+struct fl__job_waiter;
+
+/* Queue q (the service's queue; from the writer thread it never waits for room). 0 or
+ * FL_ECLOSED (q is then freed). */
+int fl__svc_enqueue(struct fl_service *svc, struct fl__svc_cmd *q);
+
+/* Create / stop and free the long-poll state (stop answers every waiting request). */
+struct fl__jobs *fl__jobs_new(void);
+void fl__jobs_stop(struct fl_service *svc);
+void fl__jobs_free(struct fl__jobs *j);
+/* The clock moved (test clock): look at locks and backoffs again. Any thread. */
+void fl__jobs_clock_moved(struct fl_service *svc);
+
+/* Writer, inside the transaction: run activation attempt q->waiter (lock jobs, gather
+ * variables and headers). 0 or a store failure. */
+int fl__jobs_exec(struct fl_service *svc, struct fl__svc_cmd *q, struct fl_error *err);
+
+/* Writer, before a job command (complete, fail, throw error) runs: FL_ECONFLICT when the
+ * job is closed or another worker holds its lock (cmd->actor names the worker; NULL = no
+ * lock check), FL_ENOTFOUND when there is no such job. 0 for other commands. */
+int fl__jobs_check_cmd(struct fl_service *svc, const struct fl_command *cmd,
+                       struct fl_error *err);
+
+/* Writer, after a step wrote fx: note the job types that became activatable (jobs created
+ * or failed back) to wake their long polls after the batch, and record a thrown error's
+ * code on its job. 0 or a store failure. */
+int fl__jobs_after_step(struct fl_service *svc, const struct fl_model *m,
+                        const struct fl_instance *inst, const struct fl_command *cmd,
+                        const struct fl_effects *fx, struct fl_error *err);
+
+/* Writer, after a batch's acknowledgements: wake the long polls of the noted types. */
+void fl__jobs_after_batch(struct fl_service *svc);
 
 /* ---- the scheduler (scheduler.c) ---- */
 struct fl__sched;

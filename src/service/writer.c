@@ -228,6 +228,9 @@ int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct
             return 0;
         fl__inst_cache_put(&svc->instances, inst);
     } else {
+        /* A worker may act on its job only while no other worker holds its lock. */
+        if ((rc = fl__jobs_check_cmd(svc, &cmd, &res->err)) != 0)
+            return rc;
         /* route() reads q only for the command and the error: give it a view. */
         if ((rc = route_cmd(svc, &cmd, &iid, &res->err)) != 0)
             return rc;
@@ -246,6 +249,8 @@ int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct
     if ((rc = fl_store_apply(svc->store, m, inst, fx, &res->err)) != 0)
         return rc == 0 ? FL_ESTORE : (is_store_failure(rc) ? rc : FL_ESTORE);
     note_timers(svc, inst, fx);
+    if ((rc = fl__jobs_after_step(svc, m, inst, &cmd, fx, &res->err)) != 0)
+        return rc;
     res->rc = 0;
     res->instance_id = inst->id;
     res->instance_status = (int)inst->status;
@@ -309,6 +314,9 @@ static enum exec_outcome exec_one(struct fl_service *svc, struct fl__svc_cmd *q,
         out = refuse(q, q->pre_rc);
     } else if (q->kind == FL__SVC_DEPLOY) {
         return exec_deploy(svc, q);
+    } else if (q->kind == FL__SVC_ACTIVATE) {
+        int rc = fl__jobs_exec(svc, q, &q->res.err);
+        return rc ? fail(q, rc) : EXEC_OK;
     } else {
         out = exec_engine(svc, q, fx);
     }
@@ -474,6 +482,9 @@ void *fl__svc_writer_main(void *arg)
                 batch[i]->cb(batch[i]->arg, &batch[i]->res);
             free(batch[i]);
         }
+        /* After the acknowledgements, so a long poll that just found nothing is
+         * waiting again when the jobs this batch made are announced. */
+        fl__jobs_after_batch(svc);
     }
     fl_effects_release(&fx);
     free(batch);

@@ -419,5 +419,12 @@ const struct fl_store_ops fl__sqlite_ops = {
     .crm_insert = fl__sq_crm_insert,
     .crm_update = fl__sq_crm_update,
     .crm_delete = fl__sq_crm_delete,
+    .job_get = fl__sq_job_get,
+    .job_list = fl__sq_job_list,
+    .job_activate = fl__sq_job_activate,
+    .job_next_activatable = fl__sq_job_next_activatable,
+    .job_set_error_code = fl__sq_job_set_error_code,
+    .incident_get = fl__sq_incident_get,
+    .incident_list = fl__sq_incident_list,
     .messages = &fl__sq_msg_ops,
 };

@@ -11,6 +11,7 @@
 
 #include "flowd/buf.h"
 #include "flowd/crm.h"
+#include "flowd/jobs.h"
 #include "store/store_impl.h"
 
 /* The "owner" variable of instance i as plain text when it is a JSON string (else NULL). */
@@ -84,12 +85,13 @@
                    " main_action_kind = coalesce(?2, main_action_kind),"                           \
                    " main_action_ref = ?3 WHERE id = ?1")                                          \
     X(JOB_INSERT, "INSERT INTO jobs(id, instance_id, token_id, node_id, type, retries,"            \
-                  " status, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)")                    \
+                  " status, created_at, next_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)")       \
     X(JOB_CLOSE, "UPDATE jobs SET status = ?2, retries = ?3, error = ?4, closed_at = ?5"           \
                  " WHERE id = ?1")                                                                 \
-    X(JOB_RETRY, "UPDATE jobs SET retries = ?2, error = ?3 WHERE id = ?1")                         \
+    X(JOB_RETRY, "UPDATE jobs SET retries = ?2, error = ?3, next_at = ?4, lock_until = NULL"       \
+                 " WHERE id = ?1")                                                                 \
     X(INCIDENT_INSERT, "INSERT INTO incidents(id, instance_id, token_id, job_id, node_id,"         \
-                       " message, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                 \
+                       " message, created_at, leaving) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")    \
     X(INST_LOAD, "SELECT definition_id, business_key, status, incident, started_at,"               \
                  " ended_at, revision, started_by, parent_instance_id, parent_token_id"            \
                  " FROM instances WHERE id = ?1")                                                  \
@@ -117,7 +119,38 @@
     X(MAX_INCIDENT, "SELECT max(id) FROM incidents")                                               \
     FL__SQ_PEOPLE_STMTS(X)                                                                         \
     FL__SQ_TIMER_STMTS(X)                                                                          \
-    FL__SQ_CONTROL_STMTS(X)
+    FL__SQ_CONTROL_STMTS(X)                                                                        \
+    FL__SQ_JOB_STMTS(X)
+
+/* Jobs and incidents (sqlite_jobs.c). */
+#define FL__SQ_JOB_COLS                                                                            \
+    "SELECT j.id, j.instance_id, j.token_id, i.definition_id, j.node_id, j.type, d.key,"           \
+    " d.version, j.retries, j.status, j.worker, j.lock_until, j.next_at, j.error,"                 \
+    " j.error_code, j.created_at, j.closed_at FROM jobs j"                                         \
+    " JOIN instances i ON i.id = j.instance_id JOIN definitions d ON d.id = i.definition_id"
+#define FL__SQ_INCIDENT_COLS                                                                       \
+    "SELECT n.id, n.instance_id, n.token_id, n.job_id, n.node_id, n.message, d.key,"               \
+    " n.created_at, n.resolved_at FROM incidents n"                                                \
+    " JOIN instances i ON i.id = n.instance_id JOIN definitions d ON d.id = i.definition_id"
+#define FL__SQ_JOB_STMTS(X)                                                                        \
+    X(JOB_GET, FL__SQ_JOB_COLS " WHERE j.id = ?1")                                                 \
+    X(JOB_LIST, FL__SQ_JOB_COLS " WHERE (?1 IS NULL OR j.type = ?1) AND (?2 < 0 OR"               \
+                " j.status = ?2) AND (?3 = 0 OR j.instance_id = ?3) AND j.id > ?4"                 \
+                " ORDER BY j.id LIMIT ?5")                                                         \
+    X(JOB_PICK, "SELECT id FROM jobs WHERE type = ?1 AND status = 0 AND next_at <= ?2"             \
+                " ORDER BY next_at, id LIMIT ?3")                                                  \
+    X(JOB_LOCK, "UPDATE jobs SET worker = ?2, lock_until = ?3, next_at = ?3"                       \
+                " WHERE id = ?1 AND status = 0")                                                   \
+    X(JOB_NEXT, "SELECT min(next_at) FROM jobs WHERE type = ?1 AND status = 0 AND next_at > ?2")   \
+    X(JOB_ERROR_CODE, "UPDATE jobs SET error_code = ?2 WHERE id = ?1")                             \
+    X(INCIDENT_GET, FL__SQ_INCIDENT_COLS " WHERE n.id = ?1")                                       \
+    X(INCIDENT_LIST, FL__SQ_INCIDENT_COLS " WHERE (?1 = 0 OR (n.resolved_at IS NULL"               \
+                     " AND i.status = 0)) AND (?2 = 0 OR n.instance_id = ?2) AND n.id > ?3"        \
+                     " ORDER BY n.id LIMIT ?4")                                                    \
+    X(INCIDENT_RESOLVE, "UPDATE incidents SET resolved_at = ?3 WHERE resolved_at IS NULL AND"      \
+                        " (id = ?1 OR (?1 = 0 AND token_id = ?2))")                                \
+    X(INCIDENTS_LOAD, "SELECT id, token_id, leaving FROM incidents WHERE instance_id = ?1"         \
+                      " AND resolved_at IS NULL")
 
 /* Control points (sqlite_control.c); lists are built per filter there. */
 #define FL__SQ_CONTROL_STMTS(X)                                                                    \
@@ -322,6 +355,27 @@ void fl__sq_ckpt_before_begin(struct fl_sqlite *q);
 /* Stop and join the checkpointer if started; called by close before the writer's
  * connection goes. */
 void fl__sq_ckpt_stop(struct fl_sqlite *q);
+
+/* Jobs and incidents (sqlite_jobs.c): the INCIDENT_RESOLVE effect, the open incidents'
+ * ids and directions restored onto inst's INCIDENT tokens, and the vtable entries of
+ * flowd/jobs.h. */
+int fl__sq_job_effect(struct fl_sqlite *q, const struct fl_instance *inst,
+                      const struct fl_effect *fx, struct fl_error *err);
+int fl__sq_incidents_load(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err);
+int fl__sq_job_get(struct fl_store *s, uint64_t id, struct fl_job_row *out, struct fl_error *err);
+int fl__sq_job_list(struct fl_store *s, const struct fl_job_query *qy, struct fl_job_row **rows,
+                    size_t *n, struct fl_error *err);
+int fl__sq_job_activate(struct fl_store *s, const char *type, const char *worker, size_t max,
+                        int64_t now_ms, int64_t lock_until, struct fl_job_row **rows, size_t *n,
+                        struct fl_error *err);
+int fl__sq_job_next_activatable(struct fl_store *s, const char *type, int64_t now_ms, int64_t *at,
+                                struct fl_error *err);
+int fl__sq_job_set_error_code(struct fl_store *s, uint64_t id, const char *code,
+                              struct fl_error *err);
+int fl__sq_incident_get(struct fl_store *s, uint64_t id, struct fl_incident_row *out,
+                        struct fl_error *err);
+int fl__sq_incident_list(struct fl_store *s, const struct fl_incident_query *qy,
+                         struct fl_incident_row **rows, size_t *n, struct fl_error *err);
 
 /* Operations implemented in sqlite_write.c and sqlite_read.c. */
 int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,

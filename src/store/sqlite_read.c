@@ -277,6 +277,8 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
     if ((rc = fl__sq_timers_load(q, inst, err)) != 0 ||
         (rc = fl__sq_subs_load(q, inst, err)) != 0)
         goto fail;
+    if (inst->incident && (rc = fl__sq_incidents_load(q, inst, err)) != 0)
+        goto fail;
     *out = inst;
     return 0;
 fail:

@@ -221,6 +221,19 @@ static const char *const migrations[] = {
     "CREATE INDEX message_starts_name ON message_starts (trigger, name);"
     "CREATE INDEX message_starts_key ON message_starts (process_key);"
     "INSERT INTO counters (name, value) VALUES ('subscription', 0), ('message', 0);",
+    /* 10: job workers. A job is activatable from next_at on: its creation, the end of a
+     * failure's backoff, or the end of the lock a worker holds (activation moves next_at
+     * to lock_until), so one index answers "activatable jobs of a type". An incident
+     * remembers whether its token was leaving its node (a retry leaves again). */
+    "ALTER TABLE jobs ADD COLUMN worker TEXT;"
+    "ALTER TABLE jobs ADD COLUMN lock_until INTEGER;"
+    "ALTER TABLE jobs ADD COLUMN next_at INTEGER;"
+    "ALTER TABLE jobs ADD COLUMN error_code TEXT;"
+    "UPDATE jobs SET next_at = created_at;"
+    "CREATE INDEX jobs_activatable ON jobs (type, status, next_at);"
+    "CREATE INDEX jobs_instance ON jobs (instance_id);"
+    "ALTER TABLE incidents ADD COLUMN leaving INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX incidents_instance ON incidents (instance_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -370,6 +370,9 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
         sqlite3_bind_int64(st, 1, (sqlite3_int64)fx->u.job_close.id);
         sqlite3_bind_int(st, 2, fx->u.job_close.retries);
         fl__sq_bind_text(st, 3, fx->u.job_close.error);
+        /* The lock goes with the failure: activatable again after the backoff. */
+        sqlite3_bind_int64(st, 4, fx->u.job_close.next_at ? fx->u.job_close.next_at
+                                                           : fx->u.job_close.at);
         return step_one_row(q, st, fx->u.job_close.id, err, "cannot record job failure");
     case FL_FX_INCIDENT:
         if (!(st = fl__sq_stmt(q, FL__SQ_INCIDENT_INSERT, err)))
@@ -381,7 +384,10 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
         fl__sq_bind_text(st, 5, fx->u.incident.node_id);
         fl__sq_bind_text(st, 6, fx->u.incident.message ? fx->u.incident.message : "");
         sqlite3_bind_int64(st, 7, fx->u.incident.at);
+        sqlite3_bind_int(st, 8, fx->u.incident.leaving);
         return step_done(q, st, err, "cannot write incident");
+    case FL_FX_INCIDENT_RESOLVE:
+        return fl__sq_job_effect(q, inst, fx, err);
     case FL_FX_TIMER_SET:
     case FL_FX_TIMER_DEL:
     case FL_FX_NOTIFY:

@@ -8,6 +8,7 @@
 #include "flowd/auth.h"
 #include "flowd/calendar.h"
 #include "flowd/crm.h"
+#include "flowd/jobs.h"
 #include "flowd/store.h"
 
 /* A stored API token as the verifier needs it (the hash is hex SHA-256 of the secret). */
@@ -158,12 +159,31 @@ struct fl_store_ops {
     int (*crm_update)(struct fl_store *s, const struct fl_crm_record *rec, struct fl_error *err);
     int (*crm_delete)(struct fl_store *s, enum fl_crm_type t, uint64_t id, int64_t now_ms,
                       struct fl_error *err);
+    /* jobs and incidents (flowd/jobs.h) */
+    int (*job_get)(struct fl_store *s, uint64_t id, struct fl_job_row *out, struct fl_error *err);
+    int (*job_list)(struct fl_store *s, const struct fl_job_query *q, struct fl_job_row **rows,
+                    size_t *n, struct fl_error *err);
+    int (*job_activate)(struct fl_store *s, const char *type, const char *worker, size_t max,
+                        int64_t now_ms, int64_t lock_until, struct fl_job_row **rows, size_t *n,
+                        struct fl_error *err);
+    int (*job_next_activatable)(struct fl_store *s, const char *type, int64_t now_ms, int64_t *at,
+                                struct fl_error *err);
+    int (*job_set_error_code)(struct fl_store *s, uint64_t id, const char *code,
+                              struct fl_error *err);
+    int (*incident_get)(struct fl_store *s, uint64_t id, struct fl_incident_row *out,
+                        struct fl_error *err);
+    int (*incident_list)(struct fl_store *s, const struct fl_incident_query *q,
+                         struct fl_incident_row **rows, size_t *n, struct fl_error *err);
     const struct fl_store_msg_ops *messages; /* messages and signals */
 };
 
 struct fl_store {
     const struct fl_store_ops *ops;
 };
+
+/* Job row status: the values of enum fl_job_status (flowd/jobs.h). */
+enum fl__job_status { FL__JOB_OPEN = FL_JOB_OPEN, FL__JOB_COMPLETED = FL_JOB_COMPLETED,
+                      FL__JOB_FAILED = FL_JOB_FAILED };
 
 /* Messages and signals (flowd/store.h, issue 5): one table of their own, named by
  * fl_store_ops.messages, so the main vtable grows by one entry. */
@@ -187,9 +207,6 @@ struct fl_store_msg_ops {
     int (*start_events_find)(struct fl_store *s, int trigger, const char *name,
                              struct fl_start_event_row **rows, size_t *n, struct fl_error *err);
 };
-
-/* Job row status (no public enum yet: jobs are only routed through the store). */
-enum fl__job_status { FL__JOB_OPEN, FL__JOB_COMPLETED, FL__JOB_FAILED };
 
 /* Defaults applied when the caller gives no options. */
 #define FL__STORE_BUSY_TIMEOUT_MS 5000
