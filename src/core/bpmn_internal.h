@@ -103,6 +103,10 @@ int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const cha
 /* Split a comma-separated list into l (items trimmed, empty ones skipped). */
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l);
 
+/* Parse rd->xml (rd->len bytes) into rd->doc safely and quietly (the DMN reader shares
+ * it); FL_EPARSE with the line and column of malformed XML in rd->err. */
+int fl__bpmn_parse(struct fl__bpmn_reader *rd);
+
 /* True when an expression language name means FEEL. */
 bool fl__bpmn_lang_is_feel(const char *lang);
 
