@@ -541,6 +541,10 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     case FL_NODE_SCRIPT_TASK:
         rc = read_script_task(p, el, ext, n);
         break;
+    case FL_NODE_BUSINESS_RULE_TASK: /* a job when it has a job type, else a decision */
+        if ((rc = read_job(p, el, ext, n)) == 0 && !n->job_type)
+            rc = fl__bpmn_read_decision(p, el, ext, n);
+        break;
     case FL_NODE_TIMER_START:
     case FL_NODE_TIMER_CATCH:
     case FL_NODE_TIMER_BOUNDARY:

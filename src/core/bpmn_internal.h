@@ -140,6 +140,12 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
 /* Read what a node of kind k carries beyond its flows: stage settings, job type, script. */
 int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n);
 
+/* ---- bpmn_decision.c: business rule tasks ---- */
+
+/* Read the decision a business rule task without a job type evaluates: decision_ref,
+ * result_variable and decision_map (zeebe:calledDecision, camunda:decisionRef...). */
+int fl__bpmn_read_decision(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n);
+
 /* ---- bpmn_timer.c: timer events ---- */
 
 /* Read the timerEventDefinition of timer event el into n->timer (checking literal texts

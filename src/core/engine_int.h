@@ -124,6 +124,13 @@ void fl__enter_user_task(struct fl__run *r, const struct fl__mover *mv);
 /* A token enters a service task: create the job and rest. */
 void fl__enter_service_task(struct fl__run *r, const struct fl__mover *mv);
 
+/* ---- business rule tasks (engine_decision.c) ---- */
+
+/* A token enters a business rule task without a job type: evaluate its decision through
+ * ctx->decide over the variables the token sees, set the result variable, emit
+ * decision_evaluated and move on; or raise an incident naming the decision. */
+void fl__run_decision(struct fl__run *r, const struct fl__mover *mv);
+
 /* ---- control points (engine_control.c) ---- */
 
 /* A control point to set, move or clear, computed before the command changes anything. */

@@ -46,7 +46,7 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_SEND_TASK:
         return n->job_type ? NULL : "send tasks without a job type are not supported yet";
     case FL_NODE_BUSINESS_RULE_TASK:
-        return n->job_type ? NULL : "business rule tasks with a decision are not supported yet";
+        return NULL; /* a job, or a decision through ctx->decide (engine_decision.c) */
     case FL_NODE_INCLUSIVE_GW:
         return "inclusive gateways are not supported yet";
     case FL_NODE_EVENT_GW:

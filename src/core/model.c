@@ -191,6 +191,7 @@ void fl_model_free(struct fl_model *m)
         fl_mappings_free(n->inputs, n->n_inputs);
         fl_mappings_free(n->outputs, n->n_outputs);
         free(n->decision_ref);
+        free(n->decision_map);
     }
     free(m->top);
     free(m->event_starts);

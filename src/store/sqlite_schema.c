@@ -175,6 +175,11 @@ static const char *const migrations[] = {
     "CREATE VIRTUAL TABLE contacts_fts USING fts5" CRM_FTS_BODY
     "CREATE VIRTUAL TABLE leads_fts USING fts5" CRM_FTS_BODY
     "CREATE VIRTUAL TABLE deals_fts USING fts5" CRM_FTS_BODY,
+    /* 11: DMN decisions, by decision id with versions; each row keeps its whole document */
+    "CREATE TABLE decisions ("
+    " id INTEGER PRIMARY KEY, key TEXT NOT NULL, version INTEGER NOT NULL, name TEXT,"
+    " xml BLOB NOT NULL, checksum TEXT NOT NULL, deployed_at INTEGER NOT NULL,"
+    " UNIQUE (key, version));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
