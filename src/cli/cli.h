@@ -33,6 +33,7 @@ extern const struct cli_command cli_cmd_deploy, cli_cmd_definitions, cli_cmd_sta
 extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel,
     cli_cmd_conformance;
 extern const struct cli_command cli_cmd_control;
+extern const struct cli_command cli_cmd_decide; /* DMN decisions (cmd_decide.c) */
 extern const struct cli_command cli_cmd_notifications;
 /* CRM records (cmd_crm.c) */
 extern const struct cli_command cli_cmd_company, cli_cmd_contact, cli_cmd_lead, cli_cmd_deal,
