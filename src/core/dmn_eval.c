@@ -350,8 +350,10 @@ static int eval_table(const struct fl_dmn_decision *d, const struct fl_value *va
             rows[j] = x;
         }
         if (t->hit == FL_DMN_PRIORITY && n_hit > 1) {
-            for (size_t k = 1; k < n_hit; k++)
+            for (size_t k = 1; k < n_hit; k++) {
                 fl_value_unref(rows[k]);
+                rows[k] = NULL;
+            }
             n_hit = 1;
         }
     }
