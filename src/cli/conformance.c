@@ -85,12 +85,29 @@ static bool next_command(const struct fl_model *m, const struct fl_instance *ins
     return false;
 }
 
+/* The corpora hold no DMN documents: in auto-drive every decision answers null, as every
+ * job is completed with no variables. */
+static int drive_decide(void *arg, const char *decision_id, const char *result_map,
+                        const struct fl_value *vars, int64_t now_ms, struct fl_value **result,
+                        struct fl_error *err)
+{
+    (void)arg;
+    (void)decision_id;
+    (void)result_map;
+    (void)vars;
+    (void)now_ms;
+    (void)err;
+    *result = fl_value_null();
+    return 0;
+}
+
 void conf_drive(const struct fl_model *m, struct conf_run *out)
 {
     uint64_t next = 0;
     struct fl_engine_ctx ctx = {.now_ms = 1767225600000, /* 2026-01-01T00:00:00Z */
                                 .next_id = drive_next_id,
-                                .id_arg = &next};
+                                .id_arg = &next,
+                                .decide = drive_decide};
     struct fl_command cmd;
     struct fl_instance *inst = NULL;
     struct fl_effects fx;
