@@ -35,7 +35,8 @@ struct fl_dmn_input {
     char *id, *label;             /* may be NULL */
     struct fl_feel_expr *expr;    /* inputExpression */
     char *type_ref;               /* may be NULL */
-    struct fl_feel_expr *allowed; /* inputValues (unary tests), or NULL */
+    struct fl_feel_expr *allowed; /* inputValues (unary tests), or NULL; compiled but not
+                                     enforced, as Camunda 7 and 8 do not */
     char *var_name;               /* camunda:inputVariable: the input's name in its entries
                                      besides "?" (NULL: only "?" and Camunda's "cellInput") */
 };
@@ -118,9 +119,9 @@ const struct fl_dmn_decision *fl_dmn_find(const struct fl_dmn_doc *doc, const ch
 /* Evaluate decision d over vars (a context, or NULL) at now_ms: its required decisions
  * first (their results visible by name and id), then the table or expression. *result
  * (a new reference): one output column: the value; several: a context by output name;
- * COLLECT and RULE ORDER and OUTPUT ORDER: a list of those (empty when nothing matched);
- * COLLECT with an aggregation: the number; a single-hit table that matched no rule: null
- * (or its default outputs). FL_EREFUSED naming the rules when UNIQUE matched several or ANY
+ * COLLECT and RULE ORDER and OUTPUT ORDER: a list of those; COLLECT with an aggregation:
+ * the number (null outputs take no part). No rule matched: null, or for a single-hit table
+ * its default outputs (defaultOutputEntry). FL_EREFUSED naming the rules when UNIQUE matched several or ANY
  * several with different outputs; FL_EINVAL when an expression failed (FEEL's diagnostic,
  * naming the decision, rule and column). Thread-safe on a shared document. */
 int fl_dmn_evaluate(const struct fl_dmn_decision *d, const struct fl_value *vars, int64_t now_ms,
