@@ -157,6 +157,8 @@ int fl__svc_decide(void *arg, const char *decision_id, const char *result_map,
     *result = NULL;
     if (fl_dmn_map_parse(result_map, &map) < 0)
         return fl_error_set(err, FL_EINVAL, "unknown decision result mapping '%s'", result_map);
+    /* NEEDSWORK: a store failure here becomes an incident on the task (the hook cannot
+     * doom the transaction); resolving the incident retries. */
     if ((rc = get_decision(svc, svc->store, decision_id, 0, &d, err)) != 0)
         return rc;
     return fl_dmn_evaluate_mapped(d, vars, now_ms, map, result, err);

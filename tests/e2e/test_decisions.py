@@ -154,6 +154,14 @@ def main():
     st, doc = request(port, "GET", "/api/v1/instances/%d/history" % iid, token=admin)
     check(any(e["type"] == "decision_evaluated" for e in doc["items"]), "event: %r" % doc)
 
+    # flowd deploy FILE.dmn through the server: the answer's decisions are read back
+    path = os.path.join(TMP, "pricing.dmn")
+    with open(path, "w") as f:
+        f.write(DMN.replace("RATE_SMALL", "0.08"))
+    r = flowd("deploy", "--server", "http://127.0.0.1:%d" % port, "--token", admin, path)
+    check(r.returncode == 0 and "deployed decision discount version 3" in r.stdout,
+          "deploy remote: %r" % (r,))
+
     # flowd decide: remote, local, and from a file without deploying
     r = flowd("decide", "--server", "http://127.0.0.1:%d" % port, "--token", admin, "offer",
               "--var", "amount=1000")
@@ -166,7 +174,8 @@ def main():
     check(srv.stop() == 0, "SIGTERM exits 0")
     r = flowd("decide", "--db", DB, "checks", "--var", "amount=5")
     check(r.returncode == 0 and json.loads(r.stdout) == ["credit"], "decide local: %r" % (r,))
-    path = os.path.join(TMP, "pricing.dmn")
+    r = flowd("decide", "--db", DB, "discount", "--var", "amount=5")
+    check(r.returncode == 0 and r.stdout == "0.08\n", "decide local, latest: %r" % (r,))
     with open(path, "w") as f:
         f.write(DMN.replace("RATE_SMALL", "0.01"))
     r = flowd("decide", "--file", path, "Discount", "--var", "amount=3")
