@@ -28,7 +28,13 @@ enum fl_dmn_hit {
     FL_DMN_OUTPUT_ORDER
 };
 
-enum fl_dmn_agg { FL_DMN_AGG_NONE, FL_DMN_AGG_SUM, FL_DMN_AGG_MIN, FL_DMN_AGG_MAX, FL_DMN_AGG_COUNT };
+enum fl_dmn_agg {
+    FL_DMN_AGG_NONE,
+    FL_DMN_AGG_SUM,
+    FL_DMN_AGG_MIN,
+    FL_DMN_AGG_MAX,
+    FL_DMN_AGG_COUNT
+};
 
 /* One input column: its expression over the variables, and its type. */
 struct fl_dmn_input {
@@ -73,7 +79,7 @@ struct fl_dmn_doc;
 
 struct fl_dmn_decision {
     char *id;
-    char *name;    /* may be NULL; results of required decisions are visible by name and id */
+    char *name;     /* may be NULL; results of required decisions are visible by name and id */
     char *var_type; /* variable typeRef, or NULL */
     struct fl_dmn_table *table;   /* a decision table, or */
     struct fl_feel_expr *literal; /* a literal expression (exactly one is set) */
@@ -121,9 +127,9 @@ const struct fl_dmn_decision *fl_dmn_find(const struct fl_dmn_doc *doc, const ch
  * (a new reference): one output column: the value; several: a context by output name;
  * COLLECT and RULE ORDER and OUTPUT ORDER: a list of those; COLLECT with an aggregation:
  * the number (null outputs take no part). No rule matched: null, or for a single-hit table
- * its default outputs (defaultOutputEntry). FL_EREFUSED naming the rules when UNIQUE matched several or ANY
- * several with different outputs; FL_EINVAL when an expression failed (FEEL's diagnostic,
- * naming the decision, rule and column). Thread-safe on a shared document. */
+ * its default outputs (defaultOutputEntry). FL_EREFUSED naming the rules when UNIQUE matched
+ * several or ANY several with different outputs; FL_EINVAL when an expression failed (FEEL's
+ * diagnostic, naming the decision, rule and column). Thread-safe on a shared document. */
 int fl_dmn_evaluate(const struct fl_dmn_decision *d, const struct fl_value *vars, int64_t now_ms,
                     struct fl_value **result, struct fl_error *err);
 

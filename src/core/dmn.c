@@ -113,8 +113,7 @@ bool fl_dmn_is_dmn(const char *xml, size_t len)
     if (p >= end || *p != '<')
         return false;
     name = ++p;
-    while (p < end && *p != ' ' && *p != '>' && *p != '/' && *p != '\t' && *p != '\r' &&
-           *p != '\n')
+    while (p < end && *p != ' ' && *p != '>' && *p != '/' && *p != '\t' && *p != '\r' && *p != '\n')
         p++;
     colon = memchr(name, ':', (size_t)(p - name));
     if (colon) {
@@ -206,8 +205,7 @@ out:
     return rc;
 }
 
-int fl__dmn_check_lang(struct fl__bpmn_reader *rd, xmlNode *el, const char *dflt,
-                       const char *owner)
+int fl__dmn_check_lang(struct fl__bpmn_reader *rd, xmlNode *el, const char *dflt, const char *owner)
 {
     char *lang = fl__bpmn_attr(el, "expressionLanguage", NULL);
     const char *l = lang ? lang : dflt;
@@ -219,8 +217,7 @@ int fl__dmn_check_lang(struct fl__bpmn_reader *rd, xmlNode *el, const char *dflt
         char *t = text ? fl__bpmn_text(text) : NULL;
         bool juel = !strcasecmp(l, "juel") || strstr(l, "juel") != NULL;
         if (!juel || (t && (strstr(t, "${") || strstr(t, "#{"))))
-            rc = fl__bpmn_fail_attr(rd, el, lang ? "expressionLanguage" : "id",
-                                    FL_EUNSUPPORTED,
+            rc = fl__bpmn_fail_attr(rd, el, lang ? "expressionLanguage" : "id", FL_EUNSUPPORTED,
                                     "'%s' uses expression language '%s'; only FEEL is supported",
                                     owner, l);
         free(t);
@@ -352,8 +349,10 @@ static int check_cycles(struct fl__bpmn_reader *rd, const struct fl_dmn_doc *doc
     if (state[i] == 2)
         return 0;
     if (state[i] == 1) {
-        rc = fl_error_set(rd->err, FL_EMODEL, "decision '%s' requires itself (a cycle of "
-                          "requirements)", d->id);
+        rc = fl_error_set(rd->err, FL_EMODEL,
+                          "decision '%s' requires itself (a cycle of "
+                          "requirements)",
+                          d->id);
         fl_error_at(rd->err, d->id, d->line, d->column);
         return rc;
     }
@@ -490,8 +489,8 @@ static int read_root(struct fl__bpmn_reader *rd, xmlNode *root, struct fl_dmn_do
             memset(&doc->decisions[doc->n_decisions], 0, sizeof(*doc->decisions));
             doc->decisions[doc->n_decisions].doc = doc;
             doc->n_decisions++;
-            rc = read_decision(rd, c, &doc->decisions[doc->n_decisions - 1], lang, &reqs,
-                               &n_reqs, &cap_reqs);
+            rc = read_decision(rd, c, &doc->decisions[doc->n_decisions - 1], lang, &reqs, &n_reqs,
+                               &cap_reqs);
             fl_grow(&owner, &cap_owner, n_reqs + 1, sizeof(*owner));
             for (size_t k = before; k < n_reqs; k++)
                 owner[k] = doc->n_decisions - 1;
@@ -500,8 +499,7 @@ static int read_root(struct fl__bpmn_reader *rd, xmlNode *root, struct fl_dmn_do
             if (!nm)
                 nm = fl__bpmn_id(c);
             if (nm) {
-                fl_grow(&doc->input_data, &cap_in, doc->n_input_data + 1,
-                        sizeof(*doc->input_data));
+                fl_grow(&doc->input_data, &cap_in, doc->n_input_data + 1, sizeof(*doc->input_data));
                 doc->input_data[doc->n_input_data++] = nm;
             }
         }

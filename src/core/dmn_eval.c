@@ -204,8 +204,8 @@ static void list_rules(const struct fl_dmn_table *t, const size_t *hit, size_t n
         snprintf(buf + len, cap - len, " (and %zu more)", n - 6);
 }
 
-static int aggregate(const struct fl_dmn_decision *d, struct fl_value *list,
-                     struct fl_value **out, struct fl_error *err)
+static int aggregate(const struct fl_dmn_decision *d, struct fl_value *list, struct fl_value **out,
+                     struct fl_error *err)
 {
     const struct fl_dmn_table *t = d->table;
     const char *key = out_key(&t->outputs[0], d);
@@ -214,7 +214,8 @@ static int aggregate(const struct fl_dmn_decision *d, struct fl_value *list,
     int rc = 0;
 
     for (size_t i = 0; i < n && rc == 0; i++) {
-        const struct fl_value *v = fl_value_context_get(fl_value_list_at(list, i), key, strlen(key));
+        const struct fl_value *v =
+            fl_value_context_get(fl_value_list_at(list, i), key, strlen(key));
         if (!v || fl_value_type(v) == FL_VNULL)
             continue; /* null outputs take no part, as in Camunda */
         count++;
@@ -238,8 +239,7 @@ static int aggregate(const struct fl_dmn_decision *d, struct fl_value *list,
         if (t->agg == FL_DMN_AGG_SUM) {
             struct fl_dec sum;
             if (fl_dec_add(&acc->u.num, &v->u.num, &sum) < 0) {
-                rc = fl_error_set(err, FL_EINVAL, "decision '%s': COLLECT SUM overflows",
-                                  d->id);
+                rc = fl_error_set(err, FL_EINVAL, "decision '%s': COLLECT SUM overflows", d->id);
                 fl_error_at(err, d->id, d->line, d->column);
                 break;
             }
@@ -285,7 +285,7 @@ static int eval_table(const struct fl_dmn_decision *d, const struct fl_value *va
         if ((rc = eval_expr(in->expr, vars, now, d, what, &v, err)) < 0)
             goto out;
         tests[i] = vars && fl_value_type(vars) == FL_VCONTEXT ? fl_value_context_copy(vars)
-                                                               : fl_value_context_new();
+                                                              : fl_value_context_new();
         if (in->var_name && in->var_name[0])
             fl_value_context_set(tests[i], in->var_name, strlen(in->var_name), fl_value_ref(v));
         fl_value_context_set(tests[i], "cellInput", 9, fl_value_ref(v));
@@ -307,13 +307,13 @@ static int eval_table(const struct fl_dmn_decision *d, const struct fl_value *va
         if (match)
             hit[n_hit++] = r;
     }
-    out->multi = t->hit == FL_DMN_COLLECT || t->hit == FL_DMN_RULE_ORDER ||
-                 t->hit == FL_DMN_OUTPUT_ORDER;
+    out->multi =
+        t->hit == FL_DMN_COLLECT || t->hit == FL_DMN_RULE_ORDER || t->hit == FL_DMN_OUTPUT_ORDER;
     out->list = fl_value_list_new();
     if (t->hit == FL_DMN_UNIQUE && n_hit > 1) {
         list_rules(t, hit, n_hit, names, sizeof(names));
-        rc = fl_error_set(err, FL_EREFUSED,
-                          "decision '%s' (hit policy UNIQUE): rules %s all match", d->id, names);
+        rc = fl_error_set(err, FL_EREFUSED, "decision '%s' (hit policy UNIQUE): rules %s all match",
+                          d->id, names);
         fl_error_at(err, d->id, d->line, d->column);
         goto out;
     }
@@ -430,10 +430,9 @@ static int shape_camunda(const struct fl_dmn_decision *d, const struct rows *rs,
     case FL_DMN_MAP_SINGLE_RESULT:
     case FL_DMN_MAP_SINGLE_ENTRY:
         if (n > 1) {
-            rc = fl_error_set(err, FL_EREFUSED,
-                              "decision '%s' matched %zu rules; mapDecisionResult %s takes one",
-                              d->id, n, map == FL_DMN_MAP_SINGLE_ENTRY ? "singleEntry"
-                                                                       : "singleResult");
+            rc = fl_error_set(
+                err, FL_EREFUSED, "decision '%s' matched %zu rules; mapDecisionResult %s takes one",
+                d->id, n, map == FL_DMN_MAP_SINGLE_ENTRY ? "singleEntry" : "singleResult");
             break;
         }
         if (n == 0) {
@@ -489,9 +488,8 @@ static void rows_release(struct rows *rs)
 }
 
 /* vars plus the results of d's required decisions (by name and by id). */
-static int with_required(const struct fl_dmn_decision *d, const struct fl_value *vars,
-                         int64_t now, unsigned depth, struct fl_value **out,
-                         struct fl_error *err)
+static int with_required(const struct fl_dmn_decision *d, const struct fl_value *vars, int64_t now,
+                         unsigned depth, struct fl_value **out, struct fl_error *err)
 {
     struct fl_value *ctx;
     int rc = 0;
@@ -500,7 +498,7 @@ static int with_required(const struct fl_dmn_decision *d, const struct fl_value 
         return 0;
     }
     ctx = vars && fl_value_type(vars) == FL_VCONTEXT ? fl_value_context_copy(vars)
-                                                      : fl_value_context_new();
+                                                     : fl_value_context_new();
     for (size_t k = 0; k < d->n_required && rc == 0; k++) {
         const struct fl_dmn_decision *req = &d->doc->decisions[d->required[k]];
         struct rows rs = {0};

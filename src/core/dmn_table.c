@@ -13,9 +13,12 @@
 #include "flowd/alloc.h"
 
 static const char *const hit_names[] = {
-    [FL_DMN_UNIQUE] = "UNIQUE",         [FL_DMN_FIRST] = "FIRST",
-    [FL_DMN_PRIORITY] = "PRIORITY",     [FL_DMN_ANY] = "ANY",
-    [FL_DMN_COLLECT] = "COLLECT",       [FL_DMN_RULE_ORDER] = "RULE ORDER",
+    [FL_DMN_UNIQUE] = "UNIQUE",
+    [FL_DMN_FIRST] = "FIRST",
+    [FL_DMN_PRIORITY] = "PRIORITY",
+    [FL_DMN_ANY] = "ANY",
+    [FL_DMN_COLLECT] = "COLLECT",
+    [FL_DMN_RULE_ORDER] = "RULE ORDER",
     [FL_DMN_OUTPUT_ORDER] = "OUTPUT ORDER",
 };
 
@@ -45,8 +48,8 @@ static int read_policy(struct fl__bpmn_reader *rd, xmlNode *el, struct fl_dmn_de
         }
         if (!found) {
             rc = fl__bpmn_fail_attr(rd, el, "hitPolicy", FL_EMODEL,
-                                    "decision table of '%s' has an unknown hit policy '%s'",
-                                    d->id, hit);
+                                    "decision table of '%s' has an unknown hit policy '%s'", d->id,
+                                    hit);
             goto out;
         }
     }
@@ -60,8 +63,8 @@ static int read_policy(struct fl__bpmn_reader *rd, xmlNode *el, struct fl_dmn_de
         }
         if (!found) {
             rc = fl__bpmn_fail_attr(rd, el, "aggregation", FL_EMODEL,
-                                    "decision table of '%s' has an unknown aggregation '%s'",
-                                    d->id, agg);
+                                    "decision table of '%s' has an unknown aggregation '%s'", d->id,
+                                    agg);
             goto out;
         }
         if (t->hit != FL_DMN_COLLECT) {
@@ -235,8 +238,7 @@ static int read_rule(struct fl__bpmn_reader *rd, xmlNode *el, struct fl_dmn_deci
                                      "has inputs (%zu)",
                                      title, d->id, t->n_inputs);
             snprintf(what, sizeof(what), "%s, input '%s'", title,
-                     column_title(t->inputs[ni].label, NULL, t->inputs[ni].id, ni, tb,
-                                  sizeof(tb)));
+                     column_title(t->inputs[ni].label, NULL, t->inputs[ni].id, ni, tb, sizeof(tb)));
             if ((rc = fl__dmn_feel(rd, c, true, true, what, d->id, &rule->inputs[ni])) < 0)
                 return rc;
             ni++;
@@ -247,8 +249,8 @@ static int read_rule(struct fl__bpmn_reader *rd, xmlNode *el, struct fl_dmn_deci
                                      "table has outputs (%zu)",
                                      title, d->id, t->n_outputs);
             snprintf(what, sizeof(what), "%s, output '%s'", title,
-                     column_title(t->outputs[no].name, t->outputs[no].label, t->outputs[no].id,
-                                  no, tb, sizeof(tb)));
+                     column_title(t->outputs[no].name, t->outputs[no].label, t->outputs[no].id, no,
+                                  tb, sizeof(tb)));
             if ((rc = fl__dmn_feel(rd, c, false, true, what, d->id, &rule->outputs[no])) < 0)
                 return rc;
             no++;
@@ -284,8 +286,7 @@ int fl__dmn_read_table(struct fl__bpmn_reader *rd, xmlNode *el, struct fl_dmn_de
             fl_grow(&t->outputs, &cap_out, t->n_outputs + 1, sizeof(*t->outputs));
             memset(&t->outputs[t->n_outputs], 0, sizeof(*t->outputs));
             t->n_outputs++;
-            if ((rc = read_output(rd, c, d, &t->outputs[t->n_outputs - 1], t->n_outputs - 1)) <
-                0)
+            if ((rc = read_output(rd, c, d, &t->outputs[t->n_outputs - 1], t->n_outputs - 1)) < 0)
                 return rc;
         }
     }
@@ -296,8 +297,8 @@ int fl__dmn_read_table(struct fl__bpmn_reader *rd, xmlNode *el, struct fl_dmn_de
             for (size_t k = 0; k < i && t->outputs[i].name; k++)
                 if (t->outputs[k].name && !strcmp(t->outputs[k].name, t->outputs[i].name))
                     return fl__bpmn_fail(rd, el, FL_EMODEL,
-                                         "decision table of '%s' has two outputs named '%s'",
-                                         d->id, t->outputs[i].name);
+                                         "decision table of '%s' has two outputs named '%s'", d->id,
+                                         t->outputs[i].name);
             if (!t->outputs[i].name || !t->outputs[i].name[0])
                 return fl__bpmn_fail(rd, el, FL_EMODEL,
                                      "output %zu of decision '%s' has no name (a table with "

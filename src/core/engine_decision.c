@@ -28,8 +28,8 @@ static const char *decision_id(struct fl__run *r, const struct fl__mover *mv,
     if (!is_expr)
         return node->decision_ref;
     if (fl_feel_compile(src, strlen(src), &e, &fe) < 0) {
-        fl__run_incident(r, mv, 0, "the decision of '%s' (%s) is not valid FEEL: %s", node->id,
-                         src, fe.msg);
+        fl__run_incident(r, mv, 0, "the decision of '%s' (%s) is not valid FEEL: %s", node->id, src,
+                         fe.msg);
         return NULL;
     }
     diag.msg[0] = '\0';
@@ -62,8 +62,10 @@ void fl__run_decision(struct fl__run *r, const struct fl__mover *mv)
     if (!(id = decision_id(r, mv, vars)))
         goto out;
     if (!r->ctx->decide) {
-        fl__run_incident(r, mv, 0, "business rule task '%s': decision '%s' cannot be evaluated "
-                         "here (no decisions are deployed with this engine)", node->id, id);
+        fl__run_incident(r, mv, 0,
+                         "business rule task '%s': decision '%s' cannot be evaluated "
+                         "here (no decisions are deployed with this engine)",
+                         node->id, id);
         goto out;
     }
     fl_error_clear(&err);

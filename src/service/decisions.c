@@ -102,8 +102,7 @@ static int compile_row(struct fl__dec_cache *c, const struct fl_definition_row *
 /* The compiled decision key/version (0 = latest) as stored on s. Borrowed for the life of
  * the service. */
 static int get_decision(struct fl_service *svc, struct fl_store *s, const char *key,
-                        int32_t version, const struct fl_dmn_decision **out,
-                        struct fl_error *err)
+                        int32_t version, const struct fl_dmn_decision **out, struct fl_error *err)
 {
     struct fl_definition_row row;
     uint64_t id = 0;
@@ -131,9 +130,9 @@ static int get_decision(struct fl_service *svc, struct fl_store *s, const char *
     return rc;
 }
 
-int fl_service_decide(struct fl_service *svc, struct fl_store *s, const char *key,
-                      int32_t version, const struct fl_value *vars, int64_t now_ms,
-                      struct fl_value **result, struct fl_error *err)
+int fl_service_decide(struct fl_service *svc, struct fl_store *s, const char *key, int32_t version,
+                      const struct fl_value *vars, int64_t now_ms, struct fl_value **result,
+                      struct fl_error *err)
 {
     const struct fl_dmn_decision *d;
     int rc;

@@ -18,7 +18,9 @@
 #include "flowd/value.h"
 
 #define NS13 "https://www.omg.org/spec/DMN/20191111/MODEL/"
-#define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<definitions xmlns=\"" NS13 "\" id=\"defs\" name=\"D\" namespace=\"http://x\">\n"
+#define HEAD                                                                                       \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<definitions xmlns=\"" NS13                       \
+    "\" id=\"defs\" name=\"D\" namespace=\"http://x\">\n"
 #define TAIL "</definitions>\n"
 
 /* A document with one decision 'd' holding a table of the given hit policy attributes. */
@@ -26,8 +28,9 @@ static char *table_doc(const char *attrs, const char *body)
 {
     struct fl_buf b = FL_BUF_INIT;
     fl_buf_adds(&b, HEAD);
-    fl_buf_addf(&b, "<decision id=\"d\" name=\"Dish\">\n<decisionTable id=\"t\" %s>\n%s"
-                    "</decisionTable>\n</decision>\n",
+    fl_buf_addf(&b,
+                "<decision id=\"d\" name=\"Dish\">\n<decisionTable id=\"t\" %s>\n%s"
+                "</decisionTable>\n</decision>\n",
                 attrs, body);
     fl_buf_adds(&b, TAIL);
     return fl_buf_detach(&b, NULL);
@@ -121,21 +124,20 @@ static void read_fails(const char *xml, int code, int line, int col, const char 
 static void test_unique(void **state)
 {
     (void)state;
-    char *xml = table_doc("", DISH_COLUMNS RULE2("r1", "\"Fall\"", "&lt;= 8", "\"Spareribs\"")
-                                  RULE2("r2", "\"Winter\"", "&lt;= 8", "\"Roastbeef\"")
-                                  RULE2("r3", "\"Spring\"", "[5..8]", "\"Steak\"")
-                                  RULE2("r4", "\"Fall\",\"Winter\",\"Spring\"", "&gt; 8",
-                                        "\"Stew\"")
-                                  RULE2("r5", "not(\"Fall\",\"Winter\",\"Spring\")", "-",
-                                        "\"Light salad\""));
+    char *xml = table_doc(
+        "", DISH_COLUMNS RULE2("r1", "\"Fall\"", "&lt;= 8", "\"Spareribs\"")
+                RULE2("r2", "\"Winter\"", "&lt;= 8", "\"Roastbeef\"") RULE2("r3", "\"Spring\"",
+                                                                            "[5..8]", "\"Steak\"")
+                    RULE2("r4", "\"Fall\",\"Winter\",\"Spring\"", "&gt; 8", "\"Stew\"")
+                        RULE2("r5", "not(\"Fall\",\"Winter\",\"Spring\")", "-", "\"Light salad\""));
     eval_is(xml, "{\"season\":\"Winter\",\"guests\":4}", "\"Roastbeef\"");
     eval_is(xml, "{\"season\":\"Spring\",\"guests\":12}", "\"Stew\"");
     eval_is(xml, "{\"season\":\"Summer\",\"guests\":3}", "\"Light salad\"");
     eval_is(xml, "{\"season\":\"Spring\",\"guests\":2}", "null"); /* no rule */
     free(xml);
-    xml = table_doc("hitPolicy=\"UNIQUE\"", DISH_COLUMNS RULE2("a", "-", "&gt; 1", "\"x\"")
-                                                RULE2("b", "-", "&gt; 2", "\"y\"")
-                                                    RULE2("c", "-", "&gt; 3", "\"z\""));
+    xml = table_doc("hitPolicy=\"UNIQUE\"",
+                    DISH_COLUMNS RULE2("a", "-", "&gt; 1", "\"x\"")
+                        RULE2("b", "-", "&gt; 2", "\"y\"") RULE2("c", "-", "&gt; 3", "\"z\""));
     eval_fails(xml, "{\"season\":\"x\",\"guests\":5}", FL_EREFUSED,
                "rules 'a', 'b' and 'c' all match");
     free(xml);
@@ -149,9 +151,9 @@ static void test_first_and_any(void **state)
     eval_is(xml, "{\"season\":\"x\",\"guests\":5}", "\"x\"");
     eval_is(xml, "{\"season\":\"x\",\"guests\":1}", "null");
     free(xml);
-    xml = table_doc("hitPolicy=\"ANY\"", DISH_COLUMNS RULE2("a", "-", "&gt; 1", "\"x\"")
-                                             RULE2("b", "-", "&gt; 2", "\"x\"")
-                                                 RULE2("c", "-", "&gt; 3", "\"z\""));
+    xml = table_doc("hitPolicy=\"ANY\"",
+                    DISH_COLUMNS RULE2("a", "-", "&gt; 1", "\"x\"")
+                        RULE2("b", "-", "&gt; 2", "\"x\"") RULE2("c", "-", "&gt; 3", "\"z\""));
     eval_is(xml, "{\"season\":\"x\",\"guests\":3}", "\"x\"");
     eval_fails(xml, "{\"season\":\"x\",\"guests\":4}", FL_EREFUSED,
                "rules 'a' and 'c' match with different outputs");
@@ -169,8 +171,9 @@ static void test_first_and_any(void **state)
 static void test_priority_and_output_order(void **state)
 {
     (void)state;
-    const char *rules = RANKED_OUTPUT RULE1("a", "&gt; 0", "\"low\"") RULE1(
-        "b", "&gt; 5", "\"high\"") RULE1("c", "&gt; 2", "\"medium\"") RULE1("d", "&gt; 1", "\"low\"");
+    const char *rules =
+        RANKED_OUTPUT RULE1("a", "&gt; 0", "\"low\"") RULE1("b", "&gt; 5", "\"high\"")
+            RULE1("c", "&gt; 2", "\"medium\"") RULE1("d", "&gt; 1", "\"low\"");
     char *xml = table_doc("hitPolicy=\"PRIORITY\"", rules);
     eval_is(xml, "{\"n\":9}", "\"high\"");
     eval_is(xml, "{\"n\":3}", "\"medium\"");
@@ -234,9 +237,9 @@ static void test_collect(void **state)
 static void test_several_outputs(void **state)
 {
     (void)state;
-    const char *rules = TWO_OUTPUTS "<annotation name=\"Notes\"/>" RULE12(
-        "small", "&lt; 1000", "true", "\"small\"") RULE12("big", "&gt;= 1000", "false",
-                                                          "\"amount \" + string(amount)");
+    const char *rules =
+        TWO_OUTPUTS "<annotation name=\"Notes\"/>" RULE12("small", "&lt; 1000", "true", "\"small\"")
+            RULE12("big", "&gt;= 1000", "false", "\"amount \" + string(amount)");
     char *xml = table_doc("hitPolicy=\"UNIQUE\"", rules);
     eval_is(xml, "{\"amount\":10}", "{\"approve\":true,\"reason\":\"small\"}");
     eval_is(xml, "{\"amount\":5000}", "{\"approve\":false,\"reason\":\"amount 5000\"}");
@@ -254,18 +257,17 @@ static void test_defaults_and_variables_in_entries(void **state)
 {
     (void)state;
     char *xml = table_doc(
-        "",
-        "<input id=\"i1\"><inputExpression><text>amount</text></inputExpression></input>\n"
-        "<output id=\"o1\" name=\"level\"><defaultOutputEntry><text>\"none\"</text>"
-        "</defaultOutputEntry></output>\n" RULE1("r", "&gt; limit", "\"over\""));
+        "", "<input id=\"i1\"><inputExpression><text>amount</text></inputExpression></input>\n"
+            "<output id=\"o1\" name=\"level\"><defaultOutputEntry><text>\"none\"</text>"
+            "</defaultOutputEntry></output>\n" RULE1("r", "&gt; limit", "\"over\""));
     eval_is(xml, "{\"amount\":10,\"limit\":5}", "\"over\"");
     eval_is(xml, "{\"amount\":1,\"limit\":5}", "\"none\"");
     free(xml);
     /* ? in an input entry (DMN 1.3), and a type clash that simply does not match */
     xml = table_doc("hitPolicy=\"FIRST\"",
                     "<input id=\"i1\"><inputExpression><text>tags</text></inputExpression>"
-                    "</input>\n<output id=\"o1\" name=\"x\"/>\n" RULE1("r1", "list contains(?, \"vip\")",
-                                                                       "\"vip\"")
+                    "</input>\n<output id=\"o1\" name=\"x\"/>\n" RULE1(
+                        "r1", "list contains(?, \"vip\")", "\"vip\"")
                         RULE1("r2", "&gt; 5", "\"num\"") RULE1("r3", "-", "\"other\""));
     eval_is(xml, "{\"tags\":[\"a\",\"vip\"]}", "\"vip\"");
     eval_is(xml, "{\"tags\":[\"a\"]}", "\"other\"");
@@ -275,8 +277,7 @@ static void test_defaults_and_variables_in_entries(void **state)
 static void test_literal_and_required(void **state)
 {
     (void)state;
-    const char *xml =
-        HEAD
+    const char *xml = HEAD
         "<inputData id=\"in1\" name=\"amount\"/>\n"
         "<decision id=\"fee\" name=\"Fee\">\n"
         "  <variable name=\"Fee\" typeRef=\"number\"/>\n"
@@ -291,11 +292,14 @@ static void test_literal_and_required(void **state)
         "    <input id=\"i\"><inputExpression><text>amount</text></inputExpression></input>\n"
         "    <output id=\"o\" name=\"rate\" typeRef=\"number\"/>\n" RULE1("big", "&gt;= 100", "0.1")
             RULE1("small", "-", "0.2") "  </decisionTable>\n</decision>\n"
-        "<decision id=\"both\" name=\"Both\">\n"
-        "  <informationRequirement><requiredDecision href=\"#fee\"/></informationRequirement>\n"
-        "  <informationRequirement><requiredDecision href=\"#rate\"/></informationRequirement>\n"
-        "  <literalExpression><text>{fee: Fee, rate: rate}</text></literalExpression>\n"
-        "</decision>\n" TAIL;
+                                       "<decision id=\"both\" name=\"Both\">\n"
+                                       "  <informationRequirement><requiredDecision "
+                                       "href=\"#fee\"/></informationRequirement>\n"
+                                       "  <informationRequirement><requiredDecision "
+                                       "href=\"#rate\"/></informationRequirement>\n"
+                                       "  <literalExpression><text>{fee: Fee, rate: "
+                                       "rate}</text></literalExpression>\n"
+                                       "</decision>\n" TAIL;
     struct fl_dmn_doc *doc = read_ok(xml);
     assert_int_equal(doc->n_decisions, 3);
     assert_int_equal(doc->n_input_data, 1);
@@ -424,11 +428,12 @@ static void test_errors(void **state)
                     "</decision><decision id=\"a\"><literalExpression><text>1</text>"
                     "</literalExpression></decision>" TAIL,
                FL_EMODEL, 3, 0, "duplicate id 'a'");
-    read_fails("<!DOCTYPE d [<!ENTITY e \"x\">]><definitions xmlns=\"" NS13 "\"/>",
-               FL_EUNSUPPORTED, 1, 1, "entity");
+    read_fails("<!DOCTYPE d [<!ENTITY e \"x\">]><definitions xmlns=\"" NS13 "\"/>", FL_EUNSUPPORTED,
+               1, 1, "entity");
     /* a missing variable is an evaluation error naming the decision */
     xml = table_doc("", DISH_COLUMNS RULE2("r1", "-", "-", "\"x\""));
-    eval_fails(xml, "{\"season\":\"x\"}", FL_EINVAL, "decision 'd': input 'Guests' (guests) failed");
+    eval_fails(xml, "{\"season\":\"x\"}", FL_EINVAL,
+               "decision 'd': input 'Guests' (guests) failed");
     free(xml);
 }
 

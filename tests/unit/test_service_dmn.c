@@ -18,7 +18,7 @@
 
 #define DMN_HEAD                                                                                   \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                                 \
-    "<definitions xmlns=\"https://www.omg.org/spec/DMN/20191111/MODEL/\" id=\"defs\""             \
+    "<definitions xmlns=\"https://www.omg.org/spec/DMN/20191111/MODEL/\" id=\"defs\""              \
     " name=\"Discounts\" namespace=\"http://flowd.test\">\n"
 #define DMN_TABLE(out_small, out_big)                                                              \
     DMN_HEAD                                                                                       \
@@ -27,10 +27,10 @@
     "<input id=\"i\" label=\"Amount\"><inputExpression typeRef=\"number\"><text>amount</text>"     \
     "</inputExpression></input>\n"                                                                 \
     "<output id=\"o\" name=\"rate\" typeRef=\"number\"/>\n"                                        \
-    "<rule id=\"small\"><inputEntry><text>&lt; 1000</text></inputEntry><outputEntry><text>"        \
-    out_small "</text></outputEntry></rule>\n"                                                     \
-    "<rule id=\"big\"><inputEntry><text>&gt;= 1000</text></inputEntry><outputEntry><text>"         \
-    out_big "</text></outputEntry></rule>\n"                                                       \
+    "<rule id=\"small\"><inputEntry><text>&lt; "                                                   \
+    "1000</text></inputEntry><outputEntry><text>" out_small "</text></outputEntry></rule>\n"       \
+    "<rule id=\"big\"><inputEntry><text>&gt;= 1000</text></inputEntry><outputEntry><text>" out_big \
+    "</text></outputEntry></rule>\n"                                                               \
     "<rule id=\"huge\"><inputEntry><text>&gt;= 1000000</text></inputEntry><outputEntry><text>"     \
     "0.5</text></outputEntry></rule>\n"                                                            \
     "</decisionTable></decision>\n"                                                                \
@@ -145,8 +145,8 @@ static void test_business_rule_tasks(void **state)
     vars = run_pricing(f, "2000000", &res);
     assert_int_equal(res.instance_status, FL_INSTANCE_ACTIVE);
     assert_true(res.incident);
-    assert_true(history_has(f, res.instance_id, FL_EV_INCIDENT_RAISED,
-                            "decision 'discount' failed"));
+    assert_true(
+        history_has(f, res.instance_id, FL_EV_INCIDENT_RAISED, "decision 'discount' failed"));
     assert_true(history_has(f, res.instance_id, FL_EV_INCIDENT_RAISED, "'big' and 'huge'"));
     free(vars);
 
@@ -165,8 +165,7 @@ static void test_business_rule_tasks(void **state)
         fl_value_to_json(out, &b);
         assert_string_equal(b.ptr, "0.1");
         fl_value_unref(out);
-        assert_int_equal(fl_service_decide(f->svc, rd, "nope", 0, in, 0, &out, &err),
-                         FL_ENOTFOUND);
+        assert_int_equal(fl_service_decide(f->svc, rd, "nope", 0, in, 0, &out, &err), FL_ENOTFOUND);
         assert_null(out);
         fl_buf_release(&b);
         fl_value_unref(in);
@@ -197,8 +196,7 @@ static void test_missing_decision(void **state)
     size_t n;
 
     f->svc = open_svc(f, 0, 0);
-    assert_int_equal(fl_service_deploy(f->svc, BPMN_MISSING, strlen(BPMN_MISSING), r, 2, &n,
-                                       NULL),
+    assert_int_equal(fl_service_deploy(f->svc, BPMN_MISSING, strlen(BPMN_MISSING), r, 2, &n, NULL),
                      0);
     const char *in = "{\"suffix\":\"count\",\"amount\":1}";
     assert_int_equal(fl_value_from_json(in, strlen(in), &vars, NULL), 0);
