@@ -15,6 +15,8 @@
 #include "flowd/alloc.h"
 #include "flowd/buf.h"
 #include "flowd/dmn.h"
+#include "flowd/engine.h"
+#include "flowd/model.h"
 #include "flowd/value.h"
 
 #define NS13 "https://www.omg.org/spec/DMN/20191111/MODEL/"
@@ -437,6 +439,12 @@ static void test_errors(void **state)
     free(xml);
 }
 
+static uint64_t test_next_id(void *arg, enum fl_id_kind kind)
+{
+    (void)kind;
+    return ++*(uint64_t *)arg;
+}
+
 /* Every prefix of a valid document and some byte flips: errors, never a crash. */
 static void test_truncations(void **state)
 {
@@ -455,6 +463,92 @@ static void test_truncations(void **state)
     free(xml);
 }
 
+#define BRT_HEAD                                                                                   \
+    "<?xml version=\"1.0\"?>\n<bpmn:definitions"                                                   \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\""                                  \
+    " xmlns:zeebe=\"http://camunda.org/schema/zeebe/1.0\""                                         \
+    " xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\">\n"                                     \
+    "<bpmn:process id=\"p\" isExecutable=\"true\"><bpmn:startEvent id=\"s\"/>\n"
+#define BRT_TAIL                                                                                   \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"t\"/>"                               \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"t\" targetRef=\"e\"/>"                               \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
+
+static void bpmn_fails(const char *xml, int line, int col, const char *frag)
+{
+    struct fl_bpmn_doc *doc = NULL;
+    struct fl_error err;
+    int rc = fl_bpmn_read(xml, strlen(xml), &doc, &err);
+    if (rc == 0 || err.line != line || err.column != col || !strstr(err.msg, frag))
+        fprintf(stderr, "rc %d: %s (line %d, column %d)\n", rc, err.msg, err.line, err.column);
+    assert_int_equal(rc, FL_EMODEL);
+    assert_null(doc);
+    assert_int_equal(err.line, line);
+    assert_int_equal(err.column, col);
+    assert_non_null(strstr(err.msg, frag));
+}
+
+/* The reader's side of business rule tasks: what it keeps and what it refuses. */
+static void test_business_rule_task_reader(void **state)
+{
+    (void)state;
+    const char *ok =
+        BRT_HEAD "<bpmn:businessRuleTask id=\"t\" camunda:decisionRef=\"d\""
+                 " camunda:resultVariable=\"r\" camunda:decisionRefBinding=\"version\"/>" BRT_TAIL;
+    struct fl_bpmn_doc *doc = NULL;
+    struct fl_error err;
+    assert_int_equal(fl_bpmn_read(ok, strlen(ok), &doc, &err), 0);
+    const struct fl_node *n = &doc->processes[0]->nodes[fl_model_find_node(doc->processes[0], "t")];
+    assert_int_equal(n->kind, FL_NODE_BUSINESS_RULE_TASK);
+    assert_string_equal(n->decision_ref, "d");
+    assert_string_equal(n->result_variable, "r");
+    assert_string_equal(n->decision_map, "resultList"); /* Camunda 7's default */
+    assert_int_equal(doc->processes[0]->n_warnings, 1); /* the binding is ignored */
+    fl_bpmn_doc_free(doc);
+    bpmn_fails(BRT_HEAD "<bpmn:businessRuleTask id=\"t\"/>" BRT_TAIL, 4, 1,
+               "has neither a decision");
+    bpmn_fails(BRT_HEAD "<bpmn:businessRuleTask id=\"t\" camunda:decisionRef=\"d\""
+                        " camunda:mapDecisionResult=\"all\"/>" BRT_TAIL,
+               4, 82, "camunda:mapDecisionResult 'all'");
+    bpmn_fails(BRT_HEAD "<bpmn:businessRuleTask id=\"t\"><bpmn:extensionElements>\n"
+                        "<zeebe:calledDecision decisionId=\"=a +\" resultVariable=\"x\"/>"
+                        "</bpmn:extensionElements></bpmn:businessRuleTask>" BRT_TAIL,
+               5, 35, "syntax error in the decision of businessRuleTask 't'");
+}
+
+/* Without a decision hook the engine raises an incident naming the decision. */
+static void test_engine_without_decisions(void **state)
+{
+    (void)state;
+    const char *xml = BRT_HEAD "<bpmn:businessRuleTask id=\"t\"><bpmn:extensionElements>"
+                               "<zeebe:calledDecision decisionId=\"dish\" resultVariable=\"x\"/>"
+                               "</bpmn:extensionElements></bpmn:businessRuleTask>" BRT_TAIL;
+    struct fl_bpmn_doc *doc = NULL;
+    struct fl_error err;
+    struct fl_effects fx;
+    struct fl_instance *inst = NULL;
+    uint64_t next = 0;
+    struct fl_engine_ctx ctx = {.now_ms = 0, .next_id = test_next_id, .id_arg = &next};
+    struct fl_command cmd;
+    bool found = false;
+
+    assert_int_equal(fl_bpmn_read(xml, strlen(xml), &doc, &err), 0);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.kind = FL_CMD_START;
+    cmd.process_key = "p";
+    fl_effects_init(&fx);
+    assert_int_equal(fl_engine_start(doc->processes[0], 1, &cmd, &ctx, &inst, &fx, &err), 0);
+    assert_true(inst->incident);
+    for (size_t i = 0; i < fx.n; i++)
+        if (fx.items[i].kind == FL_FX_INCIDENT && fx.items[i].u.incident.message &&
+            strstr(fx.items[i].u.incident.message, "decision 'dish' cannot be evaluated"))
+            found = true;
+    assert_true(found);
+    fl_instance_free(inst);
+    fl_effects_release(&fx);
+    fl_bpmn_doc_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +564,8 @@ int main(void)
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_business_rule_task_reader),
+        cmocka_unit_test(test_engine_without_decisions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
