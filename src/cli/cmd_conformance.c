@@ -81,6 +81,73 @@ static void report(FILE *f, char tag, const char *a, const char *b)
     fputc('\n', f);
 }
 
+/* Models a call activity may call: the file's own processes, then processes of the files
+ * beside it that mention the key (Camunda's tests deploy a caller and its callee from
+ * files side by side). Loaded documents stay until the file is done. */
+struct resolver_state {
+    const char *path;
+    struct fl_bpmn_doc *self;
+    struct fl_bpmn_doc **extra;
+    size_t n_extra, cap_extra;
+};
+
+static const struct fl_model *in_doc(const struct fl_bpmn_doc *doc, const char *key)
+{
+    for (size_t i = 0; doc && i < doc->n_processes; i++)
+        if (doc->processes[i] && !strcmp(doc->processes[i]->key, key))
+            return doc->processes[i];
+    return NULL;
+}
+
+static const struct fl_model *resolve(void *arg, const char *key)
+{
+    struct resolver_state *rs = arg;
+    const struct fl_model *m = in_doc(rs->self, key);
+    char *dir, *slash, *xml = NULL, needle[300];
+    DIR *d;
+    struct dirent *de;
+    struct fl_error err;
+    size_t len;
+
+    if (m || !key)
+        return m;
+    for (size_t i = 0; i < rs->n_extra; i++)
+        if ((m = in_doc(rs->extra[i], key)) != NULL)
+            return m;
+    dir = fl_strdup(rs->path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    snprintf(needle, sizeof(needle), "id=\"%s\"", key);
+    if ((d = opendir(dir)) != NULL) {
+        while (!m && (de = readdir(d)) != NULL) {
+            char full[4096];
+            struct fl_bpmn_doc *doc = NULL;
+            if (!is_bpmn_name(de->d_name))
+                continue;
+            snprintf(full, sizeof(full), "%s/%s", dir, de->d_name);
+            if (!strcmp(full, rs->path) ||
+                cli_read_file(full, FL_BPMN_MAX_BYTES + 1, &xml, &len, &err) < 0)
+                continue;
+            if (strstr(xml, needle) && fl_bpmn_read(xml, len, &doc, &err) == 0) {
+                if ((m = in_doc(doc, key)) != NULL) {
+                    fl_grow(&rs->extra, &rs->cap_extra, rs->n_extra + 1, sizeof(*rs->extra));
+                    rs->extra[rs->n_extra++] = doc;
+                } else {
+                    fl_bpmn_doc_free(doc);
+                }
+            }
+            free(xml);
+            xml = NULL;
+        }
+        closedir(d);
+    }
+    free(dir);
+    return m;
+}
+
 /* The child's work on one file: X count, then J reason or L count and E/S per process. */
 static void child(const char *path, FILE *f)
 {
@@ -108,9 +175,11 @@ static void child(const char *path, FILE *f)
     }
     snprintf(num, sizeof(num), "%zu", doc->n_processes);
     report(f, 'L', num, NULL);
+    struct resolver_state rs = {.path = path, .self = doc};
+    struct conf_resolver res = {.find = resolve, .arg = &rs};
     for (size_t i = 0; i < doc->n_processes && exec > 0; i++) {
         struct conf_run run;
-        conf_drive(doc->processes[i], &run);
+        conf_drive(doc->processes[i], &res, &run);
         if (run.ended) {
             report(f, 'E', NULL, NULL);
         } else {
@@ -121,6 +190,9 @@ static void child(const char *path, FILE *f)
             free(why);
         }
     }
+    for (size_t i = 0; i < rs.n_extra; i++)
+        fl_bpmn_doc_free(rs.extra[i]);
+    free(rs.extra);
     fl_bpmn_doc_free(doc);
     free(xml);
 }

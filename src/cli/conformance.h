@@ -40,8 +40,17 @@ struct conf_run {
     char reason[768];   /* why it stopped otherwise: "incident: ...", "step bound", ... */
 };
 
-/* Drive a fresh instance of m as described above; fills out. Never fails. */
-void conf_drive(const struct fl_model *m, struct conf_run *out);
+/* Finds the model a call activity calls by process key (the same document first, then
+ * the files beside it); NULL when there is none. The drive does not free it. */
+struct conf_resolver {
+    const struct fl_model *(*find)(void *arg, const char *key);
+    void *arg;
+};
+
+/* Drive a fresh instance of m as described above, in a small world of instances: call
+ * activities start their called process (found through res, may be NULL), signals reach
+ * every instance, awaited messages are correlated. Fills out. Never fails. */
+void conf_drive(const struct fl_model *m, const struct conf_resolver *res, struct conf_run *out);
 
 /* Count text (copied; example copied) in rs. */
 void conf_reasons_add(struct conf_reasons *rs, const char *text, const char *example);
