@@ -227,11 +227,14 @@ struct fl_engine_ctx {
     void *calendar_arg;
     /* Evaluate decision `decision_id` (a deployed DMN decision) over vars for a business
      * rule task: *result a new reference (single output: its value; several outputs: a
-     * context; several rules matched under COLLECT/RULE ORDER: a list). FL_ENOTFOUND no such
-     * decision; other errors say why. NULL = no decisions (business rule tasks without a job
-     * type raise an incident). Supplied by the service. */
-    int (*decide)(void *arg, const char *decision_id, const struct fl_value *vars, int64_t now_ms,
-                  struct fl_value **result, struct fl_error *err);
+     * context; several rules matched under COLLECT/RULE ORDER: a list). result_map is the
+     * task's camunda:mapDecisionResult ("singleEntry", "singleResult", "collectEntries",
+     * "resultList"; NULL = the shape above). FL_ENOTFOUND no such decision; other errors say
+     * why. NULL = no decisions (business rule tasks without a job type raise an incident).
+     * Supplied by the service. */
+    int (*decide)(void *arg, const char *decision_id, const char *result_map,
+                  const struct fl_value *vars, int64_t now_ms, struct fl_value **result,
+                  struct fl_error *err);
     void *decide_arg;
 };
 

@@ -256,6 +256,8 @@ struct fl_node {
     size_t n_inputs, n_outputs;
     char *decision_ref;          /* BUSINESS_RULE_TASK: decision id (zeebe:calledDecision
                                     decisionId, camunda:decisionRef); "=expr" allowed */
+    char *decision_map;          /* BUSINESS_RULE_TASK: camunda:mapDecisionResult
+                                    ("singleEntry"...), NULL: DMN's own result shape */
     bool for_compensation;       /* isForCompensation: runs only as a compensation handler */
     uint32_t compensation;       /* activity: its compensation handler (through the compensate
                                     boundary event's association), or FL_NONE */

@@ -111,14 +111,28 @@ struct fl_deploy_result {
     uint64_t definition_id;
     bool created; /* false when the same XML was already the latest version */
     size_t n_warnings;
+    bool decision; /* a DMN decision (key = decision id, definition_id = its row), not a
+                      process (issue 5) */
 };
 
 /* Read, validate and store a BPMN document (through the writer). One result per executable
  * process, up to max_results; *n gets the count. FL_EMODEL etc. with detail in err; on
- * error nothing is stored. */
+ * error nothing is stored. A DMN document (fl_dmn_is_dmn) is read as such: one result per
+ * decision, marked decision, each stored as a new version of its decision id. */
 int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
                       struct fl_deploy_result *results, size_t max_results, size_t *n,
                       struct fl_error *err);
+
+struct fl_value;
+
+/* Evaluate the deployed decision key (version 0 = latest) over vars (a context, or NULL)
+ * at now_ms, reading the store through s -- a connection the calling thread owns (the
+ * API's reader; a snapshot is fine) -- and compiling each stored version once for the
+ * life of the service. *result a new reference, shaped as fl_dmn_evaluate says.
+ * FL_ENOTFOUND no such decision; the evaluation's errors otherwise. Any thread. */
+int fl_service_decide(struct fl_service *svc, struct fl_store *s, const char *key,
+                      int32_t version, const struct fl_value *vars, int64_t now_ms,
+                      struct fl_value **result, struct fl_error *err);
 
 #define FL_SERVICE_BATCH_BUCKETS 12 /* 1, 2, 4, ... 2048+ */
 

@@ -92,6 +92,29 @@ int fl_store_definition_list(struct fl_store *s, struct fl_definition_row **rows
 void fl_definition_row_release(struct fl_definition_row *r);
 void fl_definition_rows_free(struct fl_definition_row *rows, size_t n);
 
+/* ---- decisions (DMN, issue 5) ----
+ * A decision is stored by its id (key) with versions, as processes are: the row holds the
+ * whole DMN document it came from (its required decisions live there too). Rows are
+ * struct fl_definition_row. */
+
+/* Store decision key of document xml as a new version, unless the latest version of key
+ * has the same XML (then *created is false and *out describes that one). */
+int fl_store_decision_put(struct fl_store *s, const char *key, const char *name, const char *xml,
+                          size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                          bool *created, struct fl_error *err);
+
+/* Load by key and version (0 = latest), or by id when key is NULL. FL_ENOTFOUND. */
+int fl_store_decision_get(struct fl_store *s, const char *key, int32_t version, uint64_t id,
+                          struct fl_definition_row *out, struct fl_error *err);
+
+/* Id and checksum (65 bytes, hex) of the latest version of key, without its XML. */
+int fl_store_decision_head(struct fl_store *s, const char *key, uint64_t *id, char checksum[65],
+                           struct fl_error *err);
+
+/* Every version of every decision, newest first; xml is left empty. */
+int fl_store_decision_list(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
+                           struct fl_error *err);
+
 /* ---- instances ---- */
 
 /* Load an instance's state (row, tokens in id order, variables in name order, pending

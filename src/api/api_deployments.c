@@ -1,5 +1,6 @@
 /* POST /api/v1/deployments: the body is BPMN 2.0 XML; every executable process in it is
- * stored as a new version of its key (or recognised as the current one). The deploy
+ * stored as a new version of its key (or recognised as the current one). A DMN document
+ * is deployed the same way, decision by decision (answered under "decisions"). The deploy
  * waits on the calling MHD thread for the writer: deployments are rare administrator
  * actions, so suspending the connection would buy nothing here. */
 #include <string.h>
@@ -30,6 +31,33 @@ static void warnings_json(struct fl_buf *b, const struct fl_model *m)
     fl_buf_addc(b, ']');
 }
 
+/* The answer to a DMN deployment: its decisions, and no processes. */
+static int decisions_json(struct api_req *r, const struct fl_deploy_result *res, size_t n)
+{
+    bool any_created = false;
+    for (size_t i = 0; i < n; i++)
+        any_created |= res[i].created;
+    api_json_begin(r, any_created ? 201 : 200);
+    fl_buf_adds(&r->out, "{\"processes\":[],\"decisions\":[");
+    for (size_t i = 0; i < n; i++) {
+        bool f = true;
+        if (i)
+            fl_buf_addc(&r->out, ',');
+        fl_buf_addc(&r->out, '{');
+        api_jkey(&r->out, &f, "key");
+        fl_json_cstring(&r->out, res[i].key);
+        api_jkey(&r->out, &f, "version");
+        fl_buf_addf(&r->out, "%d", (int)res[i].version);
+        api_jkey(&r->out, &f, "decision_id");
+        fl_buf_addf(&r->out, "%llu", (unsigned long long)res[i].definition_id);
+        api_jkey(&r->out, &f, "created");
+        fl_buf_adds(&r->out, res[i].created ? "true" : "false");
+        fl_buf_addc(&r->out, '}');
+    }
+    fl_buf_adds(&r->out, "]}");
+    return API_DONE;
+}
+
 int api_deploy(struct api_req *r)
 {
     struct fl_deploy_result res[MAX_PROCESSES];
@@ -41,10 +69,13 @@ int api_deploy(struct api_req *r)
 
     fl_error_clear(&e);
     if (r->body.len == 0)
-        return api_problemf(r, FL_EINVAL, NULL, "the body must be a BPMN 2.0 XML document");
+        return api_problemf(r, FL_EINVAL, NULL,
+                            "the body must be a BPMN 2.0 or DMN XML document");
     rc = fl_service_deploy(r->srv->svc, r->body.ptr, r->body.len, res, MAX_PROCESSES, &n, &e);
     if (rc != 0)
         return api_problem(r, rc, &e);
+    if (n > 0 && res[0].decision)
+        return decisions_json(r, res, n);
     /* The lint warnings' text (the service reports only their count). */
     if (fl_bpmn_read(r->body.ptr, r->body.len, &doc, &e) != 0)
         doc = NULL;

@@ -231,6 +231,9 @@ int api_process_list(struct api_req *r);
 int api_process_get(struct api_req *r);
 int api_process_versions(struct api_req *r);
 int api_process_xml(struct api_req *r);
+/* DMN decisions (api_decisions.c) */
+int api_decision_list(struct api_req *r);
+int api_decision_evaluate(struct api_req *r);
 int api_instance_start(struct api_req *r);
 int api_instance_list(struct api_req *r);
 int api_instance_get(struct api_req *r);

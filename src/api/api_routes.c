@@ -15,6 +15,8 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/processes/{key}", api_process_get, 0},
     {"GET", "/api/v1/processes/{key}/versions", api_process_versions, 0},
     {"GET", "/api/v1/processes/{key}/xml", api_process_xml, 0},
+    {"GET", "/api/v1/decisions", api_decision_list, 0},
+    {"POST", "/api/v1/decisions/{key}/evaluate", api_decision_evaluate, 0},
     {"POST", "/api/v1/instances", api_instance_start, 0},
     {"GET", "/api/v1/instances", api_instance_list, 0},
     {"GET", "/api/v1/instances/{id}", api_instance_get, 0},

@@ -34,6 +34,7 @@ extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel,
     cli_cmd_conformance;
 extern const struct cli_command cli_cmd_control;
 extern const struct cli_command cli_cmd_message, cli_cmd_signal; /* cmd_message.c */
+extern const struct cli_command cli_cmd_decide; /* DMN decisions (cmd_decide.c) */
 extern const struct cli_command cli_cmd_notifications;
 /* job workers and incidents (cmd_jobs.c) */
 extern const struct cli_command cli_cmd_jobs, cli_cmd_incidents;

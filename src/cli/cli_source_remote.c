@@ -229,6 +229,29 @@ static int remote_deploy(struct cli_source *src, const char *xml, size_t len,
         fl_definition_row_release(&d);
         (*n)++;
     }
+    /* a DMN document answers with its decisions */
+    list = fl_value_context_get(doc, "decisions", 9);
+    for (size_t i = 0; list && i < fl_value_list_len(list) && *n < max; i++) {
+        const struct fl_value *p = fl_value_list_at(list, i);
+        const struct fl_value *key = fl_value_context_get(p, "key", 3);
+        const struct fl_value *created = fl_value_context_get(p, "created", 7);
+        struct fl_deploy_result *res = &results[*n];
+        const char *k = fl_value_str(key, NULL);
+        int64_t version = 0;
+        uint64_t id = 0;
+        if (!k || fl_value_to_int64(fl_value_context_get(p, "version", 7), &version) != 0 ||
+            (rc = cli_remote_id(p, "decision_id", &id, err))) {
+            rc = rc ? rc : fl_error_set(err, FL_EINVAL, "the deployment answer has a bad decision");
+            goto out;
+        }
+        memset(res, 0, sizeof(*res));
+        snprintf(res->key, sizeof(res->key), "%s", k);
+        res->version = (int32_t)version;
+        res->definition_id = id;
+        res->created = created && fl_value_is_true(created);
+        res->decision = true;
+        (*n)++;
+    }
 out:
     fl_value_unref(doc);
     return rc;

@@ -8,16 +8,18 @@
 #include "cli/cli.h"
 #include "cli/cli_source.h"
 #include "flowd/alloc.h"
+#include "flowd/dmn.h"
 #include "flowd/model.h"
 
 #define MAX_PROCESSES 64 /* executable processes reported per document */
 
 static const char deploy_usage[] =
-    "usage: flowd deploy [options] FILE.bpmn\n\n"
+    "usage: flowd deploy [options] FILE.bpmn|FILE.dmn\n\n"
     "Read a BPMN 2.0 file and deploy each executable process in it. A changed model\n"
     "becomes a new version of its process; deploying the same XML again is reported as\n"
-    "\"unchanged\" and keeps the version. FILE may be - for standard input. Files larger\n"
-    "than 8 MiB are refused.\n";
+    "\"unchanged\" and keeps the version. A DMN file (1.1 to 1.5) deploys each of its\n"
+    "decisions the same way, as a version of its decision id (see `flowd decide`). FILE\n"
+    "may be - for standard input. Files larger than 8 MiB are refused.\n";
 
 /* Warnings of the models in doc, printed on stderr or added to j. */
 static void warnings(const char *path, const struct fl_bpmn_doc *doc, const char *key,
@@ -45,6 +47,51 @@ static void warnings(const char *path, const struct fl_bpmn_doc *doc, const char
             }
         }
     }
+}
+
+/* A DMN document: each decision becomes a version of its id. */
+static int deploy_dmn(const struct cli_common *c, const char *path, const char *xml, size_t len)
+{
+    struct fl_deploy_result results[MAX_PROCESSES];
+    struct fl_dmn_doc *doc = NULL;
+    struct cli_source *src = NULL;
+    struct fl_error err;
+    struct cli_json j;
+    size_t n = 0;
+    int rc;
+
+    fl_error_clear(&err);
+    if ((rc = fl_dmn_read(xml, len, &doc, &err)) != 0)
+        return cli_fail_in(path, rc, &err);
+    fl_dmn_doc_free(doc);
+    if ((rc = cli_source_open(c, &src, &err)) != 0)
+        return cli_fail(rc, &err);
+    rc = src->ops->deploy(src, xml, len, results, MAX_PROCESSES, &n, &err);
+    cli_source_close(src);
+    if (rc)
+        return cli_fail_in(path, rc, &err);
+    if (c->json) {
+        cli_json_init(&j);
+        cli_json_object(&j, NULL);
+        cli_json_array(&j, "deployed");
+        cli_json_end(&j);
+        cli_json_array(&j, "decisions");
+        for (size_t i = 0; i < n; i++) {
+            cli_json_object(&j, NULL);
+            cli_json_str(&j, "key", results[i].key);
+            cli_json_int(&j, "version", results[i].version);
+            cli_json_uint(&j, "decision_id", results[i].definition_id);
+            cli_json_bool(&j, "created", results[i].created);
+            cli_json_end(&j);
+        }
+        cli_json_end(&j);
+        cli_json_end(&j);
+        return (rc = cli_json_emit(&j)) ? cli_fail(rc, NULL) : 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        printf("%s decision %s version %d\n", results[i].created ? "deployed" : "unchanged",
+               results[i].key, (int)results[i].version);
+    return 0;
 }
 
 static int run_deploy(const struct cli_command *cmd, int argc, char **argv)
@@ -75,6 +122,10 @@ static int run_deploy(const struct cli_command *cmd, int argc, char **argv)
     rc = cli_read_file(path, FL_BPMN_MAX_BYTES, &xml, &len, &err);
     if (rc) {
         ex = cli_fail(rc, &err);
+        goto out;
+    }
+    if (fl_dmn_is_dmn(xml, len)) {
+        ex = deploy_dmn(&c, path, xml, len);
         goto out;
     }
     rc = fl_bpmn_read(xml, len, &doc, &err);

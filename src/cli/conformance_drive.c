@@ -341,6 +341,22 @@ static void root_start(const struct fl_model *m, struct fl_command *cmd)
         cmd->start_node_id = m->nodes[m->message_starts[0]].id;
 }
 
+/* The corpora hold no DMN documents: in auto-drive every decision answers null, as every
+ * job is completed with no variables. */
+static int drive_decide(void *arg, const char *decision_id, const char *result_map,
+                        const struct fl_value *vars, int64_t now_ms, struct fl_value **result,
+                        struct fl_error *err)
+{
+    (void)arg;
+    (void)decision_id;
+    (void)result_map;
+    (void)vars;
+    (void)now_ms;
+    (void)err;
+    *result = fl_value_null();
+    return 0;
+}
+
 void conf_drive(const struct fl_model *m, const struct conf_resolver *res, struct conf_run *out)
 {
     struct world w;
@@ -355,6 +371,7 @@ void conf_drive(const struct fl_model *m, const struct conf_resolver *res, struc
     w.ctx.now_ms = 1767225600000; /* 2026-01-01T00:00:00Z */
     w.ctx.next_id = drive_next_id;
     w.ctx.id_arg = &w;
+    w.ctx.decide = drive_decide;
     w.res = res;
     fl_effects_init(&fx);
     root_start(m, &cmd);

@@ -11,7 +11,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_deploy,   &cli_cmd_definitions, &cli_cmd_start,      &cli_cmd_tasks,
     &cli_cmd_complete, &cli_cmd_action,      &cli_cmd_instances,  &cli_cmd_show,
     &cli_cmd_user,     &cli_cmd_role,        &cli_cmd_department, &cli_cmd_token,
-    &cli_cmd_serve,    &cli_cmd_routes,      &cli_cmd_feel,
+    &cli_cmd_serve,    &cli_cmd_routes,      &cli_cmd_feel,      &cli_cmd_decide,
     &cli_cmd_conformance, &cli_cmd_notifications, &cli_cmd_control,
     &cli_cmd_calendar,
     &cli_cmd_message,  &cli_cmd_signal,

@@ -285,6 +285,11 @@ static int parse(struct fl__bpmn_reader *rd)
     return rc;
 }
 
+int fl__bpmn_parse(struct fl__bpmn_reader *rd)
+{
+    return parse(rd);
+}
+
 int fl_bpmn_read(const char *xml, size_t len, struct fl_bpmn_doc **out, struct fl_error *err)
 {
     struct fl__bpmn_reader rd;

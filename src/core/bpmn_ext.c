@@ -561,27 +561,6 @@ out:
     return rc;
 }
 
-/* Business rule task: the decision it evaluates (a job when it has a job type). */
-static int read_decision(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
-{
-    xmlNode *cd = ext ? child(ext, FL__NS_ZEEBE, "calledDecision") : NULL;
-    int rc;
-    if (cd) {
-        if ((rc = take_attr(p, cd, "decisionId", NULL, n->id, &n->decision_ref)) < 0 ||
-            (rc = take_attr(p, cd, "resultVariable", NULL, n->id, &n->result_variable)) < 0)
-            return rc;
-    }
-    if ((rc = take_attr(p, el, "decisionRef", FL__NS_CAMUNDA, n->id, &n->decision_ref)) < 0 ||
-        (rc = take_attr(p, el, "resultVariable", FL__NS_CAMUNDA, n->id, &n->result_variable)) < 0)
-        return rc;
-    if (!n->job_type && !n->decision_ref)
-        return fl__bpmn_fail(p->rd, el, FL_EMODEL,
-                             "businessRuleTask '%s' names no decision (zeebe:calledDecision "
-                             "decisionId or camunda:decisionRef) and no job type",
-                             n->id);
-    return 0;
-}
-
 int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
 {
     xmlNode *ext = child(el, FL__NS_BPMN, "extensionElements"), *c;
@@ -620,10 +599,6 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
         if ((rc = read_job(p, el, ext, n)) == 0)
             rc = fl__bpmn_read_event(p, el, n);
         break;
-    case FL_NODE_BUSINESS_RULE_TASK:
-        if ((rc = read_job(p, el, ext, n)) == 0)
-            rc = read_decision(p, el, ext, n);
-        break;
     case FL_NODE_RECEIVE_TASK:
     case FL_NODE_CATCH_EVENT:
     case FL_NODE_BOUNDARY_EVENT:
@@ -640,6 +615,10 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
         break;
     case FL_NODE_SCRIPT_TASK:
         rc = read_script_task(p, el, ext, n);
+        break;
+    case FL_NODE_BUSINESS_RULE_TASK: /* a job when it has a job type, else a decision */
+        if ((rc = read_job(p, el, ext, n)) == 0 && !n->job_type)
+            rc = fl__bpmn_read_decision(p, el, ext, n);
         break;
     case FL_NODE_TIMER_START:
     case FL_NODE_TIMER_CATCH:

@@ -108,6 +108,10 @@ int fl__bpmn_claim_id(struct fl__bpmn_reader *rd, const xmlNode *node, const cha
 /* Split a comma-separated list into l (items trimmed, empty ones skipped). */
 void fl__bpmn_split_list(const char *s, struct fl_strlist *l);
 
+/* Parse rd->xml (rd->len bytes) into rd->doc safely and quietly (the DMN reader shares
+ * it); FL_EPARSE with the line and column of malformed XML in rd->err. */
+int fl__bpmn_parse(struct fl__bpmn_reader *rd);
+
 /* True when an expression language name means FEEL. */
 bool fl__bpmn_lang_is_feel(const char *lang);
 
@@ -205,6 +209,11 @@ bool fl__bpmn_is_activity(enum fl_node_kind k);
 /* Fill children, sub_start, event_starts of subprocesses and top, event_starts,
  * message_starts and timer_starts of the model. */
 void fl__bpmn_fill_scopes(struct fl__bpmn_proc *p);
+/* ---- bpmn_decision.c: business rule tasks ---- */
+
+/* Read the decision a business rule task without a job type evaluates: decision_ref,
+ * result_variable and decision_map (zeebe:calledDecision, camunda:decisionRef...). */
+int fl__bpmn_read_decision(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n);
 
 /* ---- bpmn_timer.c: timer events ---- */
 

@@ -106,6 +106,7 @@ static int node_kind(struct fl__bpmn_proc *p, const xmlNode *el, enum fl_node_ki
         {"manualTask", FL_NODE_MANUAL_TASK},
         {"serviceTask", FL_NODE_SERVICE_TASK},
         {"scriptTask", FL_NODE_SCRIPT_TASK},
+        {"businessRuleTask", FL_NODE_BUSINESS_RULE_TASK},
         {"exclusiveGateway", FL_NODE_EXCLUSIVE_GW},
         {"parallelGateway", FL_NODE_PARALLEL_GW},
         {"inclusiveGateway", FL_NODE_INCLUSIVE_GW},

@@ -154,6 +154,12 @@ int fl__resolve_check(const struct fl_model *m, const struct fl_instance *inst,
  * then retry its node (entering or leaving it as when the incident was raised; a service
  * task's new job gets cmd->retries, 0 = the model's) and run the instance on. */
 void fl__resolve_apply(struct fl__run *r, const struct fl_command *cmd, size_t ti);
+/* ---- business rule tasks (engine_decision.c) ---- */
+
+/* A token enters a business rule task without a job type: evaluate its decision through
+ * ctx->decide over the variables the token sees, set the result variable, emit
+ * decision_evaluated and move on; or raise an incident naming the decision. */
+void fl__run_decision(struct fl__run *r, const struct fl__mover *mv);
 
 /* ---- control points (engine_control.c) ---- */
 

@@ -630,8 +630,13 @@ static void enter(struct fl__run *r, const struct fl__mover *in)
     case FL_NODE_SERVICE_TASK:
         fl__enter_service_task(r, mv);
         return;
-    case FL_NODE_SEND_TASK:
     case FL_NODE_BUSINESS_RULE_TASK:
+        if (node->job_type)
+            fl__enter_service_task(r, mv);
+        else
+            fl__run_decision(r, mv);
+        return;
+    case FL_NODE_SEND_TASK:
         if (node->job_type) { /* done by a worker, as a service task */
             fl__enter_service_task(r, mv);
             return;

@@ -167,7 +167,7 @@ const char *fl_engine_unsupported(const struct fl_model *m, uint32_t i)
     case FL_NODE_EVENT_GW:
         return message_unsupported(m, n);
     case FL_NODE_BUSINESS_RULE_TASK:
-        return n->job_type ? NULL : "business rule tasks with a decision are not supported yet";
+        return NULL; /* a job, or a decision through ctx->decide (engine_decision.c) */
     case FL_NODE_INCLUSIVE_GW:
         return NULL;
     case FL_NODE_THROW_EVENT:

@@ -196,6 +196,7 @@ void fl_model_free(struct fl_model *m)
             free(n->job_headers[k].value);
         }
         free(n->job_headers);
+        free(n->decision_map);
     }
     free(m->top);
     free(m->event_starts);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "flowd/alloc.h"
+#include "flowd/dmn.h"
 #include "flowd/model.h"
 #include "flowd/value.h"
 #include "service/service_int.h"
@@ -47,6 +48,7 @@ int fl_service_open(const struct fl_service_options *opt, struct fl_service **ou
     fl__inst_cache_init(&svc->instances,
                         opt->instance_cache ? opt->instance_cache : DEFAULT_INSTANCE_CACHE);
     pthread_mutex_init(&svc->lock, NULL);
+    svc->decisions = fl__dec_cache_new();
     pthread_cond_init(&svc->not_empty, NULL);
     pthread_cond_init(&svc->not_full, NULL);
     svc->jobs = fl__jobs_new();
@@ -95,6 +97,7 @@ void fl_service_close(struct fl_service *svc)
     fl__inst_cache_release(&svc->instances);
     fl__model_cache_release(&svc->models);
     fl__cal_cache_release(&svc->calendars);
+    fl__dec_cache_free(svc->decisions);
     free(svc->touched);
     pthread_cond_destroy(&svc->not_full);
     pthread_cond_destroy(&svc->not_empty);
@@ -283,14 +286,78 @@ int fl_service_run(struct fl_service *svc, const struct fl_command *cmd, struct 
     return rc;
 }
 
+/* Hand a checked deployment to the writer and wait for it; frees d's arrays. */
+static int submit_deploy(struct fl_service *svc, struct fl__svc_deploy *d, size_t *n,
+                         struct fl_error *err)
+{
+    struct fl__svc_cmd *q = fl_calloc(1, sizeof(*q));
+    struct waiter w;
+    int rc;
+
+    q->kind = FL__SVC_DEPLOY;
+    q->deploy = d;
+    waiter_init(&w);
+    q->cb = waiter_cb;
+    q->arg = &w;
+    if ((rc = fl__svc_enqueue(svc, q)) != 0) {
+        fl_error_set(err, rc, "service is shutting down");
+    } else {
+        waiter_wait(&w);
+        rc = w.res.rc;
+        if (rc) {
+            if (err)
+                *err = w.res.err;
+        } else {
+            *n = d->n_out;
+        }
+    }
+    waiter_release(&w);
+    for (size_t i = 0; i < d->n_processes; i++) {
+        free(d->keys[i]);
+        free(d->names[i]);
+    }
+    free(d->keys);
+    free(d->names);
+    free(d->n_warnings);
+    return rc;
+}
+
+/* A DMN document: each decision becomes a version of its id (checked here, on the
+ * caller's thread, like a BPMN model). */
+static int deploy_dmn(struct fl_service *svc, const char *xml, size_t len,
+                      struct fl_deploy_result *results, size_t max_results, size_t *n,
+                      struct fl_error *err)
+{
+    struct fl_dmn_doc *doc = NULL;
+    struct fl__svc_deploy d;
+    int rc;
+
+    memset(&d, 0, sizeof(d));
+    if ((rc = fl_dmn_read(xml, len, &doc, err)) != 0)
+        return rc;
+    d.xml = xml;
+    d.len = len;
+    d.dmn = true;
+    d.n_processes = doc->n_decisions;
+    d.keys = fl_calloc(d.n_processes, sizeof(char *));
+    d.names = fl_calloc(d.n_processes, sizeof(char *));
+    d.n_warnings = fl_calloc(d.n_processes, sizeof(size_t));
+    for (size_t i = 0; i < d.n_processes; i++) {
+        d.keys[i] = fl_strdup(doc->decisions[i].id);
+        d.names[i] = fl_strdup(doc->decisions[i].name);
+    }
+    fl_dmn_doc_free(doc);
+    d.results = results;
+    d.max_results = max_results;
+    return submit_deploy(svc, &d, n, err);
+}
+
 int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
                       struct fl_deploy_result *results, size_t max_results, size_t *n,
                       struct fl_error *err)
 {
     struct fl_bpmn_doc *doc = NULL;
     struct fl__svc_deploy d;
-    struct fl__svc_cmd *q;
-    struct waiter w;
     int rc;
 
     *n = 0;
@@ -299,6 +366,8 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
         return fl_error_set(err, FL_EINVAL, "nothing to deploy");
     /* Validate on the caller's thread: a bad model never reaches the writer. (libxml2 was
      * initialised once in fl_service_open, so this parse may race the writer's.) */
+    if (fl_dmn_is_dmn(xml, len))
+        return deploy_dmn(svc, xml, len, results, max_results, n, err);
     if ((rc = fl_bpmn_read(xml, len, &doc, err)) != 0)
         return rc;
     if (doc->n_processes == 0) {
@@ -319,34 +388,7 @@ int fl_service_deploy(struct fl_service *svc, const char *xml, size_t len,
     fl_bpmn_doc_free(doc);
     d.results = results;
     d.max_results = max_results;
-
-    q = fl_calloc(1, sizeof(*q));
-    q->kind = FL__SVC_DEPLOY;
-    q->deploy = &d;
-    waiter_init(&w);
-    q->cb = waiter_cb;
-    q->arg = &w;
-    if ((rc = fl__svc_enqueue(svc, q)) != 0) {
-        fl_error_set(err, rc, "service is shutting down");
-    } else {
-        waiter_wait(&w);
-        rc = w.res.rc;
-        if (rc) {
-            if (err)
-                *err = w.res.err;
-        } else {
-            *n = d.n_out;
-        }
-    }
-    waiter_release(&w);
-    for (size_t i = 0; i < d.n_processes; i++) {
-        free(d.keys[i]);
-        free(d.names[i]);
-    }
-    free(d.keys);
-    free(d.names);
-    free(d.n_warnings);
-    return rc;
+    return submit_deploy(svc, &d, n, err);
 }
 
 void fl_service_stats(struct fl_service *svc, struct fl_service_stats *out)

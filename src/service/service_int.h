@@ -22,6 +22,7 @@ struct fl__svc_deploy {
     size_t *n_warnings;
     size_t n_processes;
     struct fl_deploy_result *results; /* caller's array */
+    bool dmn; /* keys are the decisions of a DMN document (issue 5) */
     size_t max_results;
     size_t n_out;
 };
@@ -114,7 +115,22 @@ struct fl_service {
     struct fl__cal_cache calendars;
     int64_t message_ttl_ms; /* default time to live of published messages; 0 = none */
     struct fl__jobs *jobs; /* job activation and long polls (jobs.c, job_wait.c) */
+    struct fl__dec_cache *decisions; /* compiled DMN documents (decisions.c), any thread */
 };
+
+/* ---- DMN decisions (decisions.c) ---- */
+struct fl__dec_cache;
+
+/* A new, empty cache of compiled decisions (its own lock: the writer and API threads share
+ * it); free with fl__dec_cache_free. */
+struct fl__dec_cache *fl__dec_cache_new(void);
+void fl__dec_cache_free(struct fl__dec_cache *c);
+
+/* The engine's decide hook (arg: the service): the latest version of decision_id on the
+ * writer's connection, compiled once. Writer thread only. */
+int fl__svc_decide(void *arg, const char *decision_id, const char *result_map,
+                   const struct fl_value *vars, int64_t now_ms, struct fl_value **result,
+                   struct fl_error *err);
 
 void fl__model_cache_release(struct fl__model_cache *c);
 /* Forget models added after the first n (their definitions were rolled back). */

@@ -124,12 +124,14 @@ static enum exec_outcome exec_deploy(struct fl_service *svc, struct fl__svc_cmd 
     for (size_t i = 0; i < d->n_processes; i++) {
         struct fl_definition_row row;
         bool created;
-        int rc = fl_store_definition_put(svc->store, d->keys[i], d->names[i], d->xml, d->len, now,
-                                         &row, &created, &q->res.err);
+        int rc = d->dmn ? fl_store_decision_put(svc->store, d->keys[i], d->names[i], d->xml,
+                                                d->len, now, &row, &created, &q->res.err)
+                        : fl_store_definition_put(svc->store, d->keys[i], d->names[i], d->xml,
+                                                  d->len, now, &row, &created, &q->res.err);
         if (rc)
             return fail(q, rc);
         /* A new version's timer start events replace those of the older versions. */
-        if (created &&
+        if (created && !d->dmn &&
             ((rc = fl__svc_start_timers_deploy(svc, &ctx, row.key, row.id, &q->res.err)) != 0 ||
              (rc = fl__svc_message_starts_deploy(svc, row.key, row.id, &q->res.err)) != 0)) {
             fl_definition_row_release(&row);
@@ -143,6 +145,7 @@ static enum exec_outcome exec_deploy(struct fl_service *svc, struct fl__svc_cmd 
             r->definition_id = row.id;
             r->created = created;
             r->n_warnings = d->n_warnings[i];
+            r->decision = d->dmn;
         }
         fl_definition_row_release(&row);
     }
@@ -191,6 +194,8 @@ void fl__svc_engine_ctx(struct fl_service *svc, struct fl_engine_ctx *ctx)
     ctx->id_arg = svc;
     ctx->calendar_add = fl__svc_calendar_add;
     ctx->calendar_arg = svc;
+    ctx->decide = fl__svc_decide;
+    ctx->decide_arg = svc;
 }
 
 int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct fl_effects *fx,

@@ -40,6 +40,18 @@
                " FROM definitions WHERE id = ?1")                                                  \
     X(DEF_LIST, "SELECT id, key, version, name, xml, checksum, deployed_at"                        \
                 " FROM definitions ORDER BY id DESC")                                              \
+    X(DEC_LATEST, "SELECT id, version, xml FROM decisions WHERE key = ?1"                          \
+                  " ORDER BY version DESC LIMIT 1")                                                \
+    X(DEC_INSERT, "INSERT INTO decisions(key, version, name, xml, checksum, deployed_at)"          \
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                                               \
+    X(DEC_GET_ID, "SELECT id, key, version, name, xml, checksum, deployed_at"                      \
+                  " FROM decisions WHERE id = ?1")                                                 \
+    X(DEC_GET_KEY, "SELECT id, key, version, name, xml, checksum, deployed_at FROM decisions"      \
+                   " WHERE key = ?1 AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1")   \
+    X(DEC_HEAD, "SELECT id, checksum FROM decisions WHERE key = ?1"                                \
+                " ORDER BY version DESC LIMIT 1")                                                  \
+    X(DEC_LIST, "SELECT id, key, version, name, '', checksum, deployed_at"                         \
+                " FROM decisions ORDER BY id DESC")                                                \
     X(INST_INSERT, "INSERT INTO instances(id, definition_id, business_key, status,"                \
                    " incident, started_at, ended_at, revision, started_by,"                        \
                    " parent_instance_id, parent_token_id)"                                         \
@@ -489,6 +501,17 @@ int fl__sq_session_find(struct fl_store *s, const char *hash, struct fl__session
 int fl__sq_session_touch(struct fl_store *s, const char *hash, int64_t now_ms,
                          struct fl_error *err);
 int fl__sq_session_delete(struct fl_store *s, const char *hash, struct fl_error *err);
+
+/* DMN decisions, in sqlite_decision.c (rows as definitions: key = decision id). */
+int fl__sq_decision_put(struct fl_store *s, const char *key, const char *name, const char *xml,
+                        size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                        bool *created, struct fl_error *err);
+int fl__sq_decision_get(struct fl_store *s, const char *key, int32_t version, uint64_t id,
+                        struct fl_definition_row *out, struct fl_error *err);
+int fl__sq_decision_head(struct fl_store *s, const char *key, uint64_t *id, char checksum[65],
+                         struct fl_error *err);
+int fl__sq_decision_list(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
+                         struct fl_error *err);
 
 /* Business calendars, in sqlite_calendar.c. */
 int fl__sq_calendar_put(struct fl_store *s, const char *name, const char *json, int64_t now_ms,

@@ -234,6 +234,11 @@ static const char *const migrations[] = {
     "CREATE INDEX jobs_instance ON jobs (instance_id);"
     "ALTER TABLE incidents ADD COLUMN leaving INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX incidents_instance ON incidents (instance_id);",
+    /* 11: DMN decisions, by decision id with versions; each row keeps its whole document */
+    "CREATE TABLE decisions ("
+    " id INTEGER PRIMARY KEY, key TEXT NOT NULL, version INTEGER NOT NULL, name TEXT,"
+    " xml BLOB NOT NULL, checksum TEXT NOT NULL, deployed_at INTEGER NOT NULL,"
+    " UNIQUE (key, version));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -56,6 +56,16 @@ struct fl_store_ops {
                           struct fl_definition_row *out, struct fl_error *err);
     int (*definition_list)(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
                            struct fl_error *err);
+    /* DMN decisions (issue 5): rows as definitions, key = decision id */
+    int (*decision_put)(struct fl_store *s, const char *key, const char *name, const char *xml,
+                        size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                        bool *created, struct fl_error *err);
+    int (*decision_get)(struct fl_store *s, const char *key, int32_t version, uint64_t id,
+                        struct fl_definition_row *out, struct fl_error *err);
+    int (*decision_head)(struct fl_store *s, const char *key, uint64_t *id, char checksum[65],
+                         struct fl_error *err);
+    int (*decision_list)(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
+                         struct fl_error *err);
 
     int (*instance_load)(struct fl_store *s, uint64_t id, struct fl_instance **out,
                          struct fl_error *err);
