@@ -1,10 +1,10 @@
 /* Boundary events of resting activities, and cancelling what runs inside an activity or
  * scope. An activity at rest (a task with its task or job, a subprocess or call activity
  * waiting in state SCOPE) carries its boundary events: timers (engine_timer_event.c),
- * message and signal subscriptions (engine_message.c, opened from fl__boundary_rest),
- * conditional boundaries evaluated once it rests and after variable changes, and
- * error/escalation boundaries that propagation (engine_error.c) finds. Firing one either
- * interrupts the activity -- everything inside it is cancelled and its token leaves
+ * message and signal subscriptions opened here when it starts resting and closed when it
+ * leaves, conditional boundaries evaluated on rest and after variable changes, and
+ * error/escalation/cancel boundaries that propagation (engine_error.c) finds. Firing one
+ * either interrupts the activity -- everything inside it is cancelled and its token leaves
  * through the boundary event -- or sends a new token out while the activity goes on. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +107,13 @@ void fl__boundary_trigger(struct fl__run *r, size_t k, uint32_t b, bool interrup
     fl__run_push(r, &out);
 }
 
-/* ---- names and codes ---- */
+/* ---- message and signal subscriptions ---- */
+
+static bool subscribes(const struct fl_node *b)
+{
+    return b->kind == FL_NODE_BOUNDARY_EVENT && b->event &&
+           (b->event->trigger == FL_TRIGGER_MESSAGE || b->event->trigger == FL_TRIGGER_SIGNAL);
+}
 
 int fl__eval_text(struct fl__run *r, const char *text, const struct fl_value *vars,
                      const char **out, char *why, size_t why_len)
@@ -155,11 +161,108 @@ int fl__eval_text(struct fl__run *r, const char *text, const struct fl_value *va
     return rc;
 }
 
+/* Name and key of the subscription of boundary b for token (id, scope); -1 when one
+ * cannot be evaluated, after raising an incident at mv if `raise`. */
+static int sub_texts(struct fl__run *r, const struct fl__mover *mv, bool raise,
+                     const struct fl_node *b, const char **name, const char **key)
+{
+    struct fl_value *vars = fl__run_vars(r, mv->id, mv->scope);
+    char why[300];
+    int rc = 0;
+
+    if (fl__eval_text(r, b->event->name, vars, name, why, sizeof(why)) < 0) {
+        if (raise)
+            fl__run_incident(r, mv, 0, "%s name of boundary event '%s' (%s) %s",
+                             fl_trigger_name(b->event->trigger), b->id, b->event->name, why);
+        rc = -1;
+    } else if (b->event->trigger == FL_TRIGGER_MESSAGE &&
+               fl__eval_text(r, b->event->correlation_key, vars, key, why, sizeof(why)) < 0) {
+        if (raise)
+            fl__run_incident(r, mv, 0, "correlation key of boundary event '%s' (%s) %s", b->id,
+                             b->event->correlation_key, why);
+        rc = -1;
+    } else if (!*name || !(*name)[0]) {
+        if (raise)
+            fl__run_incident(r, mv, 0, "boundary event '%s' has no %s name", b->id,
+                             fl_trigger_name(b->event->trigger));
+        rc = -1;
+    }
+    if (b->event->trigger != FL_TRIGGER_MESSAGE)
+        *key = NULL;
+    fl_value_unref(vars);
+    return rc;
+}
+
+int fl__boundary_check(struct fl__run *r, const struct fl__mover *mv)
+{
+    const struct fl_node *a = &r->m->nodes[mv->node];
+    for (uint32_t i = 0; i < a->n_boundaries; i++) {
+        const struct fl_node *b = &r->m->nodes[a->boundaries[i]];
+        const char *name = NULL, *key = NULL;
+        if (subscribes(b) && sub_texts(r, mv, true, b, &name, &key) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void sub_open(struct fl__run *r, const struct fl__mover *mv, uint32_t bi, const char *name,
+                     const char *key)
+{
+    const struct fl_node *b = &r->m->nodes[bi];
+    struct fl_instance *inst = r->inst;
+    struct fl_subscription *s;
+    struct fl_effect *e;
+
+    fl_grow(&inst->subs, &inst->cap_subs, inst->n_subs + 1, sizeof(*inst->subs));
+    s = &inst->subs[inst->n_subs++];
+    memset(s, 0, sizeof(*s));
+    s->id = fl__run_id(r, FL_ID_SUBSCRIPTION);
+    s->instance_id = inst->id;
+    s->token_id = mv->id;
+    s->node = bi;
+    s->trigger = (uint8_t)b->event->trigger;
+    s->interrupting = b->cancel_activity;
+    s->name = fl_strdup(name);
+    s->correlation_key = fl_strdup(key);
+    e = fl__fx_push(r->fx, FL_FX_SUB_OPEN);
+    e->u.sub = *s;
+    e->u.sub.name = (char *)(uintptr_t)name; /* arena copies: the effect outlives no one */
+    e->u.sub.correlation_key = (char *)(uintptr_t)key;
+}
+
+void fl__boundary_subs_close(struct fl__run *r, uint64_t token_id)
+{
+    struct fl_instance *inst = r->inst;
+    for (size_t i = inst->n_subs; i-- > 0;) {
+        struct fl_subscription *s = &inst->subs[i];
+        struct fl_effect *e;
+        if (s->token_id != token_id || s->node >= r->m->n_nodes ||
+            r->m->nodes[s->node].kind != FL_NODE_BOUNDARY_EVENT)
+            continue;
+        e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
+        e->u.sub.id = s->id;
+        e->u.sub.instance_id = inst->id;
+        e->u.sub.token_id = token_id;
+        e->u.sub.node = s->node;
+        e->u.sub.trigger = s->trigger;
+        free(s->name);
+        free(s->correlation_key);
+        /* keep the order of the others: subscriptions are listed as they were opened */
+        memmove(s, s + 1, (inst->n_subs - i - 1) * sizeof(*s));
+        inst->n_subs--;
+    }
+}
+
 void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv)
 {
     const struct fl_node *a = &r->m->nodes[mv->node];
 
-    fl__boundary_subs_open(r, mv);
+    for (uint32_t i = 0; i < a->n_boundaries; i++) {
+        const struct fl_node *b = &r->m->nodes[a->boundaries[i]];
+        const char *name = NULL, *key = NULL;
+        if (subscribes(b) && sub_texts(r, mv, false, b, &name, &key) == 0) /* checked */
+            sub_open(r, mv, a->boundaries[i], name, key);
+    }
     /* A conditional boundary whose condition already holds fires (as Camunda evaluates it
      * when the activity is entered) -- but only once the run has drained: the activity
      * (a subprocess starting its inside) must be fully at rest before it is interrupted.

@@ -367,9 +367,13 @@ void fl__activity_cancel(struct fl__run *r, size_t k, const char *reason, bool k
  * when true (errors always interrupt). Cannot fail. */
 void fl__boundary_trigger(struct fl__run *r, size_t k, uint32_t b, bool interrupt);
 
+/* Before a token rests at an activity with boundary events: evaluate what the non-timer
+ * boundaries need (message/signal names and keys). -1 after raising an incident at mv. */
+int fl__boundary_check(struct fl__run *r, const struct fl__mover *mv);
+
 /* After the token mv rests at its activity: open the message/signal subscriptions of its
- * boundary events (fl__boundary_subs_open); conditional boundaries are evaluated when the
- * run has drained (fl__conditions_recheck). */
+ * boundary events; conditional boundaries are evaluated when the run has drained
+ * (fl__conditions_recheck). */
 void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv);
 
 /* Evaluate an event's name, code or key: "=expr" through FEEL over vars (a string, or a

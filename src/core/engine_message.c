@@ -60,7 +60,7 @@ static int eval_text(struct fl__run *r, const char *text, const struct fl_value 
     }
     fl_error_clear(&err);
     if (fl_feel_compile(src, strlen(src), &expr, &err) < 0) {
-        snprintf(why, why_len, "is not a valid expression: %s", err.msg);
+        snprintf(why, why_len, "is not a valid expression: %.200s", err.msg);
         return -1;
     }
     diag.msg[0] = '\0';
