@@ -148,6 +148,14 @@ struct fl_command {
      * caller allocated it, and the caller */
     uint64_t new_instance_id;
     uint64_t parent_instance_id, parent_token_id;
+    /* MODIFY with more instructions than one (besides target_id and start_node_id): tokens
+     * to cancel and elements to start a token before. All are checked first; then the
+     * variables merge, the starts are queued, the cancels happen, and the started tokens
+     * run -- so a modification that moves the only token elsewhere keeps the instance. */
+    const uint64_t *cancel_tokens;
+    size_t n_cancel_tokens;
+    const char *const *start_before;
+    size_t n_start_before;
 };
 
 enum fl_id_kind {

@@ -447,6 +447,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     case FL_CMD_FIRE_TIMER:
         rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
         break;
+    case FL_CMD_MODIFY:
+        rc = fl__modify_check(m, inst, cmd, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -478,6 +481,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_FIRE_TIMER:
         fl__timer_fire(&r, ti);
+        break;
+    case FL_CMD_MODIFY:
+        fl__modify_do(&r, cmd);
         break;
     default:
         do_cancel(&r, cmd);

@@ -266,6 +266,18 @@ void fl__run_set_vars(struct fl__run *r, const struct fl_value *vars, uint64_t t
 /* Drop the locals of scope (it ended): LOCALS_DEL when it had any. */
 void fl__run_drop_locals(struct fl__run *r, uint64_t scope);
 
+/* ---- modification (engine_modify.c) ---- */
+
+/* FL_CMD_MODIFY checked against inst (nothing changes): FL_ECONFLICT not active, FL_EINVAL
+ * no instruction, an unknown token or element, or one that cannot be started before;
+ * FL_EUNSUPPORTED what the engine cannot do yet (naming it). */
+int fl__modify_check(const struct fl_model *m, const struct fl_instance *inst,
+                     const struct fl_command *cmd, struct fl_error *err);
+
+/* Apply a checked FL_CMD_MODIFY: variables, starts queued, cancels; when no token is left
+ * and nothing was started, the instance ends as cancelled. The caller then runs the run. */
+void fl__modify_do(struct fl__run *r, const struct fl_command *cmd);
+
 /* ---- instance helpers (instance.c) ---- */
 
 /* Index of the token with this open task / job, or SIZE_MAX. */
