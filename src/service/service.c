@@ -130,13 +130,31 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     need = text_size(c->actor) + text_size(c->process_key) + text_size(c->business_key) +
            text_size(c->action_kind) + text_size(c->action_ref) + text_size(c->error_message) +
            text_size(c->reason) + text_size(c->control_name) + (vars.len ? vars.len + 1 : 0);
-    q = fl_malloc(sizeof(*q) + need);
+    /* MODIFY: the start event or element, and the instruction lists (aligned first). */
+    need += text_size(c->start_node_id);
+    size_t lists = c->n_cancel_tokens * sizeof(uint64_t) + c->n_start_before * sizeof(char *);
+    for (size_t i = 0; i < c->n_start_before; i++)
+        need += text_size(c->start_before[i]);
+    q = fl_malloc(sizeof(*q) + lists + need);
     memset(q, 0, sizeof(*q));
     q->kind = FL__SVC_ENGINE;
     q->cmd = *c;
     q->cmd.variables = NULL;
     q->pre_rc = pre_rc;
     p = q->text;
+    if (lists) {
+        /* text[] follows the struct at pointer alignment, so the lists come first */
+        uint64_t *ids = (uint64_t *)(void *)p;
+        const char **names = (const char **)(void *)(p + c->n_cancel_tokens * sizeof(uint64_t));
+        p += lists;
+        for (size_t i = 0; i < c->n_cancel_tokens; i++)
+            ids[i] = c->cancel_tokens[i];
+        for (size_t i = 0; i < c->n_start_before; i++)
+            names[i] = put_text(&p, c->start_before[i]);
+        q->cmd.cancel_tokens = c->n_cancel_tokens ? ids : NULL;
+        q->cmd.start_before = c->n_start_before ? names : NULL;
+    }
+    q->cmd.start_node_id = put_text(&p, c->start_node_id);
     q->cmd.actor = put_text(&p, c->actor);
     q->cmd.process_key = put_text(&p, c->process_key);
     q->cmd.business_key = put_text(&p, c->business_key);
@@ -183,6 +201,11 @@ static int enqueue(struct fl_service *svc, struct fl__svc_cmd *q)
         pthread_cond_signal(&svc->not_empty);
     pthread_mutex_unlock(&svc->lock);
     return 0;
+}
+
+int fl__svc_enqueue(struct fl_service *svc, struct fl__svc_cmd *q)
+{
+    return enqueue(svc, q);
 }
 
 int fl_service_submit(struct fl_service *svc, const struct fl_command *cmd, fl_service_cb cb,

@@ -12,7 +12,7 @@
 
 #include "flowd/service.h"
 
-enum fl__svc_kind { FL__SVC_ENGINE, FL__SVC_DEPLOY };
+enum fl__svc_kind { FL__SVC_ENGINE, FL__SVC_DEPLOY, FL__SVC_MIGRATE };
 
 /* What fl_service_deploy waits for; written by the writer after commit. */
 struct fl__svc_deploy {
@@ -24,6 +24,13 @@ struct fl__svc_deploy {
     struct fl_deploy_result *results; /* caller's array */
     size_t max_results;
     size_t n_out;
+};
+
+/* What fl_service_migrate waits for (migrate.c); outcomes written by the writer. */
+struct fl__svc_migrate {
+    const struct fl_migration_request *req; /* borrowed from the waiting caller */
+    struct fl_migration_outcome *out;
+    size_t n, cap;
 };
 
 /* One queued command; strings of cmd point into text[] (one allocation per command). */
@@ -39,7 +46,8 @@ struct fl__svc_cmd {
     fl_service_render_cb render; /* or NULL: see fl_service_submit_answered */
     struct fl_result res;
     struct fl__svc_deploy *deploy;
-    char text[];
+    struct fl__svc_migrate *migrate; /* FL__SVC_MIGRATE */
+    _Alignas(uint64_t) char text[]; /* aligned: MODIFY lists sit at its start */
 };
 
 /* Compiled models by definition id; they live as long as the service. */
@@ -150,6 +158,18 @@ void fl__svc_engine_ctx(struct fl_service *svc, struct fl_engine_ctx *ctx);
 int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd, struct fl_effects *fx,
                  struct fl_result *res, unsigned depth);
 
+/* Note that the current transaction wrote inst (its cache entry goes if it rolls back),
+ * and the timers fx set (offered to the scheduler after commit). */
+void fl__svc_touch(struct fl_service *svc, const struct fl_instance *inst);
+void fl__svc_note_timers(struct fl_service *svc, const struct fl_instance *inst,
+                         const struct fl_effects *fx);
+
+/* Run a migration (FL__SVC_MIGRATE) in the open transaction: check every instance, then
+ * write them all. 0, a refusal (nothing written; mg->out says why per instance) or a
+ * store failure (the transaction must roll back). */
+int fl__svc_migrate_exec(struct fl_service *svc, struct fl__svc_migrate *mg,
+                         struct fl_effects *fx, struct fl_error *err);
+
 /* ---- cascades between instances (cascade.c) ---- */
 
 #define FL__SVC_MAX_CASCADE 32 /* nesting of commands one command may set off */
@@ -178,6 +198,9 @@ int fl__svc_on_child_end(struct fl_service *svc, const struct fl_instance *inst,
                          const struct fl_effect *e, unsigned depth, struct fl_error *err);
 int fl__svc_on_message_fx(struct fl_service *svc, const struct fl_instance *inst,
                           const struct fl_effect *e, unsigned depth, struct fl_error *err);
+
+/* Queue q (service.c); FL_ECLOSED (q freed) when the service closes. */
+int fl__svc_enqueue(struct fl_service *svc, struct fl__svc_cmd *q);
 
 /* Writer thread entry. */
 void *fl__svc_writer_main(void *arg);
