@@ -34,6 +34,8 @@ extern const struct cli_command cli_cmd_serve, cli_cmd_routes, cli_cmd_feel,
     cli_cmd_conformance;
 extern const struct cli_command cli_cmd_control;
 extern const struct cli_command cli_cmd_notifications;
+/* Migration and modification (cmd_migrate.c) */
+extern const struct cli_command cli_cmd_migrate, cli_cmd_modify;
 /* CRM records (cmd_crm.c) */
 extern const struct cli_command cli_cmd_company, cli_cmd_contact, cli_cmd_lead, cli_cmd_deal,
     cli_cmd_activity;
