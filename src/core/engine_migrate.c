@@ -129,9 +129,16 @@ static int map_same_kind(const struct fl_model *from, const struct fl_model *to,
                          const struct fl_migration_pair *pairs, size_t n, uint32_t i, const char *what,
                          uint32_t *out, struct fl_error *err)
 {
-    const struct fl_node *o = &from->nodes[i], *nn;
-    const char *tid = target_id(pairs, n, o->id);
-    uint32_t j = fl_model_find_node(to, tid);
+    const struct fl_node *o, *nn;
+    const char *tid;
+    uint32_t j;
+
+    if (i >= from->n_nodes)
+        return fl_error_set(err, FL_EINVAL, "%s is at node %u, not in process '%s'", what, i,
+                            key_of(from));
+    o = &from->nodes[i];
+    tid = target_id(pairs, n, o->id);
+    j = fl_model_find_node(to, tid);
 
     if (j == FL_NONE)
         return refuse_at(err, o,
@@ -354,7 +361,8 @@ static int plan_subs(const struct fl_model *from, const struct fl_model *to,
 /* Apply a checked plan: tokens, timers and subscriptions move, then the instance runs the
  * new definition. MIGRATE comes after the TOKEN_PUTs: the store takes the node ids of
  * tasks, jobs and incidents from the tokens it has just written. */
-static void apply_plan(struct fl__run *r, uint64_t to_def_id, const struct plan *p)
+static void apply_plan(struct fl__run *r, const struct fl_model *from, uint64_t to_def_id,
+                       const struct plan *p)
 {
     struct fl_instance *inst = r->inst;
     uint64_t from_def = inst->definition_id;
@@ -389,8 +397,10 @@ static void apply_plan(struct fl__run *r, uint64_t to_def_id, const struct plan 
     }
     for (size_t i = 0; i < inst->n_subs; i++) {
         struct fl_subscription *s = &inst->subs[i];
-        if (s->node == p->sub_node[i])
-            continue; /* the store keeps the index: nothing to write */
+        /* The store keeps the node's index and id: rewritten when either changes. */
+        if (s->node == p->sub_node[i] &&
+            !strcmp(from->nodes[s->node].id, r->m->nodes[p->sub_node[i]].id))
+            continue;
         /* Re-opened under the same id at its new node. */
         e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
         e->u.sub.id = s->id;
@@ -443,7 +453,7 @@ int fl_engine_migrate(const struct fl_model *from, const struct fl_model *to, ui
 
     /* Checked: from here on nothing fails. */
     fl__run_init(&r, to, inst, ctx, fx, fl__fx_strdup(fx, actor));
-    apply_plan(&r, to_def_id, &p);
+    apply_plan(&r, from, to_def_id, &p);
     fl__run_release(&r);
     inst->revision++;
 out:
