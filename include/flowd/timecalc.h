@@ -62,6 +62,38 @@ int fl_iso_cycle_parse(const char *s, int tz_offset_min, struct fl_iso_cycle *ou
 int fl_iso_cycle_next(const struct fl_iso_cycle *c, int64_t anchor, int64_t after, int64_t *out,
                       int64_t *n);
 
+/* A cron expression as Camunda 7 (Quartz) writes a timeCycle: "sec min hour day-of-month
+ * month day-of-week [year]", e.g. "0 0/5 * * * ?" (see docs/bpmn-support.md). Each field is
+ * a set of allowed values; day-of-month and day-of-week add Quartz's L, W and # forms. */
+struct fl_cron {
+    uint64_t sec, min; /* bits 0-59 */
+    uint32_t hour;     /* bits 0-23 */
+    uint32_t dom;      /* bits 1-31 */
+    uint16_t mon;      /* bits 1-12 */
+    uint8_t dow;       /* bits 0-6, 0 = Sunday */
+    bool dom_any, dow_any; /* '?' or '*': the field does not restrict */
+    int8_t dom_last;       /* L: -1 none, else days before the month's last (L-3 = 3) */
+    bool dom_last_weekday; /* LW: the last weekday (Mon-Fri) of the month */
+    int8_t dom_near_weekday; /* nW: the weekday nearest day n (0 none) */
+    int8_t dow_last;       /* nL: the last day-of-week n of the month (-1 none) */
+    int8_t dow_nth_day, dow_nth; /* n#k: the k-th day-of-week n of the month (k 0 none) */
+    bool has_years;
+    uint64_t years[4]; /* bits for 1970 + 0..255 when has_years */
+};
+
+/* True when s looks like a cron text (5 or more fields of cron characters), so a caller
+ * can tell it from an ISO 8601 cycle before parsing. */
+bool fl_cron_is(const char *s);
+
+/* Parse a cron text of 6 or 7 fields. FL_EPARSE with err->column (1-based, in s) at the
+ * faulty field or character and a message naming it. */
+int fl_cron_parse(const char *s, struct fl_cron *out, struct fl_error *err);
+
+/* The first instant after `after` (ms) that c allows, its fields read in local time at
+ * tz_offset_min (minutes east of UTC). Returns 0, or FL_ENOTFOUND when there is none
+ * before 2226 (a past year list, or Feb 30). Pure. */
+int fl_cron_next(const struct fl_cron *c, int64_t after, int32_t tz_offset_min, int64_t *out);
+
 /* True when d adds no time at all (every field zero). */
 bool fl_iso_duration_is_zero(const struct fl_iso_duration *d);
 

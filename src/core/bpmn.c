@@ -18,10 +18,17 @@
 #include "core/bpmn_internal.h"
 #include "flowd/alloc.h"
 
+/* Camunda 7 still reads models written for Activiti, its ancestor: the Activiti namespace
+ * is another name for Camunda's. */
+static bool ns_is(const char *href, const char *ns)
+{
+    return !strcmp(href, ns) || (!strcmp(ns, FL__NS_CAMUNDA) && !strcmp(href, FL__NS_ACTIVITI));
+}
+
 bool fl__bpmn_in_ns(const xmlNode *node, const char *ns)
 {
     return node && node->type == XML_ELEMENT_NODE && node->ns && node->ns->href &&
-           !strcmp((const char *)node->ns->href, ns);
+           ns_is((const char *)node->ns->href, ns);
 }
 
 bool fl__bpmn_is(const xmlNode *node, const char *ns, const char *local)
@@ -34,6 +41,8 @@ char *fl__bpmn_attr(const xmlNode *node, const char *name, const char *ns)
     xmlChar *v = ns ? xmlGetNsProp(node, (const xmlChar *)name, (const xmlChar *)ns)
                     : xmlGetNoNsProp(node, (const xmlChar *)name);
     char *s;
+    if (!v && ns && !strcmp(ns, FL__NS_CAMUNDA))
+        v = xmlGetNsProp(node, (const xmlChar *)name, (const xmlChar *)FL__NS_ACTIVITI);
     if (!v)
         return NULL;
     s = fl_strdup((const char *)v);
@@ -152,6 +161,15 @@ bool fl__bpmn_lang_is_feel(const char *lang)
     const char *p;
     for (p = lang; p && *p; p++)
         if (!strncasecmp(p, "feel", 4))
+            return true;
+    return false;
+}
+
+bool fl__bpmn_lang_is_juel(const char *lang)
+{
+    const char *p;
+    for (p = lang; p && *p; p++)
+        if (!strncasecmp(p, "juel", 4) || !strncasecmp(p, "jsp", 3) || !strncasecmp(p, "/el", 3))
             return true;
     return false;
 }

@@ -45,33 +45,8 @@ static int check_flowd_attrs(struct fl__bpmn_proc *p, const xmlNode *el, const c
     return 0;
 }
 
-/* Syntax check of a Camunda 8 "=expr" value, so errors show at deploy time. */
-static int check_feel_value(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr,
-                            const char *value, const char *owner)
-{
-    struct fl_feel_expr *e = NULL;
-    struct fl_error fe;
-    const char *src;
-    int is_expr, line, col;
-    if (!value)
-        return 0;
-    src = fl_feel_strip(value, &is_expr);
-    if (!is_expr)
-        return 0;
-    fl_error_clear(&fe);
-    if (fl_feel_compile(src, strlen(src), &e, &fe) == 0) {
-        fl_feel_free(e);
-        return 0;
-    }
-    fl__bpmn_attr_text_pos(p->rd, el, attr, (size_t)(src - value) + fl__bpmn_feel_offset(src, &fe),
-                           &line, &col);
-    fl_error_set(p->rd->err, FL_EMODEL, "syntax error in %s of '%s': %s", attr, owner,
-                 fe.msg[0] ? fe.msg : "invalid FEEL");
-    fl_error_at(p->rd->err, owner, line, col);
-    return FL_EMODEL;
-}
-
-/* Copy attribute attr of el into *dst (replacing), rejecting JUEL, checking FEEL. */
+/* Copy attribute attr of el into *dst (replacing): JUEL translated to "=feel", FEEL
+ * checked, a literal kept. */
 static int take_attr(struct fl__bpmn_proc *p, const xmlNode *el, const char *attr, const char *ns,
                      const char *owner, char **dst)
 {
@@ -79,14 +54,9 @@ static int take_attr(struct fl__bpmn_proc *p, const xmlNode *el, const char *att
     int rc;
     if (!v)
         return 0;
-    if ((rc = fl__bpmn_reject_juel(p->rd, el, attr, v)) < 0 ||
-        (rc = check_feel_value(p, el, attr, v, owner)) < 0) {
-        free(v);
-        return rc;
-    }
-    free(*dst);
-    *dst = v;
-    return 0;
+    rc = fl__bpmn_value(p, el, attr, v, owner, attr, dst);
+    free(v);
+    return rc;
 }
 
 /* A list attribute: "a, b" split; a Camunda 8 "=expr" kept whole as one item. */
@@ -379,32 +349,68 @@ static int take_retries(struct fl__bpmn_proc *p, const xmlNode *el, struct fl_no
     return rc;
 }
 
+/* Set n's job type to prefix + what (replacing), with the warning that says a worker must
+ * do what the model asked the engine to do in-process. */
+static void external_job(struct fl__bpmn_proc *p, const xmlNode *at, struct fl_node *n,
+                         const char *prefix, const char *what, const char *why)
+{
+    size_t l = strlen(prefix) + strlen(what) + 1;
+    free(n->job_type);
+    n->job_type = fl_malloc(l);
+    snprintf(n->job_type, l, "%s%s", prefix, what);
+    fl__bpmn_warn(p, at, "%s '%s' runs as an external job of type '%.200s': %s", local(at), n->id,
+                  n->job_type, why);
+}
+
+/* The job of a service task (and of send tasks, business rule tasks and message throw
+ * events that carry one): a job type from zeebe:taskDefinition, flowd:job, Camunda 7's
+ * external topic, or -- for what flowd cannot run in-process -- a type naming it: Java
+ * delegates "java:<class>", "expression:<expr>", "delegate:<expr>", connectors
+ * "connector:<id>", Camunda's built-in task types "camunda:<type>". See
+ * docs/bpmn-support.md. */
 static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
 {
-    static const char *const java[] = {"class", "delegateExpression", "expression", NULL};
+    static const char *const java[][2] = {
+        {"class", "java:"}, {"expression", "expression:"}, {"delegateExpression", "delegate:"}};
     static const char *const job_attrs[] = {"type", "retries", NULL};
     char *v;
     xmlNode *c;
     size_t i;
     int rc;
-    for (i = 0; java[i]; i++) {
-        if (xmlHasNsProp(el, (const xmlChar *)java[i], (const xmlChar *)FL__NS_CAMUNDA))
-            return fl__bpmn_fail_attr(p->rd, el, java[i], FL_EUNSUPPORTED,
-                                      "%s '%s' uses camunda:%s (Java code), which is not "
-                                      "supported; use an external job type",
-                                      local(el), n->id, java[i]);
+    for (i = 0; i < sizeof(java) / sizeof(java[0]); i++) {
+        if (!(v = fl__bpmn_attr(el, java[i][0], FL__NS_CAMUNDA)))
+            continue;
+        external_job(p, el, n, java[i][1], v, "flowd does not run Java code in-process");
+        free(v);
+    }
+    /* BPMN's own implementation attribute (bpmn-js engines put "${service}" there) */
+    if (!n->job_type && n->kind == FL_NODE_SERVICE_TASK &&
+        (v = fl__bpmn_attr(el, "implementation", NULL))) {
+        if (v[0] && strncmp(v, "##", 2)) {
+            if (strstr(v, "${") || strstr(v, "#{"))
+                external_job(p, el, n, "expression:", v,
+                             "flowd does not call services of the host in-process");
+            else {
+                n->job_type = v;
+                v = NULL;
+            }
+        }
+        free(v);
     }
     v = fl__bpmn_attr(el, "type", FL__NS_CAMUNDA);
-    if (v && strcmp(v, "external")) {
-        rc = fl__bpmn_fail_attr(p->rd, el, "type", FL_EUNSUPPORTED,
-                                "%s '%s' has camunda:type '%s'; only 'external' is supported",
-                                local(el), n->id, v);
-        free(v);
-        return rc;
-    }
-    if (v && (rc = take_attr(p, el, "topic", FL__NS_CAMUNDA, n->id, &n->job_type)) < 0) {
-        free(v);
-        return rc;
+    if (v && !strcmp(v, "external")) {
+        if ((rc = take_attr(p, el, "topic", FL__NS_CAMUNDA, n->id, &n->job_type)) < 0) {
+            free(v);
+            return rc;
+        }
+        if (!n->job_type) {
+            free(v);
+            return fl__bpmn_fail_attr(p->rd, el, "type", FL_EMODEL,
+                                      "%s '%s' is an external task without camunda:topic",
+                                      local(el), n->id);
+        }
+    } else if (v) {
+        external_job(p, el, n, "camunda:", v, "flowd has no built-in task of that type");
     }
     free(v);
     for (c = ext ? ext->children : NULL; c; c = c->next) {
@@ -417,14 +423,35 @@ static int read_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct f
                 (rc = take_attr(p, c, "type", NULL, n->id, &n->job_type)) == 0)
                 rc = take_retries(p, c, n);
         } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "connector")) {
-            rc = fl__bpmn_fail(p->rd, c, FL_EUNSUPPORTED,
-                               "%s '%s' uses a camunda:connector, which is not supported",
-                               local(el), n->id);
+            xmlNode *id = child(c, FL__NS_CAMUNDA, "connectorId");
+            char *cid = id ? fl__bpmn_text(id) : NULL;
+            if (!cid || !cid[0])
+                rc = fl__bpmn_fail(p->rd, c, FL_EMODEL,
+                                   "camunda:connector of '%s' has no "
+                                   "camunda:connectorId",
+                                   n->id);
+            else
+                external_job(p, el, n, "connector:", cid,
+                             "flowd does not run Camunda connectors in-process");
+            free(cid);
         }
         if (rc < 0)
             return rc;
     }
     return 0;
+}
+
+/* A message throw event (intermediate or end) that a job sends: Camunda 8 puts a
+ * zeebe:taskDefinition on the event, Camunda 7 the delegate attributes on its
+ * messageEventDefinition. */
+static int read_throw_job(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
+{
+    int ndef;
+    const xmlNode *def = fl__bpmn_event_def(p, el, &ndef);
+    int rc;
+    if ((rc = read_job(p, el, ext, n)) < 0 || n->job_type || !def)
+        return rc;
+    return read_job(p, (xmlNode *)(uintptr_t)def, NULL, n);
 }
 
 static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
@@ -445,11 +472,18 @@ static int read_script_task(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, 
     } else if (script || (fmt = fl__bpmn_attr(el, "scriptFormat", NULL))) {
         if (!fmt)
             fmt = fl__bpmn_attr(el, "scriptFormat", NULL);
-        if (!fmt || !fl__bpmn_lang_is_feel(fmt)) {
-            rc = fl__bpmn_fail_attr(p->rd, el, "scriptFormat", FL_EUNSUPPORTED,
-                                    "script of scriptTask '%s' is in '%s'; only FEEL is "
-                                    "supported",
-                                    n->id, fmt ? fmt : "an unnamed language");
+        if (!fmt || !fmt[0]) {
+            rc = fl__bpmn_fail(p->rd, el, FL_EMODEL,
+                               "scriptTask '%s' has a script but no scriptFormat", n->id);
+            goto out;
+        }
+        if (!fl__bpmn_lang_is_feel(fmt)) {
+            /* a worker that speaks the language runs it, as a job */
+            n->kind = FL_NODE_SERVICE_TASK;
+            external_job(p, el, n, "script:", fmt, "flowd runs FEEL scripts only in-process");
+            rc = read_job(p, el, ext, n);
+            if (rc == 0 && strncmp(n->job_type, "script:", 7))
+                fl__bpmn_warn(p, el, "the job type of scriptTask '%s' replaces its script", n->id);
             goto out;
         }
         if (xmlHasNsProp(el, (const xmlChar *)"resource", (const xmlChar *)FL__NS_CAMUNDA)) {
@@ -503,6 +537,27 @@ out:
     return rc;
 }
 
+/* Business rule task: the decision it evaluates (a job when it has a job type). */
+static int read_decision(struct fl__bpmn_proc *p, xmlNode *el, xmlNode *ext, struct fl_node *n)
+{
+    xmlNode *cd = ext ? child(ext, FL__NS_ZEEBE, "calledDecision") : NULL;
+    int rc;
+    if (cd) {
+        if ((rc = take_attr(p, cd, "decisionId", NULL, n->id, &n->decision_ref)) < 0 ||
+            (rc = take_attr(p, cd, "resultVariable", NULL, n->id, &n->result_variable)) < 0)
+            return rc;
+    }
+    if ((rc = take_attr(p, el, "decisionRef", FL__NS_CAMUNDA, n->id, &n->decision_ref)) < 0 ||
+        (rc = take_attr(p, el, "resultVariable", FL__NS_CAMUNDA, n->id, &n->result_variable)) < 0)
+        return rc;
+    if (!n->job_type && !n->decision_ref)
+        return fl__bpmn_fail(p->rd, el, FL_EMODEL,
+                             "businessRuleTask '%s' names no decision (zeebe:calledDecision "
+                             "decisionId or camunda:decisionRef) and no job type",
+                             n->id);
+    return 0;
+}
+
 int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
 {
     xmlNode *ext = child(el, FL__NS_BPMN, "extensionElements"), *c;
@@ -510,16 +565,15 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     for (c = ext ? ext->children : NULL; c; c = c->next) {
         if (fl__bpmn_in_ns(c, FL_BPMN_NS_FLOWD)) {
             bool ok = (!strcmp(local(c), "stage") && n->kind == FL_NODE_USER_TASK) ||
-                      (!strcmp(local(c), "job") && n->kind == FL_NODE_SERVICE_TASK) ||
+                      (!strcmp(local(c), "job") &&
+                       (n->kind == FL_NODE_SERVICE_TASK || n->kind == FL_NODE_SEND_TASK ||
+                        n->kind == FL_NODE_BUSINESS_RULE_TASK)) ||
                       (!strcmp(local(c), "controlPoint") &&
                        (n->kind == FL_NODE_USER_TASK || n->kind == FL_NODE_START_EVENT ||
                         n->kind == FL_NODE_TIMER_START));
             if (!ok)
                 return fl__bpmn_fail(p->rd, c, FL_EMODEL, "flowd:%s is not allowed on %s '%s'",
                                      local(c), local(el), n->id);
-        } else if (fl__bpmn_is(c, FL__NS_ZEEBE, "ioMapping") ||
-                   fl__bpmn_is(c, FL__NS_CAMUNDA, "inputOutput")) {
-            fl__bpmn_warn(p, c, "input/output mappings of '%s' are ignored", n->id);
         } else if (fl__bpmn_is(c, FL__NS_CAMUNDA, "executionListener") ||
                    fl__bpmn_is(c, FL__NS_CAMUNDA, "taskListener") ||
                    fl__bpmn_is(c, FL__NS_ZEEBE, "executionListeners") ||
@@ -538,6 +592,28 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
                                "camunda:type=\"external\" with camunda:topic, or flowd:job type)",
                                n->id);
         break;
+    case FL_NODE_SEND_TASK:
+        if ((rc = read_job(p, el, ext, n)) == 0)
+            rc = fl__bpmn_read_event(p, el, n);
+        break;
+    case FL_NODE_BUSINESS_RULE_TASK:
+        if ((rc = read_job(p, el, ext, n)) == 0)
+            rc = read_decision(p, el, ext, n);
+        break;
+    case FL_NODE_RECEIVE_TASK:
+    case FL_NODE_CATCH_EVENT:
+    case FL_NODE_BOUNDARY_EVENT:
+    case FL_NODE_EVENT_START:
+        rc = fl__bpmn_read_event(p, el, n);
+        break;
+    case FL_NODE_THROW_EVENT:
+    case FL_NODE_EVENT_END:
+        if ((rc = fl__bpmn_read_event(p, el, n)) == 0 && n->event->trigger == FL_TRIGGER_MESSAGE)
+            rc = read_throw_job(p, el, ext, n);
+        break;
+    case FL_NODE_CALL_ACTIVITY:
+        rc = fl__bpmn_read_call(p, el, ext, n);
+        break;
     case FL_NODE_SCRIPT_TASK:
         rc = read_script_task(p, el, ext, n);
         break;
@@ -549,6 +625,10 @@ int fl__bpmn_read_node_details(struct fl__bpmn_proc *p, xmlNode *el, struct fl_n
     default:
         break;
     }
+    if (rc == 0 && fl__bpmn_is_activity(n->kind))
+        rc = fl__bpmn_read_loop(p, el, ext, n);
+    if (rc == 0 && ext)
+        rc = fl__bpmn_read_mappings(p, ext, n);
     /* After the stage: "accountable" in a control point refers to it. */
     if (rc == 0 && ext)
         rc = fl__bpmn_read_controls(p, ext, n->id, n->kind == FL_NODE_USER_TASK ? n : NULL,

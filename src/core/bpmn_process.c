@@ -39,9 +39,23 @@ static const char *local(const xmlNode *n)
 enum fl__bpmn_child fl__bpmn_child_kind(const xmlNode *c)
 {
     size_t i;
-    if (!fl__bpmn_in_ns(c, FL__NS_BPMN) || !strcmp(local(c), "documentation") ||
-        !strcmp(local(c), "extensionElements") || !strcmp(local(c), "laneSet"))
+    /* the activity's own parts of a subprocess sit among its children (flows in/out,
+     * loop characteristics, data associations): read with the activity, not as nodes */
+    static const char *const parts[] = {"documentation",
+                                        "extensionElements",
+                                        "laneSet",
+                                        "incoming",
+                                        "outgoing",
+                                        "multiInstanceLoopCharacteristics",
+                                        "standardLoopCharacteristics",
+                                        "dataInputAssociation",
+                                        "dataOutputAssociation",
+                                        NULL};
+    if (!fl__bpmn_in_ns(c, FL__NS_BPMN))
         return FL__BPMN_CHILD_OTHER;
+    for (i = 0; parts[i]; i++)
+        if (!strcmp(local(c), parts[i]))
+            return FL__BPMN_CHILD_OTHER;
     if (!strcmp(local(c), "sequenceFlow"))
         return FL__BPMN_CHILD_FLOW;
     for (i = 0; ignored_elements[i]; i++)
@@ -72,42 +86,15 @@ static char *documentation_of(const xmlNode *el)
     return fl_buf_detach(&b, NULL);
 }
 
-/* The single event definition child of an event, or NULL; *n gets how many there are. */
-static const xmlNode *event_definition(const xmlNode *el, int *n)
-{
-    const xmlNode *c, *found = NULL;
-    *n = 0;
-    for (c = el->children; c; c = c->next) {
-        size_t l;
-        if (!fl__bpmn_in_ns(c, FL__NS_BPMN))
-            continue;
-        l = strlen(local(c));
-        if ((l > 15 && !strcmp(local(c) + l - 15, "EventDefinition")) ||
-            !strcmp(local(c), "eventDefinitionRef")) {
-            if (!found)
-                found = c;
-            (*n)++;
-        }
-    }
-    return found;
-}
-
-static int unsupported(struct fl__bpmn_proc *p, const xmlNode *el, const char *what)
+static int unsupported(struct fl__bpmn_proc *p, const xmlNode *el, const char *why)
 {
     char *id = fl__bpmn_id(el);
-    int rc;
-    if (what)
-        rc = fl__bpmn_fail(p->rd, el, FL_EUNSUPPORTED,
-                           "element '%s' with '%s' (id '%s') is not supported yet", local(el), what,
-                           id ? id : "");
-    else
-        rc = fl__bpmn_fail(p->rd, el, FL_EUNSUPPORTED,
-                           "element '%s' (id '%s') is not supported yet", local(el), id ? id : "");
+    int rc = fl__bpmn_fail(p->rd, el, FL_EUNSUPPORTED, "%s '%s': %s", local(el), id ? id : "", why);
     free(id);
     return rc;
 }
 
-/* Which node kind el is, or an FL_EUNSUPPORTED error. */
+/* Which node kind el is, or a precise error for elements flowd cannot run at all. */
 static int node_kind(struct fl__bpmn_proc *p, const xmlNode *el, enum fl_node_kind *k)
 {
     static const struct {
@@ -121,54 +108,57 @@ static int node_kind(struct fl__bpmn_proc *p, const xmlNode *el, enum fl_node_ki
         {"scriptTask", FL_NODE_SCRIPT_TASK},
         {"exclusiveGateway", FL_NODE_EXCLUSIVE_GW},
         {"parallelGateway", FL_NODE_PARALLEL_GW},
+        {"inclusiveGateway", FL_NODE_INCLUSIVE_GW},
+        {"eventBasedGateway", FL_NODE_EVENT_GW},
+        {"transaction", FL_NODE_SUB_PROCESS},
+        {"callActivity", FL_NODE_CALL_ACTIVITY},
+        {"receiveTask", FL_NODE_RECEIVE_TASK},
+        {"sendTask", FL_NODE_SEND_TASK},
+        {"businessRuleTask", FL_NODE_BUSINESS_RULE_TASK},
     };
-    const xmlNode *c, *def;
-    int ndef;
+    const char *name = local(el);
     size_t i;
-    if (!strcmp(local(el), "startEvent") || !strcmp(local(el), "endEvent")) {
-        bool start = local(el)[0] == 's';
-        def = event_definition(el, &ndef);
-        if (ndef > 1)
-            return unsupported(p, el, "several event definitions");
-        if (!def) {
-            *k = start ? FL_NODE_START_EVENT : FL_NODE_END_EVENT;
-            return 0;
-        }
-        if (!start && !strcmp(local(def), "terminateEventDefinition")) {
-            *k = FL_NODE_TERMINATE_END;
-            return 0;
-        }
-        if (start && !strcmp(local(def), "timerEventDefinition")) {
-            *k = FL_NODE_TIMER_START;
-            return 0;
-        }
-        return unsupported(p, el, local(def));
-    }
-    if (!strcmp(local(el), "intermediateCatchEvent") || !strcmp(local(el), "boundaryEvent")) {
-        def = event_definition(el, &ndef);
-        if (ndef > 1)
-            return unsupported(p, el, "several event definitions");
-        if (!def)
-            return unsupported(p, el, NULL);
-        if (strcmp(local(def), "timerEventDefinition"))
-            return unsupported(p, el, local(def));
-        *k = local(el)[0] == 'b' ? FL_NODE_TIMER_BOUNDARY : FL_NODE_TIMER_CATCH;
+    if (!strcmp(name, "startEvent") || !strcmp(name, "endEvent") ||
+        !strcmp(name, "intermediateCatchEvent") || !strcmp(name, "intermediateThrowEvent") ||
+        !strcmp(name, "boundaryEvent"))
+        return fl__bpmn_event_kind(p, el, k);
+    if (!strcmp(name, "subProcess")) {
+        char *t = fl__bpmn_attr(el, "triggeredByEvent", NULL);
+        *k = t && !strcmp(t, "true") ? FL_NODE_EVENT_SUB_PROCESS : FL_NODE_SUB_PROCESS;
+        free(t);
         return 0;
     }
     for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-        if (strcmp(local(el), plain[i].name))
-            continue;
-        for (c = el->children; c; c = c->next)
-            if (fl__bpmn_is(c, FL__NS_BPMN, "multiInstanceLoopCharacteristics") ||
-                fl__bpmn_is(c, FL__NS_BPMN, "standardLoopCharacteristics"))
-                return unsupported(p, el, local(c));
-        *k = plain[i].kind;
-        return 0;
+        if (!strcmp(name, plain[i].name)) {
+            *k = plain[i].kind;
+            return 0;
+        }
     }
-    return unsupported(p, el, NULL);
+    if (!strcmp(name, "adHocSubProcess"))
+        return unsupported(p, el,
+                           "ad-hoc subprocesses (activities in any order, chosen at run time) "
+                           "are not supported; model the order with gateways");
+    if (!strcmp(name, "complexGateway"))
+        return unsupported(p, el,
+                           "complex gateways are not supported; use an inclusive or exclusive "
+                           "gateway");
+    if (strstr(name, "horeography"))
+        return unsupported(p, el, "choreographies are not executable");
+    return unsupported(p, el, "is not a BPMN flow node flowd knows");
 }
 
-static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
+static bool attr_true(const xmlNode *el, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(el, (const xmlChar *)name);
+    bool yes;
+    if (!v && !strncmp(name, "async", 5))
+        v = xmlGetNsProp(el, (const xmlChar *)name, (const xmlChar *)FL__NS_CAMUNDA);
+    yes = v && !strcmp((const char *)v, "true");
+    xmlFree(v);
+    return yes;
+}
+
+static int add_node(struct fl__bpmn_proc *p, xmlNode *el, uint32_t scope)
 {
     struct fl_model *m = p->m;
     struct fl_node *n;
@@ -196,10 +186,18 @@ static int add_node(struct fl__bpmn_proc *p, xmlNode *el)
     n->default_flow = FL_NONE;
     n->attached_to = FL_NONE;
     n->job_retries = 3;
-    n->scope = FL_NONE;
+    n->scope = scope;
     n->sub_start = FL_NONE;
     n->compensation = FL_NONE;
     n->interrupting = true;
+    n->transaction = !strcmp(local(el), "transaction");
+    n->for_compensation = attr_true(el, "isForCompensation");
+    n->async_before = attr_true(el, "asyncBefore") || attr_true(el, "asyncAfter");
+    if (!strcmp(local(el), "startEvent")) {
+        xmlChar *v = xmlGetNoNsProp(el, (const xmlChar *)"isInterrupting");
+        n->interrupting = !(v && !strcmp((const char *)v, "false"));
+        xmlFree(v);
+    }
     fl__bpmn_node_pos(p->rd, el, &n->line, &n->column);
     p->node_xml[m->n_nodes] = el;
     m->n_nodes++;
@@ -225,7 +223,7 @@ static int reject_flowd_ext(struct fl__bpmn_proc *p, const xmlNode *el, const ch
     return 0;
 }
 
-static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
+static int add_flow(struct fl__bpmn_proc *p, xmlNode *el, uint32_t scope)
 {
     struct fl_model *m = p->m;
     struct fl_flow *f;
@@ -245,8 +243,11 @@ static int add_flow(struct fl__bpmn_proc *p, xmlNode *el)
         return rc;
     }
     fl_grow(&m->flows, &p->cap_flows, m->n_flows + 1, sizeof(*m->flows));
-    if (p->cap_flows != cap)
+    if (p->cap_flows != cap) {
         p->flow_xml = fl_reallocarray(p->flow_xml, p->cap_flows, sizeof(*p->flow_xml));
+        p->flow_scope = fl_reallocarray(p->flow_scope, p->cap_flows, sizeof(*p->flow_scope));
+    }
+    p->flow_scope[m->n_flows] = scope;
     f = &m->flows[m->n_flows];
     memset(f, 0, sizeof(*f));
     f->id = id;
@@ -289,58 +290,42 @@ out:
     return rc;
 }
 
-/* Read and compile the conditionExpression of flow f, if any. */
+/* Read and compile the conditionExpression of flow f, if any: FEEL ("=expr" or bare) or
+ * JUEL ("${...}", translated). The condition's own language attribute must name one of
+ * them; the document's expressionLanguage is only a default, which Camunda 7 ignores
+ * too (bpmn.io writes XPath there), so the text decides when it names another. */
 static int read_condition(struct fl__bpmn_proc *p, xmlNode *el, struct fl_flow *f)
 {
     xmlNode *c, *ce = NULL;
-    char *lang = NULL, *text = NULL;
-    const char *src, *q;
-    struct fl_error fe;
-    int is_expr, rc = 0, line, col;
+    char *lang = NULL, *text = NULL, *bad = NULL;
+    int rc = 0;
     for (c = el->children; c; c = c->next)
         if (fl__bpmn_is(c, FL__NS_BPMN, "conditionExpression"))
             ce = c;
     if (!ce)
         return 0;
     lang = fl__bpmn_attr(ce, "language", NULL);
-    if (!lang && p->rd->expr_lang)
-        lang = fl_strdup(p->rd->expr_lang);
-    if (lang && !fl__bpmn_lang_is_feel(lang)) {
-        rc = fl__bpmn_fail(p->rd, ce, FL_EUNSUPPORTED,
-                           "condition of sequence flow '%s' is in language '%s'; only FEEL "
-                           "is supported",
-                           f->id, lang);
+    if (lang && !fl__bpmn_lang_is_feel(lang) && !fl__bpmn_lang_is_juel(lang))
+        bad = lang;
+    if (bad) {
+        rc = fl__bpmn_fail_attr(p->rd, ce, "language", FL_EUNSUPPORTED,
+                                "condition of sequence flow '%s' is in language '%s'; flowd "
+                                "runs FEEL and simple JUEL",
+                                f->id, bad);
         fl_error_at(p->rd->err, f->id, p->rd->err->line, p->rd->err->column);
         goto out;
     }
     text = fl__bpmn_text(ce);
-    if (strstr(text, "${") || strstr(text, "#{")) {
-        rc = fl__bpmn_fail(p->rd, ce, FL_EUNSUPPORTED,
-                           "condition of sequence flow '%s' is a JUEL expression; only FEEL "
-                           "('=expr') is supported",
-                           f->id);
-        fl_error_at(p->rd->err, f->id, p->rd->err->line, p->rd->err->column);
-        goto out;
-    }
-    src = fl_feel_strip(text, &is_expr);
-    for (q = src; *q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'; q++)
-        ;
-    if (!*q) {
-        rc = fl__bpmn_fail(p->rd, ce, FL_EMODEL, "condition of sequence flow '%s' is empty", f->id);
-        fl_error_at(p->rd->err, f->id, p->rd->err->line, p->rd->err->column);
-        goto out;
-    }
-    fl_error_clear(&fe);
-    if (fl_feel_compile(src, strlen(src), &f->condition, &fe) < 0) {
-        size_t off = (size_t)(src - text) + fl__bpmn_feel_offset(src, &fe);
-        fl__bpmn_text_pos(p->rd, ce, off, &line, &col);
-        rc = fl_error_set(p->rd->err, FL_EMODEL,
-                          "syntax error in condition of sequence flow "
-                          "'%s': %s",
-                          f->id, fe.msg[0] ? fe.msg : "invalid FEEL");
-        fl_error_at(p->rd->err, f->id, line, col);
-        f->condition = NULL;
-        goto out;
+    rc = fl__bpmn_compile(p, ce, NULL, text, f->id, "condition", &f->condition);
+    if (rc == FL_EMODEL && !lang && p->rd->expr_lang && !fl__bpmn_lang_is_feel(p->rd->expr_lang) &&
+        !fl__bpmn_lang_is_juel(p->rd->expr_lang)) {
+        /* it was written in the document's language after all: say that, not "syntax" */
+        char why[sizeof(p->rd->err->msg)];
+        snprintf(why, sizeof(why), "%s", p->rd->err->msg);
+        rc = fl_error_set(p->rd->err, FL_EUNSUPPORTED,
+                          "condition of sequence flow '%s' is not FEEL or JUEL (the document's "
+                          "expressionLanguage is '%.100s'; %.300s)",
+                          f->id, p->rd->expr_lang, why);
     }
 out:
     free(lang);
@@ -469,23 +454,37 @@ static int read_lanes(struct fl__bpmn_proc *p, xmlNode *lane_set, int depth, int
     return 0;
 }
 
-/* Pass 1: nodes, flows (unresolved), ignored elements. */
-static int read_children(struct fl__bpmn_proc *p)
+/* Pass 1: nodes, flows (unresolved), ignored elements, in document order and depth
+ * first: the children of a subprocess follow it, with their scope set to it. */
+static int read_children(struct fl__bpmn_proc *p, xmlNode *container, uint32_t scope, int depth)
 {
     xmlNode *c;
     int rc;
-    for (c = p->xml->children; c; c = c->next) {
+    if (depth > 32)
+        return fl__bpmn_fail(p->rd, container, FL_EMODEL, "subprocesses nested more than 32 deep");
+    for (c = container->children; c; c = c->next) {
         enum fl__bpmn_child kind = fl__bpmn_child_kind(c);
         if (kind == FL__BPMN_CHILD_FLOW) {
-            if ((rc = add_flow(p, c)) < 0)
+            if ((rc = add_flow(p, c, scope)) < 0)
                 return rc;
         } else if (kind == FL__BPMN_CHILD_IGNORED) {
             xmlChar *id = xmlGetNoNsProp(c, (const xmlChar *)"id");
             if (id)
                 xmlHashAddEntry(p->ignored, id, (void *)1);
             xmlFree(id);
-        } else if (kind == FL__BPMN_CHILD_NODE && (rc = add_node(p, c)) < 0) {
-            return rc;
+            if (!strcmp(local(c), "association")) {
+                fl_grow(&p->assocs, &p->cap_assocs, p->n_assocs + 1, sizeof(*p->assocs));
+                p->assocs[p->n_assocs++] = c;
+            }
+        } else if (kind == FL__BPMN_CHILD_NODE) {
+            uint32_t self = (uint32_t)p->m->n_nodes;
+            enum fl_node_kind k;
+            if ((rc = add_node(p, c, scope)) < 0)
+                return rc;
+            k = p->m->nodes[self].kind;
+            if ((k == FL_NODE_SUB_PROCESS || k == FL_NODE_EVENT_SUB_PROCESS) &&
+                (rc = read_children(p, c, self, depth + 1)) < 0)
+                return rc;
         }
     }
     return 0;
@@ -523,8 +522,8 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
         fl__bpmn_warn(&p, proc,
                       "process '%s' is not marked isExecutable=\"true\"; it was read anyway",
                       m->key);
-    if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 || (rc = read_children(&p)) < 0 ||
-        (rc = fl__bpmn_attach_boundaries(&p)) < 0)
+    if ((rc = reject_flowd_ext(&p, proc, m->key)) < 0 ||
+        (rc = read_children(&p, proc, FL_NONE, 0)) < 0 || (rc = fl__bpmn_attach_boundaries(&p)) < 0)
         goto out;
     for (c = proc->children; c; c = c->next)
         if (fl__bpmn_is(c, FL__NS_BPMN, "extensionElements") &&
@@ -541,6 +540,9 @@ int fl__bpmn_read_process(struct fl__bpmn_reader *rd, xmlNode *proc, bool warn_n
     for (i = 0; i < m->n_nodes; i++)
         if ((rc = resolve_default(&p, (uint32_t)i)) < 0)
             goto out;
+    if ((rc = fl__bpmn_resolve_events(&p)) < 0)
+        goto out;
+    fl__bpmn_fill_scopes(&p);
     node_depth = fl_calloc(m->n_nodes ? m->n_nodes : 1, sizeof(int));
     for (c = proc->children; c; c = c->next)
         if (fl__bpmn_is(c, FL__NS_BPMN, "laneSet") && (rc = read_lanes(&p, c, 0, node_depth)) < 0)
@@ -554,6 +556,8 @@ out:
     fl_model_free(m);
     free(p.node_xml);
     free(p.flow_xml);
+    free(p.flow_scope);
+    free(p.assocs);
     xmlHashFree(p.node_ix, NULL);
     xmlHashFree(p.flow_ix, NULL);
     xmlHashFree(p.ignored, NULL);

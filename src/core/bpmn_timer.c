@@ -1,12 +1,13 @@
 /* Timer events in the BPMN reader: the timerEventDefinition of a start, intermediate catch
- * or boundary event (timeDate, timeDuration or timeCycle, as ISO 8601 text or a Camunda 8
- * "=expr" FEEL expression), and where a boundary event sits (attachedToRef, cancelActivity).
- * Literal texts are checked here, at deploy time, so a bad date or cycle is reported with
- * its line and column instead of failing when the timer would be armed. */
+ * or boundary event (timeDate, timeDuration or timeCycle, as ISO 8601 text, a cron text or
+ * a Camunda 8 "=expr" FEEL expression) and a boundary event's cancelActivity. Literal texts
+ * are checked here, at deploy time, so a bad date or cycle is reported with its line and
+ * column instead of failing when the timer would be armed. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/bpmn_internal.h"
+#include "core/juel.h"
 #include "flowd/alloc.h"
 #include "flowd/feel.h"
 #include "flowd/timecalc.h"
@@ -38,20 +39,6 @@ static int fail_text(struct fl__bpmn_proc *p, const xmlNode *el, size_t off, con
     return code;
 }
 
-/* Cron texts (Camunda 7 timeCycle) look like "0 0/5 * * * ?": say so rather than
- * complaining about a missing 'R'. */
-static bool looks_like_cron(const char *s)
-{
-    int fields = 1;
-    for (; *s; s++) {
-        if (*s == ' ')
-            fields++;
-        else if (!strchr("0123456789*?/,-LW#ABCDEFGHIJKLMNOPQRSTUVWXYZ", *s))
-            return false;
-    }
-    return fields >= 5;
-}
-
 /* Check a literal (not "=expr") timer text; the error column points into it. */
 static int check_literal(struct fl__bpmn_proc *p, const xmlNode *el, size_t off,
                          enum fl_timer_def_kind kind, const char *text, const char *owner)
@@ -76,12 +63,10 @@ static int check_literal(struct fl__bpmn_proc *p, const xmlNode *el, size_t off,
         }
         break;
     case FL_TIMERDEF_CYCLE:
-        if (looks_like_cron(text)) {
-            snprintf(msg, sizeof(msg),
-                     "timeCycle '%s' of '%s' is a cron expression, which is not supported; use "
-                     "an ISO 8601 cycle such as 'R/P1D'",
-                     text, owner);
-            return fail_text(p, el, off, owner, FL_EUNSUPPORTED, msg);
+        if (fl_cron_is(text)) { /* Camunda 7 (Quartz) cron, e.g. "0 0/5 * * * ?" */
+            struct fl_cron cron;
+            rc = fl_cron_parse(text, &cron, &fe);
+            break;
         }
         rc = fl_iso_cycle_parse(text, 0, &c, &fe);
         break;
@@ -116,7 +101,7 @@ static int read_definition(struct fl__bpmn_proc *p, const xmlNode *def, struct f
 {
     const xmlNode *c, *time_el = NULL;
     enum fl_timer_def_kind kind = FL_TIMERDEF_DATE;
-    char *text = NULL, msg[600];
+    char *text = NULL;
     const char *src;
     size_t off, len;
     int rc = 0, is_expr;
@@ -153,12 +138,14 @@ static int read_definition(struct fl__bpmn_proc *p, const xmlNode *def, struct f
             fl__bpmn_fail(p->rd, time_el, FL_EMODEL, "%s of '%s' is empty", def_names[kind], n->id);
         goto out;
     }
-    if (strstr(text + off, "${") || strstr(text + off, "#{")) {
-        snprintf(msg, sizeof(msg),
-                 "%s of '%s' is a JUEL expression ('%.60s'); only FEEL ('=expr') is supported",
-                 def_names[kind], n->id, text + off);
-        rc = fail_text(p, time_el, off, n->id, FL_EUNSUPPORTED, msg);
-        goto out;
+    if (fl_juel_is_expr(text + off)) {
+        /* Camunda 7: "${...}" becomes the "=feel" it means */
+        char *feel = NULL;
+        if ((rc = fl__bpmn_value(p, time_el, NULL, text, n->id, def_names[kind], &feel)) < 0)
+            goto out;
+        free(text);
+        text = feel;
+        off = 0;
     }
     src = fl_feel_strip(text + off, &is_expr);
     if (is_expr)
@@ -179,12 +166,10 @@ int fl__bpmn_read_timer(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
 {
     const xmlNode *c;
     char *v;
-    int rc = 0;
+    int rc = 0, ndef;
 
-    for (c = el->children; c; c = c->next)
-        if (fl__bpmn_is(c, FL__NS_BPMN, "timerEventDefinition"))
-            break;
-    if (!c)
+    c = fl__bpmn_event_def(p, el, &ndef);
+    if (!c || !fl__bpmn_is(c, FL__NS_BPMN, "timerEventDefinition"))
         return fl__bpmn_fail(p->rd, el, FL_EMODEL, "'%s' has no timerEventDefinition", n->id);
     if ((rc = read_definition(p, c, n)) < 0)
         return rc;
@@ -198,47 +183,5 @@ int fl__bpmn_read_timer(struct fl__bpmn_proc *p, xmlNode *el, struct fl_node *n)
         rc = fl__bpmn_fail_attr(p->rd, el, "cancelActivity", FL_EMODEL,
                                 "cancelActivity of '%s' is '%s'; give true or false", n->id, v);
     free(v);
-    return rc;
-}
-
-int fl__bpmn_attach_boundaries(struct fl__bpmn_proc *p)
-{
-    struct fl_model *m = p->m;
-    int rc = 0;
-
-    for (size_t i = 0; i < m->n_nodes && rc == 0; i++) {
-        struct fl_node *n = &m->nodes[i], *task;
-        char *ref;
-        void *ix;
-
-        if (n->kind != FL_NODE_TIMER_BOUNDARY)
-            continue;
-        ref = fl__bpmn_attr(p->node_xml[i], "attachedToRef", NULL);
-        ix = ref && ref[0] ? xmlHashLookup(p->node_ix, (const xmlChar *)ref) : NULL;
-        if (!ref || !ref[0]) {
-            rc = fl__bpmn_fail(p->rd, p->node_xml[i], FL_EMODEL,
-                               "boundary event '%s' has no attachedToRef", n->id);
-        } else if (!ix) {
-            rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef", FL_EMODEL,
-                                    "boundary event '%s' is attached to '%s', which is not a "
-                                    "flow node of process '%s'",
-                                    n->id, ref, m->key);
-        } else {
-            uint32_t t = (uint32_t)((uintptr_t)ix - 1);
-            task = &m->nodes[t];
-            if (task->kind != FL_NODE_USER_TASK && task->kind != FL_NODE_SERVICE_TASK) {
-                rc = fl__bpmn_fail_attr(p->rd, p->node_xml[i], "attachedToRef", FL_EUNSUPPORTED,
-                                        "timer boundary event '%s' is attached to %s '%s'; "
-                                        "flowd attaches timers to user and service tasks only",
-                                        n->id, fl_node_kind_name(task->kind), ref);
-            } else {
-                n->attached_to = t;
-                task->boundaries = fl_reallocarray(task->boundaries, task->n_boundaries + 1,
-                                                   sizeof(*task->boundaries));
-                task->boundaries[task->n_boundaries++] = (uint32_t)i;
-            }
-        }
-        free(ref);
-    }
     return rc;
 }

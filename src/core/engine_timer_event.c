@@ -140,6 +140,16 @@ int fl__timer_due(const struct fl_node *node, const struct fl_value *vars, int64
         }
         break;
     case FL_TIMERDEF_CYCLE:
+        if (fl_cron_is(text)) {
+            /* a cron cycle (Camunda 7) repeats without end, from now or the last firing */
+            struct fl_cron cron;
+            int64_t after = !last ? now_ms - 1 : last->due_at > now_ms ? last->due_at : now_ms;
+            if ((rc = fl_cron_parse(text, &cron, &err)) < 0)
+                snprintf(why, why_len, "%s", err.msg);
+            else if ((rc = fl_cron_next(&cron, after, tz_offset_min, due)) == 0)
+                *repeat = UINT32_MAX;
+            break;
+        }
         if ((rc = fl_iso_cycle_parse(text, tz_offset_min, &c, &err)) < 0) {
             snprintf(why, why_len, "%s", err.msg);
             break;

@@ -301,14 +301,14 @@ one_error_line
 mkdir -p "$tmp/conf/src-a" "$tmp/conf/src-b"
 printf '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">\n<process id="q" isExecutable="true"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="t"/><userTask id="t"/><sequenceFlow id="f2" sourceRef="t" targetRef="e"/><endEvent id="e"/></process></definitions>\n' >"$tmp/conf/src-a/q.bpmn"
 cp "$data/approval.bpmn" "$tmp/conf/src-a/"
-printf '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">\n<process id="p" isExecutable="true"><subProcess id="sub"/></process></definitions>\n' >"$tmp/conf/src-b/sub.bpmn"
+printf '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">\n<process id="p" isExecutable="true"><startEvent id="s"/><adHocSubProcess id="sub"/></process></definitions>\n' >"$tmp/conf/src-b/sub.bpmn"
 printf 'not xml' >"$tmp/conf/src-b/junk.xml"
 run 0 conformance "$tmp/conf" --json
 json 'assert (d["files"], d["executable"], d["crashed"], d["timed_out"]) == (4, 3, 0, 0), d'
 json 'assert d["loaded"] == 2 and d["ran_to_end"] == 1, d'
 json 'assert "no variable found" in d["stopped"][0]["reason"], d'
 json 'assert [s["source"] for s in d["sources"]] == ["src-a", "src-b"], d'
-json 'assert d["rejected"][0]["count"] == 1 and "subProcess" in d["rejected"][0]["reason"], d'
+json 'assert d["rejected"][0]["count"] == 1 and "ad-hoc subprocesses" in d["rejected"][0]["reason"], d'
 run 0 conformance "$tmp/conf"
 has "all"
 has "subProcess"

@@ -151,6 +151,25 @@ static void test_forms(void **state)
     fl_bpmn_doc_free(doc);
 }
 
+/* Camunda 7 forms: a cron timeCycle and JUEL texts, translated to FEEL */
+static void test_camunda7_forms(void **state)
+{
+    struct fl_bpmn_doc *doc;
+    const struct fl_model *m;
+    (void)state;
+    doc = load(TIMER("startEvent", "id=\"ts\"", "timeCycle", "0 0/5 * * * ?")
+               "  <bpmn:sequenceFlow id=\"f1\" sourceRef=\"ts\" targetRef=\"c\"/>\n"
+               TIMER("intermediateCatchEvent", "id=\"c\"", "timeDuration", " ${wait} ")
+               "  <bpmn:sequenceFlow id=\"f2\" sourceRef=\"c\" targetRef=\"e\"/>\n"
+               "  <bpmn:endEvent id=\"e\"/>\n");
+    m = doc->processes[0];
+    assert_int_equal(m->n_timer_starts, 1);
+    assert_string_equal(node(m, "ts")->timer->text, "0 0/5 * * * ?");
+    assert_int_equal(node(m, "ts")->timer->kind, FL_TIMERDEF_CYCLE);
+    assert_string_equal(node(m, "c")->timer->text, "=wait");
+    fl_bpmn_doc_free(doc);
+}
+
 static void test_timer_start_only(void **state)
 {
     struct fl_bpmn_doc *doc;
@@ -198,12 +217,16 @@ static void test_text_errors(void **state)
                  FL_EMODEL, "invalid ISO 8601 duration 'P'", "x", 8, COL_DURATION + 1);
     expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "-PT1H") FLOW,
                  FL_EMODEL, "timeDuration '-PT1H' of 'x' is negative", "x", 8, COL_DURATION);
-    expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "${wait}") FLOW,
-                 FL_EUNSUPPORTED, "timeDuration of 'x' is a JUEL expression", "x", 8,
-                 COL_DURATION);
+    expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "${wait()}")
+                     FLOW,
+                 FL_EUNSUPPORTED, "timeDuration of 'x' ('${wait()}'): JUEL method call 'wait(...)'",
+                 "x", 8, COL_DURATION + 2);
     expect_error(PRE TIMER("boundaryEvent", "id=\"x\" attachedToRef=\"u\"", "timeCycle",
-                           "0 0/5 * * * ?") FLOW,
-                 FL_EUNSUPPORTED, "is a cron expression", "x", 8, COL_CYCLE);
+                           "0 0/5 * * *") FLOW,
+                 FL_EMODEL, "timeCycle of 'x': cron '0 0/5 * * *': 5 fields", "x", 8,
+                 COL_CYCLE + 11);
+    expect_error(PRE TIMER("startEvent", "id=\"x\"", "timeCycle", "0 0 12 ? * FOO") FLOW,
+                 FL_EMODEL, "'FOO' is not a day name", "x", 8, COL_CYCLE + 11);
     expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDuration", "= wait +") FLOW,
                  FL_EMODEL, "syntax error in timeDuration of 'x'", "x", 8, COL_DURATION + 8);
     expect_error(PRE TIMER("intermediateCatchEvent", "id=\"x\"", "timeDate", "  ") FLOW, FL_EMODEL,
@@ -217,8 +240,8 @@ static void test_placement_errors(void **state)
                  FL_EMODEL, "intermediate timer event 'x' has a timeCycle", "x", 8, 7);
     expect_error(PRE TIMER("boundaryEvent", "id=\"x\" attachedToRef=\"s0\"", "timeDuration", "PT1H")
                      FLOW,
-                 FL_EUNSUPPORTED, "attached to startEvent 's0'; flowd attaches timers to user and",
-                 "x", 6, 45);
+                 FL_EMODEL, "attached to startEvent 's0'; boundary events sit on activities", "x", 6,
+                 45);
     expect_error(PRE TIMER("boundaryEvent", "id=\"x\" attachedToRef=\"nope\"", "timeDuration",
                            "PT1H") FLOW,
                  FL_EMODEL, "boundary event 'x' is attached to 'nope', which is not a flow node",
@@ -246,12 +269,13 @@ static void test_placement_errors(void **state)
                      "  <bpmn:sequenceFlow id=\"f\" sourceRef=\"u\" targetRef=\"u\"/>\n"
                      "  <bpmn:boundaryEvent id=\"y\" attachedToRef=\"u\">"
                      "<bpmn:messageEventDefinition/></bpmn:boundaryEvent>\n",
-                 FL_EUNSUPPORTED, "'boundaryEvent' with 'messageEventDefinition'", "y", 12, 3);
+                 FL_EUNSUPPORTED, "boundaryEvent 'y': this event definition is not supported yet",
+                 "y", 12, 3);
     expect_error("  <bpmn:userTask id=\"u\"/>\n"
                  "  <bpmn:intermediateCatchEvent id=\"c\">"
                  "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration>"
                  "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>\n",
-                 FL_EMODEL, "process 'p' has no none start event and no timer start event", "p", 3,
+                 FL_EUNSUPPORTED, "process 'p' has no start event", "p", 3,
                  1);
 }
 
@@ -261,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_camunda7_forms),
         cmocka_unit_test(test_timer_start_only),
         cmocka_unit_test(test_text_errors),
         cmocka_unit_test(test_placement_errors),
