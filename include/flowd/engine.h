@@ -187,6 +187,14 @@ struct fl_command {
     /* FAIL_JOB with retries left: the job is not activatable again before now + this
      * (0 = at once) */
     int64_t retry_backoff_ms;
+    /* MODIFY with more instructions than one (besides target_id and start_node_id): tokens
+     * to cancel and elements to start a token before. All are checked first; then the
+     * variables merge, the starts are queued, the cancels happen, and the started tokens
+     * run -- so a modification that moves the only token elsewhere keeps the instance. */
+    const uint64_t *cancel_tokens;
+    size_t n_cancel_tokens;
+    const char *const *start_before;
+    size_t n_start_before;
 };
 
 enum fl_id_kind {

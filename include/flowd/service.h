@@ -133,6 +133,39 @@ struct fl_value;
 int fl_service_decide(struct fl_service *svc, struct fl_store *s, const char *key,
                       int32_t version, const struct fl_value *vars, int64_t now_ms,
                       struct fl_value **result, struct fl_error *err);
+/* ---- migration between versions (issue 5) ---- */
+
+#define FL_SERVICE_MAX_MIGRATE 100000 /* instances one migration may move at most */
+
+/* What to migrate: the instances named, or (n_instances 0) every active instance of
+ * definition from_definition_id, to definition to_definition_id with the pairs (see
+ * fl_engine_migrate). Pointers are borrowed for the call. */
+struct fl_migration_request {
+    uint64_t to_definition_id;
+    const uint64_t *instance_ids;
+    size_t n_instances;
+    uint64_t from_definition_id;
+    const struct fl_migration_pair *pairs;
+    size_t n_pairs;
+    const char *actor;
+};
+
+/* The fate of one instance of a migration: rc 0 migrated (or would have been, when
+ * another instance refused the batch), else why this one cannot move. */
+struct fl_migration_outcome {
+    uint64_t instance_id;
+    int rc;
+    struct fl_error err;
+};
+
+/* Migrate a batch through the writer, all or nothing: every instance is checked first
+ * and, when one cannot move, none is written (the first refusal's code is returned, err
+ * says how many and why); else all move in one transaction and 0 is returned. *out (caller
+ * frees; may be NULL when *n is 0) gets one outcome per instance considered, in order.
+ * FL_ENOTFOUND unknown definition, FL_ELIMIT more than FL_SERVICE_MAX_MIGRATE instances.
+ * Blocks the caller until committed; not from a callback. */
+int fl_service_migrate(struct fl_service *svc, const struct fl_migration_request *req,
+                       struct fl_migration_outcome **out, size_t *n, struct fl_error *err);
 
 #define FL_SERVICE_BATCH_BUCKETS 12 /* 1, 2, 4, ... 2048+ */
 

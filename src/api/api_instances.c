@@ -250,6 +250,11 @@ int api_instance_list(struct api_req *r)
     return API_DONE;
 }
 
+int api_instance_answer(struct api_req *r, uint64_t id, int status)
+{
+    return answer_instance(r, id, status);
+}
+
 int api_instance_get(struct api_req *r)
 {
     return answer_instance(r, r->id, 200);

@@ -213,6 +213,8 @@ void api_metrics_command(struct fl_server *srv, int64_t us);
 /* ---- instances and control points (api_instances.c, api_control.c) ---- */
 /* 0 when r->who may see instance id (*acc set); else a problem (404) was written. */
 int api_instance_access(struct api_req *r, struct fl_store *s, uint64_t id, enum fl_access *acc);
+/* Answer instance id as GET /api/v1/instances/{id} does, with status. API_DONE. */
+int api_instance_answer(struct api_req *r, uint64_t id, int status);
 /* 0 when r->who may act on instance id; else a problem (404 or 403) was written. */
 int api_instance_require_write(struct api_req *r, uint64_t id);
 /* A control point as a JSON object; state "open", "overdue" (due at or before now) or
@@ -243,6 +245,10 @@ int api_message_publish(struct api_req *r);
 int api_signal_broadcast(struct api_req *r);
 int api_outbox_list(struct api_req *r);
 int api_outbox_delivered(struct api_req *r);
+/* Migration and modification (api_migrate.c) */
+int api_instance_migrate(struct api_req *r);
+int api_instance_modify(struct api_req *r);
+int api_migration_create(struct api_req *r);
 int api_control_list_instance(struct api_req *r);
 int api_control_set(struct api_req *r);
 int api_control_clear(struct api_req *r);

@@ -38,6 +38,8 @@ extern const struct cli_command cli_cmd_decide; /* DMN decisions (cmd_decide.c) 
 extern const struct cli_command cli_cmd_notifications;
 /* job workers and incidents (cmd_jobs.c) */
 extern const struct cli_command cli_cmd_jobs, cli_cmd_incidents;
+/* Migration and modification (cmd_migrate.c) */
+extern const struct cli_command cli_cmd_migrate, cli_cmd_modify;
 /* CRM records (cmd_crm.c) */
 extern const struct cli_command cli_cmd_company, cli_cmd_contact, cli_cmd_lead, cli_cmd_deal,
     cli_cmd_activity;

@@ -47,6 +47,13 @@ struct cli_source_ops {
      * res->rc; res->instance_id is set after a start. */
     int (*run)(struct cli_source *src, const struct fl_command *cmd, struct fl_result *res);
 
+    /* Migrate to version `to` of process key: the instances ids[0..n) (key NULL: of one
+     * instance's own process), or every active instance of version `from` (n 0). All or
+     * nothing (see fl_service_migrate); *migrated gets how many moved. */
+    int (*migrate)(struct cli_source *src, const char *key, int32_t from, int32_t to,
+                   const uint64_t *ids, size_t n, const struct fl_migration_pair *pairs,
+                   size_t n_pairs, size_t *migrated, struct fl_error *err);
+
     /* People records. user_add hashes password itself (local) or sends it (remote). */
     int (*user_add)(struct cli_source *src, const struct fl_user_new *u, const char *password,
                     uint64_t *id, struct fl_error *err);

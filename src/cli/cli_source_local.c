@@ -3,6 +3,7 @@
  * (the durable single-writer path the server uses too), people records through a
  * writable store. Each connection opens on first use, so a command that only reads never
  * creates a database, and one that fails early opens nothing. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,49 @@ static int local_run(struct cli_source *src, const struct fl_command *cmd, struc
     return cli_service_run(svc, cmd, res);
 }
 
+static int local_migrate(struct cli_source *src, const char *key, int32_t from, int32_t to,
+                         const uint64_t *ids, size_t n, const struct fl_migration_pair *pairs,
+                         size_t n_pairs, size_t *migrated, struct fl_error *err)
+{
+    struct fl_migration_request req = {
+        .instance_ids = ids, .n_instances = n, .pairs = pairs, .n_pairs = n_pairs};
+    struct fl_migration_outcome *out = NULL;
+    struct fl_instance_row row = {0};
+    struct fl_service *svc;
+    struct fl_store *s;
+    size_t n_out = 0;
+    int rc;
+
+    *migrated = 0;
+    if ((rc = cli_db_require(src->c, err)) || (rc = ro(src, &s, err)))
+        return rc;
+    if (!key) {
+        if (n != 1)
+            return fl_error_set(err, FL_EUSAGE, "name the process (--process) to migrate several");
+        if ((rc = fl_store_instance_get(s, ids[0], &row, err)))
+            return rc;
+        key = row.process_key;
+    }
+    if ((rc = fl_store_definition_find(s, key, to, &req.to_definition_id, err)) == FL_ENOTFOUND)
+        fl_error_set(err, rc, "process '%s' has no version %d", key, (int)to);
+    else if (rc == 0 && n == 0 &&
+             (rc = fl_store_definition_find(s, key, from, &req.from_definition_id, err)) ==
+                 FL_ENOTFOUND)
+        fl_error_set(err, rc, "process '%s' has no version %d", key, (int)from);
+    if (rc == 0 && (rc = service(src, &svc, err)) == 0)
+        rc = fl_service_migrate(svc, &req, &out, &n_out, err);
+    if (rc == 0)
+        *migrated = n_out;
+    /* Every instance that cannot move, not only the first (the error names that one). */
+    for (size_t i = 0; rc && i < n_out; i++)
+        if (out[i].rc)
+            fprintf(stderr, "flowd: instance %llu: %s\n", (unsigned long long)out[i].instance_id,
+                    out[i].err.msg);
+    free(out);
+    fl_instance_row_release(&row);
+    return rc;
+}
+
 static int local_user_add(struct cli_source *src, const struct fl_user_new *u, const char *password,
                           uint64_t *id, struct fl_error *err)
 {
@@ -264,6 +308,7 @@ static const struct cli_source_ops local_ops = {
     .history = local_history,
     .controls = local_controls,
     .run = local_run,
+    .migrate = local_migrate,
     .user_add = local_user_add,
     .user_list = local_user_list,
     .user_change = local_user_change,

@@ -450,11 +450,25 @@ static int remote_run(struct cli_source *src, const struct fl_command *cmd, stru
         fl_buf_adds(&path, "/api/v1/signals");
         member_str(&body, "name", cmd->message_name);
         break;
+    case FL_CMD_MODIFY:
+        fl_buf_addf(&path, "/api/v1/instances/%llu/modify", (unsigned long long)cmd->instance_id);
+        fl_buf_adds(&body, "\"cancel_tokens\":[");
+        for (size_t i = 0; i < cmd->n_cancel_tokens; i++)
+            fl_buf_addf(&body, "%s%llu", i ? "," : "", (unsigned long long)cmd->cancel_tokens[i]);
+        fl_buf_adds(&body, "],\"start_before\":[");
+        for (size_t i = 0; i < cmd->n_start_before; i++) {
+            if (i)
+                fl_buf_addc(&body, ',');
+            fl_json_cstring(&body, cmd->start_before[i]);
+        }
+        fl_buf_addc(&body, ']');
+        break;
     default:
         res->rc = fl_error_set(&res->err, FL_EUSAGE, "this command is not available with --server");
         goto out;
     }
     if (cmd->variables && cmd->kind != FL_CMD_RECORD_ACTION)
+        /* (MODIFY's body is not empty: the comma member_value adds is right) */
         member_value(&body, "variables", cmd->variables);
     fl_buf_addc(&body, '}');
     if ((res->rc =
@@ -471,6 +485,59 @@ out:
     fl_buf_release(&path);
     fl_buf_release(&body);
     return res->rc;
+}
+
+static void pairs_json(struct fl_buf *b, const struct fl_migration_pair *pairs, size_t n)
+{
+    fl_buf_adds(b, ",\"mapping\":[");
+    for (size_t i = 0; i < n; i++) {
+        fl_buf_adds(b, i ? ",{\"from\":" : "{\"from\":");
+        fl_json_cstring(b, pairs[i].from);
+        fl_buf_adds(b, ",\"to\":");
+        fl_json_cstring(b, pairs[i].to);
+        fl_buf_addc(b, '}');
+    }
+    fl_buf_addc(b, ']');
+}
+
+static int remote_migrate(struct cli_source *src, const char *key, int32_t from, int32_t to,
+                          const uint64_t *ids, size_t n, const struct fl_migration_pair *pairs,
+                          size_t n_pairs, size_t *migrated, struct fl_error *err)
+{
+    struct fl_buf path = FL_BUF_INIT, body = FL_BUF_INIT;
+    struct fl_value *doc = NULL;
+    int rc;
+
+    *migrated = 0;
+    if (!key) {
+        /* one instance of its own process */
+        if (n != 1)
+            return fl_error_set(err, FL_EUSAGE, "name the process (--process) to migrate several");
+        fl_buf_addf(&path, "/api/v1/instances/%llu/migrate", (unsigned long long)ids[0]);
+        fl_buf_addf(&body, "{\"to_version\":%d", (int)to);
+    } else {
+        fl_buf_adds(&path, "/api/v1/migrations");
+        fl_buf_adds(&body, "{\"process\":");
+        fl_json_cstring(&body, key);
+        fl_buf_addf(&body, ",\"from_version\":%d,\"to_version\":%d", (int)from, (int)to);
+        if (n) {
+            fl_buf_adds(&body, ",\"instances\":[");
+            for (size_t i = 0; i < n; i++)
+                fl_buf_addf(&body, "%s%llu", i ? "," : "", (unsigned long long)ids[i]);
+            fl_buf_addc(&body, ']');
+        }
+    }
+    pairs_json(&body, pairs, n_pairs);
+    fl_buf_addc(&body, '}');
+    rc = call(src, "POST", path.ptr, "application/json", body.ptr, body.len, &doc, err);
+    if (rc == 0) {
+        const struct fl_value *l = key ? fl_value_context_get(doc, "instances", 9) : NULL;
+        *migrated = key ? fl_value_list_len(l) : 1;
+    }
+    fl_value_unref(doc);
+    fl_buf_release(&path);
+    fl_buf_release(&body);
+    return rc;
 }
 
 /* POST a JSON object and read the "id" of the record it created. */
@@ -644,6 +711,7 @@ static const struct cli_source_ops remote_ops = {
     .history = remote_history,
     .controls = remote_controls,
     .run = remote_run,
+    .migrate = remote_migrate,
     .user_add = remote_user_add,
     .user_list = remote_user_list,
     .user_change = remote_user_change,

@@ -15,6 +15,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_conformance, &cli_cmd_notifications, &cli_cmd_control,
     &cli_cmd_calendar,
     &cli_cmd_message,  &cli_cmd_signal,
+    &cli_cmd_migrate,  &cli_cmd_modify,
     &cli_cmd_company,  &cli_cmd_contact,     &cli_cmd_lead,       &cli_cmd_deal,
     &cli_cmd_activity,
     &cli_cmd_jobs,     &cli_cmd_incidents,

@@ -458,6 +458,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         if ((rc = check_active(inst, err)) == 0 && (rc = check_vars(cmd->variables, err)) == 0)
             rc = fl__correlate_check(m, inst, cmd, &si, &ti, err);
         break;
+    case FL_CMD_MODIFY:
+        rc = fl__modify_check(m, inst, cmd, err);
+        break;
     case FL_CMD_START:
         rc = fl_error_set(err, FL_EINVAL, "start is not applied to an instance");
         break;
@@ -501,6 +504,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_CORRELATE:
         fl__correlate(&r, si, ti, cmd->variables);
+        break;
+    case FL_CMD_MODIFY:
+        fl__modify_do(&r, cmd);
         break;
     default:
         do_cancel(&r, cmd);

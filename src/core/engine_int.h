@@ -598,6 +598,17 @@ bool fl__loop_enter(struct fl__run *r, struct fl__mover *mv);
  * instance reports to its body, a standard loop goes round again. True when handled
  * here (the token does not take the outgoing flows). */
 bool fl__activity_leave(struct fl__run *r, const struct fl__mover *mv);
+/* ---- modification (engine_modify.c) ---- */
+
+/* FL_CMD_MODIFY checked against inst (nothing changes): FL_ECONFLICT not active, FL_EINVAL
+ * no instruction, an unknown token or element, or one that cannot be started before;
+ * FL_EUNSUPPORTED what the engine cannot do yet (naming it). */
+int fl__modify_check(const struct fl_model *m, const struct fl_instance *inst,
+                     const struct fl_command *cmd, struct fl_error *err);
+
+/* Apply a checked FL_CMD_MODIFY: variables, starts queued, cancels; when no token is left
+ * and nothing was started, the instance ends as cancelled. The caller then runs the run. */
+void fl__modify_do(struct fl__run *r, const struct fl_command *cmd);
 
 /* ---- instance helpers (instance.c) ---- */
 

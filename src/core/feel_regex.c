@@ -588,6 +588,10 @@ static size_t one(struct match *m, const struct rx_node *nd, size_t pos)
 /* Whether the len bytes at a equal those at b (case-folded under flag i). */
 static bool same_text(const struct match *m, size_t a, size_t b, size_t len)
 {
+    /* A group that matched nothing (b is SIZE_MAX) matches the empty string, as XPath says;
+     * no pointer may be formed from its position. */
+    if (len == 0)
+        return true;
     if (!m->re->icase)
         return memcmp(m->s + a, m->s + b, len) == 0;
     const char *pa = m->s + a, *pb = m->s + b, *ea = pa + len, *eb = pb + len;

@@ -144,13 +144,30 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
            text_size(c->correlation_key) + text_size(c->message_id) + text_size(c->start_node_id) +
            text_size(c->error_code) +
            (vars.len ? vars.len + 1 : 0);
-    q = fl_malloc(sizeof(*q) + need);
+    /* MODIFY: the instruction lists (aligned first) and their element ids. */
+    size_t lists = c->n_cancel_tokens * sizeof(uint64_t) + c->n_start_before * sizeof(char *);
+    for (size_t i = 0; i < c->n_start_before; i++)
+        need += text_size(c->start_before[i]);
+    q = fl_malloc(sizeof(*q) + lists + need);
     memset(q, 0, sizeof(*q));
     q->kind = FL__SVC_ENGINE;
     q->cmd = *c;
     q->cmd.variables = NULL;
     q->pre_rc = pre_rc;
     p = q->text;
+    if (lists) {
+        /* text[] follows the struct at pointer alignment, so the lists come first */
+        uint64_t *ids = (uint64_t *)(void *)p;
+        const char **names = (const char **)(void *)(p + c->n_cancel_tokens * sizeof(uint64_t));
+        p += lists;
+        for (size_t i = 0; i < c->n_cancel_tokens; i++)
+            ids[i] = c->cancel_tokens[i];
+        for (size_t i = 0; i < c->n_start_before; i++)
+            names[i] = put_text(&p, c->start_before[i]);
+        q->cmd.cancel_tokens = c->n_cancel_tokens ? ids : NULL;
+        q->cmd.start_before = c->n_start_before ? names : NULL;
+    }
+    q->cmd.start_node_id = put_text(&p, c->start_node_id);
     q->cmd.actor = put_text(&p, c->actor);
     q->cmd.process_key = put_text(&p, c->process_key);
     q->cmd.business_key = put_text(&p, c->business_key);
@@ -162,7 +179,6 @@ static struct fl__svc_cmd *copy_command(const struct fl_command *c)
     q->cmd.message_name = put_text(&p, c->message_name);
     q->cmd.correlation_key = put_text(&p, c->correlation_key);
     q->cmd.message_id = put_text(&p, c->message_id);
-    q->cmd.start_node_id = put_text(&p, c->start_node_id);
     q->cmd.error_code = put_text(&p, c->error_code);
     if (!pre_rc && vars.len) {
         memcpy(p, vars.ptr, vars.len + 1);

@@ -12,7 +12,7 @@
 
 #include "flowd/service.h"
 
-enum fl__svc_kind { FL__SVC_ENGINE, FL__SVC_DEPLOY, FL__SVC_ACTIVATE };
+enum fl__svc_kind { FL__SVC_ENGINE, FL__SVC_DEPLOY, FL__SVC_ACTIVATE, FL__SVC_MIGRATE };
 
 /* What fl_service_deploy waits for; written by the writer after commit. */
 struct fl__svc_deploy {
@@ -25,6 +25,13 @@ struct fl__svc_deploy {
     bool dmn; /* keys are the decisions of a DMN document (issue 5) */
     size_t max_results;
     size_t n_out;
+};
+
+/* What fl_service_migrate waits for (migrate.c); outcomes written by the writer. */
+struct fl__svc_migrate {
+    const struct fl_migration_request *req; /* borrowed from the waiting caller */
+    struct fl_migration_outcome *out;
+    size_t n, cap;
 };
 
 /* One queued command; strings of cmd point into text[] (one allocation per command). */
@@ -41,7 +48,8 @@ struct fl__svc_cmd {
     struct fl_result res;
     struct fl__svc_deploy *deploy;
     struct fl__job_waiter *waiter; /* FL__SVC_ACTIVATE: the activation it attempts */
-    char text[];
+    struct fl__svc_migrate *migrate; /* FL__SVC_MIGRATE */
+    _Alignas(uint64_t) char text[]; /* aligned: MODIFY lists sit at its start */
 };
 
 /* Compiled models by definition id; they live as long as the service. */
@@ -169,6 +177,18 @@ void fl__svc_engine_ctx(struct fl_service *svc, struct fl_engine_ctx *ctx);
 int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd, struct fl_effects *fx,
                  struct fl_result *res, unsigned depth);
 
+/* Note that the current transaction wrote inst (its cache entry goes if it rolls back),
+ * and the timers fx set (offered to the scheduler after commit). */
+void fl__svc_touch(struct fl_service *svc, const struct fl_instance *inst);
+void fl__svc_note_timers(struct fl_service *svc, const struct fl_instance *inst,
+                         const struct fl_effects *fx);
+
+/* Run a migration (FL__SVC_MIGRATE) in the open transaction: check every instance, then
+ * write them all. 0, a refusal (nothing written; mg->out says why per instance) or a
+ * store failure (the transaction must roll back). */
+int fl__svc_migrate_exec(struct fl_service *svc, struct fl__svc_migrate *mg,
+                         struct fl_effects *fx, struct fl_error *err);
+
 /* ---- cascades between instances (cascade.c) ---- */
 
 #define FL__SVC_MAX_CASCADE 32 /* nesting of commands one command may set off */
@@ -210,6 +230,8 @@ int fl__svc_publish(struct fl_service *svc, const struct fl_command *cmd, struct
  * FL_EMODEL when a start event's name cannot be evaluated; store errors. */
 int fl__svc_message_starts_deploy(struct fl_service *svc, const char *key, uint64_t def_id,
                                   struct fl_error *err);
+/* Queue q (service.c); FL_ECLOSED (q freed) when the service closes. */
+int fl__svc_enqueue(struct fl_service *svc, struct fl__svc_cmd *q);
 
 /* Writer thread entry. */
 void *fl__svc_writer_main(void *arg);
@@ -241,9 +263,6 @@ int fl__svc_start_timer_fire(struct fl_service *svc, uint64_t timer_id,
 struct fl__jobs;
 struct fl__job_waiter;
 
-/* Queue q (the service's queue; from the writer thread it never waits for room). 0 or
- * FL_ECLOSED (q is then freed). */
-int fl__svc_enqueue(struct fl_service *svc, struct fl__svc_cmd *q);
 
 /* Create / stop and free the long-poll state (stop answers every waiting request). */
 struct fl__jobs *fl__jobs_new(void);

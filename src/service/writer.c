@@ -48,7 +48,7 @@ static bool is_store_failure(int rc)
            rc == FL_EINTERNAL;
 }
 
-static void touch(struct fl_service *svc, const struct fl_instance *inst)
+void fl__svc_touch(struct fl_service *svc, const struct fl_instance *inst)
 {
     fl_grow(&svc->touched, &svc->cap_touched, svc->n_touched + 1, sizeof(*svc->touched));
     svc->touched[svc->n_touched].id = inst->id;
@@ -82,8 +82,8 @@ static void settle_touched(struct fl_service *svc)
 }
 
 /* Note the timers a written step set, for the scheduler once the batch commits. */
-static void note_timers(struct fl_service *svc, const struct fl_instance *inst,
-                        const struct fl_effects *fx)
+void fl__svc_note_timers(struct fl_service *svc, const struct fl_instance *inst,
+                         const struct fl_effects *fx)
 {
     if (!svc->sched)
         return;
@@ -250,10 +250,10 @@ int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct
         if ((rc = fl_engine_apply(m, inst, &cmd, &ctx, fx, &res->err)) != 0)
             return rc;
     }
-    touch(svc, inst);
+    fl__svc_touch(svc, inst);
     if ((rc = fl_store_apply(svc->store, m, inst, fx, &res->err)) != 0)
         return rc == 0 ? FL_ESTORE : (is_store_failure(rc) ? rc : FL_ESTORE);
-    note_timers(svc, inst, fx);
+    fl__svc_note_timers(svc, inst, fx);
     if ((rc = fl__jobs_after_step(svc, m, inst, &cmd, fx, &res->err)) != 0)
         return rc;
     res->rc = 0;
@@ -322,6 +322,11 @@ static enum exec_outcome exec_one(struct fl_service *svc, struct fl__svc_cmd *q,
     } else if (q->kind == FL__SVC_ACTIVATE) {
         int rc = fl__jobs_exec(svc, q, &q->res.err);
         return rc ? fail(q, rc) : EXEC_OK;
+    } else if (q->kind == FL__SVC_MIGRATE) {
+        int rc = fl__svc_migrate_exec(svc, q->migrate, fx, &q->res.err);
+        if (rc == 0)
+            return EXEC_OK;
+        return is_store_failure(rc) ? fail(q, rc) : refuse(q, rc);
     } else {
         out = exec_engine(svc, q, fx);
     }

@@ -132,7 +132,8 @@
     FL__SQ_PEOPLE_STMTS(X)                                                                         \
     FL__SQ_TIMER_STMTS(X)                                                                          \
     FL__SQ_CONTROL_STMTS(X)                                                                        \
-    FL__SQ_JOB_STMTS(X)
+    FL__SQ_JOB_STMTS(X)                                                                            \
+    FL__SQ_MIGRATE_STMTS(X)
 
 /* Jobs and incidents (sqlite_jobs.c). */
 #define FL__SQ_JOB_COLS                                                                            \
@@ -163,6 +164,23 @@
                         " (id = ?1 OR (?1 = 0 AND token_id = ?2))")                                \
     X(INCIDENTS_LOAD, "SELECT id, token_id, leaving FROM incidents WHERE instance_id = ?1"         \
                       " AND resolved_at IS NULL")
+
+/* Migration between versions (sqlite_write.c, FL_FX_MIGRATE): the instance's definition,
+ * then the node ids of its open tasks, jobs and incidents from its tokens just written. */
+#define FL__SQ_MIGRATE_STMTS(X)                                                                    \
+    X(INST_MIGRATE, "UPDATE instances SET definition_id = ?2 WHERE id = ?1 AND definition_id = ?3") \
+    X(TASKS_RENODE, "UPDATE tasks SET node_id = (SELECT k.node_id FROM tokens k"                   \
+                    " WHERE k.task_id = tasks.id AND k.instance_id = ?1) WHERE instance_id = ?1"   \
+                    " AND status = 0 AND id IN (SELECT task_id FROM tokens"                        \
+                    " WHERE instance_id = ?1 AND task_id IS NOT NULL)")                            \
+    X(JOBS_RENODE, "UPDATE jobs SET node_id = (SELECT k.node_id FROM tokens k"                     \
+                   " WHERE k.job_id = jobs.id AND k.instance_id = ?1) WHERE instance_id = ?1"      \
+                   " AND status = 0 AND id IN (SELECT job_id FROM tokens"                          \
+                   " WHERE instance_id = ?1 AND job_id IS NOT NULL)")                              \
+    X(INCIDENTS_RENODE, "UPDATE incidents SET node_id = (SELECT k.node_id FROM tokens k"           \
+                        " WHERE k.id = incidents.token_id) WHERE instance_id = ?1"                 \
+                        " AND resolved_at IS NULL AND token_id IN (SELECT id FROM tokens"          \
+                        " WHERE instance_id = ?1)")
 
 /* Control points (sqlite_control.c); lists are built per filter there. */
 #define FL__SQ_CONTROL_STMTS(X)                                                                    \

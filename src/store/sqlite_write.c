@@ -305,6 +305,34 @@ static int put_events(struct fl_sqlite *q, const struct fl_event *const *ev, siz
     return step_done(q, st, err, "cannot write history");
 }
 
+/* Run one of the migration statements bound to the instance (and definitions). */
+static int migrate_stmt(struct fl_sqlite *q, enum fl__sq_stmt id, uint64_t instance_id,
+                        const struct fl_effect *fx, struct fl_error *err, const char *what)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, id, err);
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)instance_id);
+    if (id == FL__SQ_INST_MIGRATE) {
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)fx->u.migrate.definition_id);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)fx->u.migrate.from_definition_id);
+        return step_one_row(q, st, instance_id, err, what);
+    }
+    return step_done(q, st, err, what);
+}
+
+/* Before the instance row is written (its UPDATE matches the definition it runs): a
+ * migration moves it to its new definition first. */
+static int migrate_instance(struct fl_sqlite *q, const struct fl_instance *inst,
+                            const struct fl_effects *fx, struct fl_error *err)
+{
+    for (size_t i = 0; fx && i < fx->n; i++)
+        if (fx->items[i].kind == FL_FX_MIGRATE)
+            return migrate_stmt(q, FL__SQ_INST_MIGRATE, inst->id, &fx->items[i], err,
+                                "cannot migrate instance");
+    return 0;
+}
+
 static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struct fl_instance *inst,
                       const struct fl_effect *fx, struct fl_error *err)
 {
@@ -404,6 +432,16 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
     case FL_FX_OUTBOX:
     case FL_FX_SIGNAL:
         return fl__sq_message_effect(q, m, inst, fx, err);
+    case FL_FX_MIGRATE: {
+        /* After the TOKEN_PUTs of the migration: work follows its token's new node id. */
+        int rc = migrate_stmt(q, FL__SQ_TASKS_RENODE, inst->id, fx, err, "cannot migrate tasks");
+        if (rc == 0)
+            rc = migrate_stmt(q, FL__SQ_JOBS_RENODE, inst->id, fx, err, "cannot migrate jobs");
+        if (rc == 0)
+            rc = migrate_stmt(q, FL__SQ_INCIDENTS_RENODE, inst->id, fx, err,
+                              "cannot migrate incidents");
+        return rc;
+    }
     default:
         return fl_error_set(err, FL_EINTERNAL, "unknown effect kind %d", (int)fx->kind);
     }
@@ -419,7 +457,7 @@ int fl__sq_apply(struct fl_store *s, const struct fl_model *m, const struct fl_i
     int rc;
     if (!q->in_tx)
         return fl_error_set(err, FL_EINVAL, "fl_store_apply outside a transaction");
-    if ((rc = put_instance(q, inst, fx, err)) != 0)
+    if ((rc = migrate_instance(q, inst, fx, err)) != 0 || (rc = put_instance(q, inst, fx, err)) != 0)
         return rc;
     fl__sq_timer_apply_begin(q);
     q->msg_now = 0;

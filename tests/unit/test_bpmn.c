@@ -674,13 +674,6 @@ static void test_unsupported(void **state)
                  "x", 5, 3);
     expect_error("  <bpmn:startEvent id=\"s\"/>\n"
                  "  <bpmn:userTask id=\"u\">\n"
-                 "    <bpmn:multiInstanceLoopCharacteristics>\n"
-                 "      <bpmn:loopCardinality>3</bpmn:loopCardinality>\n"
-                 "    </bpmn:multiInstanceLoopCharacteristics>\n"
-                 "  </bpmn:userTask>\n",
-                 FL_EUNSUPPORTED, "userTask 'u': multi-instance is not supported yet", "u", 5, 3);
-    expect_error("  <bpmn:startEvent id=\"s\"/>\n"
-                 "  <bpmn:userTask id=\"u\">\n"
                  "    <bpmn:multiInstanceLoopCharacteristics/>\n"
                  "  </bpmn:userTask>\n",
                  FL_EMODEL, "multi-instance 'u' has neither a loopCardinality nor an input", "u", 6,

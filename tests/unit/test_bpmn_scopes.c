@@ -622,7 +622,10 @@ static void test_reference_errors(void **state)
     expect_error("",
                  "<bpmn:startEvent id=\"s\"/>\n"
                  "<bpmn:businessRuleTask id=\"br\"/>\n",
-                 FL_EMODEL, "businessRuleTask 'br' names no decision", "br", 5, 1);
+                 FL_EMODEL,
+                 "businessRuleTask 'br' has neither a decision (zeebe:calledDecision decisionId, "
+                 "camunda:decisionRef) nor a job type",
+                 "br", 5, 1);
 }
 
 int main(void)
