@@ -205,51 +205,14 @@ int fl__boundary_check(struct fl__run *r, const struct fl__mover *mv)
     return 0;
 }
 
-static void sub_open(struct fl__run *r, const struct fl__mover *mv, uint32_t bi, const char *name,
-                     const char *key)
-{
-    const struct fl_node *b = &r->m->nodes[bi];
-    struct fl_instance *inst = r->inst;
-    struct fl_subscription *s;
-    struct fl_effect *e;
-
-    fl_grow(&inst->subs, &inst->cap_subs, inst->n_subs + 1, sizeof(*inst->subs));
-    s = &inst->subs[inst->n_subs++];
-    memset(s, 0, sizeof(*s));
-    s->id = fl__run_id(r, FL_ID_SUBSCRIPTION);
-    s->instance_id = inst->id;
-    s->token_id = mv->id;
-    s->node = bi;
-    s->trigger = (uint8_t)b->event->trigger;
-    s->interrupting = b->cancel_activity;
-    s->name = fl_strdup(name);
-    s->correlation_key = fl_strdup(key);
-    e = fl__fx_push(r->fx, FL_FX_SUB_OPEN);
-    e->u.sub = *s;
-    e->u.sub.name = (char *)(uintptr_t)name; /* arena copies: the effect outlives no one */
-    e->u.sub.correlation_key = (char *)(uintptr_t)key;
-}
-
 void fl__boundary_subs_close(struct fl__run *r, uint64_t token_id)
 {
     struct fl_instance *inst = r->inst;
     for (size_t i = inst->n_subs; i-- > 0;) {
-        struct fl_subscription *s = &inst->subs[i];
-        struct fl_effect *e;
-        if (s->token_id != token_id || s->node >= r->m->n_nodes ||
-            r->m->nodes[s->node].kind != FL_NODE_BOUNDARY_EVENT)
-            continue;
-        e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
-        e->u.sub.id = s->id;
-        e->u.sub.instance_id = inst->id;
-        e->u.sub.token_id = token_id;
-        e->u.sub.node = s->node;
-        e->u.sub.trigger = s->trigger;
-        free(s->name);
-        free(s->correlation_key);
-        /* keep the order of the others: subscriptions are listed as they were opened */
-        memmove(s, s + 1, (inst->n_subs - i - 1) * sizeof(*s));
-        inst->n_subs--;
+        const struct fl_subscription *s = &inst->subs[i];
+        if (s->token_id == token_id && s->node < r->m->n_nodes &&
+            r->m->nodes[s->node].kind == FL_NODE_BOUNDARY_EVENT)
+            fl__run_sub_close(r, i);
     }
 }
 
@@ -261,7 +224,7 @@ void fl__boundary_rest(struct fl__run *r, const struct fl__mover *mv)
         const struct fl_node *b = &r->m->nodes[a->boundaries[i]];
         const char *name = NULL, *key = NULL;
         if (subscribes(b) && sub_texts(r, mv, false, b, &name, &key) == 0) /* checked */
-            sub_open(r, mv, a->boundaries[i], name, key);
+            fl__subs_open(r, mv->id, a->boundaries[i], b->cancel_activity, name, key);
     }
     /* A conditional boundary whose condition already holds fires (as Camunda evaluates it
      * when the activity is entered) -- but only once the run has drained: the activity

@@ -162,7 +162,7 @@ void fl__run_resume(struct fl__run *r, size_t i)
                            .loop = t->loop};
     fl__inst_remove_token(r->inst, i);
     fl__run_drop_timers(r, mv.id); /* its boundary timers and subscriptions go with the work */
-    fl__subs_close_for_token(r, mv.id);
+    fl__run_subs_close(r, mv.id);
     fl__run_push(r, &mv);
 }
 
@@ -395,7 +395,7 @@ void fl__call_done(struct fl__run *r, const struct fl_command *cmd, size_t ti)
     /* The token leaves its rest either way: on, or into an incident. */
     fl__inst_remove_token(r->inst, ti);
     fl__run_drop_timers(r, t.id);
-    fl__subs_close_for_token(r, t.id);
+    fl__run_subs_close(r, t.id);
     if (cmd->error_code) {
         const char *msg = cmd->error_message;
         if (!strcmp(cmd->error_code, "flowd:cancelled"))

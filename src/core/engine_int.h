@@ -324,9 +324,6 @@ size_t fl__inst_find_sub(const struct fl_instance *inst, uint64_t id);
 void fl__subs_open(struct fl__run *r, uint64_t token_id, uint32_t node, bool interrupting,
                    const char *name, const char *key);
 
-/* Close (SUB_CLOSE) every subscription of token_id: it moved on, was interrupted or ended. */
-void fl__subs_close_for_token(struct fl__run *r, uint64_t token_id);
-
 /* Token inst->tokens[ti], resting at an event-based gateway, takes the branch of its
  * event `target` (a subscription or timer of it fired): the gateway's other
  * subscriptions and timers close and the token leaves through target. */

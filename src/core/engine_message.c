@@ -132,47 +132,16 @@ size_t fl__inst_find_sub(const struct fl_instance *inst, uint64_t id)
 void fl__subs_open(struct fl__run *r, uint64_t token_id, uint32_t node, bool interrupting,
                    const char *name, const char *key)
 {
-    struct fl_instance *inst = r->inst;
-    struct fl_subscription *s;
-    struct fl_effect *e;
-
-    fl_grow(&inst->subs, &inst->cap_subs, inst->n_subs + 1, sizeof(*inst->subs));
-    s = &inst->subs[inst->n_subs++];
-    memset(s, 0, sizeof(*s));
-    s->id = fl__run_id(r, FL_ID_SUBSCRIPTION);
-    s->instance_id = inst->id;
-    s->token_id = token_id;
-    s->node = node;
-    s->trigger = (uint8_t)trigger_of(&r->m->nodes[node]);
-    s->interrupting = interrupting;
-    s->name = fl_strdup(name);
-    s->correlation_key = fl_strdup(key);
-    e = fl__fx_push(r->fx, FL_FX_SUB_OPEN);
-    e->u.sub = *s;
-    e->u.sub.name = (char *)(uintptr_t)fl__fx_strdup(r->fx, name);
-    e->u.sub.correlation_key = (char *)(uintptr_t)fl__fx_strdup(r->fx, key);
-}
-
-/* Remove subscription i (SUB_CLOSE). */
-static void sub_close(struct fl__run *r, size_t i)
-{
-    struct fl_instance *inst = r->inst;
-    struct fl_effect *e = fl__fx_push(r->fx, FL_FX_SUB_CLOSE);
-    e->u.sub.id = inst->subs[i].id;
-    e->u.sub.instance_id = inst->id;
-    e->u.sub.token_id = inst->subs[i].token_id;
-    e->u.sub.node = inst->subs[i].node;
-    free(inst->subs[i].name);
-    free(inst->subs[i].correlation_key);
-    memmove(&inst->subs[i], &inst->subs[i + 1], (inst->n_subs - i - 1) * sizeof(*inst->subs));
-    inst->n_subs--;
-}
-
-void fl__subs_close_for_token(struct fl__run *r, uint64_t token_id)
-{
-    for (size_t i = r->inst->n_subs; i-- > 0;)
-        if (r->inst->subs[i].token_id == token_id)
-            sub_close(r, i);
+    struct fl_subscription s = {
+        .id = fl__run_id(r, FL_ID_SUBSCRIPTION),
+        .token_id = token_id,
+        .node = node,
+        .trigger = (uint8_t)trigger_of(&r->m->nodes[node]),
+        .interrupting = interrupting,
+        .name = (char *)(uintptr_t)name, /* copied by fl__run_sub_open */
+        .correlation_key = (char *)(uintptr_t)key,
+    };
+    fl__run_sub_open(r, &s);
 }
 
 /* ---- catching: receive task, catch event, event-based gateway ---- */
@@ -291,7 +260,7 @@ void fl__event_gw_win(struct fl__run *r, size_t ti, uint32_t target)
     const char *detail = NULL;
 
     /* The first event wins: every other subscription and timer of the gateway goes. */
-    fl__subs_close_for_token(r, tok.id);
+    fl__run_subs_close(r, tok.id);
     fl__run_drop_timers(r, tok.id);
     fl__inst_remove_token(r->inst, ti);
     fl__run_event(r, FL_EV_NODE_LEFT, tok.id, 0, r->m->nodes[tok.node].id, NULL);
@@ -548,7 +517,7 @@ void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_valu
                                .leaving = true,
                                .scope = tok.scope,
                                .loop = tok.loop};
-        fl__subs_close_for_token(r, tok.id);
+        fl__run_subs_close(r, tok.id);
         fl__run_drop_timers(r, tok.id);
         fl__inst_remove_token(inst, fl__inst_find_token(inst, tok.id));
         fl__run_push(r, &mv);

@@ -25,14 +25,7 @@ uint32_t fl__scope_node(const struct fl__run *r, uint64_t scope)
 /* A writable arena copy of s (the effect's fields are char *); NULL gives NULL. */
 static char *fx_dup(struct fl_effects *fx, const char *s)
 {
-    size_t n;
-    char *d;
-    if (!s)
-        return NULL;
-    n = strlen(s) + 1;
-    d = fl__fx_alloc(fx, n);
-    memcpy(d, s, n);
-    return d;
+    return (char *)(uintptr_t)fl__fx_strdup(fx, s);
 }
 
 void fl__run_sub_open(struct fl__run *r, const struct fl_subscription *s)
