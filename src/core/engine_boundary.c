@@ -34,12 +34,6 @@ bool fl__scope_within(const struct fl_instance *inst, uint64_t scope, uint64_t s
     return false;
 }
 
-void fl__cancel_inside(struct fl__run *r, uint64_t s, const char *reason)
-{
-    (void)reason; /* inner work closes as "cancelled" (engine_sub.c) */
-    fl__run_kill_scope(r, s);
-}
-
 void fl__activity_cancel(struct fl__run *r, size_t k, const char *reason, bool keep_id)
 {
     struct fl_token t = r->inst->tokens[k];

@@ -153,13 +153,7 @@ int fl__mappings_out(struct fl__run *r, const struct fl__mover *mv, bool drop)
 void fl__run_resume(struct fl__run *r, size_t i)
 {
     const struct fl_token *t = &r->inst->tokens[i];
-    struct fl__mover mv = {.id = t->id,
-                           .node = t->node,
-                           .flow = FL_NONE,
-                           .stored = true,
-                           .leaving = true,
-                           .scope = t->scope,
-                           .loop = t->loop};
+    struct fl__mover mv = fl__mover_of(t, true);
     fl__inst_remove_token(r->inst, i);
     fl__run_drop_timers(r, mv.id); /* its boundary timers and subscriptions go with the work */
     fl__run_subs_close(r, mv.id);
@@ -291,13 +285,8 @@ void fl__enter_call(struct fl__run *r, const struct fl__mover *mv)
     fl_buf_addf(b, ",\"instance\":%llu}", (unsigned long long)child);
     fl__run_event(r, FL_EV_CALL_STARTED, mv->id, child, node->id, fl__fx_scratch_keep(r->fx));
 
-    struct fl_token tok = {.id = mv->id,
-                           .node = mv->node,
-                           .flow = FL_NONE,
-                           .state = FL_TOKEN_SCOPE,
-                           .scope = mv->scope,
-                           .call_id = child,
-                           .loop = mv->loop};
+    struct fl_token tok = fl__token_at(mv, FL_TOKEN_SCOPE);
+    tok.call_id = child;
     fl__run_park(r, &tok);
     if (bdue)
         fl__arm_boundaries(r, mv, bdue, brepeat);
@@ -370,12 +359,7 @@ void fl__call_done(struct fl__run *r, const struct fl_command *cmd, size_t ti)
 {
     struct fl_token t = r->inst->tokens[ti];
     const struct fl_node *node = &r->m->nodes[t.node];
-    struct fl__mover mv = {.id = t.id,
-                           .node = t.node,
-                           .flow = FL_NONE,
-                           .stored = true,
-                           .scope = t.scope,
-                           .loop = t.loop};
+    struct fl__mover mv = fl__mover_of(&t, false);
     struct fl_value *back;
 
     if (cmd->error_code && strncmp(cmd->error_code, "flowd:", 6) != 0) {

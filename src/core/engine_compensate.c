@@ -184,13 +184,7 @@ void fl__compensation_settle(struct fl__run *r)
             busy = r->q[j].scope == t->id;
         if (busy)
             continue;
-        struct fl__mover mv = {.id = t->id,
-                               .node = t->node,
-                               .flow = FL_NONE,
-                               .stored = true,
-                               .leaving = true,
-                               .scope = t->scope,
-                               .loop = t->loop};
+        struct fl__mover mv = fl__mover_of(t, true);
         fl__inst_remove_token(inst, i--);
         fl__run_push(r, &mv);
     }

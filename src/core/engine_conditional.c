@@ -42,12 +42,7 @@ void fl__enter_conditional_catch(struct fl__run *r, const struct fl__mover *mv)
         fl__run_push(r, &out);
         return;
     }
-    struct fl_token t = {.id = mv->id,
-                         .node = mv->node,
-                         .flow = FL_NONE,
-                         .state = FL_TOKEN_WAITING,
-                         .scope = mv->scope,
-                         .loop = mv->loop};
+    struct fl_token t = fl__token_at(mv, FL_TOKEN_WAITING);
     fl__run_park(r, &t);
 }
 
@@ -118,13 +113,7 @@ static void check_token(struct fl__run *r, uint64_t id)
     if (t->state == FL_TOKEN_WAITING && n->kind == FL_NODE_CATCH_EVENT && n->event &&
         n->event->trigger == FL_TRIGGER_CONDITIONAL) {
         if (fl__condition_true(r, n, t->id, t->scope)) {
-            struct fl__mover mv = {.id = t->id,
-                                   .node = t->node,
-                                   .flow = FL_NONE,
-                                   .stored = true,
-                                   .leaving = true,
-                                   .scope = t->scope,
-                                   .loop = t->loop};
+            struct fl__mover mv = fl__mover_of(t, true);
             fl__inst_remove_token(r->inst, k);
             fl__run_push(r, &mv);
         }

@@ -186,12 +186,7 @@ void fl__error_uncaught(struct fl__run *r, const struct fl__mover *mv, size_t k,
         at = *mv;
     } else {
         const struct fl_token *t = &inst->tokens[k];
-        at = (struct fl__mover){.id = t->id,
-                                .node = t->node,
-                                .flow = FL_NONE,
-                                .stored = true,
-                                .scope = t->scope,
-                                .loop = t->loop};
+        at = fl__mover_of(t, false);
     }
     node_id = fl__node_id(r->m, at.node);
     if (inst->parent_instance_id) {

@@ -50,13 +50,7 @@ void fl__resolve_apply(struct fl__run *r, const struct fl_command *cmd, size_t t
     struct fl_instance *inst = r->inst;
     const struct fl_token t = inst->tokens[ti];
     const char *node_id = fl__node_id(r->m, t.node);
-    struct fl__mover mv = {.id = t.id,
-                           .node = t.node,
-                           .flow = FL_NONE,
-                           .stored = true,
-                           .leaving = t.incident_leaving,
-                           .scope = t.scope,
-                           .loop = t.loop};
+    struct fl__mover mv = fl__mover_of(&t, t.incident_leaving);
     struct fl_effect *e;
     struct fl_buf *b;
     bool open = false;

@@ -348,11 +348,6 @@ void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_valu
  * inside scope token s (s == 0: the process holds everything). */
 bool fl__scope_within(const struct fl_instance *inst, uint64_t scope, uint64_t s);
 
-/* Cancel everything running inside scope token s (0 = the whole process), but not s
- * itself: resting tokens (their tasks, jobs, timers, subscriptions, locals, and the
- * scopes inside them) and queued movers. Emits TOKEN_DEL for each. */
-void fl__cancel_inside(struct fl__run *r, uint64_t s, const char *reason);
-
 /* Cancel the resting activity token inst->tokens[k] and everything inside it, and take
  * it out of inst->tokens: TOKEN_DEL unless keep_id (its id moves on through a boundary
  * event, whose mover is `stored`). */

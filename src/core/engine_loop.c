@@ -141,7 +141,7 @@ static void finish_body(struct fl__run *r, size_t bi)
         out = fl_value_context_new();
         fl_value_context_set(out, coll, strlen(coll), v ? fl_value_ref(v) : fl_value_list_new());
     }
-    fl__cancel_inside(r, b.id, "cancelled"); /* the completion condition held */
+    fl__run_kill_scope(r, b.id); /* the completion condition held */
     fl__inst_remove_token(r->inst, fl__inst_find_token(r->inst, b.id));
     fl__run_drop_timers(r, b.id);
     fl__run_drop_locals(r, b.id);

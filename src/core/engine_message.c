@@ -148,12 +148,7 @@ void fl__subs_open(struct fl__run *r, uint64_t token_id, uint32_t node, bool int
 
 static void park_waiting(struct fl__run *r, const struct fl__mover *mv)
 {
-    struct fl_token tok = {.id = mv->id,
-                           .node = mv->node,
-                           .flow = FL_NONE,
-                           .state = FL_TOKEN_WAITING,
-                           .scope = mv->scope,
-                           .loop = mv->loop};
+    struct fl_token tok = fl__token_at(mv, FL_TOKEN_WAITING);
     fl__run_park(r, &tok);
 }
 
@@ -510,13 +505,7 @@ void fl__correlate(struct fl__run *r, size_t si, size_t ti, const struct fl_valu
 
     if (tok.node == sub.node) {
         /* a catch event or receive task: done waiting */
-        struct fl__mover mv = {.id = tok.id,
-                               .node = tok.node,
-                               .flow = FL_NONE,
-                               .stored = true,
-                               .leaving = true,
-                               .scope = tok.scope,
-                               .loop = tok.loop};
+        struct fl__mover mv = fl__mover_of(&tok, true);
         fl__run_subs_close(r, tok.id);
         fl__run_drop_timers(r, tok.id);
         fl__inst_remove_token(inst, fl__inst_find_token(inst, tok.id));
