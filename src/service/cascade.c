@@ -42,17 +42,17 @@ static int refetch(struct fl_service *svc, uint64_t id, const struct fl_instance
     return 0;
 }
 
-int fl__svc_cascade(struct fl_service *svc, const struct fl_model *m,
-                    const struct fl_instance *inst, const struct fl_effects *fx, unsigned depth,
+int fl__svc_cascade(struct fl_service *svc, const struct fl_instance *inst,
+                    const struct fl_effects *fx, unsigned depth,
                     struct fl_error *err)
 {
     bool error_up = false, stale = false; /* stale: a handler ran nested steps since */
     uint64_t id = inst->id;
     int rc = 0;
-    (void)m;
     for (size_t i = 0; i < fx->n && rc == 0; i++) {
         const struct fl_effect *e = &fx->items[i];
-        bool handled = e->kind == FL_FX_CALL || e->kind == FL_FX_ERROR_UP ||
+        bool handled = e->kind == FL_FX_CALL || e->kind == FL_FX_CALL_CANCEL ||
+                       e->kind == FL_FX_ERROR_UP ||
                        e->kind == FL_FX_SIGNAL || e->kind == FL_FX_SUB_OPEN ||
                        e->kind == FL_FX_OUTBOX;
         if (handled && stale && (rc = refetch(svc, id, &inst, err)) != 0)

@@ -99,7 +99,7 @@ static int migrate_one(struct fl_service *svc, const struct fl_migration_request
     if ((rc = fl_store_apply(svc->store, to, inst, fx, err)) != 0)
         return rc == FL_ECONFLICT || rc == FL_EINVAL ? FL_ESTORE : rc;
     fl__svc_note_timers(svc, inst, fx);
-    return fl__svc_cascade(svc, to, inst, fx, 0, err);
+    return fl__svc_cascade(svc, inst, fx, 0, err);
 }
 
 int fl__svc_migrate_exec(struct fl_service *svc, struct fl__svc_migrate *mg, struct fl_effects *fx,

@@ -193,14 +193,14 @@ int fl__svc_migrate_exec(struct fl_service *svc, struct fl__svc_migrate *mg,
 
 #define FL__SVC_MAX_CASCADE 32 /* nesting of commands one command may set off */
 
-/* After a step of inst (model m) wrote fx: run what it asks of other instances in the same
- * transaction -- a call activity's child start (FL_FX_CALL), the caller's CALL_DONE when a
+/* After a step of inst wrote fx: run what it asks of other instances in the same
+ * transaction -- a call activity's child start (FL_FX_CALL) or cancel (FL_FX_CALL_CANCEL),
+ * the caller's CALL_DONE when a
  * called instance ends (or FL_FX_ERROR_UP), signal broadcasts (FL_FX_SIGNAL), buffered
  * messages for new subscriptions (FL_FX_SUB_OPEN), outbox messages (FL_FX_OUTBOX). Nested
  * steps run with fl__svc_step at depth + 1. Returns 0 or a store failure. */
-int fl__svc_cascade(struct fl_service *svc, const struct fl_model *m,
-                    const struct fl_instance *inst, const struct fl_effects *fx, unsigned depth,
-                    struct fl_error *err);
+int fl__svc_cascade(struct fl_service *svc, const struct fl_instance *inst,
+                    const struct fl_effects *fx, unsigned depth, struct fl_error *err);
 
 /* Run a nested command at depth (for the cascade handlers): its own effects buffer; a
  * refusal is returned as is (res says why), so the handler decides what it means. */

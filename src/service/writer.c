@@ -252,7 +252,7 @@ int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct
     }
     fl__svc_touch(svc, inst);
     if ((rc = fl_store_apply(svc->store, m, inst, fx, &res->err)) != 0)
-        return rc == 0 ? FL_ESTORE : (is_store_failure(rc) ? rc : FL_ESTORE);
+        return is_store_failure(rc) ? rc : FL_ESTORE; /* any failure to write dooms the batch */
     fl__svc_note_timers(svc, inst, fx);
     if ((rc = fl__jobs_after_step(svc, m, inst, &cmd, fx, &res->err)) != 0)
         return rc;
@@ -263,7 +263,7 @@ int fl__svc_step(struct fl_service *svc, const struct fl_command *cmd_in, struct
     res->task_id = first_task_created(fx);
     /* What this step asks of other instances (calls, signals, messages) runs now, in the
      * same transaction: all of it commits together or none of it does. */
-    return fl__svc_cascade(svc, m, inst, fx, depth, &res->err);
+    return fl__svc_cascade(svc, inst, fx, depth, &res->err);
 }
 
 static enum exec_outcome exec_engine(struct fl_service *svc, struct fl__svc_cmd *q,
