@@ -75,6 +75,7 @@ struct fl_subscription {
 /* A completed activity that has a compensation handler (its compensate boundary event's
  * association): a compensate throw in its scope starts the handler. */
 struct fl_compensable {
+    uint64_t seq;      /* order of completion within the instance, from 1; the store's key */
     uint64_t token_id; /* the token that completed it */
     uint32_t node;     /* the activity */
     uint64_t scope;    /* the scope token it ran in (0 = process level) */
@@ -103,8 +104,8 @@ struct fl_instance {
     size_t n_subs, cap_subs;
     uint64_t parent_instance_id; /* started by a call activity: the caller, else 0 */
     uint64_t parent_token_id;    /* the call activity's token in the caller, else 0 */
-    /* Completed activities with a compensation handler, in order of completion; owned.
-     * NEEDSWORK: not in the store yet (it lives as long as the writer's cached instance). */
+    /* Completed activities with a compensation handler, in order of completion (seq
+     * ascending); owned. COMP_PUT/COMP_DEL mirror every change. */
     struct fl_compensable *comps;
     size_t n_comps, cap_comps;
 };
@@ -446,8 +447,10 @@ enum fl_effect_kind {
                           instance u.call.child_id did (cancel, terminate, an interrupting
                           event): the service cancels that instance in the same transaction
                           (u.call.process_key NULL, no variables) */
-    FL_FX_INCIDENT_RESOLVE /* incident u.incident.id (of token u.incident.token_id) resolved
-                              at u.incident.at: FL_CMD_RESOLVE retries its node */
+    FL_FX_INCIDENT_RESOLVE, /* incident u.incident.id (of token u.incident.token_id) resolved
+                               at u.incident.at: FL_CMD_RESOLVE retries its node */
+    FL_FX_COMP_PUT, /* insert or replace compensation record u.comp (by u.comp.seq) */
+    FL_FX_COMP_DEL  /* compensation record u.comp.seq used up (its handler started) */
 };
 
 struct fl_effect {
@@ -507,7 +510,8 @@ struct fl_effect {
         } msg; /* OUTBOX, SIGNAL, ERROR_UP */
         struct {
             uint64_t definition_id, from_definition_id;
-        } migrate; /* MIGRATE */
+        } migrate;                 /* MIGRATE */
+        struct fl_compensable comp; /* COMP_PUT; COMP_DEL uses comp.seq */
     } u;
 };
 

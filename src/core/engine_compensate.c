@@ -5,7 +5,8 @@
  * and with waitForCompletion the throwing token waits until they have ended: the handlers
  * run as tokens inside it (their scope is its id), so "ended" is "nothing inside it any
  * more". A cancel end event cancels its transaction, compensates what completed inside it
- * the same way, then leaves by the transaction's cancel boundary event. */
+ * the same way, then leaves by the transaction's cancel boundary event. The records are
+ * kept in the store (COMP_PUT / COMP_DEL), so compensation survives a restart. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,11 +24,17 @@ static uint32_t handler_of(const struct fl_model *m, uint32_t a)
 void fl__compensable_done(struct fl__run *r, const struct fl__mover *mv)
 {
     struct fl_instance *inst = r->inst;
+    struct fl_compensable c;
     if (handler_of(r->m, mv->node) == FL_NONE)
         return;
+    /* Live records are in seq order, so the next one is one past the last. */
+    c = (struct fl_compensable){.seq = inst->n_comps ? inst->comps[inst->n_comps - 1].seq + 1 : 1,
+                                .token_id = mv->id,
+                                .node = mv->node,
+                                .scope = mv->scope};
     fl_grow(&inst->comps, &inst->cap_comps, inst->n_comps + 1, sizeof(*inst->comps));
-    inst->comps[inst->n_comps++] =
-        (struct fl_compensable){.token_id = mv->id, .node = mv->node, .scope = mv->scope};
+    inst->comps[inst->n_comps++] = c;
+    fl__fx_push(r->fx, FL_FX_COMP_PUT)->u.comp = c;
 }
 
 /* Does the record c belong to scope s (0 = process)? Its own scope, one inside s, or a
@@ -70,6 +77,7 @@ static size_t start_handlers(struct fl__run *r, uint64_t s, uint32_t only, uint6
                                .flow = FL_NONE,
                                .scope = holder};
         fl__run_push(r, &mv);
+        fl__fx_push(r->fx, FL_FX_COMP_DEL)->u.comp = c;
         inst->comps[i].node = FL_NONE; /* used up: compacted below */
         started++;
     }

@@ -31,6 +31,7 @@ struct plan {
     uint8_t *timer_fate;
     uint32_t *timer_node; /* per timer: node in the new model (TIMER_MOVE) */
     uint32_t *sub_node;   /* per subscription: node in the new model */
+    uint32_t *comp_node;  /* per compensation record: its activity in the new model */
     struct new_arm *arms;
     size_t n_arms, cap_arms;
 };
@@ -42,6 +43,7 @@ static void plan_release(struct plan *p)
     free(p->timer_fate);
     free(p->timer_node);
     free(p->sub_node);
+    free(p->comp_node);
     free(p->arms);
 }
 
@@ -358,6 +360,28 @@ static int plan_subs(const struct fl_model *from, const struct fl_model *to,
     return 0;
 }
 
+/* A completed activity still owed compensation must keep its handler in the new version:
+ * refusing is better than silently forgetting to undo work. */
+static int plan_comps(const struct fl_model *from, const struct fl_model *to,
+                      const struct fl_instance *inst, const struct fl_migration_pair *pairs,
+                      size_t n_pairs, struct plan *p, struct fl_error *err)
+{
+    for (size_t i = 0; i < inst->n_comps; i++) {
+        uint32_t j;
+        int rc = map_same_kind(from, to, pairs, n_pairs, inst->comps[i].node,
+                               "a compensation record", &p->comp_node[i], err);
+        if (rc < 0)
+            return rc;
+        j = to->nodes[p->comp_node[i]].compensation;
+        if (j >= to->n_nodes || !to->nodes[j].for_compensation)
+            return refuse_at(err, &from->nodes[inst->comps[i].node],
+                             "'%s' completed and awaits compensation, but '%s' in the new "
+                             "version has no compensation handler",
+                             from->nodes[inst->comps[i].node].id, to->nodes[p->comp_node[i]].id);
+    }
+    return 0;
+}
+
 /* Apply a checked plan: tokens, timers and subscriptions move, then the instance runs the
  * new definition. MIGRATE comes after the TOKEN_PUTs: the store takes the node ids of
  * tasks, jobs and incidents from the tokens it has just written. */
@@ -410,6 +434,12 @@ static void apply_plan(struct fl__run *r, const struct fl_model *from, uint64_t 
         e->u.sub.name = (char *)(uintptr_t)fl__fx_strdup(r->fx, s->name);
         e->u.sub.correlation_key = (char *)(uintptr_t)fl__fx_strdup(r->fx, s->correlation_key);
     }
+    for (size_t i = 0; i < inst->n_comps; i++) {
+        if (inst->comps[i].node == p->comp_node[i])
+            continue;
+        inst->comps[i].node = p->comp_node[i];
+        fl__fx_push(r->fx, FL_FX_COMP_PUT)->u.comp = inst->comps[i];
+    }
     inst->definition_id = to_def_id;
     e = fl__fx_push(r->fx, FL_FX_MIGRATE);
     e->u.migrate.definition_id = to_def_id;
@@ -446,9 +476,11 @@ int fl_engine_migrate(const struct fl_model *from, const struct fl_model *to, ui
     p.timer_fate = fl_calloc(inst->n_timers + 1, sizeof(*p.timer_fate));
     p.timer_node = fl_calloc(inst->n_timers + 1, sizeof(*p.timer_node));
     p.sub_node = fl_calloc(inst->n_subs + 1, sizeof(*p.sub_node));
+    p.comp_node = fl_calloc(inst->n_comps + 1, sizeof(*p.comp_node));
     if ((rc = plan_tokens(from, to, inst, pairs, n_pairs, &p, err)) < 0 ||
         (rc = plan_timers(from, to, inst, ctx, pairs, n_pairs, &p, err)) < 0 ||
-        (rc = plan_subs(from, to, inst, pairs, n_pairs, &p, err)) < 0)
+        (rc = plan_subs(from, to, inst, pairs, n_pairs, &p, err)) < 0 ||
+        (rc = plan_comps(from, to, inst, pairs, n_pairs, &p, err)) < 0)
         goto out;
 
     /* Checked: from here on nothing fails. */

@@ -76,6 +76,14 @@
                     " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(instance_id, scope_id, name)"             \
                     " DO UPDATE SET value = excluded.value")                                       \
     X(LOCALS_DEL, "DELETE FROM local_variables WHERE instance_id = ?1 AND scope_id = ?2")          \
+    X(COMP_UPSERT, "INSERT INTO compensables(instance_id, seq, token_id, node, node_id, scope_id)" \
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(instance_id, seq) DO UPDATE"        \
+                   " SET token_id = excluded.token_id, node = excluded.node,"                      \
+                   " node_id = excluded.node_id, scope_id = excluded.scope_id")                    \
+    X(COMP_DEL, "DELETE FROM compensables WHERE instance_id = ?1 AND seq = ?2")                    \
+    X(COMPS_CLEAR, "DELETE FROM compensables WHERE instance_id = ?1")                              \
+    X(COMPS_LOAD, "SELECT seq, token_id, node, scope_id FROM compensables WHERE instance_id = ?1"  \
+                  " ORDER BY seq")                                                                 \
     X(LOCALS_LOAD, "SELECT scope_id, name, value FROM local_variables WHERE instance_id = ?1"      \
                    " ORDER BY scope_id")                                                           \
     X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"         \

@@ -209,6 +209,28 @@ static int load_locals(struct fl_sqlite *q, struct fl_instance *inst, struct fl_
     return 0;
 }
 
+/* Compensation records of inst, in order of completion. */
+static int load_comps(struct fl_sqlite *q, struct fl_instance *inst, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_COMPS_LOAD, err);
+    int rc;
+    if (!st)
+        return FAIL_CODE(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fl_grow(&inst->comps, &inst->cap_comps, inst->n_comps + 1, sizeof(*inst->comps));
+        inst->comps[inst->n_comps++] = (struct fl_compensable){
+            .seq = (uint64_t)sqlite3_column_int64(st, 0),
+            .token_id = (uint64_t)sqlite3_column_int64(st, 1),
+            .node = (uint32_t)sqlite3_column_int64(st, 2),
+            .scope = (uint64_t)sqlite3_column_int64(st, 3)};
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fl__sq_fail(q, rc, err, "cannot read compensation records");
+    return 0;
+}
+
 int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **out,
                          struct fl_error *err)
 {
@@ -271,7 +293,7 @@ int fl__sq_instance_load(struct fl_store *s, uint64_t id, struct fl_instance **o
         goto fail;
     }
     if ((rc = load_variables(q, id, &inst->variables, NULL, err)) != 0 ||
-        (rc = load_locals(q, inst, err)) != 0 ||
+        (rc = load_locals(q, inst, err)) != 0 || (rc = load_comps(q, inst, err)) != 0 ||
         (rc = fl__sq_load_controls(q, inst, err)) != 0)
         goto fail;
     if ((rc = fl__sq_timers_load(q, inst, err)) != 0 ||

@@ -239,6 +239,13 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY, key TEXT NOT NULL, version INTEGER NOT NULL, name TEXT,"
     " xml BLOB NOT NULL, checksum TEXT NOT NULL, deployed_at INTEGER NOT NULL,"
     " UNIQUE (key, version));",
+    /* 17: compensation records (completed activities whose handler a compensate event may
+     * still start), in order of completion; they go when used or when the instance ends.
+     * (12-16 are the CRM and BPMN migrations of this session's other branches.) */
+    "CREATE TABLE compensables ("
+    " instance_id INTEGER NOT NULL, seq INTEGER NOT NULL, token_id INTEGER NOT NULL,"
+    " node INTEGER NOT NULL, node_id TEXT, scope_id INTEGER,"
+    " PRIMARY KEY (instance_id, seq)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

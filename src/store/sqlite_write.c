@@ -153,7 +153,30 @@ static int put_instance(struct fl_sqlite *q, const struct fl_instance *inst,
                             "instance %llu was changed concurrently (expected revision %llu)",
                             (unsigned long long)inst->id,
                             (unsigned long long)(inst->revision ? inst->revision - 1 : 0));
+    /* An ended instance compensates nothing any more: its records go with it. */
+    if (inst->status != FL_INSTANCE_ACTIVE && !insert) {
+        if (!(st = fl__sq_stmt(q, FL__SQ_COMPS_CLEAR, err)))
+            return err ? err->code : FL_ESTORE;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
+        return step_done(q, st, err, "cannot delete compensation records");
+    }
     return 0;
+}
+
+/* A completed activity owed compensation (COMP_PUT), by its seq. */
+static int put_comp(struct fl_sqlite *q, const struct fl_model *m, uint64_t instance_id,
+                    const struct fl_compensable *c, struct fl_error *err)
+{
+    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_COMP_UPSERT, err);
+    if (!st)
+        return err ? err->code : FL_ESTORE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)instance_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->token_id);
+    sqlite3_bind_int64(st, 4, c->node);
+    fl__sq_bind_text(st, 5, m && c->node < m->n_nodes ? m->nodes[c->node].id : NULL);
+    fl__sq_bind_opt(st, 6, (int64_t)c->scope);
+    return step_done(q, st, err, "cannot write compensation record");
 }
 
 static int put_token(struct fl_sqlite *q, const struct fl_model *m, uint64_t instance_id,
@@ -349,6 +372,14 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
         return step_done(q, st, err, "cannot delete token");
     case FL_FX_VAR_SET:
         return put_var(q, inst->id, fx->u.var.scope, fx->u.var.name, fx->u.var.value, err);
+    case FL_FX_COMP_PUT:
+        return put_comp(q, m, inst->id, &fx->u.comp, err);
+    case FL_FX_COMP_DEL:
+        if (!(st = fl__sq_stmt(q, FL__SQ_COMP_DEL, err)))
+            break;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)inst->id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)fx->u.comp.seq);
+        return step_done(q, st, err, "cannot delete compensation record");
     case FL_FX_LOCALS_DEL:
         if (!(st = fl__sq_stmt(q, FL__SQ_LOCALS_DEL, err)))
             break;

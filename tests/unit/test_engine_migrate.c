@@ -67,6 +67,23 @@ static const char tm2[] = DOC("<bpmn:startEvent id=\"start\"/>\n" USER("review")
                                           FLOW("fl", "late", "late_end")
                                               FLOW("fl2", "later", "late_end"));
 
+/* cp1: start -> book (compensable by undo) -> wait -> end; cp2 adds a task before book, so
+ * indices change; cp3 has book without a compensation handler. */
+#define COMP_BOUNDARY                                                                              \
+    "<bpmn:boundaryEvent id=\"cb\" attachedToRef=\"book\"><bpmn:compensateEventDefinition/>"      \
+    "</bpmn:boundaryEvent>\n<bpmn:userTask id=\"undo\" isForCompensation=\"true\"/>\n"             \
+    "<bpmn:association id=\"as\" sourceRef=\"cb\" targetRef=\"undo\"/>\n"
+static const char cp1[] = DOC("<bpmn:startEvent id=\"start\"/>\n" USER("book") COMP_BOUNDARY USER(
+    "wait") "<bpmn:endEvent id=\"end\"/>\n" FLOW("f1", "start", "book") FLOW("f2", "book", "wait")
+                                  FLOW("f3", "wait", "end"));
+static const char cp2[] = DOC("<bpmn:startEvent id=\"start\"/>\n<bpmn:task id=\"first\"/>\n" USER(
+    "book") COMP_BOUNDARY USER("wait") "<bpmn:endEvent id=\"end\"/>\n" FLOW("f0", "start", "first")
+                                  FLOW("f1", "first", "book") FLOW("f2", "book", "wait")
+                                      FLOW("f3", "wait", "end"));
+static const char cp3[] = DOC("<bpmn:startEvent id=\"start\"/>\n" USER("book") USER(
+    "wait") "<bpmn:endEvent id=\"end\"/>\n" FLOW("f1", "start", "book") FLOW("f2", "book", "wait")
+                                  FLOW("f3", "wait", "end"));
+
 static struct fl_model *read_model(const char *xml)
 {
     struct fl_bpmn_doc *doc = NULL;
@@ -336,6 +353,37 @@ static void test_not_active_refused(void **state)
     env_release(&t);
 }
 
+/* A completed activity owed compensation moves to its element in the new version (a
+ * COMP_PUT rewrites its row), and a version without its handler is refused. */
+static void test_compensation_record_follows(void **state)
+{
+    struct t_env t;
+    struct fl_model *to = read_model(cp2), *bad = read_model(cp3);
+    const struct fl_effect *e;
+    (void)state;
+
+    t_env_init(&t, read_model(cp1));
+    t_start(&t, NULL);
+    assert_int_equal(t_complete(&t, fx_task(&t.fx, 0), NULL), 0);
+    e = fx_nth(&t.fx, FL_FX_COMP_PUT, 0);
+    assert_non_null(e);
+    assert_int_equal(e->u.comp.seq, 1);
+    assert_int_equal(t.inst->n_comps, 1);
+
+    assert_int_equal(migrate(&t, bad, NULL, 0), FL_EINVAL);
+    assert_non_null(strstr(t.err.msg, "compensation handler"));
+    assert_int_equal(t.inst->comps[0].node, fl_model_find_node(t.m, "book")); /* unchanged */
+    fl_model_free(bad);
+
+    assert_int_equal(migrate(&t, to, NULL, 0), 0);
+    assert_int_equal(t.inst->comps[0].node, fl_model_find_node(to, "book"));
+    e = fx_nth(&t.fx, FL_FX_COMP_PUT, 0);
+    assert_non_null(e);
+    assert_int_equal(e->u.comp.node, fl_model_find_node(to, "book"));
+    assert_int_equal(e->u.comp.seq, 1);
+    env_release(&t);
+}
+
 /* ---- modification ---- */
 
 static int modify(struct t_env *t, uint64_t cancel, const char *start_before)
@@ -481,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_joining_token_keeps_its_flow),
         cmocka_unit_test(test_boundary_timers_follow_the_new_version),
         cmocka_unit_test(test_not_active_refused),
+        cmocka_unit_test(test_compensation_record_follows),
         cmocka_unit_test(test_modify_cancel_last_token_cancels),
         cmocka_unit_test(test_modify_move_token),
         cmocka_unit_test(test_modify_lists_and_variables),

@@ -1,7 +1,9 @@
 /* Unit tests of the service running scoped processes from BPMN: an instance resting inside
  * an embedded subprocess (a parallel split and an inclusive join inside it) survives the
  * service being closed and reopened -- its tokens come back from the store with their
- * scopes, and completing the work inside finishes the subprocess and the process. */
+ * scopes, and completing the work inside finishes the subprocess and the process. Likewise
+ * a completed activity owed compensation: its record comes back from the store, so a
+ * compensate event after a restart still starts its handler. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,10 +163,71 @@ static void test_subprocess_survives_reload(void **state)
     assert_int_equal(res.instance_status, FL_INSTANCE_COMPLETED);
 }
 
+#define COMP_XML                                                                                   \
+    "<?xml version=\"1.0\"?><bpmn:definitions"                                                     \
+    " xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"                                 \
+    "<bpmn:process id=\"booking\" isExecutable=\"true\">"                                          \
+    "<bpmn:startEvent id=\"s\"/>"                                                                  \
+    "<bpmn:sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"book\"/>"                            \
+    "<bpmn:userTask id=\"book\"/>"                                                                 \
+    "<bpmn:boundaryEvent id=\"cb\" attachedToRef=\"book\">"                                        \
+    "<bpmn:compensateEventDefinition/></bpmn:boundaryEvent>"                                      \
+    "<bpmn:userTask id=\"undo\" isForCompensation=\"true\"/>"                                      \
+    "<bpmn:association id=\"as\" sourceRef=\"cb\" targetRef=\"undo\"/>"                            \
+    "<bpmn:sequenceFlow id=\"f1\" sourceRef=\"book\" targetRef=\"wait\"/>"                         \
+    "<bpmn:userTask id=\"wait\"/>"                                                                 \
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"wait\" targetRef=\"comp\"/>"                         \
+    "<bpmn:intermediateThrowEvent id=\"comp\"><bpmn:compensateEventDefinition/>"                  \
+    "</bpmn:intermediateThrowEvent>"                                                              \
+    "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"comp\" targetRef=\"e\"/>"                            \
+    "<bpmn:endEvent id=\"e\"/></bpmn:process></bpmn:definitions>"
+
+static void test_compensation_survives_reload(void **state)
+{
+    struct fixture *f = *state;
+    struct fl_deploy_result r;
+    struct fl_result res;
+    struct fl_command c;
+    struct fl_error e;
+    struct fl_instance *inst;
+    size_t n;
+    uint64_t iid;
+
+    f->svc = open_scoped(f);
+    fl_error_clear(&e);
+    if (fl_service_deploy(f->svc, COMP_XML, strlen(COMP_XML), &r, 1, &n, &e) != 0)
+        fail_msg("deploy: %s (line %d)", e.msg, e.line);
+    c = (struct fl_command){.kind = FL_CMD_START, .process_key = "booking"};
+    run_ok(f, &c, &res);
+    iid = res.instance_id;
+    c = complete_cmd(iid, task_of(f, iid, "book"));
+    run_ok(f, &c, &res);
+
+    /* the record is in the store, not only in the writer's cached instance */
+    fl_service_close(f->svc);
+    f->svc = open_scoped(f);
+    inst = load(f, iid);
+    assert_int_equal(inst->n_comps, 1);
+    assert_int_equal(inst->comps[0].seq, 1);
+    fl_instance_free(inst);
+
+    c = complete_cmd(iid, task_of(f, iid, "wait"));
+    run_ok(f, &c, &res);
+    uint64_t tundo = task_of(f, iid, "undo");
+    assert_true(tundo != 0); /* the handler ran after the restart */
+    inst = load(f, iid);
+    assert_int_equal(inst->n_comps, 0); /* used up */
+    fl_instance_free(inst);
+    c = complete_cmd(iid, tundo);
+    run_ok(f, &c, &res);
+    assert_int_equal(res.instance_status, FL_INSTANCE_COMPLETED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_subprocess_survives_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compensation_survives_reload, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
