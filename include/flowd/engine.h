@@ -136,6 +136,11 @@ enum fl_command_kind {
                            variables merged first */
     FL_CMD_MODIFY,      /* admin: cancel token target_id (0 = none), then start a token
                            before element start_node_id (NULL = none); actor recorded */
+    FL_CMD_CALL_ESCALATE, /* target_id = a call activity's token: its called instance
+                             new_instance_id (0 = not checked) threw escalation error_code
+                             (error_message) that nothing in it caught; thrown here at the
+                             call activity (its boundary events first, then outwards); not
+                             caught here either, it goes up again (FL_FX_ESCALATE_UP) */
     /* Service-level commands (the engine refuses them): the writer runs them across
      * instances, in one transaction with everything they set off. */
     FL_CMD_PUBLISH_MESSAGE, /* message message_name (correlation_key, variables, message_id,
@@ -450,7 +455,12 @@ enum fl_effect_kind {
     FL_FX_INCIDENT_RESOLVE, /* incident u.incident.id (of token u.incident.token_id) resolved
                                at u.incident.at: FL_CMD_RESOLVE retries its node */
     FL_FX_COMP_PUT, /* insert or replace compensation record u.comp (by u.comp.seq) */
-    FL_FX_COMP_DEL  /* compensation record u.comp.seq used up (its handler started) */
+    FL_FX_COMP_DEL, /* compensation record u.comp.seq used up (its handler started) */
+    FL_FX_ESCALATE_UP /* an escalation no scope of this called instance catches (code
+                         u.msg.name, message u.msg.correlation_key, thrown by token
+                         u.msg.token_id at u.msg.node_id): the service applies
+                         FL_CMD_CALL_ESCALATE to the caller in the same transaction; the
+                         thrower here has gone on as after any uncaught escalation */
 };
 
 struct fl_effect {
@@ -507,7 +517,7 @@ struct fl_effect {
             const char *node_id;
             const char *name, *correlation_key;
             const struct fl_value *variables; /* context or NULL; owned by the effects */
-        } msg; /* OUTBOX, SIGNAL, ERROR_UP */
+        } msg; /* OUTBOX, SIGNAL, ERROR_UP, ESCALATE_UP */
         struct {
             uint64_t definition_id, from_definition_id;
         } migrate;                 /* MIGRATE */

@@ -176,6 +176,18 @@ static void cascade(struct world *w, uint64_t iid, const struct fl_effects *fx, 
                 apply(w, cmd.instance_id, &cmd, depth + 1);
             }
             break;
+        case FL_FX_ESCALATE_UP:
+            if ((wi = find_inst(w, iid)) != NULL && wi->inst->parent_instance_id) {
+                struct fl_command cmd = {.kind = FL_CMD_CALL_ESCALATE,
+                                         .instance_id = wi->inst->parent_instance_id,
+                                         .target_id = wi->inst->parent_token_id,
+                                         .error_code = e->u.msg.name,
+                                         .error_message = e->u.msg.correlation_key,
+                                         .new_instance_id = wi->inst->id,
+                                         .actor = "conformance"};
+                apply(w, cmd.instance_id, &cmd, depth + 1);
+            }
+            break;
         default:
             break;
         }

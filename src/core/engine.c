@@ -449,6 +449,7 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         rc = fl__timer_check(m, inst, cmd, ctx, &ti, err);
         break;
     case FL_CMD_CALL_DONE:
+    case FL_CMD_CALL_ESCALATE:
         rc = fl__call_done_check(m, inst, cmd, &ti, err);
         break;
     case FL_CMD_THROW_ERROR:
@@ -498,6 +499,9 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
         break;
     case FL_CMD_CALL_DONE:
         fl__call_done(&r, cmd, ti);
+        break;
+    case FL_CMD_CALL_ESCALATE:
+        fl__call_escalate(&r, cmd, ti);
         break;
     case FL_CMD_THROW_ERROR:
         fl__throw_error_apply(&r, cmd, ti);

@@ -4,7 +4,9 @@
  * then each enclosing scope's event subprocess starts and its boundary events, up to the
  * process -- and the first catcher takes it. An uncaught error is critical: in a called
  * instance it goes up to the caller (FL_FX_ERROR_UP), else it raises an incident at the
- * thrower, as Zeebe does; an uncaught escalation is not: the thrower just goes on. */
+ * thrower, as Zeebe does; an uncaught escalation is not: the thrower just goes on (and in a
+ * called instance the escalation goes up to the caller's call activity, as BPMN and
+ * Camunda 7 have it: FL_FX_ESCALATE_UP, then FL_CMD_CALL_ESCALATE there). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +288,19 @@ static void error_end(struct fl__run *r, const struct fl__mover *mv)
     consume(r, mv); /* an end event ends its token whoever caught the error */
 }
 
+/* Nothing in this instance caught escalation th: a called instance hands it to its caller. */
+static void escalation_uncaught(struct fl__run *r, const struct fl__throw *th)
+{
+    struct fl_effect *e;
+    if (!r->inst->parent_instance_id)
+        return;
+    e = fl__fx_push(r->fx, FL_FX_ESCALATE_UP);
+    e->u.msg.token_id = th->token_id;
+    e->u.msg.node_id = fl__node_id(r->m, th->node);
+    e->u.msg.name = fl__fx_strdup(r->fx, th->code ? th->code : "");
+    e->u.msg.correlation_key = fl__fx_strdup(r->fx, th->message);
+}
+
 /* A token reaches an escalation throw (end: an end event). Not critical: uncaught, a
  * throw event goes on and an end event ends the token; a non-interrupting catch lets it
  * go on too; an interrupting one has cancelled its scope. */
@@ -302,6 +317,8 @@ static void escalation(struct fl__run *r, const struct fl__mover *mv, bool end)
     th = (struct fl__throw){FL_TRIGGER_ESCALATION, code, n->event->message, mv->node, mv->id,
                             mv->scope};
     res = fl__throw(r, &th, SIZE_MAX);
+    if (res == FL__UNCAUGHT)
+        escalation_uncaught(r, &th);
     if (end || res == FL__CAUGHT_STOP) {
         consume(r, mv);
         return;
@@ -413,4 +430,18 @@ void fl__throw_error_apply(struct fl__run *r, const struct fl_command *cmd, size
     th = (struct fl__throw){FL_TRIGGER_ERROR, code, msg, node, token_id, scope};
     if (fl__throw(r, &th, k) == FL__UNCAUGHT)
         fl__error_uncaught(r, NULL, fl__inst_find_token(r->inst, token_id), job_id, code, msg);
+}
+
+void fl__call_escalate(struct fl__run *r, const struct fl_command *cmd, size_t ti)
+{
+    const struct fl_token t = r->inst->tokens[ti];
+    const char *code = fl__fx_strdup(r->fx, cmd->error_code ? cmd->error_code : "");
+    const char *msg = fl__fx_strdup(r->fx, cmd->error_message);
+    struct fl__throw th = {FL_TRIGGER_ESCALATION, code, msg, t.node, t.id, t.scope};
+
+    /* The call activity throws it on the child's behalf; an interrupting catch cancels the
+     * call activity, and with it the called instance (FL_FX_CALL_CANCEL). */
+    thrown_event(r, FL_EV_ESCALATION_THROWN, t.id, t.call_id, fl__node_id(r->m, t.node), code, msg);
+    if (fl__throw(r, &th, ti) == FL__UNCAUGHT)
+        escalation_uncaught(r, &th);
 }

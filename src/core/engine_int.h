@@ -577,6 +577,10 @@ int fl__call_done_check(const struct fl_model *m, const struct fl_instance *inst
  * raise the error (an incident until errors are propagated). */
 void fl__call_done(struct fl__run *r, const struct fl_command *cmd, size_t ti);
 
+/* FL_CMD_CALL_ESCALATE (checked as CALL_DONE, token index ti): the called instance's
+ * uncaught escalation is thrown at the call activity (engine_error.c). */
+void fl__call_escalate(struct fl__run *r, const struct fl_command *cmd, size_t ti);
+
 /* True when mv is an inner instance of a multi-instance body resting at the same node. */
 bool fl__mi_is_inner(const struct fl__run *r, const struct fl__mover *mv);
 

@@ -52,7 +52,7 @@ int fl__svc_cascade(struct fl_service *svc, const struct fl_instance *inst,
     for (size_t i = 0; i < fx->n && rc == 0; i++) {
         const struct fl_effect *e = &fx->items[i];
         bool handled = e->kind == FL_FX_CALL || e->kind == FL_FX_CALL_CANCEL ||
-                       e->kind == FL_FX_ERROR_UP ||
+                       e->kind == FL_FX_ERROR_UP || e->kind == FL_FX_ESCALATE_UP ||
                        e->kind == FL_FX_SIGNAL || e->kind == FL_FX_SUB_OPEN ||
                        e->kind == FL_FX_OUTBOX;
         if (handled && stale && (rc = refetch(svc, id, &inst, err)) != 0)
@@ -66,6 +66,9 @@ int fl__svc_cascade(struct fl_service *svc, const struct fl_instance *inst,
         case FL_FX_ERROR_UP:
             error_up = true;
             rc = fl__svc_on_child_end(svc, inst, e, depth, err);
+            break;
+        case FL_FX_ESCALATE_UP:
+            rc = fl__svc_on_escalate_up(svc, inst, e, depth, err);
             break;
         case FL_FX_SIGNAL:
         case FL_FX_SUB_OPEN:

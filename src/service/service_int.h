@@ -218,6 +218,10 @@ int fl__svc_on_child_end(struct fl_service *svc, const struct fl_instance *inst,
                          const struct fl_effect *e, unsigned depth, struct fl_error *err);
 int fl__svc_on_message_fx(struct fl_service *svc, const struct fl_instance *inst,
                           const struct fl_effect *e, unsigned depth, struct fl_error *err);
+/* An FL_FX_ESCALATE_UP effect e of called instance inst: FL_CMD_CALL_ESCALATE to the caller
+ * (svc_calls.c). 0 or a store failure. */
+int fl__svc_on_escalate_up(struct fl_service *svc, const struct fl_instance *inst,
+                           const struct fl_effect *e, unsigned depth, struct fl_error *err);
 
 /* FL_CMD_PUBLISH_MESSAGE and FL_CMD_BROADCAST_SIGNAL inside the open transaction
  * (svc_messages.c): the nested commands they set off run at depth + 1. Returns 0 (res

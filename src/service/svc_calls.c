@@ -1,6 +1,7 @@
 /* Call activities across instances: start the called instance for an FL_FX_CALL effect,
  * cancel it for FL_FX_CALL_CANCEL, and tell the caller (FL_CMD_CALL_DONE) when a called
- * instance ends or throws an error no scope of it catches. Everything runs as nested
+ * instance ends or throws an error no scope of it catches, FL_CMD_CALL_ESCALATE when it
+ * throws an escalation nothing in it catches. Everything runs as nested
  * steps in the transaction of the command that set it off, so a parent and its child
  * commit together. A called process that cannot be started becomes an incident at the
  * call activity, never a token waiting for nothing. */
@@ -141,4 +142,27 @@ int fl__svc_on_child_end(struct fl_service *svc, const struct fl_instance *inst,
         return rc;
     }
     return 0; /* the caller no longer waits (cancelled, interrupted): nothing to do */
+}
+
+int fl__svc_on_escalate_up(struct fl_service *svc, const struct fl_instance *inst,
+                           const struct fl_effect *e, unsigned depth, struct fl_error *err)
+{
+    struct fl_command c = {.kind = FL_CMD_CALL_ESCALATE,
+                           .instance_id = inst->parent_instance_id,
+                           .target_id = inst->parent_token_id,
+                           .new_instance_id = inst->id,
+                           .error_code = e->u.msg.name,
+                           .error_message = e->u.msg.correlation_key};
+    struct fl_result res;
+    int rc;
+
+    if (!inst->parent_instance_id)
+        return 0;
+    rc = fl__svc_nested(svc, &c, depth + 1, &res);
+    if (rc != 0 && store_failed(rc)) {
+        if (err)
+            *err = res.err;
+        return rc;
+    }
+    return 0; /* the caller no longer waits for this instance: nobody to escalate to */
 }

@@ -457,6 +457,7 @@ static int put_effect(struct fl_sqlite *q, const struct fl_model *m, const struc
     case FL_FX_CALL:
     case FL_FX_CALL_CANCEL:
     case FL_FX_ERROR_UP:
+    case FL_FX_ESCALATE_UP:
         return 0; /* for the service: it starts, cancels or answers the other instance */
     case FL_FX_SUB_OPEN:
     case FL_FX_SUB_CLOSE:
