@@ -133,6 +133,25 @@ static void broadcast(struct world *w, uint8_t trigger, const char *name, const 
     free(ts);
 }
 
+/* A called instance iid hands the error or escalation of effect e to its caller's call
+ * activity (command kind CALL_DONE or CALL_ESCALATE). False when it has no caller. */
+static bool to_caller(struct world *w, uint64_t iid, enum fl_command_kind kind,
+                      const struct fl_effect *e, unsigned depth)
+{
+    struct world_inst *wi = find_inst(w, iid);
+    struct fl_command cmd = {.kind = kind,
+                             .error_code = e->u.msg.name,
+                             .error_message = e->u.msg.correlation_key,
+                             .actor = "conformance"};
+    if (!wi || !wi->inst->parent_instance_id)
+        return false;
+    cmd.instance_id = wi->inst->parent_instance_id;
+    cmd.target_id = wi->inst->parent_token_id;
+    cmd.new_instance_id = wi->inst->id;
+    apply(w, cmd.instance_id, &cmd, depth + 1);
+    return true;
+}
+
 /* What a step of instance iid asks of the world, as the service's cascade does it. */
 static void cascade(struct world *w, uint64_t iid, const struct fl_effects *fx, unsigned depth)
 {
@@ -164,29 +183,10 @@ static void cascade(struct world *w, uint64_t iid, const struct fl_effects *fx, 
                       e->u.msg.variables, true, depth);
             break;
         case FL_FX_ERROR_UP:
-            if ((wi = find_inst(w, iid)) != NULL && wi->inst->parent_instance_id) {
-                struct fl_command cmd = {.kind = FL_CMD_CALL_DONE,
-                                         .instance_id = wi->inst->parent_instance_id,
-                                         .target_id = wi->inst->parent_token_id,
-                                         .error_code = e->u.msg.name,
-                                         .error_message = e->u.msg.correlation_key,
-                                         .new_instance_id = wi->inst->id,
-                                         .actor = "conformance"};
-                error_up = true;
-                apply(w, cmd.instance_id, &cmd, depth + 1);
-            }
+            error_up = to_caller(w, iid, FL_CMD_CALL_DONE, e, depth) || error_up;
             break;
         case FL_FX_ESCALATE_UP:
-            if ((wi = find_inst(w, iid)) != NULL && wi->inst->parent_instance_id) {
-                struct fl_command cmd = {.kind = FL_CMD_CALL_ESCALATE,
-                                         .instance_id = wi->inst->parent_instance_id,
-                                         .target_id = wi->inst->parent_token_id,
-                                         .error_code = e->u.msg.name,
-                                         .error_message = e->u.msg.correlation_key,
-                                         .new_instance_id = wi->inst->id,
-                                         .actor = "conformance"};
-                apply(w, cmd.instance_id, &cmd, depth + 1);
-            }
+            to_caller(w, iid, FL_CMD_CALL_ESCALATE, e, depth);
             break;
         default:
             break;
