@@ -415,6 +415,28 @@ int fl__sq_incident_get(struct fl_store *s, uint64_t id, struct fl_incident_row 
 int fl__sq_incident_list(struct fl_store *s, const struct fl_incident_query *qy,
                          struct fl_incident_row **rows, size_t *n, struct fl_error *err);
 
+/* Versioned documents: BPMN definitions and DMN decisions keep one row per version of a key
+ * with the whole document, and the same code stores and lists both. */
+struct fl__sq_versioned {
+    enum fl__sq_stmt latest, insert, list; /* (id, version, xml) of the latest; insert; list */
+    const char *what;                      /* "definition", "decision": for messages */
+    /* row by id (key NULL), for a re-deploy of the same document */
+    int (*get)(struct fl_store *s, const char *key, int32_t version, uint64_t id,
+               struct fl_definition_row *out, struct fl_error *err);
+};
+
+/* Store version latest + 1 of key (as fl_store_definition_put says), in sqlite_write.c. */
+int fl__sq_versioned_put(struct fl_store *s, const struct fl__sq_versioned *v, const char *key,
+                         const char *name, const char *xml, size_t xml_len, int64_t now_ms,
+                         struct fl_definition_row *out, bool *created, struct fl_error *err);
+
+/* All rows of v's list statement, in sqlite_read.c. */
+int fl__sq_versioned_list(struct fl_store *s, const struct fl__sq_versioned *v,
+                          struct fl_definition_row **rows, size_t *n, struct fl_error *err);
+
+/* A definition row from columns id, key, version, name, xml, checksum, deployed_at. */
+void fl__sq_read_definition(sqlite3_stmt *st, struct fl_definition_row *r);
+
 /* Operations implemented in sqlite_write.c and sqlite_read.c. */
 int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
                           size_t xml_len, int64_t now_ms, struct fl_definition_row *out,

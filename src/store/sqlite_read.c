@@ -20,7 +20,7 @@ static size_t clamp_limit(size_t limit)
     return limit > FL__STORE_LIST_MAX ? FL__STORE_LIST_MAX : limit;
 }
 
-static void read_definition(sqlite3_stmt *st, struct fl_definition_row *r)
+void fl__sq_read_definition(sqlite3_stmt *st, struct fl_definition_row *r)
 {
     const void *xml = sqlite3_column_blob(st, 4);
     const unsigned char *sum = sqlite3_column_text(st, 5);
@@ -77,7 +77,7 @@ int fl__sq_definition_get(struct fl_store *s, const char *key, int32_t version, 
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        read_definition(st, out);
+        fl__sq_read_definition(st, out);
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
         return 0;
@@ -86,12 +86,12 @@ int fl__sq_definition_get(struct fl_store *s, const char *key, int32_t version, 
     return fl__sq_fail(q, rc, err, "cannot read definition");
 }
 
-int fl__sq_definition_list(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
-                           struct fl_error *err)
+int fl__sq_versioned_list(struct fl_store *s, const struct fl__sq_versioned *v,
+                          struct fl_definition_row **rows, size_t *n, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
-    sqlite3_stmt *st = fl__sq_stmt(q, FL__SQ_DEF_LIST, err);
-    struct fl_definition_row *v = NULL;
+    sqlite3_stmt *st = fl__sq_stmt(q, v->list, err);
+    struct fl_definition_row *r = NULL;
     size_t cnt = 0, cap = 0;
     int rc;
     *rows = NULL;
@@ -99,17 +99,28 @@ int fl__sq_definition_list(struct fl_store *s, struct fl_definition_row **rows, 
     if (!st)
         return FAIL_CODE(err);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fl_grow(&v, &cap, cnt + 1, sizeof(*v));
-        read_definition(st, &v[cnt++]);
+        fl_grow(&r, &cap, cnt + 1, sizeof(*r));
+        fl__sq_read_definition(st, &r[cnt++]);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        fl_definition_rows_free(v, cnt);
-        return fl__sq_fail(q, rc, err, "cannot list definitions");
+        char what[48];
+        snprintf(what, sizeof(what), "cannot list %ss", v->what);
+        fl_definition_rows_free(r, cnt);
+        return fl__sq_fail(q, rc, err, what);
     }
-    *rows = v;
+    *rows = r;
     *n = cnt;
     return 0;
+}
+
+int fl__sq_definition_list(struct fl_store *s, struct fl_definition_row **rows, size_t *n,
+                           struct fl_error *err)
+{
+    static const struct fl__sq_versioned defs = {FL__SQ_DEF_LATEST, FL__SQ_DEF_INSERT,
+                                                 FL__SQ_DEF_LIST, "definition",
+                                                 fl__sq_definition_get};
+    return fl__sq_versioned_list(s, &defs, rows, n, err);
 }
 
 /* Variables of an instance as a context (load) or as a JSON object text (rows). */

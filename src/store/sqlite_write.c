@@ -34,15 +34,16 @@ static int step_one_row(struct fl_sqlite *q, sqlite3_stmt *st, uint64_t id, stru
     return 0;
 }
 
-int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
-                          size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
-                          bool *created, struct fl_error *err)
+int fl__sq_versioned_put(struct fl_store *s, const struct fl__sq_versioned *v, const char *key,
+                         const char *name, const char *xml, size_t xml_len, int64_t now_ms,
+                         struct fl_definition_row *out, bool *created, struct fl_error *err)
 {
     struct fl_sqlite *q = fl__sq(s);
     sqlite3_stmt *st;
     bool own_tx = false;
     int rc = 0, latest = 0;
     uint64_t latest_id = 0;
+    char what[48];
     bool same = false;
 
     memset(out, 0, sizeof(*out));
@@ -52,7 +53,7 @@ int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name,
             return rc;
         own_tx = true;
     }
-    if (!(st = fl__sq_stmt(q, FL__SQ_DEF_LATEST, err))) {
+    if (!(st = fl__sq_stmt(q, v->latest, err))) {
         rc = err ? err->code : FL_ESTORE;
         goto out;
     }
@@ -68,13 +69,14 @@ int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name,
     } else if (rc == SQLITE_DONE) {
         rc = 0;
     } else {
-        rc = fl__sq_fail(q, rc, err, "cannot read definitions");
+        snprintf(what, sizeof(what), "cannot read %ss", v->what);
+        rc = fl__sq_fail(q, rc, err, what);
     }
     sqlite3_reset(st);
     if (rc)
         goto out;
     if (same) {
-        rc = fl__sq_definition_get(s, NULL, 0, latest_id, out, err);
+        rc = v->get(s, NULL, 0, latest_id, out, err);
         goto out;
     }
     out->key = fl_strdup(key);
@@ -84,7 +86,7 @@ int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name,
     out->version = latest + 1;
     out->deployed_at = now_ms;
     fl_sha256_hex(xml, xml_len, out->checksum);
-    if (!(st = fl__sq_stmt(q, FL__SQ_DEF_INSERT, err))) {
+    if (!(st = fl__sq_stmt(q, v->insert, err))) {
         rc = err ? err->code : FL_ESTORE;
         goto out;
     }
@@ -94,7 +96,8 @@ int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name,
     sqlite3_bind_blob(st, 4, xml, (int)xml_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, out->checksum, 64, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, now_ms);
-    if ((rc = step_done(q, st, err, "cannot store definition")) != 0)
+    snprintf(what, sizeof(what), "cannot store %s", v->what);
+    if ((rc = step_done(q, st, err, what)) != 0)
         goto out;
     out->id = (uint64_t)sqlite3_last_insert_rowid(q->db);
     *created = true;
@@ -110,6 +113,16 @@ out:
         *created = false;
     }
     return rc;
+}
+
+int fl__sq_definition_put(struct fl_store *s, const char *key, const char *name, const char *xml,
+                          size_t xml_len, int64_t now_ms, struct fl_definition_row *out,
+                          bool *created, struct fl_error *err)
+{
+    static const struct fl__sq_versioned defs = {FL__SQ_DEF_LATEST, FL__SQ_DEF_INSERT,
+                                                 FL__SQ_DEF_LIST, "definition",
+                                                 fl__sq_definition_get};
+    return fl__sq_versioned_put(s, &defs, key, name, xml, xml_len, now_ms, out, created, err);
 }
 
 /* Who started the instance: the actor of the instance_started event among the effects. */
