@@ -119,6 +119,19 @@ int fl_value_from_json(const char *text, size_t len, struct fl_value **out,
  * 8601 strings; ranges and functions as null. Returns 0 or out's error. */
 int fl_value_to_json(const struct fl_value *v, struct fl_buf *out);
 
+/* Does v hold a date, time or duration anywhere (in lists and contexts too)? */
+bool fl_value_has_temporal(const struct fl_value *v);
+
+/* Write v as JSON that keeps its FEEL types, for storage: as fl_value_to_json, except that
+ * each date, time or duration is written as a one-member object {"\u0000feel": ISO text}
+ * (a key no JSON a person writes has). Read back with fl_value_from_json_typed. */
+int fl_value_to_json_typed(const struct fl_value *v, struct fl_buf *out);
+
+/* Read what fl_value_to_json_typed wrote: as fl_value_from_json, and each {"\u0000feel":
+ * text} object becomes the date, time or duration its text is (FL_EPARSE when it is none). */
+int fl_value_from_json_typed(const char *text, size_t len, struct fl_value **out,
+                             struct fl_error *err);
+
 /* Append s (n bytes of UTF-8) as a quoted JSON string, escaping quotes, backslashes and
  * control bytes; a NULL s appends null. The one JSON string writer of flowd. */
 void fl_json_string(struct fl_buf *out, const char *s, size_t n);

@@ -1,10 +1,12 @@
 /* JSON <-> struct fl_value, hand-written so numbers stay exact decimals (jansson would read
  * them as doubles and lose cents). The reader validates UTF-8, decodes \u escapes with
  * surrogate pairs, caps depth and size, and reports the line and column of the first
- * error; duplicate object keys keep the last value, as most JSON readers do. */
+ * error; duplicate object keys keep the last value, as most JSON readers do. A typed form
+ * for storage marks dates, times and durations so they come back as what they were. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/feel_impl.h"
 #include "core/value_impl.h"
 #include "flowd/alloc.h"
 #include "util/utf8.h"
@@ -352,7 +354,11 @@ void fl_json_cstring(struct fl_buf *out, const char *s)
     fl_json_string(out, s, s ? strlen(s) : 0);
 }
 
-static void write_rec(const struct fl_value *v, struct fl_buf *out)
+/* The key of the one-member object that marks a temporal value in the typed form. */
+#define TEMPORAL_KEY "\0feel"
+#define TEMPORAL_KEY_LEN 5
+
+static void write_rec(const struct fl_value *v, struct fl_buf *out, bool typed)
 {
     switch (fl_value_type(v)) {
     case FL_VNULL:
@@ -374,7 +380,7 @@ static void write_rec(const struct fl_value *v, struct fl_buf *out)
         for (size_t i = 0; i < v->u.list.len; i++) {
             if (i)
                 fl_buf_addc(out, ',');
-            write_rec(v->u.list.items[i], out);
+            write_rec(v->u.list.items[i], out, typed);
         }
         fl_buf_addc(out, ']');
         break;
@@ -385,14 +391,21 @@ static void write_rec(const struct fl_value *v, struct fl_buf *out)
                 fl_buf_addc(out, ',');
             fl_json_string(out, v->u.ctx.ents[i].key, v->u.ctx.ents[i].keylen);
             fl_buf_addc(out, ':');
-            write_rec(v->u.ctx.ents[i].val, out);
+            write_rec(v->u.ctx.ents[i].val, out, typed);
         }
         fl_buf_addc(out, '}');
         break;
     default: {
         struct fl_buf t = FL_BUF_INIT;
         fl__format_temporal(v, &t);
+        if (typed) {
+            fl_buf_addc(out, '{');
+            fl_json_string(out, TEMPORAL_KEY, TEMPORAL_KEY_LEN);
+            fl_buf_addc(out, ':');
+        }
         fl_json_string(out, t.ptr, t.len);
+        if (typed)
+            fl_buf_addc(out, '}');
         fl_buf_release(&t);
         break;
     }
@@ -401,6 +414,85 @@ static void write_rec(const struct fl_value *v, struct fl_buf *out)
 
 int fl_value_to_json(const struct fl_value *v, struct fl_buf *out)
 {
-    write_rec(v, out);
+    write_rec(v, out, false);
     return out->err;
+}
+
+bool fl_value_has_temporal(const struct fl_value *v)
+{
+    switch (fl_value_type(v)) {
+    case FL_VDATE:
+    case FL_VTIME:
+    case FL_VDATETIME:
+    case FL_VDTDURATION:
+    case FL_VYMDURATION:
+        return true;
+    case FL_VLIST:
+        for (size_t i = 0; i < v->u.list.len; i++)
+            if (fl_value_has_temporal(v->u.list.items[i]))
+                return true;
+        return false;
+    case FL_VCONTEXT:
+        for (size_t i = 0; i < v->u.ctx.len; i++)
+            if (fl_value_has_temporal(v->u.ctx.ents[i].val))
+                return true;
+        return false;
+    default:
+        return false;
+    }
+}
+
+int fl_value_to_json_typed(const struct fl_value *v, struct fl_buf *out)
+{
+    write_rec(v, out, true);
+    return out->err;
+}
+
+/* v with every temporal marker replaced by its value: a new reference, or NULL when a
+ * marker's text is no date, time or duration. */
+static struct fl_value *revive(const struct fl_value *v)
+{
+    struct fl_value *r, *item;
+    if (fl_value_type(v) == FL_VLIST) {
+        r = fl_value_list_new();
+        for (size_t i = 0; i < v->u.list.len; i++) {
+            if (!(item = revive(v->u.list.items[i]))) {
+                fl_value_unref(r);
+                return NULL;
+            }
+            fl_value_list_push(r, item);
+        }
+        return r;
+    }
+    if (fl_value_type(v) != FL_VCONTEXT)
+        return fl_value_ref(v);
+    if (v->u.ctx.len == 1 && v->u.ctx.ents[0].keylen == TEMPORAL_KEY_LEN &&
+        !memcmp(v->u.ctx.ents[0].key, TEMPORAL_KEY, TEMPORAL_KEY_LEN) &&
+        fl_value_type(v->u.ctx.ents[0].val) == FL_VSTRING) {
+        const struct fl_value *t = v->u.ctx.ents[0].val;
+        return fl__feel_parse_temporal(t->u.str.s, t->u.str.len, &r) == 0 ? r : NULL;
+    }
+    r = fl_value_context_new();
+    for (size_t i = 0; i < v->u.ctx.len; i++) {
+        if (!(item = revive(v->u.ctx.ents[i].val))) {
+            fl_value_unref(r);
+            return NULL;
+        }
+        fl_value_context_set(r, v->u.ctx.ents[i].key, v->u.ctx.ents[i].keylen, item);
+    }
+    return r;
+}
+
+int fl_value_from_json_typed(const char *text, size_t len, struct fl_value **out,
+                             struct fl_error *err)
+{
+    struct fl_value *v = NULL;
+    int rc = fl_value_from_json(text, len, &v, err);
+    if (rc != 0)
+        return rc;
+    *out = revive(v);
+    fl_value_unref(v);
+    if (!*out)
+        return fl_error_set(err, FL_EPARSE, "a stored date, time or duration is not one");
+    return 0;
 }

@@ -127,6 +127,7 @@ static void sq_close(struct fl_store *s)
     fl__sq_messages_release(q);
     sqlite3_close(q->db);
     fl_buf_release(&q->json);
+    fl_buf_release(&q->json2);
     fl__sq_timer_release(q);
     free(q->path);
     free(q);
@@ -180,6 +181,7 @@ static int sq_open(const char *path, const struct fl_store_options *opt, struct 
     q->read_only = opt->read_only;
     q->synchronous = sync;
     fl_buf_init(&q->json, 0);
+    fl_buf_init(&q->json2, 0);
     /* NOMUTEX: a connection is used by one thread at a time (see store.h). */
     flags = SQLITE_OPEN_NOMUTEX |
             (opt->read_only ? SQLITE_OPEN_READONLY

@@ -70,11 +70,12 @@
                     " scope_id = excluded.scope_id, call_id = excluded.call_id,"                   \
                     " loop = excluded.loop, mi_body = excluded.mi_body")                           \
     X(TOKEN_DEL, "DELETE FROM tokens WHERE id = ?1")                                               \
-    X(VAR_UPSERT, "INSERT INTO variables(instance_id, name, value) VALUES(?1, ?2, ?3)"             \
-                  " ON CONFLICT(instance_id, name) DO UPDATE SET value = excluded.value")          \
-    X(LOCAL_UPSERT, "INSERT INTO local_variables(instance_id, scope_id, name, value)"              \
-                    " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(instance_id, scope_id, name)"             \
-                    " DO UPDATE SET value = excluded.value")                                       \
+    X(VAR_UPSERT, "INSERT INTO variables(instance_id, name, value, typed_value)"                  \
+                  " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(instance_id, name)"                         \
+                  " DO UPDATE SET value = excluded.value, typed_value = excluded.typed_value")     \
+    X(LOCAL_UPSERT, "INSERT INTO local_variables(instance_id, scope_id, name, value, typed_value)" \
+                    " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(instance_id, scope_id, name)"         \
+                    " DO UPDATE SET value = excluded.value, typed_value = excluded.typed_value")   \
     X(LOCALS_DEL, "DELETE FROM local_variables WHERE instance_id = ?1 AND scope_id = ?2")          \
     X(COMP_UPSERT, "INSERT INTO compensables(instance_id, seq, token_id, node, node_id, scope_id)" \
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(instance_id, seq) DO UPDATE"        \
@@ -84,7 +85,8 @@
     X(COMPS_CLEAR, "DELETE FROM compensables WHERE instance_id = ?1")                              \
     X(COMPS_LOAD, "SELECT seq, token_id, node, scope_id FROM compensables WHERE instance_id = ?1"  \
                   " ORDER BY seq")                                                                 \
-    X(LOCALS_LOAD, "SELECT scope_id, name, value FROM local_variables WHERE instance_id = ?1"      \
+    X(LOCALS_LOAD, "SELECT scope_id, name, coalesce(typed_value, value), typed_value IS NOT NULL"  \
+                   " FROM local_variables WHERE instance_id = ?1"                                  \
                    " ORDER BY scope_id")                                                           \
     X(TASK_INSERT, "INSERT INTO tasks(id, instance_id, token_id, node_id, name, assignee,"         \
                    " candidate_roles, candidate_users, status, created_at, due_at,"                \
@@ -118,7 +120,7 @@
     X(TOKENS_LOAD, "SELECT id, node, flow, state, task_id, job_id, main_action_done,"              \
                    " scope_id, call_id, loop, mi_body"                                             \
                    " FROM tokens WHERE instance_id = ?1 ORDER BY id")                              \
-    X(VARS_LOAD, "SELECT name, value FROM variables WHERE instance_id = ?1")                       \
+    X(VARS_LOAD, "SELECT name, value, typed_value FROM variables WHERE instance_id = ?1")          \
     X(INST_GET, "SELECT i.id, i.definition_id, d.key, d.version, i.business_key,"                  \
                 " i.status, i.incident, i.started_at, i.ended_at, i.started_by, " FL__SQ_OWNER_COL \
                 " FROM instances i JOIN definitions d ON d.id = i.definition_id WHERE i.id = ?1")  \
@@ -334,6 +336,7 @@ struct fl_sqlite {
      * after a restart; the highest id written is kept in the counters table at commit. */
     uint64_t token_hw, token_hw_saved;
     struct fl_buf json; /* scratch for variable values */
+    struct fl_buf json2; /* scratch for the typed form of a variable value */
     /* Users told by the current run of NOTIFY effects about one thing (sqlite_timer.c):
      * each gets one row however many addressees name them. */
     struct fl_strlist notified;

@@ -143,11 +143,15 @@ static int load_variables(struct fl_sqlite *q, uint64_t id, struct fl_value **ct
         size_t name_len = (size_t)sqlite3_column_bytes(st, 0);
         const char *text = (const char *)sqlite3_column_text(st, 1);
         size_t text_len = (size_t)sqlite3_column_bytes(st, 1);
+        const char *typed = (const char *)sqlite3_column_text(st, 2);
+        size_t typed_len = (size_t)sqlite3_column_bytes(st, 2);
         if (!name || !text)
             continue;
         if (ctx) {
             struct fl_value *v = NULL;
-            if ((rc = fl_value_from_json(text, text_len, &v, err)) != 0) {
+            rc = typed ? fl_value_from_json_typed(typed, typed_len, &v, err)
+                       : fl_value_from_json(text, text_len, &v, err);
+            if (rc != 0) {
                 sqlite3_reset(st);
                 fl_value_unref(ctx);
                 return fl_error_set(err, FL_ESTORE, "instance %llu: variable '%s' is not JSON",
@@ -197,10 +201,12 @@ static int load_locals(struct fl_sqlite *q, struct fl_instance *inst, struct fl_
         size_t name_len = (size_t)sqlite3_column_bytes(st, 1);
         const char *text = (const char *)sqlite3_column_text(st, 2);
         size_t text_len = (size_t)sqlite3_column_bytes(st, 2);
+        bool typed = sqlite3_column_int(st, 3) != 0;
         struct fl_value *v = NULL;
         if (!name || !text)
             continue;
-        if (fl_value_from_json(text, text_len, &v, err) != 0) {
+        if ((typed ? fl_value_from_json_typed(text, text_len, &v, err)
+                   : fl_value_from_json(text, text_len, &v, err)) != 0) {
             sqlite3_reset(st);
             return fl_error_set(err, FL_ESTORE,
                                 "instance %llu: local variable '%s' of scope %llu is not JSON",

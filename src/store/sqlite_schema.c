@@ -246,6 +246,11 @@ static const char *const migrations[] = {
     " instance_id INTEGER NOT NULL, seq INTEGER NOT NULL, token_id INTEGER NOT NULL,"
     " node INTEGER NOT NULL, node_id TEXT, scope_id INTEGER,"
     " PRIMARY KEY (instance_id, seq)) WITHOUT ROWID;",
+    /* 18: variables keep their FEEL types. `value` stays plain JSON (dates as ISO text) for
+     * the API and SQL; a value holding dates, times or durations also has typed_value,
+     * where each is marked (fl_value_to_json_typed), and instances load from that. */
+    "ALTER TABLE variables ADD COLUMN typed_value TEXT;"
+    "ALTER TABLE local_variables ADD COLUMN typed_value TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -219,7 +219,9 @@ static int put_token(struct fl_sqlite *q, const struct fl_model *m, uint64_t ins
     return step_done(q, st, err, "cannot write token");
 }
 
-/* An instance variable (scope 0) or a local of scope token `scope`. */
+/* An instance variable (scope 0) or a local of scope token `scope`. `value` is plain JSON
+ * (what the API shows and SQL reads); a value holding dates, times or durations also gets
+ * `typed_value`, from which the instance is loaded with those types. */
 static int put_var(struct fl_sqlite *q, uint64_t instance_id, uint64_t scope, const char *name,
                    const struct fl_value *v, struct fl_error *err)
 {
@@ -234,7 +236,15 @@ static int put_var(struct fl_sqlite *q, uint64_t instance_id, uint64_t scope, co
     if (scope)
         sqlite3_bind_int64(st, i++, (sqlite3_int64)scope);
     sqlite3_bind_text(st, i++, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i, q->json.ptr, (int)q->json.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, q->json.ptr, (int)q->json.len, SQLITE_STATIC);
+    if (fl_value_has_temporal(v)) {
+        fl_buf_reset(&q->json2);
+        if (fl_value_to_json_typed(v, &q->json2) != 0)
+            return fl_error_set(err, FL_ETOOBIG, "variable '%s' too large to store", name);
+        sqlite3_bind_text(st, i, q->json2.ptr, (int)q->json2.len, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
     return step_done(q, st, err, "cannot write variable");
 }
 

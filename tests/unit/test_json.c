@@ -1,5 +1,6 @@
 /* Unit tests of the JSON codec: exact numbers, escapes and surrogates, caps, error
- * positions, duplicate keys, round trip. */
+ * positions, duplicate keys, round trip; the typed form for storage keeps dates, times and
+ * durations (nested too) and refuses a marker that holds none. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +48,49 @@ static void test_roundtrip(void **state)
     roundtrip("{\"k\":1,\"k\":2}", "{\"k\":2}");
     roundtrip("  [ ] ", "[]");
     roundtrip("{}", "{}");
+}
+
+#define MARK(iso) "{\"\\u0000feel\":\"" iso "\"}"
+
+static void test_typed_roundtrip(void **state)
+{
+    static const char typed[] =
+        "{\"d\":" MARK("2026-01-31") ",\"l\":[" MARK("10:30:00@Europe/Berlin") "," MARK(
+            "2026-01-31T10:30:00+02:00") "],\"c\":{\"ym\":" MARK("P1Y2M") ",\"dt\":" MARK(
+            "P1DT2H") ",\"s\":\"2026-01-31\"}}";
+    struct fl_value *v = NULL, *again = NULL;
+    struct fl_buf b = FL_BUF_INIT;
+    struct fl_error err;
+    (void)state;
+    fl_error_clear(&err);
+    assert_int_equal(fl_value_from_json_typed(typed, strlen(typed), &v, &err), 0);
+    const struct fl_value *l = fl_value_context_get(v, "l", 1), *c = fl_value_context_get(v, "c", 1);
+    assert_int_equal(fl_value_type(fl_value_context_get(v, "d", 1)), FL_VDATE);
+    assert_int_equal(fl_value_type(fl_value_list_at(l, 0)), FL_VTIME);
+    assert_int_equal(fl_value_type(fl_value_list_at(l, 1)), FL_VDATETIME);
+    assert_int_equal(fl_value_type(fl_value_context_get(c, "ym", 2)), FL_VYMDURATION);
+    assert_int_equal(fl_value_type(fl_value_context_get(c, "dt", 2)), FL_VDTDURATION);
+    assert_int_equal(fl_value_type(fl_value_context_get(c, "s", 1)), FL_VSTRING); /* a string stays one */
+    assert_true(fl_value_has_temporal(v));
+    assert_false(fl_value_has_temporal(fl_value_context_get(c, "s", 1)));
+    /* the typed form reads back equal; the plain form has ISO strings */
+    assert_int_equal(fl_value_to_json_typed(v, &b), 0);
+    assert_int_equal(fl_value_from_json_typed(b.ptr, b.len, &again, &err), 0);
+    assert_true(fl_value_equal(v, again));
+    fl_buf_reset(&b);
+    assert_int_equal(fl_value_to_json(v, &b), 0);
+    assert_string_equal(b.ptr, "{\"d\":\"2026-01-31\",\"l\":[\"10:30:00@Europe/Berlin\","
+                               "\"2026-01-31T10:30:00+02:00\"],\"c\":{\"ym\":\"P1Y2M\","
+                               "\"dt\":\"P1DT2H\",\"s\":\"2026-01-31\"}}");
+    fl_buf_release(&b);
+    fl_value_unref(v);
+    fl_value_unref(again);
+    /* a marker that holds no temporal text is refused, not read as a string */
+    v = NULL;
+    assert_int_equal(fl_value_from_json_typed("[" MARK("soon") "]", strlen("[" MARK("soon") "]"),
+                                              &v, &err),
+                     FL_EPARSE);
+    assert_null(v);
 }
 
 static void test_errors(void **state)
@@ -130,6 +174,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_typed_roundtrip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_depth_cap),
         cmocka_unit_test(test_size_cap),

@@ -126,6 +126,7 @@ static void test_scoped_tokens_and_locals(void **state)
                                .parent_instance_id = 5,
                                .parent_token_id = 55};
     struct fl_value *x1 = json("1"), *x2 = json("{\"a\":[1,2]}"), *g = json("\"global\"");
+    struct fl_value *day = NULL;
     struct fl_instance *back;
     (void)state;
 
@@ -142,6 +143,12 @@ static void test_scoped_tokens_and_locals(void **state)
     var_set(&fx, "y", x2, 20);
     var_set(&fx, "x", x2, 21);
     var_set(&fx, "g", g, 0);
+    /* a date keeps its type through the store, as an instance variable and as a local */
+    static const char typed_day[] = "{\"\\u0000feel\":\"2026-01-31\"}";
+    assert_int_equal(fl_value_from_json_typed(typed_day, strlen(typed_day), &day, NULL), 0);
+    assert_int_equal(fl_value_type(day), FL_VDATE);
+    var_set(&fx, "due", day, 0);
+    var_set(&fx, "due", day, 21);
     apply(s, &inst, &fx, 0);
 
     assert_int_equal(fl_store_instance_load(s, 8, &back, NULL), 0);
@@ -151,8 +158,10 @@ static void test_scoped_tokens_and_locals(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_memory_equal(&back->tokens[i], &tok[i], sizeof(tok[i]));
     /* the instance's variables do not hold the locals */
-    assert_int_equal(fl_value_context_len(back->variables), 1);
+    assert_int_equal(fl_value_context_len(back->variables), 2);
     assert_true(fl_value_equal(fl_value_context_get(back->variables, "g", 1), g));
+    assert_int_equal(fl_value_type(fl_value_context_get(back->variables, "due", 3)), FL_VDATE);
+    assert_true(fl_value_equal(fl_value_context_get(back->variables, "due", 3), day));
     assert_int_equal(back->n_locals, 2);
     const struct fl_scope_vars *l20 = locals_of(back, 20), *l21 = locals_of(back, 21);
     assert_non_null(l20);
@@ -160,8 +169,9 @@ static void test_scoped_tokens_and_locals(void **state)
     assert_int_equal(fl_value_context_len(l20->vars), 2);
     assert_true(fl_value_equal(fl_value_context_get(l20->vars, "x", 1), x1));
     assert_true(fl_value_equal(fl_value_context_get(l20->vars, "y", 1), x2));
-    assert_int_equal(fl_value_context_len(l21->vars), 1);
+    assert_int_equal(fl_value_context_len(l21->vars), 2);
     assert_true(fl_value_equal(fl_value_context_get(l21->vars, "x", 1), x2));
+    assert_int_equal(fl_value_type(fl_value_context_get(l21->vars, "due", 3)), FL_VDATE);
     fl_instance_free(back);
 
     /* a step the store refuses (stale revision) leaves the locals as they were */
@@ -196,6 +206,7 @@ static void test_scoped_tokens_and_locals(void **state)
     fl_value_unref(x1);
     fl_value_unref(x2);
     fl_value_unref(g);
+    fl_value_unref(day);
     fl_store_close(s);
 }
 
