@@ -520,6 +520,14 @@ int fl_engine_apply(const struct fl_model *m, struct fl_instance *inst,
     if (cmd->kind != FL_CMD_CANCEL && cmd->kind != FL_CMD_SET_CONTROL &&
         inst->status == FL_INSTANCE_ACTIVE)
         fl__run_go(&r);
+    /* The flag follows the tokens still stuck: one an event or a scope's end cancelled took
+     * its incident along (fl__run_close_work). */
+    if (inst->incident) {
+        bool open = false;
+        for (size_t i = 0; i < inst->n_tokens && !open; i++)
+            open = inst->tokens[i].state == FL_TOKEN_INCIDENT;
+        inst->incident = open;
+    }
     /* However it ended (last token, terminate end, cancel), nothing stays due. */
     if (inst->status != FL_INSTANCE_ACTIVE)
         fl__controls_close_all(&r);

@@ -237,8 +237,8 @@ void fl__modify_do(struct fl__run *r, const struct fl_command *cmd)
     for (size_t i = 0; i < nc; i++)
         cancel_token(r, cancel_at(cmd, i));
     if (nc) {
-        /* NEEDSWORK: the incident row of a cancelled token stays open in the store until
-         * incidents can be resolved (FL_CMD_RESOLVE); the instance's flag follows its tokens. */
+        /* A cancelled stuck token resolved its incident (fl__run_close_work); the
+         * instance's flag follows the tokens that are still stuck. */
         inst->incident = false;
         for (size_t i = 0; i < inst->n_tokens; i++)
             if (inst->tokens[i].state == FL_TOKEN_INCIDENT)

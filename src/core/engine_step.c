@@ -190,6 +190,21 @@ void fl__run_close_work(struct fl__run *r, const struct fl_token *t, const char 
 {
     const char *node_id = fl__node_id(r->m, t->node);
     struct fl_effect *e;
+    if (t->state == FL_TOKEN_INCIDENT && t->incident_id) {
+        /* A stuck token that is cancelled (modification, an interrupting event, the
+         * instance's end) takes its incident with it: nobody can retry it any more. */
+        struct fl_buf *b = fl__fx_scratch(r->fx);
+        e = fl__fx_push(r->fx, FL_FX_INCIDENT_RESOLVE);
+        e->u.incident.id = t->incident_id;
+        e->u.incident.token_id = t->id;
+        e->u.incident.node_id = node_id;
+        e->u.incident.at = r->ctx->now_ms;
+        fl_buf_addf(b, "{\"incident\":%llu,\"reason\":", (unsigned long long)t->incident_id);
+        fl_json_cstring(b, reason);
+        fl_buf_addc(b, '}');
+        fl__run_event(r, FL_EV_INCIDENT_RESOLVED, t->id, t->incident_id, node_id,
+                      fl__fx_scratch_keep(r->fx));
+    }
     if (t->task_id) {
         fl__run_task_effect(r, FL_FX_TASK_CLOSE, t->task_id, FL_TASK_CANCELLED);
         fl__run_event(r, FL_EV_TASK_CANCELLED, t->id, t->task_id, node_id, NULL);

@@ -395,6 +395,40 @@ static int modify(struct t_env *t, uint64_t cancel, const char *start_before)
     return t_apply(t, &cmd);
 }
 
+/* A token stuck in an incident (a job out of retries) that the modification cancels takes
+ * its incident along: resolved in the store, and the instance's flag drops. */
+static void test_modify_cancel_resolves_incident(void **state)
+{
+    struct t_env t;
+    uint64_t job, tok, incident;
+    const struct fl_effect *e;
+    (void)state;
+
+    t_env_init(&t, read_model(v1));
+    t_start(&t, NULL);
+    assert_int_equal(t_complete(&t, fx_task(&t.fx, 0), NULL), 0);
+    e = fx_nth(&t.fx, FL_FX_JOB_CREATE, 0);
+    assert_non_null(e);
+    job = e->u.job.id;
+    struct fl_command fail = {.kind = FL_CMD_FAIL_JOB, .target_id = job, .retries = 0,
+                              .error_message = "down"};
+    assert_int_equal(t_apply(&t, &fail), 0);
+    assert_true(t.inst->incident);
+    tok = token_at(&t, "pay")->id;
+    incident = token_at(&t, "pay")->incident_id;
+    assert_true(incident != 0);
+
+    assert_int_equal(modify(&t, tok, "review"), 0);
+    e = fx_nth(&t.fx, FL_FX_INCIDENT_RESOLVE, 0);
+    assert_non_null(e);
+    assert_int_equal(e->u.incident.id, incident);
+    assert_int_equal(e->u.incident.token_id, tok);
+    assert_non_null(ev_nth(&t.fx, FL_EV_INCIDENT_RESOLVED, 0));
+    assert_false(t.inst->incident);
+    assert_non_null(token_at(&t, "review"));
+    env_release(&t);
+}
+
 static void test_modify_cancel_last_token_cancels(void **state)
 {
     struct t_env t;
@@ -530,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_boundary_timers_follow_the_new_version),
         cmocka_unit_test(test_not_active_refused),
         cmocka_unit_test(test_compensation_record_follows),
+        cmocka_unit_test(test_modify_cancel_resolves_incident),
         cmocka_unit_test(test_modify_cancel_last_token_cancels),
         cmocka_unit_test(test_modify_move_token),
         cmocka_unit_test(test_modify_lists_and_variables),
