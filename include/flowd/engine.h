@@ -314,7 +314,8 @@ const char *fl_event_type_name(enum fl_event_type t);
  *   call_started       {"process":"key","instance":id}
  *   decision_evaluated {"decision":"id"}
  *   compensated        {"activity":"node id"}
- *   incident_resolved  {"incident":id}  (ref_id: incident id when known)
+ *   incident_resolved  {"incident":id}, or {"incident":id,"reason":why} when its token was
+ *                      cancelled (ref_id: incident id when known)
  *   instance_migrated  {"from":definition id,"to":definition id}
  *   instance_modified  {"cancelled":token id} or {"started_before":"node id"}
  * ref_id: task id (task_*, main_action_recorded, task escalations), job id (job_*),
